@@ -1,0 +1,43 @@
+/* imsrv: a lab IM service — the enterprise home server or a public provider's edge — speaking
+ * SIP over mutual TLS to the access proxy and relaying page-mode MESSAGE for its users. */
+#ifndef PIC_IMSRV_H
+#define PIC_IMSRV_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "net/tlsctx.h"
+
+struct imsrv;
+struct sipmsg;
+
+enum imsrv_role { IMSRV_HOME = 0, IMSRV_PROVIDER };
+
+struct imsrv_conf {
+	enum imsrv_role role;
+	const char *name;                /* "contoso", "aol": for logs */
+	const char *fqdn;                /* own FQDN: pool.contoso.test, sip.aol.test */
+	const char *domain;              /* SIP domain served: contoso.test, aol.test */
+	struct sockaddr_storage listen;  /* own address, port 5061 */
+	struct tlsctx *server_tls;       /* for accepted connections (mutual TLS) */
+	struct tlsctx *client_tls;       /* for connections it opens */
+	/* The home server sends every foreign domain to the proxy's internal edge: */
+	const char *proxy_fqdn;          /* expected CN of the proxy's certificate */
+	struct sockaddr_storage proxy;   /* where the proxy listens (home role) */
+};
+
+/* Starts listening; the service answers requests for its own domain and (home role) relays
+ * requests for other domains to the proxy. A provider relays to a foreign domain only along a
+ * route added with imsrv_route_add, and accepts inbound traffic only from a connection whose
+ * peer CN is the routed FQDN of the From domain. */
+int imsrv_alloc(struct imsrv **sp, struct event_base *base, const struct imsrv_conf *conf);
+/* Provider role: traffic for domain goes to fqdn at addr (filled by provisioning). */
+int imsrv_route_add(struct imsrv *s, const char *domain, const char *fqdn,
+		    const struct sockaddr *addr);
+const struct imsrv_conf *imsrv_conf(const struct imsrv *s);
+/* Counters for status dumps and tests. */
+unsigned imsrv_requests_in(const struct imsrv *s);
+unsigned imsrv_requests_out(const struct imsrv *s);
+
+#endif

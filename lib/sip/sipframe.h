@@ -1,0 +1,26 @@
+/* sipframe: message boundaries on a SIP stream (RFC 3261 18.3): header, CRLFCRLF, Content-Length. */
+#ifndef PIC_SIPFRAME_H
+#define PIC_SIPFRAME_H
+
+#include <stddef.h>
+
+#define SIPFRAME_DEFAULT_MAX_HEAD 16384
+#define SIPFRAME_DEFAULT_MAX_BODY 65536
+
+struct sipframe_limits {
+	size_t max_head; /* bytes up to and including CRLFCRLF */
+	size_t max_body; /* Content-Length value */
+};
+
+/* Looks at the first avail bytes of a stream buffer. Leading CRLFs (keep-alives, RFC 5626 3.5.1)
+ * are counted into *skip and must be discarded by the caller. Returns:
+ *   0        a complete message of *msglen bytes starts at data + *skip;
+ *   EAGAIN   more bytes are needed (nothing wrong yet);
+ *   EMSGSIZE the header or the declared body exceeds the limits;
+ *   EBADMSG  the bytes are not SIP (no start line of "SIP/2.0 " or "METHOD uri SIP/2.0"),
+ *            or the header has no valid Content-Length (mandatory on streams).
+ * lim may be NULL for the defaults. */
+int sipframe_next(const struct sipframe_limits *lim, const char *data, size_t avail,
+		  size_t *skip, size_t *msglen);
+
+#endif
