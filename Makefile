@@ -17,7 +17,7 @@ WERROR    ?= 1
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 
-CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wstrict-prototypes -Wno-unused-parameter \
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation \
                -g -O2 -MMD -MP -Ilib
 ifeq ($(WERROR),1)
 CFLAGS_BASE += -Werror

@@ -1,0 +1,63 @@
+/* lab: one hermetic world in 127.77.L.0/24 — PKI, DNS, enterprise, providers, the SUT, capture. */
+#ifndef PIC_LAB_H
+#define PIC_LAB_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+struct lab;
+struct imsrv;
+struct capture;
+struct sut;
+
+enum lab_host {
+	LAB_NS = 0,       /* ns.test: stub DNS */
+	LAB_POOL,         /* pool.contoso.test: enterprise home server */
+	LAB_AP_INT,       /* ap-int.contoso.test: proxy internal edge */
+	LAB_AP_EXT,       /* ap.contoso.test: proxy external edge */
+	LAB_AOL,          /* sip.aol.test */
+	LAB_YAHOO,        /* sip.yahoo.test */
+	LAB_MSN,          /* sip.msn.test */
+	LAB_PROVISIONING, /* provisioning.test */
+	LAB_NHOSTS
+};
+
+/* The three public providers, in lab order. */
+enum { LAB_NPROVIDERS = 3 };
+
+struct lab_opts {
+	unsigned index;                       /* L in 127.77.L.0/24, 1..250 */
+	const char *dir;                      /* this lab's output folder (capture, keys, logs) */
+	const char *pki_dir;                  /* the run's PKI cache */
+	const char *sut_binary;               /* accessproxy */
+	bool provider_allow[LAB_NPROVIDERS];  /* allow flag of aol, yahoo, msn in the SUT */
+	bool capture;                         /* run libpcap */
+};
+
+/* A broken lab is reported through this: the SUT died, or a lab part failed. */
+typedef void (lab_broken_h)(struct lab *lab, const char *why, void *arg);
+
+/* Boots the whole lab; on failure why names the part that failed. */
+int lab_boot(struct lab **labp, struct event_base *base, const struct lab_opts *opts,
+	     lab_broken_h *bh, void *arg, char *why, size_t whysize);
+const char *lab_host_name(enum lab_host h);
+const char *lab_host_ip(const struct lab *lab, enum lab_host h);
+/* Host by FQDN; LAB_NHOSTS if unknown. */
+enum lab_host lab_host_find(const char *fqdn);
+const char *lab_provider_name(unsigned i);       /* "aol", "yahoo", "msn" */
+int lab_provider_find(const char *name);          /* index or -1 */
+struct imsrv *lab_enterprise(struct lab *lab);
+struct imsrv *lab_provider(struct lab *lab, unsigned i);
+struct capture *lab_capture(struct lab *lab);
+struct sut *lab_sut(struct lab *lab);
+const char *lab_dir(const struct lab *lab);
+const char *lab_keylog_path(const struct lab *lab);
+const char *lab_pcap_path(const struct lab *lab);
+struct event_base *lab_base(const struct lab *lab);
+/* Leg of a packet between a and b: "external", "internal", "dns", "http" or "other". */
+const char *lab_leg(const struct lab *lab, const struct sockaddr *a, const struct sockaddr *b);
+/* Stops the SUT (and reaps it), stops the capture and frees the fakes. Also via mem_deref. */
+void lab_teardown(struct lab *lab);
+
+#endif

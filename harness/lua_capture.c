@@ -1,0 +1,307 @@
+/* lua_capture: the Capture class — what really crossed each leg, decoded and decrypted. */
+#define LOG_MODULE "lua"
+
+#include <errno.h>
+#include <lauxlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "net/sa.h"
+#include "sip/sipmsg.h"
+#include "capture.h"
+#include "decode/capdec.h"
+#include "lab.h"
+#include "scen.h"
+
+#define MT_CAPTURE "piclab.Capture"
+
+static struct scen *cap_check(lua_State *L, int i)
+{
+	return *(struct scen **)luaL_checkudata(L, i, MT_CAPTURE);
+}
+
+/* Syncs the live capture to disk and decodes it with the lab's key log. */
+static struct capdec *cap_decode(lua_State *L, struct scen *s)
+{
+	struct lab *lab = scen_lab(s);
+	struct capture *cap = lab_capture(lab);
+	struct capdec *d = NULL;
+	int err;
+
+	if (!cap)
+		luaL_error(L, "this run has no capture (piclab run --no-capture)");
+	capture_sync(cap);
+	err = capdec_open(&d, lab_pcap_path(lab), lab_keylog_path(lab));
+	if (err)
+		luaL_error(L, "cannot decode %s: %s", lab_pcap_path(lab), strerror(err));
+	return d;
+}
+
+static void cap_set_addr(lua_State *L, const char *field, const struct sockaddr_storage *sa)
+{
+	char buf[64];
+
+	lua_pushstring(L, sa_fmt((const struct sockaddr *)sa, buf, sizeof(buf)));
+	lua_setfield(L, -2, field);
+}
+
+/* One message as a table: leg, src, dst, tls, text, and what parses of it. */
+static void cap_push_msg(lua_State *L, struct lab *lab, const struct capdec_sip *m)
+{
+	struct sipmsg *msg = NULL;
+	const char *user, *host;
+
+	lua_createtable(L, 0, 12);
+	lua_pushstring(L, lab_leg(lab, (const struct sockaddr *)&m->src,
+				  (const struct sockaddr *)&m->dst));
+	lua_setfield(L, -2, "leg");
+	cap_set_addr(L, "src", &m->src);
+	cap_set_addr(L, "dst", &m->dst);
+	lua_pushboolean(L, m->tls);
+	lua_setfield(L, -2, "tls");
+	lua_pushinteger(L, m->flow);
+	lua_setfield(L, -2, "flow");
+	lua_pushnumber(L, m->ts);
+	lua_setfield(L, -2, "time");
+	lua_pushlstring(L, m->data, m->len);
+	lua_setfield(L, -2, "text");
+	if (sipmsg_decode(&msg, m->data, m->len) != 0) {
+		lua_pushboolean(L, 1);
+		lua_setfield(L, -2, "unparsable");
+		return;
+	}
+	lua_pushboolean(L, sipmsg_is_request(msg));
+	lua_setfield(L, -2, "request");
+	lua_pushstring(L, sipmsg_method(msg));
+	lua_setfield(L, -2, "method");
+	if (!sipmsg_is_request(msg)) {
+		lua_pushinteger(L, sipmsg_status(msg));
+		lua_setfield(L, -2, "status");
+	}
+	lua_pushstring(L, sipmsg_callid(msg));
+	lua_setfield(L, -2, "call_id");
+	if (sipmsg_uri(msg, SIPMSG_FROM, &user, &host) == 0) {
+		lua_pushfstring(L, "%s@%s", user, host);
+		lua_setfield(L, -2, "from");
+	}
+	if (sipmsg_uri(msg, SIPMSG_TO, &user, &host) == 0) {
+		lua_pushfstring(L, "%s@%s", user, host);
+		lua_setfield(L, -2, "to");
+	}
+	mem_deref(msg);
+}
+
+/* Field k of the table at index t as a string (numbers and booleans converted), or NULL. */
+static const char *cap_field(lua_State *L, int t, const char *k, char *buf, size_t size)
+{
+	const char *v = NULL;
+
+	switch (lua_getfield(L, t, k)) {
+	case LUA_TSTRING:
+	case LUA_TNUMBER:
+		snprintf(buf, size, "%s", lua_tostring(L, -1));
+		v = buf;
+		break;
+	case LUA_TBOOLEAN:
+		snprintf(buf, size, "%s", lua_toboolean(L, -1) ? "true" : "false");
+		v = buf;
+		break;
+	default:
+		break;
+	}
+	lua_pop(L, 1);
+	return v;
+}
+
+/* Does the message table on top match the filter at index f? Fields compared: leg, method
+ * (requests only; with status: the CSeq method of responses), status, tls, from, to, call_id. */
+static bool cap_match(lua_State *L, int f)
+{
+	static const char *fields[] = { "leg", "method", "status", "tls", "from", "to", "call_id",
+					NULL };
+	char want[512], have[512];
+	int m = lua_gettop(L);
+	int i;
+
+	if (lua_isnoneornil(L, f))
+		return true;
+	for (i = 0; fields[i]; i++) {
+		const char *w = cap_field(L, f, fields[i], want, sizeof(want));
+		const char *h;
+
+		if (!w)
+			continue;
+		h = cap_field(L, m, fields[i], have, sizeof(have));
+		if (!h || strcasecmp(w, h) != 0)
+			return false;
+	}
+	/* method without status means the request itself, not its responses. */
+	if (cap_field(L, f, "method", want, sizeof(want)) && !cap_field(L, f, "status", want,
+									 sizeof(want)))
+		return cap_field(L, m, "request", have, sizeof(have)) &&
+		       strcmp(have, "true") == 0;
+	return true;
+}
+
+/* Pushes the list of messages matching the filter at index f. */
+static void cap_select(lua_State *L, struct scen *s, int f)
+{
+	struct capdec *d = cap_decode(L, s);
+	size_t i, n = capdec_sip_count(d);
+	lua_Integer k = 0;
+
+	lua_newtable(L);
+	for (i = 0; i < n; i++) {
+		cap_push_msg(L, scen_lab(s), capdec_sip_at(d, i));
+		if (cap_match(L, f))
+			lua_rawseti(L, -2, ++k);
+		else
+			lua_pop(L, 1);
+	}
+	mem_deref(d);
+}
+
+/* capture:sip{ leg=, method=, status=, from=, to=, call_id=, tls= } -> list of messages */
+static int cap_l_sip(lua_State *L)
+{
+	struct scen *s = cap_check(L, 1);
+
+	if (!lua_isnoneornil(L, 2))
+		luaL_checktype(L, 2, LUA_TTABLE);
+	lua_settop(L, 2);
+	cap_select(L, s, 2);
+	return 1;
+}
+
+/* A short description of a filter for failure messages. */
+static const char *cap_filter_str(lua_State *L, int f)
+{
+	static const char *keys[] = { "leg", "method", "status", "from", "to", "call_id", "tls",
+				      NULL };
+	luaL_Buffer b;
+	int i;
+
+	luaL_buffinit(L, &b);
+	luaL_addstring(&b, "{");
+	for (i = 0; keys[i]; i++) {
+		if (lua_getfield(L, f, keys[i]) != LUA_TNIL) {
+			const char *v = luaL_tolstring(L, -1, NULL);
+
+			lua_pop(L, 1);
+			lua_pushfstring(L, "%s=%s ", keys[i], v);
+			lua_remove(L, -2);
+			luaL_addvalue(&b);
+		} else {
+			lua_pop(L, 1);
+		}
+	}
+	luaL_addstring(&b, "}");
+	luaL_pushresult(&b);
+	return lua_tostring(L, -1);
+}
+
+/* capture:expect{ ..filter.., count=N } -> the matches; fails unless count (default: at least
+ * one) messages match. */
+static int cap_l_expect(lua_State *L)
+{
+	struct scen *s = cap_check(L, 1);
+	lua_Integer want = -1, got;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lua_settop(L, 2);
+	if (lua_getfield(L, 2, "count") != LUA_TNIL)
+		want = luaL_checkinteger(L, -1);
+	lua_pop(L, 1);
+	cap_select(L, s, 2);
+	got = (lua_Integer)lua_rawlen(L, -1);
+	if ((want < 0 && got == 0) || (want >= 0 && got != want))
+		return scen_fail(L, 1, "capture: expected %s SIP message%s matching %s, found %d",
+				 want < 0 ? "at least 1" : lua_pushfstring(L, "%d", (int)want),
+				 want == 1 ? "" : "s", cap_filter_str(L, 2), (int)got);
+	return 1;
+}
+
+/* capture:flows{ leg= } -> list of TCP connections with TLS and SIP facts */
+static int cap_l_flows(lua_State *L)
+{
+	struct scen *s = cap_check(L, 1);
+	struct capdec *d;
+	const char *leg = NULL;
+	size_t i, n;
+	lua_Integer k = 0;
+
+	if (lua_istable(L, 2) && lua_getfield(L, 2, "leg") == LUA_TSTRING)
+		leg = lua_tostring(L, -1);
+	d = cap_decode(L, s);
+	n = capdec_flow_count(d);
+	lua_newtable(L);
+	for (i = 0; i < n; i++) {
+		const struct capdec_flow *fl = capdec_flow_at(d, i);
+		const char *fleg = lab_leg(scen_lab(s), (const struct sockaddr *)&fl->client,
+					   (const struct sockaddr *)&fl->server);
+
+		if (leg && strcmp(leg, fleg) != 0)
+			continue;
+		lua_createtable(L, 0, 9);
+		lua_pushstring(L, fleg);
+		lua_setfield(L, -2, "leg");
+		cap_set_addr(L, "client", &fl->client);
+		cap_set_addr(L, "server", &fl->server);
+		lua_pushboolean(L, fl->tls);
+		lua_setfield(L, -2, "tls");
+		lua_pushinteger(L, fl->tls_version);
+		lua_setfield(L, -2, "tls_version");
+		lua_pushboolean(L, fl->decrypted);
+		lua_setfield(L, -2, "decrypted");
+		lua_pushinteger(L, fl->cleartext_sip);
+		lua_setfield(L, -2, "cleartext_sip");
+		lua_pushinteger(L, fl->sip_msgs);
+		lua_setfield(L, -2, "sip_msgs");
+		if (fl->error) {
+			lua_pushstring(L, fl->error);
+			lua_setfield(L, -2, "error");
+		}
+		lua_rawseti(L, -2, ++k);
+	}
+	mem_deref(d);
+	return 1;
+}
+
+static int cap_l_index(lua_State *L)
+{
+	static const luaL_Reg methods[] = {
+		{ "sip", cap_l_sip }, { "expect", cap_l_expect }, { "flows", cap_l_flows },
+		{ NULL, NULL },
+	};
+	struct scen *s = cap_check(L, 1);
+	const char *k = luaL_checkstring(L, 2);
+	const luaL_Reg *m;
+
+	if (strcmp(k, "pcap") == 0) {
+		lua_pushstring(L, lab_pcap_path(scen_lab(s)));
+		return 1;
+	}
+	if (strcmp(k, "keylog") == 0) {
+		lua_pushstring(L, lab_keylog_path(scen_lab(s)));
+		return 1;
+	}
+	for (m = methods; m->name; m++) {
+		if (strcmp(m->name, k) == 0) {
+			lua_pushcfunction(L, m->func);
+			return 1;
+		}
+	}
+	return luaL_error(L, "Capture has no field '%s'", k);
+}
+
+void lua_capture_open(lua_State *L)
+{
+	static const luaL_Reg mt[] = { { "__index", cap_l_index }, { NULL, NULL } };
+
+	luaL_newmetatable(L, MT_CAPTURE);
+	luaL_setfuncs(L, mt, 0);
+	lua_pop(L, 1);
+}

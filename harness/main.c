@@ -1,0 +1,141 @@
+/* piclab: the lab's command — runs scenario suites against the access proxy. */
+#define LOG_MODULE "piclab"
+
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "runner.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: piclab COMMAND [OPTIONS] [PATH...]\n"
+		"\n"
+		"commands:\n"
+		"  run [PATH...]    run the scenarios in PATH (files or folders; default: scenarios/)\n"
+		"                   each in its own lab in 127.77.L.0/24, against accessproxy;\n"
+		"                   prints a verdict per scenario and 'N passed, N failed'\n"
+		"  list [PATH...]   list the scenarios that run would run\n"
+		"  help             this text\n"
+		"\n"
+		"options of run:\n"
+		"  -t, --timeout SECONDS   default time limit per scenario (30)\n"
+		"  -o, --out DIR           where run folders go (default: reports/out)\n"
+		"      --sut PATH          the accessproxy binary (default: beside piclab)\n"
+		"      --no-capture        do not capture traffic (capture checks then error)\n"
+		"      --lab N             first lab index: labs use 127.77.N.0/24 upwards (1)\n"
+		"  -v, --verbose           harness log lines on stderr too (debug level)\n"
+		"\n"
+		"exit status: 0 all passed, 1 a scenario failed, 2 a harness or lab error.\n"
+		"Each run writes reports/out/<run>/<scenario>/: capture.pcap, keys.log (NSS key\n"
+		"log for Wireshark/tshark), lab.log, sut.log, accessproxy.conf.\n");
+}
+
+/* The project root: the nearest folder above the binary that holds scenarios/ and Makefile. */
+static void find_root(const char *argv0, char *root, size_t size)
+{
+	char exe[PATH_MAX], probe[PATH_MAX + 32];
+	const char *env = getenv("PICLAB_ROOT");
+	ssize_t n;
+	struct stat st;
+
+	if (env && *env) {
+		snprintf(root, size, "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		snprintf(root, size, ".");
+		return;
+	}
+	exe[n] = '\0';
+	for (char *d = dirname(exe); strcmp(d, "/") != 0; d = dirname(d)) {
+		snprintf(probe, sizeof(probe), "%s/scenarios", d);
+		if (stat(probe, &st) == 0 && S_ISDIR(st.st_mode)) {
+			snprintf(probe, sizeof(probe), "%s/Makefile", d);
+			if (stat(probe, &st) == 0) {
+				snprintf(root, size, "%s", d);
+				return;
+			}
+		}
+	}
+	snprintf(root, size, ".");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "sut", required_argument, NULL, 'S' },
+		{ "no-capture", no_argument, NULL, 'N' },
+		{ "lab", required_argument, NULL, 'L' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char root[PATH_MAX], out[PATH_MAX + 32], sut[PATH_MAX + 32], exe[PATH_MAX];
+	struct runner_opts o = { .timeout = 30, .capture = true, .first_lab = 1 };
+	const char *cmd;
+	ssize_t n;
+	int c;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "list") != 0) {
+		fprintf(stderr, "piclab: unknown command '%s' (try 'piclab help')\n", cmd);
+		return 2;
+	}
+	o.list_only = strcmp(cmd, "list") == 0;
+	find_root(argv[0], root, sizeof(root));
+	snprintf(out, sizeof(out), "%s/reports/out", root);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	snprintf(sut, sizeof(sut), "%s/accessproxy", dirname(exe));
+	o.root = root;
+	o.out_base = out;
+	o.sut_binary = sut;
+	log_set_level(LOGL_INFO);
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "t:o:vh", lopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			o.timeout = atof(optarg);
+			if (o.timeout <= 0 || o.timeout > 3600) {
+				fprintf(stderr, "piclab: --timeout must be 0 < s <= 3600\n");
+				return 2;
+			}
+			break;
+		case 'o': o.out_base = optarg; break;
+		case 'S': o.sut_binary = optarg; break;
+		case 'N': o.capture = false; break;
+		case 'L':
+			o.first_lab = (unsigned)atoi(optarg);
+			if (o.first_lab < 1 || o.first_lab > 250) {
+				fprintf(stderr, "piclab: --lab must be 1..250\n");
+				return 2;
+			}
+			break;
+		case 'v': log_set_level(LOGL_DEBUG); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return runner_run(&o, argc - optind, argv + optind);
+}

@@ -1,0 +1,578 @@
+/* scen: runs one Lua scenario as a coroutine in a fresh state against a fresh lab. */
+#define LOG_MODULE "scen"
+
+#include <errno.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "capture.h"
+#include "lab.h"
+#include "scen.h"
+
+#define SCEN_MEM_LIMIT (256u << 20) /* a scenario's Lua heap */
+
+struct scen {
+	lua_State *L;
+	lua_State *co;
+	struct event_base *base;
+	struct lab *lab;
+	struct scen_result *res;
+	struct scen_waiter *current;
+	struct event *limit_ev;
+	size_t mem_used;
+	double timeout;
+	bool finished;
+};
+
+struct scen_waiter {
+	struct scen *scen;        /* NULL once the wait is over */
+	lua_State *co;
+	struct event *timer;
+	void *data;
+	bool yielded;
+	bool early;               /* woken before it could yield */
+	int early_nres;
+	lua_KFunction k;
+	char what[128];
+	char where[256];
+};
+
+static char scen_timeout_marker;
+static const char scen_key = 'S';
+
+const char *scen_verdict_str(enum scen_verdict v)
+{
+	switch (v) {
+	case SCEN_PASS: return "pass";
+	case SCEN_FAIL: return "fail";
+	case SCEN_ERROR: return "error";
+	case SCEN_SKIP: return "skip";
+	}
+	return "?";
+}
+
+/* Lua allocator with a ceiling, so a runaway scenario fails instead of eating the machine. */
+static void *scen_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct scen *s = ud;
+	size_t old = ptr ? osize : 0;
+
+	if (nsize == 0) {
+		s->mem_used -= old;
+		free(ptr);
+		return NULL;
+	}
+	if (nsize > old && s->mem_used + (nsize - old) > SCEN_MEM_LIMIT)
+		return NULL;
+	ptr = realloc(ptr, nsize);
+	if (ptr)
+		s->mem_used += nsize - old;
+	return ptr;
+}
+
+struct scen *scen_of(lua_State *L)
+{
+	struct scen *s;
+
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &scen_key);
+	s = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	return s;
+}
+
+struct lab *scen_lab(struct scen *s)
+{
+	return s->lab;
+}
+
+struct event_base *scen_base(struct scen *s)
+{
+	return s->base;
+}
+
+static void scen_finish(struct scen *s, enum scen_verdict v, const char *reason, const char *where)
+{
+	if (s->finished)
+		return;
+	s->finished = true;
+	s->res->verdict = v;
+	snprintf(s->res->reason, sizeof(s->res->reason), "%s", reason ? reason : "");
+	snprintf(s->res->where, sizeof(s->res->where), "%s", where ? where : "");
+	event_base_loopbreak(s->base);
+}
+
+/* Ends the current wait without resuming: timers stop, the waiter forgets the scenario. */
+static void scen_waiter_end(struct scen_waiter *w)
+{
+	struct scen *s = w->scen;
+
+	if (!s)
+		return;
+	w->scen = NULL;
+	if (w->timer)
+		event_del(w->timer);
+	if (s->current == w)
+		s->current = mem_deref(s->current);
+}
+
+static void scen_waiter_destroy(void *data)
+{
+	struct scen_waiter *w = data;
+
+	if (w->timer)
+		event_free(w->timer);
+	mem_deref(w->data);
+}
+
+/* Turns the coroutine's error value into a verdict. */
+static void scen_judge_error(struct scen *s, lua_State *co)
+{
+	char where[256] = "";
+
+	if (lua_istable(co, -1)) {
+		const char *v, *reason;
+
+		lua_getfield(co, -1, "piclab_verdict");
+		v = lua_tostring(co, -1);
+		lua_getfield(co, -2, "reason");
+		reason = lua_tostring(co, -1);
+		lua_getfield(co, -3, "where");
+		snprintf(where, sizeof(where), "%s", lua_tostring(co, -1) ? lua_tostring(co, -1) : "");
+		if (v && strcmp(v, "skip") == 0)
+			scen_finish(s, SCEN_SKIP, reason, where);
+		else if (v)
+			scen_finish(s, SCEN_FAIL, reason, where);
+		else
+			scen_finish(s, SCEN_ERROR, "scenario raised a table that is not a verdict",
+				    NULL);
+		lua_pop(co, 3);
+		return;
+	}
+	/* A Lua error is misuse of the API or a bug in the scenario: verdict error. */
+	luaL_traceback(s->L, co, lua_tostring(co, -1) ? lua_tostring(co, -1) : "(error object)", 0);
+	scen_finish(s, SCEN_ERROR, lua_tostring(s->L, -1), NULL);
+	lua_pop(s->L, 1);
+}
+
+static void scen_resume(struct scen *s, int nargs)
+{
+	int nres = 0, status;
+
+	status = lua_resume(s->co, s->L, nargs, &nres);
+	if (status == LUA_YIELD) {
+		lua_pop(s->co, nres);
+		if (!s->current)
+			scen_finish(s, SCEN_ERROR, "the scenario yielded by itself; waiting is done "
+				    "only through the lab's calls", NULL);
+		return;
+	}
+	if (status == LUA_OK) {
+		scen_finish(s, SCEN_PASS, "", "");
+		return;
+	}
+	scen_judge_error(s, s->co);
+}
+
+static void scen_waiter_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct scen_waiter *w = arg;
+	struct scen *s = w->scen;
+
+	if (!s || s->finished)
+		return;
+	lua_pushlightuserdata(w->co, &scen_timeout_marker);
+	scen_wake(w, 1);
+}
+
+struct scen_waiter *scen_wait_begin(lua_State *L, const char *what, double timeout_s)
+{
+	struct scen *s = scen_of(L);
+	struct scen_waiter *w;
+	lua_Debug ar;
+
+	if (s->current)
+		luaL_error(L, "a wait is already in progress (%s)", s->current->what);
+	if (!lua_isyieldable(L))
+		luaL_error(L, "%s must be called from the scenario's run function", what);
+	w = mem_zalloc(sizeof(*w), scen_waiter_destroy);
+	if (!w)
+		luaL_error(L, "out of memory");
+	w->scen = s;
+	w->co = L;
+	snprintf(w->what, sizeof(w->what), "%s", what);
+	if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
+		snprintf(w->where, sizeof(w->where), "%s:%d", ar.short_src, ar.currentline);
+	if (timeout_s > 0) {
+		struct timeval tv = { (time_t)timeout_s,
+				      (suseconds_t)((timeout_s - (time_t)timeout_s) * 1e6) };
+
+		w->timer = evtimer_new(s->base, scen_waiter_timeout_cb, w);
+		if (w->timer)
+			evtimer_add(w->timer, &tv);
+	}
+	s->current = w;
+	return w;
+}
+
+int scen_yield(lua_State *L, struct scen_waiter *w, lua_KFunction k)
+{
+	if (w->early) {
+		/* The operation completed synchronously: its results are already on our stack. */
+		scen_waiter_end(w);
+		return k(L, LUA_YIELD, 0);
+	}
+	w->yielded = true;
+	w->k = k;
+	return lua_yieldk(L, 0, 0, k);
+}
+
+lua_State *scen_waiter_thread(struct scen_waiter *w)
+{
+	return w && w->scen && !w->scen->finished ? w->co : NULL;
+}
+
+void scen_wake(struct scen_waiter *w, int nres)
+{
+	struct scen *s = w->scen;
+
+	if (!s || s->finished)
+		return;
+	if (!w->yielded) {
+		/* Completed inside the binding's own call: scen_yield finishes the wait. */
+		w->early = true;
+		w->early_nres = nres;
+		return;
+	}
+	mem_ref(w);
+	scen_waiter_end(w);
+	scen_resume(s, nres);
+	mem_deref(w);
+}
+
+void scen_waiter_set_data(struct scen_waiter *w, void *data)
+{
+	mem_deref(w->data);
+	w->data = data;
+}
+
+void *scen_waiter_data(struct scen_waiter *w)
+{
+	return w->data;
+}
+
+bool scen_waiter_timed_out(lua_State *L)
+{
+	if (lua_touserdata(L, -1) == &scen_timeout_marker) {
+		lua_pop(L, 1);
+		return true;
+	}
+	return false;
+}
+
+int scen_fail(lua_State *L, int level, const char *fmt, ...)
+{
+	char reason[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	lua_createtable(L, 0, 3);
+	lua_pushstring(L, "fail");
+	lua_setfield(L, -2, "piclab_verdict");
+	lua_pushstring(L, reason);
+	lua_setfield(L, -2, "reason");
+	luaL_where(L, level);
+	{
+		size_t n;
+		const char *w = lua_tolstring(L, -1, &n);
+
+		/* luaL_where gives "file:line: "; keep "file:line". */
+		lua_pushlstring(L, w, n >= 2 ? n - 2 : n);
+		lua_remove(L, -2);
+	}
+	lua_setfield(L, -2, "where");
+	return lua_error(L);
+}
+
+/* scenario{ title=, covers={...}, tags={...}, timeout=, lab={...}, run=function(lab) } */
+static int scen_l_scenario(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	if (lua_getfield(L, 1, "title") != LUA_TSTRING)
+		luaL_error(L, "scenario{}: 'title' (a string) is required");
+	if (lua_getfield(L, 1, "covers") != LUA_TTABLE)
+		luaL_error(L, "scenario{}: 'covers' (a list of requirement ids) is required");
+	if (lua_getfield(L, 1, "run") != LUA_TFUNCTION)
+		luaL_error(L, "scenario{}: 'run' (a function taking the lab) is required");
+	lua_pop(L, 3);
+	lua_pushboolean(L, 1);
+	lua_setfield(L, 1, "__scenario");
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* fail(reason): ends the scenario with verdict fail here. */
+static int scen_l_fail(lua_State *L)
+{
+	return scen_fail(L, 1, "%s", luaL_checkstring(L, 1));
+}
+
+/* skip(reason): the SUT lacks a capability the scenario needs. */
+static int scen_l_skip(lua_State *L)
+{
+	lua_createtable(L, 0, 2);
+	lua_pushstring(L, "skip");
+	lua_setfield(L, -2, "piclab_verdict");
+	lua_pushstring(L, luaL_checkstring(L, 1));
+	lua_setfield(L, -2, "reason");
+	return lua_error(L);
+}
+
+/* expect(cond, what): fails with `what` unless cond is truthy; returns cond. */
+static int scen_l_expect(lua_State *L)
+{
+	if (!lua_toboolean(L, 1))
+		return scen_fail(L, 1, "expected %s", luaL_optstring(L, 2, "a true value"));
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* expect_eq(actual, expected, what): fails with expected vs actual. */
+static int scen_l_expect_eq(lua_State *L)
+{
+	const char *what = luaL_optstring(L, 3, "value");
+
+	if (lua_compare(L, 1, 2, LUA_OPEQ))
+		return 0;
+	return scen_fail(L, 1, "%s: expected %s, got %s", what, luaL_tolstring(L, 2, NULL),
+			 luaL_tolstring(L, 1, NULL));
+}
+
+/* log(...): a line in the scenario's lab.log. */
+static int scen_l_log(lua_State *L)
+{
+	lua_Debug ar;
+	char where[256] = "";
+
+	if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar))
+		snprintf(where, sizeof(where), "%s:%d", ar.short_src, ar.currentline);
+	log_info("%s: %s", where, luaL_tolstring(L, 1, NULL));
+	return 0;
+}
+
+static void scen_limit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct scen *s = arg;
+	char reason[512];
+
+	snprintf(reason, sizeof(reason), "time limit of %.0f s exceeded%s%s", s->timeout,
+		 s->current ? " while waiting for " : "", s->current ? s->current->what : "");
+	scen_finish(s, SCEN_FAIL, reason, s->current ? s->current->where : "");
+}
+
+static void scen_lab_broken(struct lab *lab, const char *why, void *arg)
+{
+	struct scen *s = arg;
+
+	scen_finish(s, SCEN_FAIL, why, s->current ? s->current->where : "");
+}
+
+/* Loads the file and leaves its scenario table on the stack; an error string otherwise. */
+static int scen_load(struct scen *s, const char *path, char *why, size_t whysize)
+{
+	lua_State *L = s->L;
+
+	if (luaL_loadfile(L, path) != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK) {
+		snprintf(why, whysize, "%s", lua_tostring(L, -1));
+		return EINVAL;
+	}
+	if (!lua_istable(L, -1) || lua_getfield(L, -1, "__scenario") != LUA_TBOOLEAN) {
+		snprintf(why, whysize, "%s: the file must `return scenario{...}`", path);
+		return EINVAL;
+	}
+	lua_pop(L, 1);
+	return 0;
+}
+
+static void scen_read_meta(struct scen *s, int t, const struct scen_opts *o)
+{
+	lua_State *L = s->L;
+	size_t used = 0;
+	lua_Integer i;
+
+	lua_getfield(L, t, "title");
+	snprintf(s->res->title, sizeof(s->res->title), "%s", lua_tostring(L, -1));
+	lua_pop(L, 1);
+	lua_getfield(L, t, "covers");
+	for (i = 1; lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
+		int n = snprintf(s->res->covers + used, sizeof(s->res->covers) - used, "%s%s",
+				 used ? " " : "", lua_tostring(L, -1));
+
+		if (n > 0 && (size_t)n < sizeof(s->res->covers) - used)
+			used += (size_t)n;
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 2);
+	lua_getfield(L, t, "timeout");
+	s->timeout = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : o->default_timeout;
+	lua_pop(L, 1);
+}
+
+/* The lab options a scenario may set: lab = { providers = { aol = { allow = false } } }. */
+static void scen_lab_opts(struct scen *s, int t, struct lab_opts *lo)
+{
+	lua_State *L = s->L;
+	unsigned i;
+
+	for (i = 0; i < LAB_NPROVIDERS; i++)
+		lo->provider_allow[i] = true;
+	if (lua_getfield(L, t, "lab") == LUA_TTABLE &&
+	    lua_getfield(L, -1, "providers") == LUA_TTABLE) {
+		for (i = 0; i < LAB_NPROVIDERS; i++) {
+			if (lua_getfield(L, -1, lab_provider_name(i)) == LUA_TTABLE) {
+				lua_getfield(L, -1, "allow");
+				if (!lua_isnil(L, -1))
+					lo->provider_allow[i] = lua_toboolean(L, -1);
+				lua_pop(L, 1);
+			}
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+}
+
+static double scen_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void scen_open_lua(struct scen *s)
+{
+	static const luaL_Reg globals[] = {
+		{ "scenario", scen_l_scenario }, { "fail", scen_l_fail },
+		{ "skip", scen_l_skip },         { "expect", scen_l_expect },
+		{ "expect_eq", scen_l_expect_eq }, { "log", scen_l_log },
+		{ NULL, NULL },
+	};
+	lua_State *L = s->L;
+
+	luaL_openlibs(L);
+	/* Scenarios drive the lab through its API, not through the shell. */
+	lua_getglobal(L, "os");
+	lua_pushnil(L);
+	lua_setfield(L, -2, "execute");
+	lua_pushnil(L);
+	lua_setfield(L, -2, "exit");
+	lua_pop(L, 1);
+	lua_getglobal(L, "io");
+	lua_pushnil(L);
+	lua_setfield(L, -2, "popen");
+	lua_pop(L, 1);
+	lua_pushlightuserdata(L, s);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &scen_key);
+	lua_pushglobaltable(L);
+	luaL_setfuncs(L, globals, 0);
+	lua_pop(L, 1);
+	lua_lab_open(L);
+	lua_capture_open(L);
+}
+
+void scen_run(struct event_base *base, const char *path, const char *name,
+	      const struct scen_opts *o, struct scen_result *res)
+{
+	struct scen s = { .base = base, .res = res };
+	struct lab_opts lo = { .index = o->lab_index, .pki_dir = o->pki_dir,
+			       .sut_binary = o->sut_binary, .capture = o->capture };
+	char why[1024] = "", logpath[600];
+	double t0 = scen_now();
+	FILE *logf = NULL;
+	int t;
+
+	memset(res, 0, sizeof(*res));
+	snprintf(res->name, sizeof(res->name), "%s", name);
+	snprintf(res->dir, sizeof(res->dir), "%s/%s", o->out_dir, name);
+	for (char *p = res->dir + strlen(o->out_dir) + 1; *p; p++)
+		if (*p == '/')
+			*p = '.';
+	mkdir(res->dir, 0755);
+	lo.dir = res->dir;
+	snprintf(logpath, sizeof(logpath), "%s/lab.log", res->dir);
+	logf = fopen(logpath, "w");
+	if (logf) {
+		setvbuf(logf, NULL, _IOLBF, 0);
+		log_set_file(logf);
+	}
+
+	s.L = lua_newstate(scen_alloc, &s);
+	if (!s.L) {
+		scen_finish(&s, SCEN_ERROR, "cannot create a Lua state", NULL);
+		goto out;
+	}
+	scen_open_lua(&s);
+	if (scen_load(&s, path, why, sizeof(why))) {
+		scen_finish(&s, SCEN_ERROR, why, NULL);
+		goto out;
+	}
+	t = lua_gettop(s.L);
+	scen_read_meta(&s, t, o);
+	scen_lab_opts(&s, t, &lo);
+
+	if (lab_boot(&s.lab, base, &lo, scen_lab_broken, &s, why, sizeof(why))) {
+		char reason[1100];
+
+		snprintf(reason, sizeof(reason), "lab did not boot: %s", why);
+		s.finished = false;
+		scen_finish(&s, SCEN_ERROR, reason, NULL);
+		goto out;
+	}
+	s.finished = false;
+	{
+		struct timeval tv = { (time_t)s.timeout, 0 };
+
+		s.limit_ev = evtimer_new(base, scen_limit_cb, &s);
+		evtimer_add(s.limit_ev, &tv);
+	}
+	s.co = lua_newthread(s.L);
+	lua_getfield(s.L, t, "run");
+	lua_xmove(s.L, s.co, 1);
+	lua_lab_push(s.co, &s);
+	scen_resume(&s, 1);
+	while (!s.finished)
+		event_base_loop(base, EVLOOP_ONCE);
+out:
+	if (s.current)
+		scen_waiter_end(s.current);
+	if (s.lab) {
+		struct capture *cap = lab_capture(s.lab);
+
+		if (cap) {
+			capture_sync(cap);
+			res->packets = capture_packets(cap);
+		}
+		lab_teardown(s.lab);
+	}
+	if (s.limit_ev)
+		event_free(s.limit_ev);
+	if (s.L)
+		lua_close(s.L);
+	s.lab = mem_deref(s.lab);
+	/* Let closed connections' last callbacks run before the next lab takes the addresses. */
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	res->seconds = scen_now() - t0;
+	log_set_file(NULL);
+	if (logf)
+		fclose(logf);
+}

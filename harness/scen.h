@@ -1,0 +1,68 @@
+/* scen: one scenario — a Lua file run as a coroutine against a fresh lab, judged into a verdict. */
+#ifndef PIC_SCEN_H
+#define PIC_SCEN_H
+
+#include <event2/event.h>
+#include <lua.h>
+#include <stdbool.h>
+
+struct lab;
+
+enum scen_verdict { SCEN_PASS = 0, SCEN_FAIL, SCEN_ERROR, SCEN_SKIP };
+
+struct scen_result {
+	enum scen_verdict verdict;
+	char name[256];      /* path relative to the suite root, without .lua */
+	char title[256];
+	char covers[512];    /* requirement ids, space separated */
+	char reason[2048];   /* why it did not pass, expected vs actual */
+	char where[512];     /* file:line of the failing step */
+	char dir[512];       /* its output folder */
+	double seconds;
+	unsigned long packets;
+};
+
+struct scen_opts {
+	unsigned lab_index;     /* the lab's /24: 127.77.<lab_index>.0/24 */
+	const char *out_dir;    /* the run's folder; the scenario gets <out_dir>/<name>/ */
+	const char *pki_dir;
+	const char *sut_binary;
+	double default_timeout; /* seconds, when the scenario does not say */
+	bool capture;
+};
+
+const char *scen_verdict_str(enum scen_verdict v);
+/* Runs the scenario file at path (named name) to its verdict. Never raises; lab problems come
+ * back as SCEN_ERROR with the reason. */
+void scen_run(struct event_base *base, const char *path, const char *name,
+	      const struct scen_opts *opts, struct scen_result *res);
+
+/* --- for the Lua bindings (lua_*.c) --- */
+struct scen;
+struct scen *scen_of(lua_State *L);
+struct lab *scen_lab(struct scen *s);
+struct event_base *scen_base(struct scen *s);
+/* A wait: the binding calls scen_wait_begin, starts its asynchronous operation with the returned
+ * waiter as argument, then returns scen_yield(L, waiter, k). When the operation completes, it
+ * pushes its results on the coroutine with scen_waiter_thread() and calls scen_wake(w, nres);
+ * the continuation k then sees them. A waiter whose scenario has ended ignores wakes. */
+struct scen_waiter;
+struct scen_waiter *scen_wait_begin(lua_State *L, const char *what, double timeout_s);
+int scen_yield(lua_State *L, struct scen_waiter *w, lua_KFunction k);
+/* The coroutine to push results on, or NULL if the wait is over (scenario ended, timed out). */
+lua_State *scen_waiter_thread(struct scen_waiter *w);
+void scen_wake(struct scen_waiter *w, int nres);
+/* Sets the waiter's private data (released with mem_deref when the waiter goes). */
+void scen_waiter_set_data(struct scen_waiter *w, void *data);
+void *scen_waiter_data(struct scen_waiter *w);
+/* In a continuation: true if the wait ended by its own timeout (then nothing was pushed). */
+bool scen_waiter_timed_out(lua_State *L);
+/* Raises a scenario failure (verdict fail, with file:line of the Lua caller at level). */
+int scen_fail(lua_State *L, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+void lua_lab_open(lua_State *L);
+void lua_capture_open(lua_State *L);
+/* Pushes the Lab object for s. */
+void lua_lab_push(lua_State *L, struct scen *s);
+
+#endif
