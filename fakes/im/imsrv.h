@@ -39,5 +39,11 @@ const struct imsrv_conf *imsrv_conf(const struct imsrv *s);
 /* Counters for status dumps and tests. */
 unsigned imsrv_requests_in(const struct imsrv *s);
 unsigned imsrv_requests_out(const struct imsrv *s);
+/* Timer F for the MESSAGE transactions it sends for its users (default 32 s; tests shorten it). */
+void imsrv_set_timer_f(struct imsrv *s, unsigned ms);
+/* The address actually bound (useful when conf->listen had port 0). */
+const struct sockaddr *imsrv_listen_addr(const struct imsrv *s);
+/* One line of state (users, routes, connections, pending transactions) into buf. */
+int imsrv_debug(const struct imsrv *s, char *buf, size_t size);
 
 #endif
