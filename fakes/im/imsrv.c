@@ -13,190 +13,42 @@
 
 #include "imsrv.h"
 #include "imsrv_int.h"
-#include "imtab.h"
+#include "im_int.h"
 
 #define LOG_MODULE "imsrv"
 
-#define IMSRV_TIMER_F_MS 32000 /* RFC 3261 17.1.2.2: Timer F = 64*T1 */
-#define IMSRV_MAX_TEXT 60000
-
-/* A next hop we open connections to: the proxy (home role) or a routed provider edge. */
-struct peer {
-	struct imtab_node hn;          /* in imsrv.peers by fqdn */
-	struct imsrv *s;          /* weak: the server owns its peers */
-	char *fqdn;
-	struct sockaddr_storage addr;
-	struct conn *conn;        /* persistent, reopened on demand */
-};
-
-/* Provider role: a provisioned foreign domain and the edge it is reached through. */
-struct route {
-	struct imtab_node hn;          /* in imsrv.routes by domain */
-	char *domain;
-	struct peer *peer;        /* weak: peers live as long as the server */
-};
-
 /* An accepted connection. */
 struct link {
-	struct imtab_node hn;          /* in imsrv.links (bucket 0 only: a plain list) */
+	struct imtab_node hn;     /* in imsrv.links (bucket 0 only: a plain list) */
 	struct imsrv *s;
 	struct conn *conn;
 };
 
-/* A client transaction the server runs for a local user (RFC 3261 17.1.2, non-INVITE). */
-struct ctx {
-	struct imtab_node hn;          /* in imsrv.pending by branch, while waiting */
-	struct imsrv *s;
-	char branch[48];
-	struct peer *peer;        /* where it went; NULL for local or refused at once */
-	struct event *timer;      /* Timer F, or 0 s to report a local outcome */
-	int status;
-	int err;
-	char reason[64];
-	ua_resp_h *rh;
-	void *arg;
-};
-
-struct imsrv {
-	struct imsrv_conf conf;
-	char *name, *fqdn, *domain, *proxy_fqdn;
-	struct event_base *base;
-	struct listener *listener;
-	struct imtab users;        /* struct imsrv_user by user part */
-	struct imtab peers;        /* struct peer by fqdn */
-	struct imtab routes;       /* struct route by domain */
-	struct imtab pending;      /* struct ctx by branch */
-	struct imtab links;        /* struct link, bucket 0 */
-	struct peer *proxy;       /* home role */
-	unsigned timer_f_ms;
-	unsigned n_in, n_out;
-};
-
-struct imsrv_user {
-	struct imtab_node hn;
-	struct imsrv *s;          /* referenced */
-	char *user;
-	struct ua *ua;
-};
+/* ---- connections ---- */
 
 static void imsrv_recv(struct imsrv *s, struct conn *c, const char *buf, size_t len);
 
-/* ---- client transactions ---- */
-
-static void ctx_destroy(void *data)
-{
-	struct ctx *x = data;
-
-	imtab_del(&x->hn);
-	if (x->timer)
-		event_free(x->timer);
-}
-
-/* Ends a transaction: reports once to the user, then frees it. */
-static void ctx_finish(struct ctx *x, int status, const char *reason, int err)
-{
-	ua_resp_h *rh = x->rh;
-	void *arg = x->arg;
-	char rbuf[64];
-
-	snprintf(rbuf, sizeof(rbuf), "%s", reason ? reason : "");
-	mem_deref(x);
-	if (rh)
-		rh(status, rbuf, err, arg);
-}
-
-static void ctx_timer_h(evutil_socket_t fd, short what, void *arg)
-{
-	struct ctx *x = arg;
-
-	if (x->status || x->err)
-		ctx_finish(x, x->status, x->reason, x->err);
-	else
-		ctx_finish(x, 0, "", ETIMEDOUT);
-}
-
-static int ctx_alloc(struct ctx **xp, struct imsrv *s, ua_resp_h *rh, void *arg)
-{
-	struct ctx *x = mem_zalloc(sizeof(*x), ctx_destroy);
-
-	if (!x)
-		return ENOMEM;
-	x->s = s;
-	x->rh = rh;
-	x->arg = arg;
-	x->timer = evtimer_new(s->base, ctx_timer_h, x);
-	if (!x->timer) {
-		mem_deref(x);
-		return ENOMEM;
-	}
-	*xp = x;
-	return 0;
-}
-
-/* Reports a locally decided outcome from the loop, so the caller never re-enters itself. */
-static void ctx_complete_later(struct ctx *x, int status, const char *reason, int err)
-{
-	struct timeval tv = { 0, 0 };
-
-	if (!x->hn.pprev)
-		imtab_add(&x->s->pending, &x->hn, x->branch, x); /* freed with the server */
-	x->status = status;
-	x->err = err;
-	snprintf(x->reason, sizeof(x->reason), "%s",
-		 reason ? reason : sipmsg_reason_phrase(status));
-	evtimer_add(x->timer, &tv);
-}
-
-/* Every transaction that went out over the lost connection gets ECONNRESET. They are detached
- * first, so what the users' handlers send meanwhile (over a new connection) is not failed. */
-static void pending_fail_peer(struct imsrv *s, struct peer *p)
-{
-	struct imtab_node *n, *next, *dead = NULL;
-	int i;
-
-	for (i = 0; i < IMTAB_BUCKETS; i++) {
-		for (n = s->pending.b[i]; n; n = next) {
-			struct ctx *x = n->obj;
-
-			next = n->next;
-			if (x->peer != p)
-				continue;
-			imtab_del(n);
-			n->next = dead;
-			dead = n;
-		}
-	}
-	while (dead) {
-		n = dead;
-		dead = n->next;
-		n->next = NULL;
-		ctx_finish(n->obj, 0, "", ECONNRESET);
-	}
-}
-
-/* ---- connections ---- */
-
 static void peer_msg_h(struct conn *c, const char *buf, size_t len, void *arg)
 {
-	struct peer *p = arg;
+	struct imsrv_peer *p = arg;
 
 	imsrv_recv(p->s, c, buf, len);
 }
 
 static void peer_close_h(struct conn *c, int err, void *arg)
 {
-	struct peer *p = arg;
+	struct imsrv_peer *p = arg;
 	struct imsrv *s = mem_ref(p->s);
 
 	log_info("%s: connection to %s lost (%s)", s->name, p->fqdn, err ? strerror(err) : "closed");
 	p->conn = mem_deref(p->conn);
-	pending_fail_peer(s, p);
+	imuac_fail_peer(s, p);
 	mem_deref(s);
 }
 
 static void peer_destroy(void *data)
 {
-	struct peer *p = data;
+	struct imsrv_peer *p = data;
 
 	imtab_del(&p->hn);
 	if (p->conn)
@@ -205,10 +57,10 @@ static void peer_destroy(void *data)
 	mem_deref(p->fqdn);
 }
 
-static int peer_alloc(struct peer **pp, struct imsrv *s, const char *fqdn,
+static int peer_alloc(struct imsrv_peer **pp, struct imsrv *s, const char *fqdn,
 		      const struct sockaddr *addr)
 {
-	struct peer *p = mem_zalloc(sizeof(*p), peer_destroy);
+	struct imsrv_peer *p = mem_zalloc(sizeof(*p), peer_destroy);
 
 	if (!p)
 		return ENOMEM;
@@ -226,7 +78,7 @@ static int peer_alloc(struct peer **pp, struct imsrv *s, const char *fqdn,
 
 /* One persistent connection per next hop, bound to our own address so the peer sees who we
  * are (the lab gives every host its own IP), and checked against the FQDN it must present. */
-static int peer_send(struct peer *p, const char *buf, size_t len)
+int imsrv_peer_send(struct imsrv_peer *p, const char *buf, size_t len)
 {
 	struct imsrv *s = p->s;
 	struct conn_handlers h = { NULL, peer_msg_h, peer_close_h, p };
@@ -290,7 +142,6 @@ static void accept_h(struct conn *c, void *arg)
 	imtab_add(&s->links, &l->hn, NULL, l);
 	conn_set_handlers(c, &h);
 }
-
 /* ---- requests and responses from the network ---- */
 
 static void respond(struct imsrv *s, struct conn *c, const struct sipmsg *req, int status,
@@ -316,28 +167,11 @@ static void respond(struct imsrv *s, struct conn *c, const struct sipmsg *req, i
 	mem_deref(rsp);
 }
 
-static void recv_response(struct imsrv *s, const struct sipmsg *m)
-{
-	const char *branch = sipmsg_via_branch(m, 0);
-	struct ctx *x;
-
-	/* RFC 3261 17.1.3: the top Via branch names the client transaction. */
-	x = branch ? imtab_find(&s->pending, branch) : NULL;
-	if (!x) {
-		log_debug("%s: stray %d response (branch %s)", s->name, sipmsg_status(m),
-			  branch ? branch : "-");
-		return;
-	}
-	if (sipmsg_status(m) < 200)
-		return;
-	ctx_finish(x, sipmsg_status(m), sipmsg_reason(m), 0);
-}
-
 /* Provider role: the sending edge must be the one provisioned for the From domain. */
 static bool peer_allowed(struct imsrv *s, struct conn *c, const struct sipmsg *m)
 {
 	const char *fuser, *fhost;
-	struct route *r;
+	struct imsrv_route *r;
 
 	if (s->conf.role != IMSRV_PROVIDER)
 		return true;
@@ -419,135 +253,10 @@ static void imsrv_recv(struct imsrv *s, struct conn *c, const char *buf, size_t 
 	if (sipmsg_is_request(m))
 		recv_request(s, c, m);
 	else
-		recv_response(s, m);
+		imuac_response(s, m);
 	mem_deref(m);
 	mem_deref(s);
 }
-
-/* ---- requests from local users ---- */
-
-static int split_aor(const char *aor, char *user, size_t usize, const char **domain)
-{
-	const char *at = strchr(aor, '@');
-
-	if (!at || at == aor || !at[1] || (size_t)(at - aor) >= usize)
-		return EINVAL;
-	memcpy(user, aor, at - aor);
-	user[at - aor] = '\0';
-	*domain = at + 1;
-	return 0;
-}
-
-/* The MESSAGE as its UAC writes it (RFC 3261 8.1.1, RFC 3428 4). */
-static char *build_message(const struct imsrv *s, const char *branch, const char *from_aor,
-			   const char *to_aor, const char *text, size_t *lenp)
-{
-	static const char fmt[] =
-		"MESSAGE sip:%s SIP/2.0\r\n"
-		"Via: SIP/2.0/TLS %s:%u;branch=z9hG4bK%s\r\n"
-		"Max-Forwards: 70\r\n"
-		"From: <sip:%s>;tag=%s\r\n"
-		"To: <sip:%s>\r\n"
-		"Call-ID: %s@%s\r\n"
-		"CSeq: 1 MESSAGE\r\n"
-		"Content-Type: text/plain\r\n"
-		"Content-Length: %zu\r\n"
-		"\r\n"
-		"%s";
-	char tag[24], callid[32];
-	unsigned port = sa_port((const struct sockaddr *)&s->conf.listen);
-	size_t tlen = strlen(text);
-	char *buf;
-	int n;
-
-	sipmsg_random_token(tag, sizeof(tag));
-	sipmsg_random_token(callid, sizeof(callid));
-	if (!port)
-		port = 5061;
-	n = snprintf(NULL, 0, fmt, to_aor, s->fqdn, port, branch, from_aor, tag, to_aor,
-		     callid, s->fqdn, tlen, text);
-	if (n < 0)
-		return NULL;
-	buf = mem_zalloc((size_t)n + 1, NULL);
-	if (!buf)
-		return NULL;
-	snprintf(buf, (size_t)n + 1, fmt, to_aor, s->fqdn, port, branch, from_aor, tag, to_aor,
-		 callid, s->fqdn, tlen, text);
-	*lenp = (size_t)n;
-	return buf;
-}
-
-static int submit_local(struct imsrv *s, struct ctx *x, const char *from_aor,
-			const char *to_aor, const char *user, const char *text)
-{
-	struct imsrv_user *u = imtab_find(&s->users, user);
-	char callid[32];
-
-	if (!u) {
-		ctx_complete_later(x, 404, NULL, 0);
-		return 0;
-	}
-	sipmsg_random_token(callid, sizeof(callid));
-	ua_deliver(u->ua, from_aor, to_aor, callid, text, strlen(text), NULL);
-	ctx_complete_later(x, 200, NULL, 0);
-	return 0;
-}
-
-int imsrv_submit(struct imsrv *s, const char *from_aor, const char *to_aor, const char *text,
-		 ua_resp_h *rh, void *arg)
-{
-	char user[128], token[24];
-	const char *domain;
-	struct route *r;
-	struct peer *p;
-	struct ctx *x = NULL;
-	struct timeval tv;
-	char *buf = NULL;
-	size_t len = 0;
-	int err;
-
-	if (!s || !from_aor || !to_aor || !text || strlen(text) > IMSRV_MAX_TEXT)
-		return EINVAL;
-	err = split_aor(to_aor, user, sizeof(user), &domain);
-	if (err)
-		return err;
-	err = ctx_alloc(&x, s, rh, arg);
-	if (err)
-		return err;
-	if (!strcasecmp(domain, s->domain))
-		return submit_local(s, x, from_aor, to_aor, user, text);
-
-	r = imtab_find(&s->routes, domain);
-	p = r ? r->peer : s->proxy;
-	if (!p) {
-		ctx_complete_later(x, 404, "No route", 0);
-		return 0;
-	}
-	sipmsg_random_token(token, sizeof(token));
-	snprintf(x->branch, sizeof(x->branch), "z9hG4bK%s", token);
-	buf = build_message(s, token, from_aor, to_aor, text, &len);
-	if (!buf) {
-		mem_deref(x);
-		return ENOMEM;
-	}
-	x->peer = p;
-	imtab_add(&s->pending, &x->hn, x->branch, x);
-	err = peer_send(p, buf, len);
-	mem_deref(buf);
-	if (err) {
-		/* no connection at all: the user learns it like a lost one */
-		imtab_del(&x->hn);
-		x->peer = NULL;
-		ctx_complete_later(x, 0, "", ECONNRESET);
-		return 0;
-	}
-	s->n_out++;
-	tv.tv_sec = s->timer_f_ms / 1000;
-	tv.tv_usec = (s->timer_f_ms % 1000) * 1000;
-	evtimer_add(x->timer, &tv);
-	return 0;
-}
-
 /* ---- users, routes, the server ---- */
 
 static void user_destroy(void *data)
@@ -584,7 +293,7 @@ int imsrv_user_add(struct imsrv_user **hp, struct imsrv *s, const char *user, st
 
 static void route_destroy(void *data)
 {
-	struct route *r = data;
+	struct imsrv_route *r = data;
 
 	imtab_del(&r->hn);
 	mem_deref(r->domain);
@@ -593,8 +302,8 @@ static void route_destroy(void *data)
 int imsrv_route_add(struct imsrv *s, const char *domain, const char *fqdn,
 		    const struct sockaddr *addr)
 {
-	struct route *r;
-	struct peer *p;
+	struct imsrv_route *r;
+	struct imsrv_peer *p;
 	int err;
 
 	if (!s || !domain || !fqdn || !addr)
@@ -610,7 +319,7 @@ int imsrv_route_add(struct imsrv *s, const char *domain, const char *fqdn,
 		if (p->conn)
 			conn_close(p->conn);
 		p->conn = mem_deref(p->conn);
-		pending_fail_peer(s, p);
+		imuac_fail_peer(s, p);
 	}
 	r = imtab_find(&s->routes, domain);
 	if (r) {
@@ -666,7 +375,7 @@ int imsrv_alloc(struct imsrv **sp, struct event_base *base, const struct imsrv_c
 		return ENOMEM;
 	s->conf = *conf;
 	s->base = base;
-	s->timer_f_ms = IMSRV_TIMER_F_MS;
+	s->timer_f_ms = IMUAC_TIMER_F_MS;
 	s->name = dup_or_empty(conf->name ? conf->name : conf->domain);
 	s->fqdn = dup_or_empty(conf->fqdn);
 	s->domain = dup_or_empty(conf->domain);

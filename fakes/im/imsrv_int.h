@@ -15,7 +15,7 @@ int imsrv_user_add(struct imsrv_user **hp, struct imsrv *s, const char *user, st
 
 /* Sends a page-mode MESSAGE from from_aor to to_aor on behalf of a local user, as its UAC.
  * rh is always called later from the event loop, never from inside this call. */
-int imsrv_submit(struct imsrv *s, const char *from_aor, const char *to_aor, const char *text,
+int imuac_submit(struct imsrv *s, const char *from_aor, const char *to_aor, const char *text,
 		 ua_resp_h *rh, void *arg);
 
 /* Implemented by ua.c: queues a received MESSAGE in the user's inbox and tells its handler.

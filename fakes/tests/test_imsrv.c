@@ -303,6 +303,8 @@ static void test_refusals(void)
 	CU_ASSERT_EQUAL(o.status, 404);
 
 	CU_ASSERT_EQUAL(ua_send_message(alice, "not-an-aor", "x", resp_h, &o), EINVAL);
+	CU_ASSERT_EQUAL(ua_send_message(alice, "bob@aol.test>\r\nX: y", "x", resp_h, &o),
+			EINVAL);
 
 	mem_deref(alice);
 	mem_deref(bob);

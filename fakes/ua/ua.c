@@ -84,7 +84,7 @@ int ua_send_message(struct ua *u, const char *to_aor, const char *text, ua_resp_
 {
 	if (!u || !to_aor || !text)
 		return EINVAL;
-	return imsrv_submit(u->s, u->aor, to_aor, text, rh, arg);
+	return imuac_submit(u->s, u->aor, to_aor, text, rh, arg);
 }
 
 void ua_set_inbox_handler(struct ua *u, ua_inbox_h *h, void *arg)
