@@ -39,6 +39,9 @@ int conn_connect(struct conn **cp, struct event_base *base, struct tlsctx *tls,
 
 /* Sets or replaces the handlers (for accepted connections). */
 void conn_set_handlers(struct conn *c, const struct conn_handlers *h);
+/* Deadline for connect plus TLS handshake, counted from now (default 10 s); when it passes the
+ * close handler gets ETIMEDOUT. No effect once established or closed. */
+void conn_set_setup_timeout(struct conn *c, unsigned ms);
 /* Framing limits (defaults: SIPFRAME_DEFAULT_*). */
 void conn_set_limits(struct conn *c, const struct sipframe_limits *lim);
 /* Queues bytes for sending; ENOTCONN once closed. */

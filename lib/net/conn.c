@@ -1,0 +1,590 @@
+/* conn: one SIP stream connection (TLS or TCP) on libevent bufferevents, with its listener. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/listener.h>
+#include <openssl/err.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "net/conn.h"
+#include "net/sa.h"
+
+#define LOG_MODULE "conn"
+
+/* Connect plus handshake must finish within this; a half-open peer must not pin a slot. */
+#define CONN_SETUP_TIMEOUT_MS 10000
+
+struct conn {
+	struct event_base *base;
+	struct bufferevent *bev;      /* owns the fd (and the SSL) once it exists */
+	struct event *cev;            /* outgoing TCP connect in progress */
+	struct event *tmo;            /* connect + handshake deadline */
+	struct evbuffer *pending;     /* bytes sent before establishment */
+	struct tlsctx *tls;           /* NULL for TCP */
+	X509 *peer_cert;
+	char *expect_cn;
+	struct conn_handlers h;
+	struct sipframe_limits lim;
+	struct sockaddr_storage peer, local;
+	size_t pull;                  /* contiguous bytes the framer needed last time */
+	evutil_socket_t fd;
+	int connect_err;              /* failure found synchronously by connect(2) */
+	unsigned busy;                /* callbacks on the stack: defer freeing the bufferevent */
+	bool estab, closed, server;
+	char peer_cn[256];
+};
+
+struct listener {
+	struct evconnlistener *lev;
+	struct event_base *base;
+	struct tlsctx *tls;
+	listener_accept_h *ah;
+	void *arg;
+	struct sockaddr_storage addr;
+};
+
+/* Frees the stream now, unless a callback of ours is on the stack (then conn_release does). */
+static void conn_teardown(struct conn *c)
+{
+	c->closed = true;
+	if (c->tmo)
+		evtimer_del(c->tmo);
+	if (c->cev)
+		event_del(c->cev);
+	if (c->busy)
+		return;
+	if (c->bev) {
+		SSL *ssl = c->tls ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+
+		/* RFC 8446 6.1 close_notify, best effort: the socket is non-blocking. */
+		if (ssl && c->estab)
+			SSL_shutdown(ssl);
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+		c->fd = -1;
+	} else if (c->fd >= 0) {
+		evutil_closesocket(c->fd);
+		c->fd = -1;
+	}
+}
+
+static void conn_destroy(void *data)
+{
+	struct conn *c = data;
+
+	c->busy = 0;
+	conn_teardown(c);
+	if (c->tmo)
+		event_free(c->tmo);
+	if (c->cev)
+		event_free(c->cev);
+	if (c->pending)
+		evbuffer_free(c->pending);
+	if (c->peer_cert)
+		X509_free(c->peer_cert);
+	mem_deref(c->expect_cn);
+	mem_deref(c->tls);
+}
+
+/* Every libevent callback brackets its work with these, so a handler may close or release the
+ * conn at any point without pulling buffers out from under the caller. */
+static void conn_hold(struct conn *c)
+{
+	mem_ref(c);
+	c->busy++;
+}
+
+static void conn_release(struct conn *c)
+{
+	if (--c->busy == 0 && c->closed)
+		conn_teardown(c);
+	mem_deref(c);
+}
+
+/* True when only our own callback holds remain: the owner has let go, so no handler of its
+ * may be called again (its arg may be gone) and the conn closes quietly. */
+static bool conn_orphaned(struct conn *c)
+{
+	if (mem_nrefs(c) > c->busy)
+		return false;
+	if (!c->closed)
+		conn_teardown(c);
+	return true;
+}
+
+/* The single exit for failures: tears down and tells the owner, exactly once. */
+static void conn_fail(struct conn *c, int err)
+{
+	char pa[64];
+
+	if (c->closed)
+		return;
+	conn_teardown(c);
+	log_debug("%s %s: closed (%s)", c->server ? "from" : "to",
+		  sa_fmt((struct sockaddr *)&c->peer, pa, sizeof(pa)), err ? strerror(err) : "eof");
+	if (c->h.close)
+		c->h.close(c, err, c->h.arg);
+}
+
+static void conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	conn_hold(c);
+	conn_fail(c, ETIMEDOUT);
+	conn_release(c);
+}
+
+static pthread_once_t conn_sigpipe_once = PTHREAD_ONCE_INIT;
+
+/* Writes to a peer that has gone (libevent's writev, OpenSSL's socket BIO) raise SIGPIPE,
+ * whose default action would kill the whole proxy for one lost peer. The error comes back as
+ * EPIPE anyway, so unless the program chose a handler of its own, SIGPIPE is ignored. */
+static void conn_sigpipe_ignore(void)
+{
+	struct sigaction sa;
+
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		signal(SIGPIPE, SIG_IGN);
+}
+
+static struct conn *conn_new(struct event_base *base, struct tlsctx *tls, bool server)
+{
+	static const struct timeval tv = { CONN_SETUP_TIMEOUT_MS / 1000,
+					   (CONN_SETUP_TIMEOUT_MS % 1000) * 1000 };
+	struct conn *c;
+
+	pthread_once(&conn_sigpipe_once, conn_sigpipe_ignore);
+	c = mem_zalloc(sizeof(*c), conn_destroy);
+	if (!c)
+		return NULL;
+	c->base = base;
+	c->fd = -1;
+	c->server = server;
+	c->tls = mem_ref(tls);
+	c->lim.max_head = SIPFRAME_DEFAULT_MAX_HEAD;
+	c->lim.max_body = SIPFRAME_DEFAULT_MAX_BODY;
+	c->pending = evbuffer_new();
+	c->tmo = evtimer_new(base, conn_timeout_cb, c);
+	if (!c->pending || !c->tmo || evtimer_add(c->tmo, &tv) != 0)
+		return mem_deref(c);
+	return c;
+}
+
+/* Framing: find each complete message in the input without copying it, pulling up (making
+ * contiguous) only as many bytes as the framer asks for, growing geometrically. */
+static void conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct conn *c = arg;
+
+	conn_hold(c);
+	while (!c->closed) {
+		size_t total = evbuffer_get_length(in), want, skip = 0, mlen = 0;
+		const char *p;
+		int err;
+
+		if (total == 0)
+			break;
+		want = evbuffer_get_contiguous_space(in);
+		if (want < c->pull)
+			want = c->pull < total ? c->pull : total;
+		for (;;) {
+			p = (const char *)evbuffer_pullup(in, (ev_ssize_t)want);
+			if (!p) {
+				err = ENOMEM;
+				break;
+			}
+			err = sipframe_next(&c->lim, p, want, &skip, &mlen);
+			if (err != EAGAIN || want == total)
+				break;
+			want = want * 2 < total ? want * 2 : total;
+		}
+		if (err == EAGAIN) {
+			/* Keep-alive CRLFs go now; what remains waits for more bytes. */
+			if (skip)
+				evbuffer_drain(in, skip);
+			c->pull = want - skip;
+			break;
+		}
+		if (err) {
+			conn_fail(c, err);
+			break;
+		}
+		c->pull = 0;
+		if (c->h.msg)
+			c->h.msg(c, p + skip, mlen, c->h.arg);
+		if (!conn_orphaned(c) && !c->closed)
+			evbuffer_drain(in, skip + mlen);
+	}
+	conn_release(c);
+}
+
+static int conn_sock_err(struct conn *c)
+{
+	unsigned long e;
+	int err = 0;
+
+	if (c->tls) {
+		while ((e = bufferevent_get_openssl_error(c->bev)) != 0) {
+			char eb[256];
+
+			if (ERR_GET_LIB(e) == 0)
+				continue; /* libevent's marker for a syscall error, not OpenSSL's */
+			ERR_error_string_n(e, eb, sizeof(eb));
+			log_info("TLS error: %s", eb);
+			err = EPROTO;
+		}
+		if (err)
+			return err;
+	}
+	err = EVUTIL_SOCKET_ERROR();
+	if (err == 0 || err == EAGAIN)
+		err = (c->tls && !c->estab) ? EPROTO : ECONNRESET;
+	if (c->tls && !c->estab && err != ECONNREFUSED && err != ETIMEDOUT)
+		err = EPROTO;
+	return err;
+}
+
+/* Handshake done (or TCP up): check the peer's name, flush what was queued, tell the owner. */
+static void conn_established(struct conn *c)
+{
+	SSL *ssl;
+
+	if (c->tls) {
+		ssl = bufferevent_openssl_get_ssl(c->bev);
+		c->peer_cert = ssl ? SSL_get1_peer_certificate(ssl) : NULL;
+		if (c->peer_cert)
+			tls_cert_cn(c->peer_cert, c->peer_cn, sizeof(c->peer_cn));
+		if (c->expect_cn && (!c->peer_cert ||
+				     tls_cert_check_cn(c->peer_cert, c->expect_cn) != 0)) {
+			log_warn("peer certificate CN '%s' is not the expected '%s'", c->peer_cn,
+				 c->expect_cn);
+			conn_fail(c, EPERM);
+			return;
+		}
+	}
+	c->estab = true;
+	evtimer_del(c->tmo);
+	if (evbuffer_get_length(c->pending) &&
+	    bufferevent_write_buffer(c->bev, c->pending) != 0) {
+		conn_fail(c, ENOMEM);
+		return;
+	}
+	if (c->h.estab)
+		c->h.estab(c, c->h.arg);
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	conn_hold(c);
+	if (what & BEV_EVENT_CONNECTED) {
+		if (!c->closed)
+			conn_established(c);
+	} else if (what & BEV_EVENT_ERROR) {
+		conn_fail(c, conn_sock_err(c));
+	} else if (what & BEV_EVENT_EOF) {
+		/* The peer left: orderly once up, a refused handshake before. */
+		conn_fail(c, c->estab ? 0 : EPROTO);
+	}
+	conn_release(c);
+}
+
+/* Wraps the connected (or accepted) fd into a bufferevent of the right kind. */
+static int conn_start_stream(struct conn *c, struct tlsctx *tls)
+{
+	int one = 1;
+
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (tls) {
+		SSL *ssl = tlsctx_ssl_new(tls);
+
+		if (!ssl)
+			return ENOMEM;
+		if (!c->server && c->expect_cn)
+			SSL_set_tlsext_host_name(ssl, c->expect_cn);
+		c->bev = bufferevent_openssl_socket_new(c->base, c->fd, ssl, c->server ?
+							BUFFEREVENT_SSL_ACCEPTING :
+							BUFFEREVENT_SSL_CONNECTING,
+							BEV_OPT_CLOSE_ON_FREE);
+		if (!c->bev) {
+			SSL_free(ssl);
+			return ENOMEM;
+		}
+		/* Many SIP peers drop TCP without close_notify; that is an EOF, not an attack on
+		 * message integrity, since SIP frames carry their own length. */
+		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	} else {
+		c->bev = bufferevent_socket_new(c->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
+		if (!c->bev)
+			return ENOMEM;
+	}
+	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	return 0;
+}
+
+static void conn_connected_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	socklen_t len = sizeof(int);
+	int err = c->connect_err;
+
+	conn_hold(c);
+	if (!err && getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+		err = errno;
+	if (!err) {
+		len = sizeof(c->local);
+		getsockname(c->fd, (struct sockaddr *)&c->local, &len);
+		err = conn_start_stream(c, c->tls);
+	}
+	if (err)
+		conn_fail(c, err);
+	else if (!c->tls)
+		conn_established(c);
+	conn_release(c);
+}
+
+int conn_connect(struct conn **cp, struct event_base *base, struct tlsctx *tls,
+		 const struct sockaddr *local, const struct sockaddr *peer, const char *expect_cn,
+		 const struct conn_handlers *h)
+{
+	struct conn *c;
+	int err, one = 1;
+
+	if (!cp || !base || !peer || !sa_len(peer) || (local && local->sa_family !=
+						       peer->sa_family))
+		return EINVAL;
+	if (tls && tlsctx_is_server(tls))
+		return EINVAL;
+	c = conn_new(base, tls, false);
+	if (!c)
+		return ENOMEM;
+	if (h)
+		c->h = *h;
+	memcpy(&c->peer, peer, sa_len(peer));
+	if (expect_cn && !(c->expect_cn = mem_strdup(expect_cn))) {
+		err = ENOMEM;
+		goto out;
+	}
+	c->fd = socket(peer->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		err = errno;
+		goto out;
+	}
+	if (local) {
+		setsockopt(c->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(c->fd, local, sa_len(local)) != 0) {
+			err = errno;
+			goto out;
+		}
+	}
+	c->cev = event_new(base, c->fd, EV_WRITE, conn_connected_cb, c);
+	if (!c->cev) {
+		err = ENOMEM;
+		goto out;
+	}
+	/* A connect that fails at once still reports through the close handler, from the loop,
+	 * so the caller sees one behaviour whatever the timing. */
+	if (connect(c->fd, peer, sa_len(peer)) != 0 && errno != EINPROGRESS) {
+		c->connect_err = errno;
+		event_active(c->cev, EV_WRITE, 0);
+	} else if (event_add(c->cev, NULL) != 0) {
+		err = ENOMEM;
+		goto out;
+	}
+	*cp = c;
+	return 0;
+out:
+	mem_deref(c);
+	return err;
+}
+
+void conn_set_handlers(struct conn *c, const struct conn_handlers *h)
+{
+	if (c && h)
+		c->h = *h;
+}
+
+void conn_set_setup_timeout(struct conn *c, unsigned ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	if (!c || c->estab || c->closed)
+		return;
+	evtimer_add(c->tmo, &tv);
+}
+
+void conn_set_limits(struct conn *c, const struct sipframe_limits *lim)
+{
+	if (c && lim)
+		c->lim = *lim;
+}
+
+int conn_send(struct conn *c, const char *buf, size_t len)
+{
+	if (!c || (!buf && len))
+		return EINVAL;
+	if (c->closed)
+		return ENOTCONN;
+	if (!c->estab)
+		return evbuffer_add(c->pending, buf, len) ? ENOMEM : 0;
+	return bufferevent_write(c->bev, buf, len) ? ENOMEM : 0;
+}
+
+void conn_close(struct conn *c)
+{
+	if (c && !c->closed)
+		conn_teardown(c);
+}
+
+bool conn_is_established(const struct conn *c)
+{
+	return c && c->estab && !c->closed;
+}
+
+bool conn_is_tls(const struct conn *c)
+{
+	return c && c->tls;
+}
+
+const char *conn_peer_cn(const struct conn *c)
+{
+	return c ? c->peer_cn : "";
+}
+
+X509 *conn_peer_cert(const struct conn *c)
+{
+	return c ? c->peer_cert : NULL;
+}
+
+const struct sockaddr *conn_peer_addr(const struct conn *c)
+{
+	return c ? (const struct sockaddr *)&c->peer : NULL;
+}
+
+const struct sockaddr *conn_local_addr(const struct conn *c)
+{
+	return c ? (const struct sockaddr *)&c->local : NULL;
+}
+
+size_t conn_pending_out(const struct conn *c)
+{
+	size_t n;
+
+	if (!c)
+		return 0;
+	n = evbuffer_get_length(c->pending);
+	if (c->bev)
+		n += evbuffer_get_length(bufferevent_get_output(c->bev));
+	return n;
+}
+
+static void listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+			       struct sockaddr *sa, int salen, void *arg)
+{
+	struct listener *l = arg;
+	socklen_t len = sizeof(struct sockaddr_storage);
+	struct conn *c;
+
+	c = conn_new(l->base, l->tls, true);
+	if (!c) {
+		evutil_closesocket(fd);
+		return;
+	}
+	c->fd = fd;
+	if (salen > 0 && (size_t)salen <= sizeof(c->peer))
+		memcpy(&c->peer, sa, (size_t)salen);
+	getsockname(fd, (struct sockaddr *)&c->local, &len);
+	if (conn_start_stream(c, l->tls) != 0) {
+		mem_deref(c);
+		return;
+	}
+	conn_hold(c);
+	if (!c->tls)
+		c->estab = true, evtimer_del(c->tmo);
+	/* The owner takes the allocation reference; we keep ours until we are done. */
+	l->ah(c, l->arg);
+	if (!c->closed && !c->tls && c->h.estab)
+		c->h.estab(c, c->h.arg);
+	conn_release(c);
+}
+
+static void listener_error_cb(struct evconnlistener *lev, void *arg)
+{
+	int err = EVUTIL_SOCKET_ERROR();
+
+	/* EMFILE and friends: the listener stays up and retries on the next readiness. */
+	log_warn("accept: %s", strerror(err));
+}
+
+static void listener_destroy(void *data)
+{
+	struct listener *l = data;
+
+	if (l->lev)
+		evconnlistener_free(l->lev);
+	mem_deref(l->tls);
+}
+
+int listener_alloc(struct listener **lp, struct event_base *base, struct tlsctx *tls,
+		   const struct sockaddr *addr, bool reuseport, listener_accept_h *ah, void *arg)
+{
+	struct listener *l;
+	socklen_t len = sizeof(struct sockaddr_storage);
+	unsigned flags = LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC;
+	char as[64];
+	int err;
+
+	if (!lp || !base || !addr || !sa_len(addr) || !ah)
+		return EINVAL;
+	if (tls && !tlsctx_is_server(tls))
+		return EINVAL;
+	l = mem_zalloc(sizeof(*l), listener_destroy);
+	if (!l)
+		return ENOMEM;
+	l->base = base;
+	l->tls = mem_ref(tls);
+	l->ah = ah;
+	l->arg = arg;
+	if (reuseport)
+		flags |= LEV_OPT_REUSEABLE_PORT;
+	l->lev = evconnlistener_new_bind(base, listener_accept_cb, l, flags, 1024, addr,
+					 (int)sa_len(addr));
+	if (!l->lev) {
+		err = errno ? errno : EADDRNOTAVAIL;
+		log_error("listen on %s: %s", sa_fmt(addr, as, sizeof(as)), strerror(err));
+		mem_deref(l);
+		return err;
+	}
+	evconnlistener_set_error_cb(l->lev, listener_error_cb);
+	if (getsockname(evconnlistener_get_fd(l->lev), (struct sockaddr *)&l->addr, &len) != 0)
+		memcpy(&l->addr, addr, sa_len(addr));
+	*lp = l;
+	return 0;
+}
+
+void listener_set_tls(struct listener *l, struct tlsctx *tls)
+{
+	if (!l || !l->tls || !tls)
+		return; /* a TCP listener stays TCP */
+	mem_deref(l->tls);
+	l->tls = mem_ref(tls);
+}
+
+const struct sockaddr *listener_addr(const struct listener *l)
+{
+	return l ? (const struct sockaddr *)&l->addr : NULL;
+}

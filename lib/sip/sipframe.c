@@ -1,0 +1,199 @@
+/* sipframe: finds SIP message boundaries on a stream (RFC 3261 18.3) without copying. */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "sip/sipframe.h"
+
+#define LOG_MODULE "sipframe"
+
+static const struct sipframe_limits sipframe_defaults = {
+	.max_head = SIPFRAME_DEFAULT_MAX_HEAD,
+	.max_body = SIPFRAME_DEFAULT_MAX_BODY,
+};
+
+/* RFC 3261 25.1: token characters. */
+static bool sipframe_is_token(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	return c && strchr("-.!%*_+`'~", c) != NULL;
+}
+
+static bool sipframe_is_ctl(unsigned char c)
+{
+	return (c < 0x20 && c != '\t') || c == 0x7f;
+}
+
+static bool sipframe_is_ver(const char *p)
+{
+	return (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p' &&
+	       p[3] == '/' && p[4] == '2' && p[5] == '.' && p[6] == '0';
+}
+
+/* Judges a start line, complete (len excludes CRLF) or still arriving (partial): returns
+ * false only when no amount of further bytes could make it a Request-Line or Status-Line
+ * (RFC 3261 7.1, 7.2). */
+static bool sipframe_startline_ok(const char *p, size_t len, bool partial)
+{
+	size_t i, sp1 = 0, sp2 = 0;
+
+	if (partial && len && p[len - 1] == '\r')
+		len--; /* the CR of the line end, its LF still to come */
+	for (i = 0; i < len; i++)
+		if (sipframe_is_ctl((unsigned char)p[i]))
+			return false;
+	/* Method (or "SIP/2.0") up to the first SP. */
+	for (i = 0; i < len && p[i] != ' '; i++)
+		if (!sipframe_is_token((unsigned char)p[i]) && p[i] != '/')
+			return false;
+	if (i == len)
+		return partial && len < 32;
+	sp1 = i;
+	if (sp1 == 7 && sipframe_is_ver(p)) {
+		/* Status-Line: SIP/2.0 SP 3DIGIT SP Reason-Phrase */
+		for (i = 8; i < 11 && i < len; i++)
+			if (p[i] < '0' || p[i] > '9')
+				return false;
+		if (i < 11)
+			return partial;
+		return len == 11 ? partial : p[11] == ' ';
+	}
+	if (sp1 == 0 || memchr(p, '/', sp1))
+		return false;
+	/* Request-URI: no SP inside, then SP "SIP/2.0" and the end of the line. */
+	for (i = sp1 + 1; i < len && p[i] != ' '; i++)
+		;
+	if (i == len)
+		return partial;
+	sp2 = i;
+	if (sp2 == sp1 + 1)
+		return false;
+	if (partial)
+		return len - sp2 - 1 <= 7; /* the version is still arriving */
+	return len - sp2 - 1 == 7 && sipframe_is_ver(p + sp2 + 1);
+}
+
+/* Header name (RFC 3261 7.3.1: case-insensitive, compact form "l", 20). */
+static bool sipframe_is_clen(const char *name, size_t n)
+{
+	return (n == 1 && (name[0] | 0x20) == 'l') ||
+	       (n == 14 && strncasecmp(name, "content-length", 14) == 0);
+}
+
+/* Parses the value of a Content-Length field starting after its colon, up to the end of the
+ * field (its last line's CR at fend). LWS, including folded lines, may surround the digits. */
+static int sipframe_clen_value(const char *p, const char *fend, size_t max, size_t *valp)
+{
+	size_t v = 0, nd = 0;
+
+	while (p < fend && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	for (; p < fend && *p >= '0' && *p <= '9'; p++, nd++) {
+		if (v <= max)
+			v = v * 10 + (size_t)(*p - '0');
+	}
+	while (p < fend && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	if (nd == 0 || p != fend)
+		return EBADMSG;
+	*valp = v > max ? max + 1 : v;
+	return 0;
+}
+
+/* Walks the header fields between the start line and the empty line (hend points at its CR),
+ * looking for Content-Length. Conflicting duplicates are refused (RFC 3261 20.14). */
+static int sipframe_find_clen(const char *p, const char *hend, size_t max, size_t *clenp)
+{
+	bool found = false;
+	size_t clen = 0;
+
+	while (p < hend) {
+		const char *name = p, *colon, *fend;
+		size_t nlen, v;
+		int err;
+
+		/* The field ends at a CRLF not followed by SP/HT (folding, RFC 3261 7.3.1). */
+		fend = p;
+		for (;;) {
+			fend = memchr(fend, '\r', (size_t)(hend - fend) + 2);
+			if (!fend || fend[1] != '\n')
+				return EBADMSG;
+			if (fend == hend || (fend[2] != ' ' && fend[2] != '\t'))
+				break;
+			fend += 2;
+		}
+		for (colon = name; colon < fend && sipframe_is_token((unsigned char)*colon); colon++)
+			;
+		nlen = (size_t)(colon - name);
+		while (colon < fend && (*colon == ' ' || *colon == '\t'))
+			colon++;
+		if (nlen == 0 || colon == fend || *colon != ':')
+			return EBADMSG;
+		if (sipframe_is_clen(name, nlen)) {
+			err = sipframe_clen_value(colon + 1, fend, max, &v);
+			if (err)
+				return err;
+			if (found && v != clen)
+				return EBADMSG;
+			clen = v;
+			found = true;
+		}
+		p = fend + 2;
+	}
+	if (!found)
+		return EBADMSG;
+	*clenp = clen;
+	return 0;
+}
+
+int sipframe_next(const struct sipframe_limits *lim, const char *data, size_t avail,
+		  size_t *skip, size_t *msglen)
+{
+	const char *p, *eol, *hend;
+	size_t s = 0, n, win, head, clen;
+	int err;
+
+	if (!lim)
+		lim = &sipframe_defaults;
+	if (!data || !skip || !msglen)
+		return EINVAL;
+	/* RFC 5626 3.5.1 keep-alives: CRLFCRLF pings and CRLF pongs between messages. */
+	while (s < avail && (data[s] == '\r' || data[s] == '\n'))
+		s++;
+	*skip = s;
+	p = data + s;
+	n = avail - s;
+	if (n == 0)
+		return EAGAIN;
+
+	win = n < lim->max_head ? n : lim->max_head;
+	eol = memchr(p, '\n', win);
+	if (!eol) {
+		if (!sipframe_startline_ok(p, win, true))
+			return EBADMSG;
+		return n >= lim->max_head ? EMSGSIZE : EAGAIN;
+	}
+	if (eol == p || eol[-1] != '\r' || !sipframe_startline_ok(p, (size_t)(eol - 1 - p), false))
+		return EBADMSG;
+
+	/* The empty line may begin right after the start line (a message with no headers, which
+	 * then lacks Content-Length and is refused below). */
+	hend = memmem(eol - 1, win - (size_t)(eol - 1 - p), "\r\n\r\n", 4);
+	if (!hend)
+		return n >= lim->max_head ? EMSGSIZE : EAGAIN;
+	head = (size_t)(hend + 4 - p);
+	hend += 2;
+	if (hend == eol + 1)
+		return EBADMSG;
+	err = sipframe_find_clen(eol + 1, hend, lim->max_body, &clen);
+	if (err)
+		return err;
+	if (clen > lim->max_body)
+		return EMSGSIZE;
+	if (n - head < clen)
+		return EAGAIN;
+	*msglen = head + clen;
+	return 0;
+}
