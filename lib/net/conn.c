@@ -37,6 +37,7 @@ struct conn {
 	struct sipframe_limits lim;
 	struct sockaddr_storage peer, local;
 	size_t pull;                  /* contiguous bytes the framer needed last time */
+	size_t need;                  /* input bytes the current message needs (0: unknown) */
 	evutil_socket_t fd;
 	int connect_err;              /* failure found synchronously by connect(2) */
 	unsigned busy;                /* callbacks on the stack: defer freeing the bufferevent */
@@ -194,9 +195,10 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 		const char *p;
 		int err;
 
-		if (total == 0)
+		/* A header already seen whose body is still arriving: no rescan until it is all in. */
+		if (total == 0 || total < c->need)
 			break;
-		want = evbuffer_get_contiguous_space(in);
+		want = c->need ? c->need : evbuffer_get_contiguous_space(in);
 		if (want < c->pull)
 			want = c->pull < total ? c->pull : total;
 		for (;;) {
@@ -205,10 +207,13 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 				err = ENOMEM;
 				break;
 			}
-			err = sipframe_next(&c->lim, p, want, &skip, &mlen);
+			err = sipframe_scan(&c->lim, p, want, &skip, &mlen, &c->need);
 			if (err != EAGAIN || want == total)
 				break;
-			want = want * 2 < total ? want * 2 : total;
+			if (c->need && skip + c->need <= total)
+				want = skip + c->need; /* exactly the message, now present */
+			else
+				want = want * 2 < total ? want * 2 : total;
 		}
 		if (err == EAGAIN) {
 			/* Keep-alive CRLFs go now; what remains waits for more bytes. */
@@ -222,6 +227,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 			break;
 		}
 		c->pull = 0;
+		c->need = 0;
 		if (c->h.msg)
 			c->h.msg(c, p + skip, mlen, c->h.arg);
 		if (!conn_orphaned(c) && !c->closed)

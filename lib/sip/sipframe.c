@@ -151,6 +151,12 @@ static int sipframe_find_clen(const char *p, const char *hend, size_t max, size_
 int sipframe_next(const struct sipframe_limits *lim, const char *data, size_t avail,
 		  size_t *skip, size_t *msglen)
 {
+	return sipframe_scan(lim, data, avail, skip, msglen, NULL);
+}
+
+int sipframe_scan(const struct sipframe_limits *lim, const char *data, size_t avail,
+		  size_t *skip, size_t *msglen, size_t *need)
+{
 	const char *p, *eol, *hend;
 	size_t s = 0, n, win, head, clen;
 	int err;
@@ -159,6 +165,8 @@ int sipframe_next(const struct sipframe_limits *lim, const char *data, size_t av
 		lim = &sipframe_defaults;
 	if (!data || !skip || !msglen)
 		return EINVAL;
+	if (need)
+		*need = 0;
 	/* RFC 5626 3.5.1 keep-alives: CRLFCRLF pings and CRLF pongs between messages. */
 	while (s < avail && (data[s] == '\r' || data[s] == '\n'))
 		s++;
@@ -192,8 +200,11 @@ int sipframe_next(const struct sipframe_limits *lim, const char *data, size_t av
 		return err;
 	if (clen > lim->max_body)
 		return EMSGSIZE;
-	if (n - head < clen)
+	if (n - head < clen) {
+		if (need)
+			*need = head + clen;
 		return EAGAIN;
+	}
 	*msglen = head + clen;
 	return 0;
 }

@@ -22,5 +22,10 @@ struct sipframe_limits {
  * lim may be NULL for the defaults. */
 int sipframe_next(const struct sipframe_limits *lim, const char *data, size_t avail,
 		  size_t *skip, size_t *msglen);
+/* As sipframe_next; on EAGAIN, *need (if not NULL) is how many bytes from data + *skip must be
+ * available before a new call can succeed: the whole message's size once its header is in
+ * (so a stream reader can wait for the body without rescanning), else 0 (unknown). */
+int sipframe_scan(const struct sipframe_limits *lim, const char *data, size_t avail,
+		  size_t *skip, size_t *msglen, size_t *need);
 
 #endif

@@ -42,7 +42,7 @@ struct side {
 	int nestab, nmsg, nclose, err;
 	bool echo;         /* answer each message with CONN_RSP */
 	bool drop_on_msg;  /* release the conn from inside the msg handler */
-	size_t msglen;
+	size_t msglen, maxlen;
 	char peer_cn[64];
 	char last[1024];
 };
@@ -69,6 +69,8 @@ static void side_msg(struct conn *c, const char *buf, size_t len, void *arg)
 
 	s->nmsg++;
 	s->msglen = len;
+	if (len > s->maxlen)
+		s->maxlen = len;
 	snprintf(s->last, sizeof(s->last), "%.*s", (int)len, buf);
 	if (s->echo)
 		conn_send(c, CONN_RSP, sizeof(CONN_RSP) - 1);
@@ -300,6 +302,21 @@ static void test_conn_split_writes(void)
 	world_run(&w, &w.srv.nmsg, 3, 5000);
 	CU_ASSERT_EQUAL(w.srv.nmsg, 3);
 	CU_ASSERT_STRING_EQUAL(w.srv.last, CONN_RSP);
+
+	/* a 40000-byte body spans many reads and buffer chains */
+	{
+		static char big[41000];
+		int n = snprintf(big, sizeof(big), "MESSAGE sip:b@aol.test SIP/2.0\r\n"
+				 "Content-Length: 40000\r\n\r\n");
+
+		memset(big + n, 'x', 40000);
+		conn_send(w.cli.c, big, (size_t)n + 40000);
+		conn_send(w.cli.c, CONN_RSP, sizeof(CONN_RSP) - 1);
+		world_run(&w, &w.srv.nmsg, 5, 5000);
+		CU_ASSERT_EQUAL(w.srv.nmsg, 5);
+		CU_ASSERT_STRING_EQUAL(w.srv.last, CONN_RSP);
+		CU_ASSERT_EQUAL(w.srv.maxlen, (size_t)n + 40000);
+	}
 	CU_ASSERT_EQUAL(w.srv.nclose, 0);
 	world_close(&w);
 	CU_ASSERT_EQUAL(mem_live(), live);

@@ -160,11 +160,25 @@ static void test_sipframe_limits(void)
 	CU_ASSERT_EQUAL(sipframe_next(&lim, NULL, 3, &skip, &msglen), EINVAL);
 }
 
+/* sipframe_scan tells how much a message with a known header needs. */
+static void test_sipframe_need(void)
+{
+	static const char m[] = "\r\nOPTIONS sip:x SIP/2.0\r\nl: 4\r\n\r\nab";
+	size_t skip, msglen, need = 99;
+
+	CU_ASSERT_EQUAL(sipframe_scan(NULL, m, 20, &skip, &msglen, &need), EAGAIN);
+	CU_ASSERT_EQUAL(need, 0);
+	CU_ASSERT_EQUAL(sipframe_scan(NULL, m, sizeof(m) - 1, &skip, &msglen, &need), EAGAIN);
+	CU_ASSERT_EQUAL(skip, 2);
+	CU_ASSERT_EQUAL(need, sizeof(m) - 1 - 2 + 2);
+}
+
 static CU_TestInfo sipframe_tests[] = {
 	{ "table", test_sipframe_table },
 	{ "split at every offset", test_sipframe_every_split },
 	{ "stream of messages", test_sipframe_stream },
 	{ "limits", test_sipframe_limits },
+	{ "need", test_sipframe_need },
 	CU_TEST_INFO_NULL,
 };
 
