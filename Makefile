@@ -3,8 +3,8 @@
 
 PKGS      := openssl libosip2 libevent libevent_openssl libcares ldns sqlite3 lua5.4 libpcap cunit
 DEB_PKGS  := build-essential pkg-config libssl-dev libosip2-dev libevent-dev libc-ares-dev \
-             libldns-dev libsqlite3-dev liblua5.4-dev libpcap-dev libcunit1-dev tshark sip-tester
-DEB_CMDS  := tshark sipp
+             libldns-dev libsqlite3-dev liblua5.4-dev lua5.4 lua-cjson libpcap-dev libcunit1-dev \
+             tshark sip-tester
 
 CC        ?= cc
 BUILD     ?= build
@@ -67,15 +67,16 @@ help: ## list the targets
 
 deps: ## install the Debian packages the build and the lab need (as root)
 	@missing=""; \
-	for p in $(PKGS); do pkg-config --exists $$p || missing="$$missing $$p"; done; \
-	for c in $(DEB_CMDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
 	if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \
 	echo "deps: missing:$$missing — installing Debian packages"; \
 	if [ "$$(id -u)" != 0 ]; then echo "deps: must run as root to install packages" >&2; exit 1; fi; \
 	export DEBIAN_FRONTEND=noninteractive; \
-	apt-get update -qq && apt-get install -y -qq --no-install-recommends $(DEB_PKGS) >/dev/null \
-	  || { echo "deps: apt-get failed" >&2; exit 1; }; \
-	echo "deps: installed"
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+	  || { echo "deps: apt-get install$$missing failed" >&2; exit 1; }; \
+	echo "deps: installed$$missing"
 
 deps-auto:
 	@$(MAKE) --no-print-directory deps

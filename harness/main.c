@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -32,7 +33,13 @@ static void usage(FILE *f)
 		"      --sut PATH          the accessproxy binary (default: beside piclab)\n"
 		"      --no-capture        do not capture traffic (capture checks then error)\n"
 		"      --lab N             first lab index: labs use 127.77.N.0/24 upwards (1)\n"
-		"  -v, --verbose           harness log lines on stderr too (debug level)\n"
+		"  -j, --jobs N            labs in parallel (default: number of cores)\n"
+		"      --tag TAG           only scenarios with this tag (repeatable)\n"
+		"      --req ID            only scenarios covering this requirement id (repeatable)\n"
+		"      --shard K/N         only the K-th of N equal shares (for CI jobs)\n"
+		"      --seed N            seed of math.random in every scenario (default: random,\n"
+		"                          printed so that a run can be repeated)\n"
+		"  -v, --verbose           harness log lines at debug level\n"
 		"\n"
 		"exit status: 0 all passed, 1 a scenario failed, 2 a harness or lab error.\n"
 		"Each run writes reports/out/<run>/<scenario>/: capture.pcap, keys.log (NSS key\n"
@@ -79,11 +86,17 @@ int main(int argc, char **argv)
 		{ "no-capture", no_argument, NULL, 'N' },
 		{ "lab", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "tag", required_argument, NULL, 'T' },
+		{ "req", required_argument, NULL, 'R' },
+		{ "shard", required_argument, NULL, 'K' },
+		{ "seed", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char root[PATH_MAX], out[PATH_MAX + 32], sut[PATH_MAX + 32], exe[PATH_MAX];
 	struct runner_opts o = { .timeout = 30, .capture = true, .first_lab = 1 };
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *cmd;
 	ssize_t n;
 	int c;
@@ -112,7 +125,9 @@ int main(int argc, char **argv)
 	o.sut_binary = sut;
 	log_set_level(LOGL_INFO);
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "t:o:vh", lopts, NULL)) != -1) {
+	o.jobs = cores > 0 ? (unsigned)cores : 1;
+	o.progress = isatty(STDOUT_FILENO);
+	while ((c = getopt_long(argc, argv, "t:o:vhj:", lopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			o.timeout = atof(optarg);
@@ -132,9 +147,56 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'v': log_set_level(LOGL_DEBUG); break;
+		case 'j':
+			o.jobs = (unsigned)atoi(optarg);
+			if (o.jobs < 1 || o.jobs > 32) {
+				fprintf(stderr, "piclab: --jobs must be 1..32\n");
+				return 2;
+			}
+			break;
+		case 'T':
+		case 'R': {
+			const char **tab = c == 'T' ? o.tags : o.reqs;
+			unsigned *n = c == 'T' ? &o.ntags : &o.nreqs;
+
+			if (*n == 16) {
+				fprintf(stderr, "piclab: at most 16 --tag and 16 --req\n");
+				return 2;
+			}
+			tab[(*n)++] = optarg;
+			break;
+		}
+		case 'K':
+			if (sscanf(optarg, "%u/%u", &o.shard_k, &o.shard_n) != 2 || o.shard_n < 1 ||
+			    o.shard_k < 1 || o.shard_k > o.shard_n) {
+				fprintf(stderr, "piclab: --shard wants K/N with 1 <= K <= N\n");
+				return 2;
+			}
+			break;
+		case 'D': {
+			char *end;
+
+			o.seed = strtoul(optarg, &end, 10);
+			if (*end || !*optarg) {
+				fprintf(stderr, "piclab: --seed wants a number\n");
+				return 2;
+			}
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (o.seed == 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		o.seed = (unsigned long)(ts.tv_nsec ^ (ts.tv_sec << 20) ^ getpid()) % 1000000000UL + 1;
+	}
+	if (o.first_lab + o.jobs - 1 > 250) {
+		fprintf(stderr, "piclab: --lab %u with %u jobs goes past 127.77.250.0/24\n",
+			o.first_lab, o.jobs);
+		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	return runner_run(&o, argc - optind, argv + optind);

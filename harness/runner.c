@@ -1,12 +1,17 @@
-/* runner: the scenario suite driver behind `piclab run`. */
+/* runner: the scenario suite driver behind `piclab run` and `piclab list`. */
 #define LOG_MODULE "runner"
 
 #include <dirent.h>
 #include <errno.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,60 +23,31 @@
 #include "scen.h"
 
 #define RUNNER_MAX 1024
+#define RUNNER_MAX_JOBS 32
 
-struct runner_list {
-	char *path[RUNNER_MAX];
+struct runner_item {
+	char *path;
+	char name[256];
+	struct scen_result res;   /* probe data, then the verdict */
+	bool probe_failed;
+	bool done;
+};
+
+struct runner {
+	const struct runner_opts *o;
+	struct runner_item *items[RUNNER_MAX];
 	unsigned n;
+	char out[1024];
+	char pki[1100];
+	unsigned finished;
 };
 
 static int runner_cmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+	const struct runner_item *x = *(struct runner_item *const *)a;
+	const struct runner_item *y = *(struct runner_item *const *)b;
 
-static bool runner_is_scenario(const char *name)
-{
-	size_t n = strlen(name);
-
-	return n > 4 && strcmp(name + n - 4, ".lua") == 0 && name[0] != '.';
-}
-
-/* Folders lib/ and fixtures/ hold shared steps and data, not scenarios. */
-static int runner_collect(struct runner_list *l, const char *path)
-{
-	struct stat st;
-	struct dirent *de;
-	DIR *d;
-
-	if (stat(path, &st) != 0) {
-		fprintf(stderr, "piclab: %s: %s\n", path, strerror(errno));
-		return ENOENT;
-	}
-	if (S_ISREG(st.st_mode)) {
-		if (l->n == RUNNER_MAX)
-			return ENOSPC;
-		l->path[l->n++] = strdup(path);
-		return 0;
-	}
-	d = opendir(path);
-	if (!d)
-		return errno;
-	while ((de = readdir(d))) {
-		char sub[1024];
-
-		if (de->d_name[0] == '.' || strcmp(de->d_name, "lib") == 0 ||
-		    strcmp(de->d_name, "fixtures") == 0)
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-		if (stat(sub, &st) != 0)
-			continue;
-		if (S_ISDIR(st.st_mode))
-			runner_collect(l, sub);
-		else if (runner_is_scenario(de->d_name) && l->n < RUNNER_MAX)
-			l->path[l->n++] = strdup(sub);
-	}
-	closedir(d);
-	return 0;
+	return strcmp(x->path, y->path);
 }
 
 /* "scenarios/smoke/x.lua" -> "smoke/x" */
@@ -89,9 +65,112 @@ static void runner_name(const char *path, char *buf, size_t size)
 		buf[n - 4] = '\0';
 }
 
+static int runner_add(struct runner *r, const char *path)
+{
+	struct runner_item *it;
+
+	if (r->n == RUNNER_MAX) {
+		fprintf(stderr, "piclab: more than %d scenarios\n", RUNNER_MAX);
+		return ENOSPC;
+	}
+	it = calloc(1, sizeof(*it));
+	if (!it || !(it->path = strdup(path))) {
+		free(it);
+		return ENOMEM;
+	}
+	runner_name(path, it->name, sizeof(it->name));
+	r->items[r->n++] = it;
+	return 0;
+}
+
+/* Folders lib/ and fixtures/ hold shared steps and harness self-tests, not suite scenarios. */
+static int runner_collect(struct runner *r, const char *path, bool top)
+{
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	if (stat(path, &st) != 0) {
+		fprintf(stderr, "piclab: %s: %s\n", path, strerror(errno));
+		return ENOENT;
+	}
+	if (S_ISREG(st.st_mode))
+		return runner_add(r, path);
+	d = opendir(path);
+	if (!d)
+		return errno;
+	while (!err && (de = readdir(d))) {
+		char sub[1024];
+		size_t n = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "lib") == 0 ||
+		    strcmp(de->d_name, "fixtures") == 0)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+		if (stat(sub, &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			err = runner_collect(r, sub, false);
+		else if (n > 4 && strcmp(de->d_name + n - 4, ".lua") == 0)
+			err = runner_add(r, sub);
+	}
+	closedir(d);
+	return err;
+}
+
+static bool runner_has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = list;
+
+	while ((p = strstr(p, word))) {
+		if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/* Keeps the scenarios the filters and the shard select. */
+static void runner_select(struct runner *r)
+{
+	const struct runner_opts *o = r->o;
+	unsigned i, k = 0;
+
+	for (i = 0; i < r->n; i++) {
+		struct runner_item *it = r->items[i];
+		bool keep = true;
+		unsigned j;
+
+		it->probe_failed = scen_probe(it->path, it->name, &it->res) != 0;
+		if (!it->probe_failed && o->ntags) {
+			keep = false;
+			for (j = 0; j < o->ntags; j++)
+				keep |= runner_has_word(it->res.tags, o->tags[j]);
+		}
+		if (!it->probe_failed && keep && o->nreqs) {
+			keep = false;
+			for (j = 0; j < o->nreqs; j++)
+				keep |= runner_has_word(it->res.covers, o->reqs[j]);
+		}
+		if (keep && o->shard_n > 1)
+			keep = k++ % o->shard_n == o->shard_k - 1;
+		if (!keep) {
+			free(it->path);
+			free(it);
+			r->items[i] = NULL;
+		}
+	}
+	for (i = 0, k = 0; i < r->n; i++)
+		if (r->items[i])
+			r->items[k++] = r->items[i];
+	r->n = k;
+}
+
 static int runner_mkdirs(const char *path)
 {
-	char tmp[1024];
+	char tmp[1200];
 	char *p;
 
 	snprintf(tmp, sizeof(tmp), "%s", path);
@@ -106,106 +185,333 @@ static int runner_mkdirs(const char *path)
 	return mkdir(tmp, 0755) != 0 && errno != EEXIST ? errno : 0;
 }
 
+static void runner_print(struct runner *r, const struct scen_result *res)
+{
+	const char *v = scen_verdict_str(res->verdict);
+
+	if (r->o->progress)
+		printf("\r\033[K");
+	printf("%-5s %s (%.2f s)", v, res->name, res->seconds);
+	if (res->verdict != SCEN_PASS)
+		printf("\n      %s%s%s", res->where, res->where[0] ? ": " : "", res->reason);
+	if (res->verdict == SCEN_FAIL || res->verdict == SCEN_ERROR)
+		printf("\n      output: %s", res->dir);
+	printf("\n");
+	if (r->o->progress && r->finished < r->n)
+		printf("[%u/%u] running...", r->finished, r->n);
+	fflush(stdout);
+}
+
+/* Runs items k, k+jobs, ... in lab first_lab+k; results go to fd (or stay in place if fd<0). */
+static void runner_worker(struct runner *r, unsigned k, unsigned jobs, int fd)
+{
+	struct event_base *base = event_base_new();
+	unsigned i;
+
+	if (!base) {
+		fprintf(stderr, "piclab: worker %u: no event base\n", k);
+		return;
+	}
+	for (i = k; i < r->n; i += jobs) {
+		struct runner_item *it = r->items[i];
+		struct scen_opts so = {
+			.lab_index = r->o->first_lab + k, .out_dir = r->out, .pki_dir = r->pki,
+			.sut_binary = r->o->sut_binary, .default_timeout = r->o->timeout,
+			.capture = r->o->capture, .seed = r->o->seed,
+		};
+		uint32_t idx = i;
+
+		scen_run(base, it->path, it->name, &so, &it->res);
+		it->done = true;
+		if (fd < 0) {
+			r->finished++;
+			runner_print(r, &it->res);
+			continue;
+		}
+		if (write(fd, &idx, sizeof(idx)) != sizeof(idx) ||
+		    write(fd, &it->res, sizeof(it->res)) != (ssize_t)sizeof(it->res))
+			break;
+	}
+	event_base_free(base);
+}
+
+static bool runner_read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		got += (size_t)n;
+	}
+	return true;
+}
+
+/* Forks one process per lab; each runs its share and streams results back through a pipe. */
+static int runner_parallel(struct runner *r, unsigned jobs)
+{
+	struct pollfd pfd[RUNNER_MAX_JOBS];
+	pid_t pid[RUNNER_MAX_JOBS];
+	unsigned k, open_fds = 0;
+	int err = 0;
+
+	fflush(NULL);
+	for (k = 0; k < jobs; k++) {
+		int p[2];
+
+		if (pipe(p) != 0)
+			return errno;
+		pid[k] = fork();
+		if (pid[k] < 0)
+			return errno;
+		if (pid[k] == 0) {
+			close(p[0]);
+			runner_worker(r, k, jobs, p[1]);
+			close(p[1]);
+			_exit(0);
+		}
+		close(p[1]);
+		pfd[k] = (struct pollfd){ .fd = p[0], .events = POLLIN };
+		open_fds++;
+	}
+	while (open_fds) {
+		if (poll(pfd, jobs, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			err = errno;
+			break;
+		}
+		for (k = 0; k < jobs; k++) {
+			uint32_t idx;
+			struct scen_result res;
+
+			if (pfd[k].fd < 0 || !(pfd[k].revents & (POLLIN | POLLHUP)))
+				continue;
+			if (!runner_read_full(pfd[k].fd, &idx, sizeof(idx)) ||
+			    !runner_read_full(pfd[k].fd, &res, sizeof(res)) || idx >= r->n) {
+				close(pfd[k].fd);
+				pfd[k].fd = -1;
+				open_fds--;
+				continue;
+			}
+			r->items[idx]->res = res;
+			r->items[idx]->done = true;
+			r->finished++;
+			runner_print(r, &res);
+		}
+	}
+	for (k = 0; k < jobs; k++) {
+		int status;
+
+		while (waitpid(pid[k], &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	return err;
+}
+
+/* A scenario a worker never reported (it crashed) is an error, not a silent gap. */
+static void runner_fill_missing(struct runner *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->n; i++) {
+		struct runner_item *it = r->items[i];
+
+		if (it->done)
+			continue;
+		it->res.verdict = SCEN_ERROR;
+		snprintf(it->res.reason, sizeof(it->res.reason),
+			 "the harness worker running it ended without a result");
+		it->done = true;
+		runner_print(r, &it->res);
+	}
+}
+
+static void runner_set_str(lua_State *L, const char *k, const char *v)
+{
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, k);
+}
+
+/* Hands every result to reports/render.lua, which writes results.json and junit.xml. */
+static int runner_report(struct runner *r, double seconds)
+{
+	char script[1200];
+	lua_State *L = luaL_newstate();
+	unsigned i;
+	int err = 0;
+
+	if (!L)
+		return ENOMEM;
+	luaL_openlibs(L);
+	snprintf(script, sizeof(script), "%s/reports/render.lua", r->o->root);
+	if (luaL_loadfile(L, script) != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK) {
+		fprintf(stderr, "piclab: reports: %s\n", lua_tostring(L, -1));
+		err = EINVAL;
+		goto out;
+	}
+	lua_createtable(L, 0, 8);
+	runner_set_str(L, "out", r->out);
+	runner_set_str(L, "root", r->o->root);
+	lua_pushnumber(L, seconds);
+	lua_setfield(L, -2, "seconds");
+	lua_pushinteger(L, (lua_Integer)r->o->seed);
+	lua_setfield(L, -2, "seed");
+	lua_createtable(L, (int)r->n, 0);
+	for (i = 0; i < r->n; i++) {
+		const struct scen_result *s = &r->items[i]->res;
+
+		lua_createtable(L, 0, 12);
+		runner_set_str(L, "name", s->name);
+		runner_set_str(L, "file", r->items[i]->path);
+		runner_set_str(L, "title", s->title);
+		runner_set_str(L, "verdict", scen_verdict_str(s->verdict));
+		runner_set_str(L, "reason", s->reason);
+		runner_set_str(L, "where", s->where);
+		runner_set_str(L, "dir", s->dir);
+		runner_set_str(L, "covers", s->covers);
+		runner_set_str(L, "tags", s->tags);
+		runner_set_str(L, "waived", s->waived);
+		lua_pushnumber(L, s->seconds);
+		lua_setfield(L, -2, "seconds");
+		lua_pushinteger(L, (lua_Integer)s->packets);
+		lua_setfield(L, -2, "packets");
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "scenarios");
+	if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+		fprintf(stderr, "piclab: reports: %s\n", lua_tostring(L, -1));
+		err = EIO;
+	}
+out:
+	lua_close(L);
+	return err;
+}
+
+static double runner_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int runner_list(struct runner *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->n; i++) {
+		const struct scen_result *s = &r->items[i]->res;
+
+		if (r->items[i]->probe_failed)
+			printf("%s\tINVALID: %s\n", s->name, s->reason);
+		else
+			printf("%s\t[%s]\t{%s}\t%s\n", s->name, s->covers, s->tags, s->title);
+	}
+	return 0;
+}
+
+static int runner_prepare(struct runner *r)
+{
+	char run_id[64], latest[1100];
+	time_t now = time(NULL);
+	int err;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "piclab: the lab binds ports 53 and 5061 on 127.77.0.0/16 and "
+			"captures on lo: run as root (or grant CAP_NET_BIND_SERVICE+CAP_NET_RAW)\n");
+		return EPERM;
+	}
+	strftime(run_id, sizeof(run_id), "%Y%m%d-%H%M%S", localtime(&now));
+	snprintf(r->out, sizeof(r->out), "%s/%s-%d", r->o->out_base, run_id, (int)getpid());
+	snprintf(r->pki, sizeof(r->pki), "%s/pki", r->out);
+	err = runner_mkdirs(r->pki);
+	if (err) {
+		fprintf(stderr, "piclab: cannot create %s: %s\n", r->pki, strerror(err));
+		return err;
+	}
+	snprintf(latest, sizeof(latest), "%s/latest", r->o->out_base);
+	unlink(latest);
+	if (symlink(strrchr(r->out, '/') + 1, latest) != 0)
+		log_debug("no latest link: %s", strerror(errno));
+	err = labca_make(r->pki, NULL);
+	if (err)
+		fprintf(stderr, "piclab: lab PKI in %s: %s\n", r->pki, strerror(err));
+	return err;
+}
+
 int runner_run(const struct runner_opts *o, int npaths, char **paths)
 {
-	struct runner_list l = { .n = 0 };
-	char run_id[64], out[1024], pki[1100], latest[1100];
-	unsigned passed = 0, failed = 0, errors = 0, skipped = 0, i;
-	struct event_base *base;
-	time_t now = time(NULL);
-	int k, err, rc = 0;
+	struct runner r = { .o = o };
+	unsigned passed = 0, failed = 0, errors = 0, skipped = 0, i, jobs;
+	double t0 = runner_now();
+	int k, err = 0, rc;
 
 	if (npaths == 0) {
 		char def[1024];
 
 		snprintf(def, sizeof(def), "%s/scenarios", o->root);
-		err = runner_collect(&l, def);
-	} else {
-		for (k = 0, err = 0; k < npaths && !err; k++)
-			err = runner_collect(&l, paths[k]);
+		err = runner_collect(&r, def, true);
 	}
-	if (err)
-		return 2;
-	qsort(l.path, l.n, sizeof(l.path[0]), runner_cmp);
-	if (o->list_only) {
-		for (i = 0; i < l.n; i++) {
-			char name[512];
-
-			runner_name(l.path[i], name, sizeof(name));
-			printf("%s\t%s\n", name, l.path[i]);
-		}
-		goto out;
-	}
-	if (l.n == 0) {
-		fprintf(stderr, "piclab: no scenarios found\n");
-		rc = 2;
-		goto out;
-	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "piclab: the lab binds ports 53 and 5061 on 127.77.0.0/16 and "
-			"captures on lo: run as root (or grant CAP_NET_BIND_SERVICE+CAP_NET_RAW)\n");
-		rc = 2;
-		goto out;
-	}
-	strftime(run_id, sizeof(run_id), "%Y%m%d-%H%M%S", localtime(&now));
-	snprintf(out, sizeof(out), "%s/%s-%d", o->out_base, run_id, (int)getpid());
-	snprintf(pki, sizeof(pki), "%s/pki", out);
-	if (runner_mkdirs(pki) != 0) {
-		fprintf(stderr, "piclab: cannot create %s: %s\n", pki, strerror(errno));
-		rc = 2;
-		goto out;
-	}
-	snprintf(latest, sizeof(latest), "%s/latest", o->out_base);
-	unlink(latest);
-	if (symlink(strrchr(out, '/') + 1, latest) != 0)
-		log_debug("no latest link: %s", strerror(errno));
-	err = labca_make(pki, NULL);
+	for (k = 0; k < npaths && !err; k++)
+		err = runner_collect(&r, paths[k], true);
 	if (err) {
-		fprintf(stderr, "piclab: lab PKI in %s: %s\n", pki, strerror(err));
 		rc = 2;
 		goto out;
 	}
-	base = event_base_new();
-	if (!base) {
+	qsort(r.items, r.n, sizeof(r.items[0]), runner_cmp);
+	runner_select(&r);
+	if (o->list_only) {
+		rc = runner_list(&r);
+		goto out;
+	}
+	if (r.n == 0) {
+		fprintf(stderr, "piclab: no scenarios selected\n");
 		rc = 2;
 		goto out;
 	}
-	printf("piclab: %u scenario%s, results in %s\n", l.n, l.n == 1 ? "" : "s", out);
+	if (runner_prepare(&r)) {
+		rc = 2;
+		goto out;
+	}
+	jobs = o->jobs ? o->jobs : 1;
+	if (jobs > r.n)
+		jobs = r.n;
+	if (jobs > RUNNER_MAX_JOBS)
+		jobs = RUNNER_MAX_JOBS;
+	printf("piclab: %u scenario%s in %u lab%s, seed %lu, results in %s\n", r.n,
+	       r.n == 1 ? "" : "s", jobs, jobs == 1 ? "" : "s", o->seed, r.out);
 	fflush(stdout);
-	for (i = 0; i < l.n; i++) {
-		struct scen_opts so = {
-			.lab_index = o->first_lab + i % 200, .out_dir = out, .pki_dir = pki,
-			.sut_binary = o->sut_binary, .default_timeout = o->timeout,
-			.capture = o->capture,
-		};
-		struct scen_result r;
-		char name[512];
-
-		runner_name(l.path[i], name, sizeof(name));
-		scen_run(base, l.path[i], name, &so, &r);
-		printf("%-5s %s (%.2f s)", scen_verdict_str(r.verdict), r.name, r.seconds);
-		if (r.verdict != SCEN_PASS)
-			printf("\n      %s%s%s", r.where[0] ? r.where : "", r.where[0] ? ": " : "",
-			       r.reason);
-		if (r.verdict == SCEN_FAIL || r.verdict == SCEN_ERROR)
-			printf("\n      output: %s", r.dir);
-		printf("\n");
-		fflush(stdout);
-		switch (r.verdict) {
+	if (jobs == 1)
+		runner_worker(&r, 0, 1, -1);
+	else
+		err = runner_parallel(&r, jobs);
+	runner_fill_missing(&r);
+	for (i = 0; i < r.n; i++) {
+		switch (r.items[i]->res.verdict) {
 		case SCEN_PASS: passed++; break;
 		case SCEN_FAIL: failed++; break;
 		case SCEN_ERROR: errors++; break;
 		case SCEN_SKIP: skipped++; break;
 		}
 	}
-	event_base_free(base);
+	if (runner_report(&r, runner_now() - t0) != 0)
+		errors++;
+	else
+		printf("results: %s/results.json, %s/junit.xml\n", r.out, r.out);
 	printf("%u passed, %u failed", passed, failed + errors);
 	if (errors || skipped)
 		printf(" (%u error%s, %u skipped)", errors, errors == 1 ? "" : "s", skipped);
 	printf("\n");
-	rc = errors ? 2 : failed ? 1 : 0;
+	rc = errors || err ? 2 : failed ? 1 : 0;
 out:
-	for (i = 0; i < l.n; i++)
-		free(l.path[i]);
+	for (i = 0; i < r.n; i++) {
+		free(r.items[i]->path);
+		free(r.items[i]);
+	}
 	return rc;
 }

@@ -1,4 +1,5 @@
-/* runner: finds scenario files, runs each in its own lab, prints verdicts and the summary. */
+/* runner: finds scenario files, filters and shards them, runs them in parallel labs, prints
+ * verdicts and the summary, and has the reports written. */
 #ifndef PIC_RUNNER_H
 #define PIC_RUNNER_H
 
@@ -11,7 +12,16 @@ struct runner_opts {
 	double timeout;          /* default per-scenario time limit, seconds */
 	bool capture;
 	bool list_only;
-	unsigned first_lab;      /* first lab index (127.77.<n>.0/24) */
+	unsigned first_lab;      /* first lab index (127.77.<n>.0/24); worker k uses n + k */
+	unsigned jobs;           /* labs in parallel */
+	unsigned shard_k;        /* run only scenarios i with i % shard_n == shard_k - 1 */
+	unsigned shard_n;
+	unsigned long seed;      /* 0: pick one and print it */
+	const char *tags[16];    /* run only scenarios with one of these tags */
+	unsigned ntags;
+	const char *reqs[16];    /* run only scenarios covering one of these requirement ids */
+	unsigned nreqs;
+	bool progress;           /* a progress line on a terminal */
 };
 
 /* Runs the scenarios under paths (files or folders; none: <root>/scenarios). Returns the exit

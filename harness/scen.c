@@ -422,8 +422,21 @@ static void scen_read_meta(struct scen *s, int t, const struct scen_opts *o)
 		lua_pop(L, 1);
 	}
 	lua_pop(L, 2);
+	used = 0;
+	if (lua_getfield(L, t, "tags") == LUA_TTABLE) {
+		for (i = 1; lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
+			int n = snprintf(s->res->tags + used, sizeof(s->res->tags) - used, "%s%s",
+					 used ? " " : "", lua_tostring(L, -1));
+
+			if (n > 0 && (size_t)n < sizeof(s->res->tags) - used)
+				used += (size_t)n;
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
 	lua_getfield(L, t, "timeout");
-	s->timeout = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : o->default_timeout;
+	s->timeout = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : o ? o->default_timeout : 30;
 	lua_pop(L, 1);
 }
 
@@ -490,6 +503,27 @@ static void scen_open_lua(struct scen *s)
 	lua_capture_open(L);
 }
 
+int scen_probe(const char *path, const char *name, struct scen_result *res)
+{
+	struct scen s = { .res = res };
+	char why[1024];
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	snprintf(res->name, sizeof(res->name), "%s", name);
+	s.L = lua_newstate(scen_alloc, &s);
+	if (!s.L)
+		return ENOMEM;
+	scen_open_lua(&s);
+	err = scen_load(&s, path, why, sizeof(why));
+	if (err)
+		snprintf(res->reason, sizeof(res->reason), "%s", why);
+	else
+		scen_read_meta(&s, lua_gettop(s.L), NULL);
+	lua_close(s.L);
+	return err;
+}
+
 void scen_run(struct event_base *base, const char *path, const char *name,
 	      const struct scen_opts *o, struct scen_result *res)
 {
@@ -528,6 +562,11 @@ void scen_run(struct event_base *base, const char *path, const char *name,
 	}
 	t = lua_gettop(s.L);
 	scen_read_meta(&s, t, o);
+	lua_getglobal(s.L, "math");
+	lua_getfield(s.L, -1, "randomseed");
+	lua_pushinteger(s.L, (lua_Integer)o->seed);
+	lua_call(s.L, 1, 0);
+	lua_pop(s.L, 1);
 	scen_lab_opts(&s, t, &lo);
 
 	if (lab_boot(&s.lab, base, &lo, scen_lab_broken, &s, why, sizeof(why))) {
@@ -555,19 +594,17 @@ void scen_run(struct event_base *base, const char *path, const char *name,
 out:
 	if (s.current)
 		scen_waiter_end(s.current);
-	if (s.lab) {
-		struct capture *cap = lab_capture(s.lab);
-
-		if (cap) {
-			capture_sync(cap);
-			res->packets = capture_packets(cap);
-		}
-		lab_teardown(s.lab);
+	if (s.lab && lab_capture(s.lab)) {
+		capture_sync(lab_capture(s.lab));
+		res->packets = capture_packets(lab_capture(s.lab));
 	}
 	if (s.limit_ev)
 		event_free(s.limit_ev);
+	/* Lua objects hold users of the lab's servers: they go first. */
 	if (s.L)
 		lua_close(s.L);
+	if (s.lab)
+		lab_teardown(s.lab);
 	s.lab = mem_deref(s.lab);
 	/* Let closed connections' last callbacks run before the next lab takes the addresses. */
 	event_base_loop(base, EVLOOP_NONBLOCK);

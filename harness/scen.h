@@ -15,6 +15,8 @@ struct scen_result {
 	char name[256];      /* path relative to the suite root, without .lua */
 	char title[256];
 	char covers[512];    /* requirement ids, space separated */
+	char tags[256];      /* tags, space separated */
+	char waived[1024];   /* invariants waived, "name: reason" lines */
 	char reason[2048];   /* why it did not pass, expected vs actual */
 	char where[512];     /* file:line of the failing step */
 	char dir[512];       /* its output folder */
@@ -28,10 +30,14 @@ struct scen_opts {
 	const char *pki_dir;
 	const char *sut_binary;
 	double default_timeout; /* seconds, when the scenario does not say */
+	unsigned long seed;     /* math.randomseed of the scenario's Lua state */
 	bool capture;
 };
 
 const char *scen_verdict_str(enum scen_verdict v);
+/* Loads the file only to read its title, covers and tags into res (for listing and filtering);
+ * EINVAL with res->reason set if it is not a valid scenario file. */
+int scen_probe(const char *path, const char *name, struct scen_result *res);
 /* Runs the scenario file at path (named name) to its verdict. Never raises; lab problems come
  * back as SCEN_ERROR with the reason. */
 void scen_run(struct event_base *base, const char *path, const char *name,
