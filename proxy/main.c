@@ -1,0 +1,171 @@
+/* accessproxy: the SIP federation access proxy: config check mode and the event loop. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <event2/event.h>
+
+#include "base/mem.h"
+#include "base/log.h"
+#include "conf/conf.h"
+#include "ctl/ctl.h"
+#include "spine.h"
+
+#define LOG_MODULE "main"
+
+/* Exit codes: the harness and init systems tell the cases apart by these. */
+enum ap_exit {
+	AP_EXIT_OK = 0,       /* clean shutdown (SIGTERM/SIGINT), or -t: configuration ok */
+	AP_EXIT_CONFIG = 1,   /* configuration invalid (each problem printed on stderr) */
+	AP_EXIT_USAGE = 2,    /* bad command line */
+	AP_EXIT_STARTUP = 3,  /* valid configuration but startup failed (bind, TLS, socket) */
+};
+
+struct ap {
+	struct event_base *base;
+	struct conf *cfg;
+	struct spine *spine;
+	struct ctl *ctl;
+	time_t started;
+};
+
+static void ap_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: accessproxy [-t] -c FILE\n"
+		"  -c, --config FILE  configuration (format: accessproxy.conf.example)\n"
+		"  -t, --test         check the configuration, print each problem, exit\n"
+		"                     0 (\"configuration ok\") or 1\n"
+		"  -h, --help         this text\n"
+		"signals: TERM/INT stop gracefully; HUP reload (not yet supported)\n"
+		"exit codes: 0 ok, 1 invalid configuration, 2 usage, 3 startup failure\n");
+}
+
+static void ap_print_problem(bool error, const char *msg, void *arg)
+{
+	fprintf(stderr, "%s\n", msg);
+}
+
+static int ap_cmd_ready(const char *args, char *out, size_t size, void *arg)
+{
+	snprintf(out, size, "ok");
+	return 0;
+}
+
+static int ap_cmd_status(const char *args, char *out, size_t size, void *arg)
+{
+	const struct ap *ap = arg;
+	struct spine_stats st;
+
+	spine_stats(ap->spine, &st);
+	snprintf(out, size,
+		 "{\"pid\":%ld,\"uptime_s\":%lld,\"connections\":{\"internal\":%zu,"
+		 "\"external\":%zu},\"transactions\":%zu,\"requests_in\":%llu,"
+		 "\"responses_out\":%llu}",
+		 (long)getpid(), (long long)(time(NULL) - ap->started),
+		 st.connections[CONF_INTERNAL], st.connections[CONF_EXTERNAL], st.transactions,
+		 (unsigned long long)st.requests_in, (unsigned long long)st.responses_out);
+	return 0;
+}
+
+static void ap_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct ap *ap = arg;
+
+	if (sig == SIGHUP) {
+		log_warn("SIGHUP: reload not yet supported");
+		return;
+	}
+	log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	event_base_loopbreak(ap->base);
+}
+
+static int ap_run(struct ap *ap)
+{
+	struct event *sigs[3] = { NULL, NULL, NULL };
+	const int signos[3] = { SIGTERM, SIGINT, SIGHUP };
+	char prefix[64];
+	int err = 0, i;
+
+	snprintf(prefix, sizeof(prefix), "accessproxy[%ld]", (long)getpid());
+	log_set_prefix(prefix);
+	log_set_level(conf_log_level(ap->cfg));
+	signal(SIGPIPE, SIG_IGN);
+	ap->started = time(NULL);
+	ap->base = event_base_new();
+	if (!ap->base)
+		return ENOMEM;
+	for (i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(ap->base, signos[i], ap_signal, ap);
+		if (!sigs[i] || event_add(sigs[i], NULL) != 0)
+			err = ENOMEM;
+	}
+	if (!err)
+		err = spine_alloc(&ap->spine, ap->base, ap->cfg);
+	/* the control socket comes last: "ready" answering means every listener is up */
+	if (!err)
+		err = ctl_alloc(&ap->ctl, ap->base, conf_control_socket(ap->cfg));
+	if (!err)
+		err = ctl_add(ap->ctl, "ready", ap_cmd_ready, ap);
+	if (!err)
+		err = ctl_add(ap->ctl, "status", ap_cmd_status, ap);
+	if (!err) {
+		log_info("running (config %s)", conf_path(ap->cfg));
+		event_base_dispatch(ap->base);
+	}
+	ap->ctl = mem_deref(ap->ctl);
+	ap->spine = mem_deref(ap->spine);
+	for (i = 0; i < 3; i++)
+		if (sigs[i])
+			event_free(sigs[i]);
+	event_base_free(ap->base);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ap ap = { 0 };
+	const char *path = NULL;
+	bool test = false;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "c:th", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 't': test = true; break;
+		case 'h': ap_usage(stdout); return AP_EXIT_OK;
+		default: ap_usage(stderr); return AP_EXIT_USAGE;
+		}
+	}
+	if (!path || optind != argc) {
+		ap_usage(stderr);
+		return AP_EXIT_USAGE;
+	}
+	err = conf_load(&ap.cfg, path, ap_print_problem, NULL);
+	if (err)
+		return AP_EXIT_CONFIG;
+	if (test) {
+		printf("configuration ok\n");
+		mem_deref(ap.cfg);
+		return AP_EXIT_OK;
+	}
+	err = ap_run(&ap);
+	mem_deref(ap.cfg);
+	if (err) {
+		log_error("startup failed: %s", strerror(err));
+		return AP_EXIT_STARTUP;
+	}
+	log_info("stopped");
+	return AP_EXIT_OK;
+}

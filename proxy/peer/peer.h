@@ -1,0 +1,47 @@
+/* peer: one persistent outgoing connection per destination FQDN, reused for every request. */
+#ifndef AP_PEER_H
+#define AP_PEER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <event2/event.h>
+#include <sys/socket.h>
+
+#include "../conf/conf.h"
+
+struct peer_pool;
+struct conn;
+struct tp;
+
+/* A message arriving on an outgoing connection (mostly responses). */
+typedef void (peer_recv_h)(struct conn *c, enum conf_edge_id edge, const char *buf, size_t len,
+			   void *arg);
+/* A request queued while connecting could not be sent: the connection failed with err. */
+typedef void (peer_fail_h)(const char *branch, const char *method, int err, const char *why,
+			   void *arg);
+
+/* Connections leave through the edge they serve: bound to that edge's listen IP, with that
+ * edge's client certificate and trust store (from tp). */
+int peer_pool_alloc(struct peer_pool **pp, struct event_base *base, const struct conf *cfg,
+		    const struct tp *tp, peer_recv_h *rh, peer_fail_h *fh, void *arg);
+
+/* Destination of one request. */
+struct peer_dest {
+	const char *fqdn;            /* key of the connection and the expected certificate CN */
+	uint16_t port;
+	bool tcp;                    /* plain TCP (allow_tcp only) */
+	enum conf_edge_id edge;      /* the edge it leaves through */
+};
+
+/* True when a connection to fqdn exists and is usable (no DNS needed to send). */
+bool peer_is_up(const struct peer_pool *pp, const char *fqdn);
+/* Sends buf to dest. Without a connection, one is opened to addr (ignored otherwise); while
+ * it connects the message is queued and (branch, method) is remembered so that a failure
+ * reaches peer_fail_h. */
+int peer_send(struct peer_pool *pp, const struct peer_dest *dest, const struct sockaddr *addr,
+	      const char *buf, size_t len, const char *branch, const char *method);
+/* Outgoing connections currently open (or opening) through edge. */
+size_t peer_count(const struct peer_pool *pp, enum conf_edge_id edge);
+
+#endif

@@ -1,0 +1,116 @@
+/* test_txn: insert, lookup by (branch, method), retransmission, expiry after 64*T1. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tests/testreg.h"
+#include "base/mem.h"
+#include "../txn/txn.h"
+
+static uint64_t txn_test_now;
+
+static uint64_t txn_test_clock(void)
+{
+	return txn_test_now;
+}
+
+static void test_txn_insert_lookup(void)
+{
+	struct txn_table *t = NULL;
+	struct txn *x = NULL, *y = NULL;
+	void *srv = mem_zalloc(8, NULL); /* stands for the server-side conn: only refcounted */
+	size_t live = mem_live();
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(srv);
+	CU_ASSERT_EQUAL_FATAL(txn_table_alloc(&t, NULL), 0);
+	txn_table_set_clock(t, txn_test_clock);
+	CU_ASSERT_EQUAL(txn_insert(t, &x, "z9hG4bKaaa", "INVITE", srv, CONF_EXTERNAL, NULL,
+				   "z9hG4bKtheirs", "sip.aol.test"), 0);
+	CU_ASSERT_EQUAL(mem_nrefs(srv), 2);
+	/* CANCEL shares the INVITE's branch but is its own transaction (RFC 3261 9.1) */
+	CU_ASSERT_EQUAL(txn_insert(t, &y, "z9hG4bKaaa", "CANCEL", srv, CONF_EXTERNAL, NULL,
+				   "z9hG4bKtheirs", "sip.aol.test"), 0);
+	CU_ASSERT_PTR_NOT_EQUAL(x, y);
+	CU_ASSERT_EQUAL(txn_count(t), 2);
+	CU_ASSERT_PTR_EQUAL(txn_lookup(t, "z9hG4bKaaa", "INVITE"), x);
+	CU_ASSERT_PTR_EQUAL(txn_lookup(t, "z9hG4bKaaa", "CANCEL"), y);
+	CU_ASSERT_PTR_NULL(txn_lookup(t, "z9hG4bKaaa", "BYE"));
+	CU_ASSERT_PTR_NULL(txn_lookup(t, "z9hG4bKbbb", "INVITE"));
+	CU_ASSERT_PTR_EQUAL(txn_conn(x), srv);
+	CU_ASSERT_EQUAL(txn_edge(x), CONF_EXTERNAL);
+	CU_ASSERT_STRING_EQUAL(txn_branch(x), "z9hG4bKaaa");
+	CU_ASSERT_STRING_EQUAL(txn_method(y), "CANCEL");
+	CU_ASSERT_STRING_EQUAL(txn_via_branch(x), "z9hG4bKtheirs");
+	CU_ASSERT_STRING_EQUAL(txn_via_host(x), "sip.aol.test");
+	/* a retransmission finds the entry it already has */
+	CU_ASSERT_EQUAL(txn_insert(t, &y, "z9hG4bKaaa", "INVITE", srv, CONF_INTERNAL, NULL, "",
+				   ""), EEXIST);
+	CU_ASSERT_PTR_EQUAL(y, x);
+	CU_ASSERT_EQUAL(txn_count(t), 2);
+	txn_remove(t, x);
+	CU_ASSERT_PTR_NULL(txn_lookup(t, "z9hG4bKaaa", "INVITE"));
+	CU_ASSERT_EQUAL(txn_count(t), 1);
+	mem_deref(t);
+	CU_ASSERT_EQUAL(mem_nrefs(srv), 1);
+	CU_ASSERT_EQUAL(mem_live(), live);
+	mem_deref(srv);
+}
+
+static void test_txn_expire(void)
+{
+	struct txn_table *t = NULL;
+	struct txn *x = NULL;
+	char branch[32];
+	size_t live = mem_live(), i;
+
+	CU_ASSERT_EQUAL_FATAL(txn_table_alloc(&t, NULL), 0);
+	txn_table_set_clock(t, txn_test_clock);
+	txn_test_now = 1000;
+	for (i = 0; i < 3000; i++) {
+		snprintf(branch, sizeof(branch), "z9hG4bK%zu", i);
+		if (i == 1500)
+			txn_test_now += 10000; /* the second half is 10 s younger */
+		CU_ASSERT_EQUAL(txn_insert(t, &x, branch, "MESSAGE", NULL, CONF_INTERNAL, NULL,
+					   "b", "h"), 0);
+	}
+	CU_ASSERT_EQUAL(txn_count(t), 3000);
+	txn_test_now = 1000 + TXN_LIFETIME_MS - 1;
+	CU_ASSERT_EQUAL(txn_expire(t), 0);
+	txn_test_now = 1000 + TXN_LIFETIME_MS;
+	CU_ASSERT_EQUAL(txn_expire(t), 1500);       /* exactly 32 s: gone */
+	CU_ASSERT_PTR_NULL(txn_lookup(t, "z9hG4bK0", "MESSAGE"));
+	CU_ASSERT_PTR_NOT_NULL(txn_lookup(t, "z9hG4bK1500", "MESSAGE"));
+	txn_test_now += 10000;
+	CU_ASSERT_EQUAL(txn_expire(t), 1500);
+	CU_ASSERT_EQUAL(txn_count(t), 0);
+	mem_deref(t);
+	CU_ASSERT_EQUAL(mem_live(), live);
+}
+
+/* An entry someone still holds survives removal from the table, then goes. */
+static void test_txn_ref_outlives_table(void)
+{
+	struct txn_table *t = NULL;
+	struct txn *x = NULL;
+	size_t live = mem_live();
+
+	CU_ASSERT_EQUAL_FATAL(txn_table_alloc(&t, NULL), 0);
+	CU_ASSERT_EQUAL(txn_insert(t, &x, "z9hG4bKk", "OPTIONS", NULL, CONF_INTERNAL, NULL,
+				   NULL, NULL), 0);
+	mem_ref(x);
+	CU_ASSERT_TRUE(txn_is_live(x));
+	mem_deref(t);
+	CU_ASSERT_FALSE(txn_is_live(x));
+	CU_ASSERT_STRING_EQUAL(txn_method(x), "OPTIONS");
+	mem_deref(x);
+	CU_ASSERT_EQUAL(mem_live(), live);
+}
+
+static CU_TestInfo txn_tests[] = {
+	{ "insert and lookup", test_txn_insert_lookup },
+	{ "expiry after 64*T1", test_txn_expire },
+	{ "entry outlives its table", test_txn_ref_outlives_table },
+	CU_TEST_INFO_NULL,
+};
+
+TEST_SUITE("txn", txn_tests)

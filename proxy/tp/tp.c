@@ -1,0 +1,213 @@
+/* tp: the two edge listeners (mutual TLS; plain TCP only where allowed) and accepted conns. */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "base/log.h"
+#include "net/conn.h"
+#include "net/sa.h"
+#include "net/tlsctx.h"
+#include "tp.h"
+
+#define LOG_MODULE "tp"
+
+struct tp_conn {
+	struct tp *tp;
+	struct conn *c;
+	enum conf_edge_id edge;
+	struct tp_conn *prev, *next;
+};
+
+struct tp_edge {
+	struct tp *tp;
+	enum conf_edge_id id;
+	struct tlsctx *server_tls;
+	struct tlsctx *client_tls;
+	struct listener *tls_listener;
+	struct listener *tcp_listener;
+	size_t nconns;
+};
+
+struct tp {
+	struct event_base *base;
+	struct tp_edge edge[CONF_NEDGES];
+	struct tp_conn *conns;
+	tp_recv_h *rh;
+	void *arg;
+};
+
+static void tp_conn_unlink(struct tp_conn *tc)
+{
+	struct tp *tp = tc->tp;
+
+	if (tc->prev)
+		tc->prev->next = tc->next;
+	else
+		tp->conns = tc->next;
+	if (tc->next)
+		tc->next->prev = tc->prev;
+	tc->prev = tc->next = NULL;
+	tp->edge[tc->edge].nconns--;
+}
+
+static void tp_conn_destroy(void *data)
+{
+	struct tp_conn *tc = data;
+
+	mem_deref(tc->c);
+}
+
+static void tp_destroy(void *data)
+{
+	struct tp *tp = data;
+	int i;
+
+	while (tp->conns) {
+		struct tp_conn *tc = tp->conns;
+
+		tp_conn_unlink(tc);
+		conn_close(tc->c);
+		mem_deref(tc);
+	}
+	for (i = 0; i < CONF_NEDGES; i++) {
+		mem_deref(tp->edge[i].tls_listener);
+		mem_deref(tp->edge[i].tcp_listener);
+		mem_deref(tp->edge[i].server_tls);
+		mem_deref(tp->edge[i].client_tls);
+	}
+}
+
+static void tp_conn_msg(struct conn *c, const char *buf, size_t len, void *arg)
+{
+	struct tp_conn *tc = arg;
+
+	tc->tp->rh(c, tc->edge, buf, len, tc->tp->arg);
+}
+
+/* The conn may still be on the stack of its own close callback: release it from the loop. */
+static void tp_conn_release(evutil_socket_t fd, short what, void *arg)
+{
+	mem_deref(arg);
+}
+
+static void tp_conn_closed(struct conn *c, int err, void *arg)
+{
+	struct tp_conn *tc = arg;
+	char peer[64];
+	struct timeval now = { 0, 0 };
+
+	log_info("%s edge: connection from %s (%s) closed: %s", conf_edge_name(tc->edge),
+		 sa_fmt(conn_peer_addr(c), peer, sizeof(peer)), conn_peer_cn(c),
+		 err ? strerror(err) : "by peer");
+	tp_conn_unlink(tc);
+	if (event_base_once(tc->tp->base, -1, EV_TIMEOUT, tp_conn_release, tc, &now) != 0)
+		log_warn("cannot defer connection release; keeping it");
+}
+
+static void tp_accept(struct conn *c, void *arg)
+{
+	struct tp_edge *e = arg;
+	struct tp *tp = e->tp;
+	struct tp_conn *tc = mem_zalloc(sizeof(*tc), tp_conn_destroy);
+	struct conn_handlers h = { .msg = tp_conn_msg, .close = tp_conn_closed };
+	char peer[64];
+
+	if (!tc) {
+		conn_close(c);
+		mem_deref(c);
+		return;
+	}
+	tc->tp = tp;
+	tc->c = c;
+	tc->edge = e->id;
+	tc->next = tp->conns;
+	if (tp->conns)
+		tp->conns->prev = tc;
+	tp->conns = tc;
+	e->nconns++;
+	h.arg = tc;
+	conn_set_handlers(c, &h);
+	log_info("%s edge: accepted %s connection from %s", conf_edge_name(e->id),
+		 conn_is_tls(c) ? "TLS" : "TCP", sa_fmt(conn_peer_addr(c), peer, sizeof(peer)));
+}
+
+static int tp_edge_init(struct tp *tp, const struct conf *cfg, enum conf_edge_id id)
+{
+	const struct conf_edge *ce = conf_edge(cfg, id);
+	struct tp_edge *e = &tp->edge[id];
+	struct tlsctx_conf tc = {
+		.cert_file = ce->cert,
+		.key_file = ce->key,
+		.ca_file = ce->ca,
+		.keylog_file = conf_keylog_file(cfg),
+		.require_peer_cert = true, /* TLS-001, TLS-006: mutual TLS on both edges */
+	};
+	char addr[64];
+	int err;
+
+	e->tp = tp;
+	e->id = id;
+	err = tlsctx_alloc(&e->server_tls, true, &tc);
+	if (!err)
+		err = tlsctx_alloc(&e->client_tls, false, &tc);
+	if (err) {
+		log_error("%s edge: TLS context: %s", conf_edge_name(id), strerror(err));
+		return err;
+	}
+	err = listener_alloc(&e->tls_listener, tp->base, e->server_tls,
+			     (const struct sockaddr *)&ce->listen_sa, false, tp_accept, e);
+	if (err) {
+		log_error("%s edge: cannot listen on %s: %s", conf_edge_name(id), ce->listen,
+			  strerror(err));
+		return err;
+	}
+	log_info("%s edge: MTLS on %s as %s", conf_edge_name(id),
+		 sa_fmt(listener_addr(e->tls_listener), addr, sizeof(addr)), ce->fqdn);
+	if (ce->tcp_listen && conf_allow_tcp(cfg)) {
+		err = listener_alloc(&e->tcp_listener, tp->base, NULL,
+				     (const struct sockaddr *)&ce->tcp_listen_sa, false, tp_accept,
+				     e);
+		if (err) {
+			log_error("%s edge: cannot listen (TCP) on %s: %s", conf_edge_name(id),
+				  ce->tcp_listen, strerror(err));
+			return err;
+		}
+		log_warn("%s edge: plain TCP on %s (allow_tcp)", conf_edge_name(id),
+			 ce->tcp_listen);
+	}
+	return 0;
+}
+
+int tp_alloc(struct tp **tpp, struct event_base *base, const struct conf *cfg, tp_recv_h *rh,
+	     void *arg)
+{
+	struct tp *tp;
+	int err, i;
+
+	if (!tpp || !base || !cfg || !rh)
+		return EINVAL;
+	tp = mem_zalloc(sizeof(*tp), tp_destroy);
+	if (!tp)
+		return ENOMEM;
+	tp->base = base;
+	tp->rh = rh;
+	tp->arg = arg;
+	for (i = 0, err = 0; i < CONF_NEDGES && !err; i++)
+		err = tp_edge_init(tp, cfg, (enum conf_edge_id)i);
+	if (err)
+		mem_deref(tp);
+	else
+		*tpp = tp;
+	return err;
+}
+
+struct tlsctx *tp_client_tls(const struct tp *tp, enum conf_edge_id edge)
+{
+	return tp && edge < CONF_NEDGES ? tp->edge[edge].client_tls : NULL;
+}
+
+size_t tp_conn_count(const struct tp *tp, enum conf_edge_id edge)
+{
+	return tp && edge < CONF_NEDGES ? tp->edge[edge].nconns : 0;
+}

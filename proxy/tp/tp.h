@@ -1,0 +1,29 @@
+/* tp: the proxy's transport: the internal and external MTLS listeners and their connections. */
+#ifndef AP_TP_H
+#define AP_TP_H
+
+#include <stddef.h>
+#include <event2/event.h>
+
+#include "../conf/conf.h"
+
+struct tp;
+struct conn;
+struct tlsctx;
+
+/* One complete SIP message received on an accepted connection of edge; buf lives during the
+ * call only. The conn may be mem_ref'd to answer later. */
+typedef void (tp_recv_h)(struct conn *c, enum conf_edge_id edge, const char *buf, size_t len,
+			 void *arg);
+
+/* Builds the TLS contexts of both edges (server: client certificate required, trust = the
+ * edge's CA; client: same certificate, same CA) and listens on each edge's address, plus a
+ * plain TCP listener where tcp_listen is set. Fails (EINVAL, EADDRINUSE, ...) if any part does. */
+int tp_alloc(struct tp **tpp, struct event_base *base, const struct conf *cfg, tp_recv_h *rh,
+	     void *arg);
+/* The client context for connections leaving through edge (peers). */
+struct tlsctx *tp_client_tls(const struct tp *tp, enum conf_edge_id edge);
+/* Accepted connections currently open on edge. */
+size_t tp_conn_count(const struct tp *tp, enum conf_edge_id edge);
+
+#endif
