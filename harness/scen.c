@@ -14,6 +14,8 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "capture.h"
+#include "decode/capdec.h"
+#include "invariant.h"
 #include "lab.h"
 #include "scen.h"
 
@@ -30,6 +32,8 @@ struct scen {
 	size_t mem_used;
 	double timeout;
 	bool finished;
+	bool waived[INV_COUNT];
+	char bad_waiver[128];
 };
 
 struct scen_waiter {
@@ -435,6 +439,27 @@ static void scen_read_meta(struct scen *s, int t, const struct scen_opts *o)
 		lua_pop(L, 1);
 	}
 	lua_pop(L, 1);
+	if (lua_getfield(L, t, "waive") == LUA_TTABLE) {
+		used = 0;
+		lua_pushnil(L);
+		while (lua_next(L, -2)) {
+			const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+			int id = invariant_find(k);
+			int n;
+
+			if (id < 0 || !lua_isstring(L, -1))
+				snprintf(s->bad_waiver, sizeof(s->bad_waiver), "%s", k);
+			else
+				s->waived[id] = true;
+			n = snprintf(s->res->waived + used, sizeof(s->res->waived) - used,
+				     "%s%s: %s", used ? "\n" : "", k,
+				     lua_isstring(L, -1) ? lua_tostring(L, -1) : "?");
+			if (n > 0 && (size_t)n < sizeof(s->res->waived) - used)
+				used += (size_t)n;
+			lua_pop(L, 1);
+		}
+	}
+	lua_pop(L, 1);
 	lua_getfield(L, t, "timeout");
 	s->timeout = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : o ? o->default_timeout : 30;
 	lua_pop(L, 1);
@@ -503,6 +528,31 @@ static void scen_open_lua(struct scen *s)
 	lua_capture_open(L);
 }
 
+/* The capture-wide rules, after a scenario passed its own checks. */
+static void scen_check_invariants(struct scen *s)
+{
+	struct capdec *d = NULL;
+	char why[1500], reason[1700];
+	int id, err;
+
+	capture_sync(lab_capture(s->lab));
+	err = capdec_open(&d, lab_pcap_path(s->lab), lab_keylog_path(s->lab));
+	if (err) {
+		s->res->verdict = SCEN_ERROR;
+		snprintf(s->res->reason, sizeof(s->res->reason), "cannot decode the capture %s: %s",
+			 lab_pcap_path(s->lab), strerror(err));
+		return;
+	}
+	id = invariant_check(s->lab, d, s->waived, why, sizeof(why));
+	mem_deref(d);
+	if (id < 0)
+		return;
+	snprintf(reason, sizeof(reason), "invariant %s violated: %s", invariant_name(id), why);
+	s->res->verdict = SCEN_FAIL;
+	snprintf(s->res->reason, sizeof(s->res->reason), "%s", reason);
+	snprintf(s->res->where, sizeof(s->res->where), "(capture)");
+}
+
 int scen_probe(const char *path, const char *name, struct scen_result *res)
 {
 	struct scen s = { .res = res };
@@ -562,6 +612,15 @@ void scen_run(struct event_base *base, const char *path, const char *name,
 	}
 	t = lua_gettop(s.L);
 	scen_read_meta(&s, t, o);
+	if (s.bad_waiver[0]) {
+		char reason[300];
+
+		snprintf(reason, sizeof(reason), "waive: '%s' is not an invariant (external-tls-only, "
+			 "topology-hiding, trust-header, well-formed, transactions-end) or has no "
+			 "reason string", s.bad_waiver);
+		scen_finish(&s, SCEN_ERROR, reason, NULL);
+		goto out;
+	}
 	lua_getglobal(s.L, "math");
 	lua_getfield(s.L, -1, "randomseed");
 	lua_pushinteger(s.L, (lua_Integer)o->seed);
@@ -591,6 +650,8 @@ void scen_run(struct event_base *base, const char *path, const char *name,
 	scen_resume(&s, 1);
 	while (!s.finished)
 		event_base_loop(base, EVLOOP_ONCE);
+	if (res->verdict == SCEN_PASS && lab_capture(s.lab))
+		scen_check_invariants(&s);
 out:
 	if (s.current)
 		scen_waiter_end(s.current);

@@ -1,0 +1,271 @@
+/* invariant: the capture-wide rules (DESIGN "Capture"): checked on every passing scenario. */
+#define LOG_MODULE "invariant"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "net/sa.h"
+#include "sip/sipmsg.h"
+#include "decode/capdec.h"
+#include "invariant.h"
+#include "lab.h"
+
+#define INV_TRUST_HEADER "ms-edge-proxy-message-trust"
+
+static const char *const invariant_names[INV_COUNT] = {
+	[INV_EXTERNAL_TLS] = "external-tls-only",
+	[INV_TOPOLOGY] = "topology-hiding",
+	[INV_TRUST] = "trust-header",
+	[INV_WELL_FORMED] = "well-formed",
+	[INV_TXN_END] = "transactions-end",
+};
+
+const char *invariant_name(enum invariant_id id)
+{
+	return id < INV_COUNT ? invariant_names[id] : "?";
+}
+
+int invariant_find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < INV_COUNT; i++)
+		if (strcmp(invariant_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+static const char *inv_leg(const struct lab *lab, const struct capdec_sip *m)
+{
+	return lab_leg(lab, (const struct sockaddr *)&m->src, (const struct sockaddr *)&m->dst);
+}
+
+/* A short name of a message for reasons: "MESSAGE" or "200 (MESSAGE)". */
+static void inv_label(const struct capdec_sip *m, char *buf, size_t size)
+{
+	struct sipmsg *msg = NULL;
+	char src[64], dst[64];
+
+	sa_fmt((const struct sockaddr *)&m->src, src, sizeof(src));
+	sa_fmt((const struct sockaddr *)&m->dst, dst, sizeof(dst));
+	if (sipmsg_decode(&msg, m->data, m->len) == 0) {
+		if (sipmsg_is_request(msg))
+			snprintf(buf, size, "%s from %s to %s", sipmsg_method(msg), src, dst);
+		else
+			snprintf(buf, size, "%d (%s) from %s to %s", sipmsg_status(msg),
+				 sipmsg_method(msg), src, dst);
+		mem_deref(msg);
+	} else {
+		snprintf(buf, size, "message from %s to %s", src, dst);
+	}
+}
+
+static int inv_external_tls(const struct lab *lab, const struct capdec *d, char *why, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < capdec_flow_count(d); i++) {
+		const struct capdec_flow *f = capdec_flow_at(d, i);
+		char c[64], s[64];
+
+		if (strcmp(lab_leg(lab, (const struct sockaddr *)&f->client,
+				   (const struct sockaddr *)&f->server), "external") != 0)
+			continue;
+		if (f->cleartext_sip || (!f->tls && f->sip_msgs)) {
+			snprintf(why, n, "%u cleartext SIP message(s) on the external leg, flow %s -> %s",
+				 f->cleartext_sip, sa_fmt((const struct sockaddr *)&f->client, c,
+							  sizeof(c)),
+				 sa_fmt((const struct sockaddr *)&f->server, s, sizeof(s)));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The line of text containing pos, for "what leaked where". */
+static void inv_line_of(const char *data, size_t len, const char *pos, char *buf, size_t size)
+{
+	const char *b = pos, *e = pos;
+
+	while (b > data && b[-1] != '\n')
+		b--;
+	while (e < data + len && *e != '\r' && *e != '\n')
+		e++;
+	snprintf(buf, size, "%.*s", (int)(e - b) > 160 ? 160 : (int)(e - b), b);
+}
+
+static const char *inv_memcasemem(const char *h, size_t hl, const char *n)
+{
+	size_t nl = strlen(n), i;
+
+	for (i = 0; nl && i + nl <= hl; i++)
+		if (strncasecmp(h + i, n, nl) == 0)
+			return h + i;
+	return NULL;
+}
+
+static int inv_topology(const struct lab *lab, const struct capdec *d, char *why, size_t n)
+{
+	const enum lab_host inside[] = { LAB_POOL, LAB_AP_INT };
+	size_t i, k;
+
+	for (i = 0; i < capdec_sip_count(d); i++) {
+		const struct capdec_sip *m = capdec_sip_at(d, i);
+
+		if (strcmp(inv_leg(lab, m), "external") != 0)
+			continue;
+		for (k = 0; k < 2 * (sizeof(inside) / sizeof(inside[0])); k++) {
+			enum lab_host h = inside[k / 2];
+			const char *needle = k % 2 ? lab_host_ip(lab, h) : lab_host_name(h);
+			const char *p = inv_memcasemem(m->data, m->len, needle);
+			char line[200], label[200];
+
+			if (!p)
+				continue;
+			inv_line_of(m->data, m->len, p, line, sizeof(line));
+			inv_label(m, label, sizeof(label));
+			snprintf(why, n, "internal %s %s leaked on the external leg in %s: \"%s\"",
+				 k % 2 ? "address" : "name", needle, label, line);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Requests the proxy passes inward from outside: internal leg, sent by ap-int, From not ours. */
+static int inv_trust(const struct lab *lab, const struct capdec *d, char *why, size_t n)
+{
+	char apint[64];
+	size_t i;
+
+	snprintf(apint, sizeof(apint), "%s", lab_host_ip(lab, LAB_AP_INT));
+	for (i = 0; i < capdec_sip_count(d); i++) {
+		const struct capdec_sip *m = capdec_sip_at(d, i);
+		struct sipmsg *msg = NULL;
+		const char *user, *host;
+		char src[64], label[200];
+		int count;
+
+		sa_ip((const struct sockaddr *)&m->src, src, sizeof(src));
+		if (strcmp(src, apint) != 0 || sipmsg_decode(&msg, m->data, m->len) != 0)
+			continue;
+		if (!sipmsg_is_request(msg) || sipmsg_uri(msg, SIPMSG_FROM, &user, &host) != 0 ||
+		    strcasecmp(host, "contoso.test") == 0 ||
+		    strcasecmp(sipmsg_method(msg), "ACK") == 0) {
+			mem_deref(msg);
+			continue;
+		}
+		count = sipmsg_header_count(msg, INV_TRUST_HEADER);
+		mem_deref(msg);
+		if (count != 1) {
+			inv_label(m, label, sizeof(label));
+			snprintf(why, n, "%s passed inward from %s carries %d %s header%s, not 1",
+				 label, host, count, INV_TRUST_HEADER, count == 1 ? "" : "s");
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int inv_well_formed(const struct lab *lab, const struct capdec *d, char *why, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < capdec_sip_count(d); i++) {
+		const struct capdec_sip *m = capdec_sip_at(d, i);
+		struct sipmsg *msg = NULL;
+		size_t blen = 0;
+		const char *cl, *body;
+		char label[200];
+
+		inv_label(m, label, sizeof(label));
+		if (sipmsg_decode(&msg, m->data, m->len) != 0) {
+			snprintf(why, n, "%s on the %s leg does not parse", label, inv_leg(lab, m));
+			return 1;
+		}
+		body = sipmsg_body(msg, &blen);
+		cl = sipmsg_header(msg, "Content-Length", 0);
+		(void)body;
+		if (cl && strtoul(cl, NULL, 10) != blen) {
+			snprintf(why, n, "%s on the %s leg: Content-Length %s but the body has %zu bytes",
+				 label, inv_leg(lab, m), cl, blen);
+			mem_deref(msg);
+			return 1;
+		}
+		mem_deref(msg);
+	}
+	return 0;
+}
+
+struct inv_txn {
+	char key[300];   /* flow/branch/cseq method */
+	char label[200];
+	bool final;
+};
+
+static int inv_txn_end(const struct lab *lab, const struct capdec *d, char *why, size_t n)
+{
+	size_t i, j, nt = 0, cap = capdec_sip_count(d);
+	struct inv_txn *t = calloc(cap ? cap : 1, sizeof(*t));
+	int bad = 0;
+
+	if (!t)
+		return 0;
+	for (i = 0; i < cap; i++) {
+		const struct capdec_sip *m = capdec_sip_at(d, i);
+		struct sipmsg *msg = NULL;
+		const char *br;
+		char key[300];
+
+		if (sipmsg_decode(&msg, m->data, m->len) != 0)
+			continue;
+		br = sipmsg_via_branch(msg, 0);
+		snprintf(key, sizeof(key), "%u/%s/%s", m->flow, br ? br : "", sipmsg_method(msg));
+		if (sipmsg_is_request(msg)) {
+			if (strcasecmp(sipmsg_method(msg), "ACK") != 0 && nt < cap) {
+				snprintf(t[nt].key, sizeof(t[nt].key), "%s", key);
+				inv_label(m, t[nt].label, sizeof(t[nt].label));
+				nt++;
+			}
+		} else if (sipmsg_status(msg) >= 200) {
+			for (j = 0; j < nt; j++)
+				if (strcmp(t[j].key, key) == 0)
+					t[j].final = true;
+		}
+		mem_deref(msg);
+	}
+	for (j = 0; j < nt && !bad; j++) {
+		if (!t[j].final) {
+			snprintf(why, n, "%s never got a final response on its connection", t[j].label);
+			bad = 1;
+		}
+	}
+	free(t);
+	return bad;
+}
+
+int invariant_check(const struct lab *lab, const struct capdec *d, const bool *waived, char *why,
+		    size_t whysize)
+{
+	static int (*const checks[INV_COUNT])(const struct lab *, const struct capdec *, char *,
+					      size_t) = {
+		[INV_EXTERNAL_TLS] = inv_external_tls,
+		[INV_TOPOLOGY] = inv_topology,
+		[INV_TRUST] = inv_trust,
+		[INV_WELL_FORMED] = inv_well_formed,
+		[INV_TXN_END] = inv_txn_end,
+	};
+	int i;
+
+	for (i = 0; i < INV_COUNT; i++) {
+		if (waived && waived[i])
+			continue;
+		if (checks[i](lab, d, why, whysize))
+			return i;
+	}
+	return -1;
+}

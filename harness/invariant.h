@@ -1,0 +1,29 @@
+/* invariant: rules every scenario's capture must obey, checked without being asked. */
+#ifndef PIC_INVARIANT_H
+#define PIC_INVARIANT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct lab;
+struct capdec;
+
+enum invariant_id {
+	INV_EXTERNAL_TLS = 0,  /* "external-tls-only": no cleartext SIP on the external edge */
+	INV_TOPOLOGY,          /* "topology-hiding": no internal name or address leaves */
+	INV_TRUST,             /* "trust-header": one proxy-set trust header per inbound request */
+	INV_WELL_FORMED,       /* "well-formed": every message parses, Content-Length right */
+	INV_TXN_END,           /* "transactions-end": every request gets a final response */
+	INV_COUNT
+};
+
+const char *invariant_name(enum invariant_id id);
+/* Index by name, or -1. */
+int invariant_find(const char *name);
+
+/* Checks the decoded capture of lab against every invariant not waived (waived[id] true).
+ * Returns the first violated invariant's id and writes what leaked where into why, or -1. */
+int invariant_check(const struct lab *lab, const struct capdec *d, const bool *waived, char *why,
+		    size_t whysize);
+
+#endif
