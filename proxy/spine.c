@@ -180,7 +180,9 @@ static void spine_routed(int err, const char *why, const struct sockaddr *addr, 
 {
 	struct spine_fwd *f = arg;
 
-	if (err)
+	if (err == ECANCELED)
+		; /* shutting down: nobody to answer */
+	else if (err)
 		spine_fail(f->s, f->c, f->in, f->req, f->branch, f->method, why); /* DNS-004 */
 	else
 		spine_send(f, addr);

@@ -263,8 +263,13 @@ static void route_answer(void *arg, int status, int timeouts, struct ares_addrin
 	struct ares_addrinfo_node *n = res ? res->nodes : NULL;
 
 	if (status == ARES_EDESTRUCTION || r->closing) {
+		/* the route is going: waiters learn it so they can release what they hold */
 		if (res)
 			ares_freeaddrinfo(res);
+		e->pending = false;
+		e->err = ECANCELED;
+		snprintf(e->why, sizeof(e->why), "DNS lookup of %s cancelled", e->fqdn);
+		route_notify(e);
 		return;
 	}
 	e->pending = false;

@@ -10,7 +10,8 @@ struct route;
 
 /* err 0: addr is the first answer (port 0; the caller sets it). Else a positive errno
  * (ENOENT: name does not exist or has no address, ETIMEDOUT, EHOSTUNREACH: other DNS
- * failure) and why names the failure ("sip.aol.test: Domain name not found"). */
+ * failure, ECANCELED: the route is being destroyed) and why names the failure
+ * ("DNS lookup of sip.aol.test failed: Domain name not found"). */
 typedef void (route_h)(int err, const char *why, const struct sockaddr *addr, void *arg);
 
 /* A resolver asking only dns_server (ip:port), driven by base. */

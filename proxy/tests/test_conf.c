@@ -1,5 +1,4 @@
 /* test_conf: the config table, parser and validator, driven by a table of broken configs. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,8 +7,7 @@
 #include "tests/testreg.h"
 #include "base/mem.h"
 #include "../conf/conf.h"
-
-static char tdir[64];
+#include "testconf.h"
 
 /* The valid configuration every case starts from; @ stands for the certificate folder. */
 static const char conf_base[] =
@@ -133,19 +131,13 @@ static void conf_subst(char *out, size_t size, const char *in, const char *find,
 	snprintf(out, size, "%.*s%s%s", (int)(at - in), in, repl, at + strlen(find));
 }
 
-/* Expands @ to the certificate folder. */
-static void conf_write(const char *path, const char *text)
+/* Writes text with @ expanded to the certificate folder; the path goes to path. */
+static void conf_write(char *path, size_t size, const char *name, const char *text)
 {
-	FILE *f = fopen(path, "w");
+	const char *p = testconf_write(name, text);
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	for (; *text; text++) {
-		if (*text == '@')
-			fputs(tdir, f);
-		else
-			fputc(*text, f);
-	}
-	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	snprintf(path, size, "%s", p);
 }
 
 static void test_conf_table(void)
@@ -157,7 +149,7 @@ static void test_conf_table(void)
 		static char text[8192], tmp[8192];
 		struct conf_seen seen = { .errors = 0 };
 		struct conf *cfg = NULL;
-		char path[128];
+		char path[256];
 		int err;
 
 		snprintf(text, sizeof(text), "%s", conf_base);
@@ -167,8 +159,8 @@ static void test_conf_table(void)
 		}
 		if (tc->append)
 			strncat(text, tc->append, sizeof(text) - strlen(text) - 1);
-		snprintf(path, sizeof(path), "%s/case%zu.conf", tdir, i);
-		conf_write(path, text);
+		snprintf(tmp, sizeof(tmp), "case%zu.conf", i);
+		conf_write(path, sizeof(path), tmp, text);
 		err = conf_load(&cfg, path, conf_collect, &seen);
 		if (err != tc->want_err || seen.errors < tc->min_errors ||
 		    seen.warnings < tc->min_warnings || (!tc->min_errors && seen.errors) ||
@@ -200,11 +192,10 @@ static void test_conf_values(void)
 	struct conf_seen seen = { .errors = 0 };
 	const struct conf_provider *aol, *yahoo;
 	struct conf *cfg = NULL;
-	char path[128];
+	char path[256];
 	size_t live = mem_live();
 
-	snprintf(path, sizeof(path), "%s/values.conf", tdir);
-	conf_write(path, conf_base);
+	conf_write(path, sizeof(path), "values.conf", conf_base);
 	CU_ASSERT_EQUAL_FATAL(conf_load(&cfg, path, conf_collect, &seen), 0);
 	CU_ASSERT_EQUAL(conf_log_level(cfg), LOGL_WARN);
 	CU_ASSERT_STRING_EQUAL(conf_dns_server_str(cfg), "127.77.204.1:53");
@@ -253,45 +244,9 @@ static void test_conf_missing_file(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(seen.text, "/nonexistent/ap.conf: cannot open"));
 }
 
-static int conf_sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
-/* Throw-away self-signed certificates: both EKUs, serverAuth only. */
 static int conf_init(void)
 {
-	static const struct { const char *name, *cn, *eku; } certs[] = {
-		{ "ca", "Test Root", "serverAuth" },
-		{ "int", "ap-int.contoso.test", "serverAuth,clientAuth" },
-		{ "ext", "ap.contoso.test", "serverAuth,clientAuth" },
-		{ "srv", "ap.contoso.test", "serverAuth" },
-	};
-	size_t i;
-
-	snprintf(tdir, sizeof(tdir), "/tmp/test_conf.XXXXXX");
-	if (!mkdtemp(tdir))
-		return 1;
-	for (i = 0; i < sizeof(certs) / sizeof(certs[0]); i++)
-		if (conf_sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
-			    "-nodes -days 2 -subj '/CN=%s' -addext 'extendedKeyUsage=%s' "
-			    "-keyout %s/%s.key -out %s/%s.crt >/dev/null 2>&1", certs[i].cn,
-			    certs[i].eku, tdir, certs[i].name, tdir, certs[i].name) != 0)
-			return 1;
-	return 0;
-}
-
-static int conf_clean(void)
-{
-	if (tdir[0])
-		conf_sh("rm -rf '%s'", tdir);
-	return 0;
+	return testconf_dir() ? 0 : 1;
 }
 
 static CU_TestInfo conf_tests[] = {
@@ -302,4 +257,4 @@ static CU_TestInfo conf_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
-TEST_SUITE_FIX("conf", conf_tests, conf_init, conf_clean)
+TEST_SUITE_FIX("conf", conf_tests, conf_init, NULL)
