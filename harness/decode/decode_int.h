@@ -50,6 +50,7 @@ enum cd_epoch {
 	CD_EPOCH_CLEAR = 0,     /* records are plaintext */
 	CD_EPOCH_HANDSHAKE,     /* TLS 1.3 handshake traffic keys */
 	CD_EPOCH_APP,           /* application traffic keys (or TLS 1.2 after CCS) */
+	CD_EPOCH_TRIAL,         /* TLS 1.3, only traffic secrets logged: skip what fails */
 	CD_EPOCH_DEAD,          /* no keys or a record failed: skip records */
 };
 

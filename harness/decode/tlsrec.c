@@ -62,6 +62,21 @@ static void tlsrec_kill(struct cd_flow *f)
 	f->dir[1].epoch = CD_EPOCH_DEAD;
 }
 
+/* Some key logs hold only the traffic secrets: the encrypted handshake cannot be read, so
+ * each record is tried with the traffic keys and skipped until one opens (the first
+ * application record, RFC 8446 5.2: its sequence number is 0 under these keys). */
+static void tlsrec_arm_trial(struct cd_flow *f, const struct tlskeys_entry *e)
+{
+	if (tlsdec_tls13_install(&f->dir[0], f->suite, e->cts0.v, e->cts0.len) ||
+	    tlsdec_tls13_install(&f->dir[1], f->suite, e->sts0.v, e->sts0.len)) {
+		capdec_flow_error(f, "cannot derive TLS 1.3 traffic keys");
+		tlsrec_kill(f);
+		return;
+	}
+	f->dir[0].epoch = f->dir[1].epoch = CD_EPOCH_TRIAL;
+	f->keys_found = true;
+}
+
 /* Both hellos are known: look the connection up in the key log and arm the ciphers. */
 static void tlsrec_arm(struct capdec *c, struct cd_flow *f)
 {
@@ -78,9 +93,13 @@ static void tlsrec_arm(struct capdec *c, struct cd_flow *f)
 		e = tlskeys_find(c->keys, f->client_random);
 	tlsrec_hex(f->client_random, 32, crhex);
 	if (version == 0x0304) {
-		if (!e || !e->chts.len || !e->shts.len || !e->cts0.len || !e->sts0.len) {
+		if (!e || !e->cts0.len || !e->sts0.len) {
 			capdec_flow_error(f, "no key for client_random %s", crhex);
 			tlsrec_kill(f);
+			return;
+		}
+		if (!e->chts.len || !e->shts.len) {
+			tlsrec_arm_trial(f, e);
 			return;
 		}
 		if (tlsdec_tls13_install(&f->dir[0], f->suite, e->chts.v, e->chts.len) ||
@@ -246,6 +265,8 @@ static void tlsrec_protected(struct capdec *c, struct cd_flow *f, struct cd_dir 
 		return;
 	}
 	if (tlsdec_open(d, version, h, h + 5, len, d->app.p + d->app.len, &outlen, &type)) {
+		if (d->epoch == CD_EPOCH_TRIAL)
+			return;         /* a handshake record under keys we do not have */
 		capdec_flow_error(f, "%s record %llu does not open (%s keys)",
 				  d->idx ? "server" : "client", (unsigned long long)d->seq,
 				  d->epoch == CD_EPOCH_HANDSHAKE ? "handshake" : "traffic");
@@ -253,6 +274,8 @@ static void tlsrec_protected(struct capdec *c, struct cd_flow *f, struct cd_dir 
 		d->epoch = CD_EPOCH_DEAD;
 		return;
 	}
+	if (d->epoch == CD_EPOCH_TRIAL)
+		d->epoch = CD_EPOCH_APP;
 	if (type == TLSREC_APPDATA)
 		d->app.len += outlen;
 	else if (type == TLSREC_HANDSHAKE)

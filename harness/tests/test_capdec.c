@@ -349,6 +349,7 @@ struct tc_tls {
 	const char *cipher;
 	int version;
 	bool keyupdate;
+	bool hrr;               /* client key share the server refuses: HelloRetryRequest */
 };
 
 static char tc_certdir[64];
@@ -397,12 +398,18 @@ static int tc_tls_exchange(const struct tc_tls *t, const char *dir, const char *
 		char *sargv[] = { "timeout", "30", "openssl", "s_server", "-accept", acc,
 				  "-cert", cert, "-key", key, "-keylogfile", skl, "-quiet",
 				  "-naccept", "1", (char *)t->proto, (char *)t->copt,
-				  (char *)t->cipher, NULL };
+				  (char *)t->cipher, NULL, NULL, NULL };
 		char *cargv[] = { "timeout", "30", "openssl", "s_client", "-connect", acc,
 				  "-keylogfile", ckl, "-quiet", "-no_ign_eof",
 				  (char *)t->proto,
-				  (char *)t->copt, (char *)t->cipher, NULL };
+				  (char *)t->copt, (char *)t->cipher, NULL, NULL, NULL };
 
+		if (t->hrr) {
+			sargv[18] = "-groups";
+			sargv[19] = "P-256";
+			cargv[13] = "-groups";
+			cargv[14] = "X25519:P-256";
+		}
 		spid = tc_spawn(sargv, &sfd);
 		for (i = 0; i < 300 && !tc_listening(addr, 5061); i++)
 			tc_sleep_ms(10);
@@ -476,6 +483,21 @@ static void tc_tls_case(const struct tc_tls *t, int hostoct)
 	tc_tshark_check(c, pcap, ckl);
 	c = mem_deref(c);
 
+	if (t->version == 0x0304) {
+		/* A key log with only the traffic secrets still opens the application data. */
+		char tkl[256], cmd[600];
+
+		snprintf(tkl, sizeof(tkl), "%s/traffic.keys", dir);
+		snprintf(cmd, sizeof(cmd), "grep TRAFFIC_SECRET_0 '%s' > '%s'", ckl, tkl);
+		CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+		err = capdec_open(&c, pcap, tkl);
+		CU_ASSERT_EQUAL_FATAL(err, 0);
+		CU_ASSERT(capdec_flow_at(c, 0)->decrypted);
+		CU_ASSERT_PTR_NULL(capdec_flow_at(c, 0)->error);
+		tc_check_msgs(c, &ex, 5061, true);
+		c = mem_deref(c);
+	}
+
 	/* Without keys: a TLS flow, nothing decrypted, no SIP. */
 	err = capdec_open(&c, pcap, NULL);
 	CU_ASSERT_EQUAL_FATAL(err, 0);
@@ -494,7 +516,7 @@ static void tc_tls_case(const struct tc_tls *t, int hostoct)
 static void test_tls13_aes128(void)
 {
 	static const struct tc_tls t = { "-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256",
-					 0x0304, false };
+					 0x0304, false, false };
 
 	tc_tls_case(&t, 1);
 }
@@ -502,7 +524,7 @@ static void test_tls13_aes128(void)
 static void test_tls13_aes256(void)
 {
 	static const struct tc_tls t = { "-tls1_3", "-ciphersuites", "TLS_AES_256_GCM_SHA384",
-					 0x0304, false };
+					 0x0304, false, false };
 
 	tc_tls_case(&t, 2);
 }
@@ -510,7 +532,7 @@ static void test_tls13_aes256(void)
 static void test_tls13_chacha(void)
 {
 	static const struct tc_tls t = { "-tls1_3", "-ciphersuites",
-					 "TLS_CHACHA20_POLY1305_SHA256", 0x0304, false };
+					 "TLS_CHACHA20_POLY1305_SHA256", 0x0304, false, false };
 
 	tc_tls_case(&t, 3);
 }
@@ -518,15 +540,23 @@ static void test_tls13_chacha(void)
 static void test_tls13_keyupdate(void)
 {
 	static const struct tc_tls t = { "-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256",
-					 0x0304, true };
+					 0x0304, true, false };
 
 	tc_tls_case(&t, 4);
+}
+
+static void test_tls13_hrr(void)
+{
+	static const struct tc_tls t = { "-tls1_3", "-ciphersuites", "TLS_AES_256_GCM_SHA384",
+					 0x0304, false, true };
+
+	tc_tls_case(&t, 8);
 }
 
 static void test_tls12_aesgcm(void)
 {
 	static const struct tc_tls t = { "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256",
-					 0x0303, false };
+					 0x0303, false, false };
 
 	tc_tls_case(&t, 5);
 }
@@ -534,7 +564,7 @@ static void test_tls12_aesgcm(void)
 static void test_tls12_chacha(void)
 {
 	static const struct tc_tls t = { "-tls1_2", "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305",
-					 0x0303, false };
+					 0x0303, false, false };
 
 	tc_tls_case(&t, 6);
 }
@@ -891,6 +921,7 @@ static void test_open_errors(void)
 	CU_ASSERT_EQUAL(capdec_open(&c, "/nonexistent/x.pcap", NULL), ENOENT);
 	CU_ASSERT_PTR_NULL(c);
 	CU_ASSERT_EQUAL(capdec_open(&c, "/etc/hostname", NULL), EINVAL);
+	CU_ASSERT_EQUAL(capdec_open(&c, "/etc/hostname", "/nonexistent/keys"), ENOENT);
 	CU_ASSERT_EQUAL(capdec_open(NULL, "/etc/hostname", NULL), EINVAL);
 	CU_ASSERT_PTR_NULL(c);
 }
@@ -904,6 +935,7 @@ static CU_TestInfo capdec_tests[] = {
 	{ "TLS 1.3 AES-256-GCM", test_tls13_aes256 },
 	{ "TLS 1.3 ChaCha20-Poly1305", test_tls13_chacha },
 	{ "TLS 1.3 KeyUpdate", test_tls13_keyupdate },
+	{ "TLS 1.3 after HelloRetryRequest", test_tls13_hrr },
 	{ "TLS 1.2 ECDHE-ECDSA-AES128-GCM", test_tls12_aesgcm },
 	{ "TLS 1.2 ECDHE-ECDSA-CHACHA20-POLY1305", test_tls12_chacha },
 	CU_TEST_INFO_NULL,
