@@ -40,6 +40,7 @@ struct runner {
 	char out[1024];
 	char pki[1100];
 	unsigned finished;
+	FILE *log;    /* the run's own log (PKI, workers); scenarios log into their folders */
 };
 
 static int runner_cmp(const void *a, const void *b)
@@ -217,7 +218,7 @@ static void runner_worker(struct runner *r, unsigned k, unsigned jobs, int fd)
 		struct scen_opts so = {
 			.lab_index = r->o->first_lab + k, .out_dir = r->out, .pki_dir = r->pki,
 			.sut_binary = r->o->sut_binary, .default_timeout = r->o->timeout,
-			.capture = r->o->capture, .seed = r->o->seed,
+			.capture = r->o->capture, .seed = r->o->seed, .run_log = r->log,
 		};
 		uint32_t idx = i;
 
@@ -438,6 +439,12 @@ static int runner_prepare(struct runner *r)
 	unlink(latest);
 	if (symlink(strrchr(r->out, '/') + 1, latest) != 0)
 		log_debug("no latest link: %s", strerror(errno));
+	snprintf(latest, sizeof(latest), "%s/harness.log", r->out);
+	r->log = fopen(latest, "w");
+	if (r->log) {
+		setvbuf(r->log, NULL, _IOLBF, 0);
+		log_set_file(r->log);
+	}
 	err = labca_make(r->pki, NULL);
 	if (err)
 		fprintf(stderr, "piclab: lab PKI in %s: %s\n", r->pki, strerror(err));
@@ -509,6 +516,10 @@ int runner_run(const struct runner_opts *o, int npaths, char **paths)
 	printf("\n");
 	rc = errors || err ? 2 : failed ? 1 : 0;
 out:
+	if (r.log) {
+		log_set_file(NULL);
+		fclose(r.log);
+	}
 	for (i = 0; i < r.n; i++) {
 		free(r.items[i]->path);
 		free(r.items[i]);

@@ -670,7 +670,7 @@ out:
 	/* Let closed connections' last callbacks run before the next lab takes the addresses. */
 	event_base_loop(base, EVLOOP_NONBLOCK);
 	res->seconds = scen_now() - t0;
-	log_set_file(NULL);
+	log_set_file(o->run_log);
 	if (logf)
 		fclose(logf);
 }

@@ -4,6 +4,7 @@
 
 #include <event2/event.h>
 #include <lua.h>
+#include <stdio.h>
 #include <stdbool.h>
 
 struct lab;
@@ -32,6 +33,7 @@ struct scen_opts {
 	double default_timeout; /* seconds, when the scenario does not say */
 	unsigned long seed;     /* math.randomseed of the scenario's Lua state */
 	bool capture;
+	FILE *run_log;          /* where logging goes back to after the scenario (NULL: stderr) */
 };
 
 const char *scen_verdict_str(enum scen_verdict v);

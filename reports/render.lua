@@ -40,7 +40,6 @@ local function results_json(run)
                     lab_log = dir .. "/lab.log", sut_log = dir .. "/sut.log" },
     }
   end
-  cjson.encode_empty_table_as_object(false)
   return cjson.encode({
     format = "piclab-results/1", out = run.out, seconds = run.seconds, seed = run.seed,
     counts = counts, scenarios = list,
