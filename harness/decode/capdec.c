@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "net/sa.h"
 #include "decode_int.h"
 
 #define LOG_MODULE "capdec"
@@ -125,4 +126,25 @@ size_t capdec_flow_count(const struct capdec *c)
 const struct capdec_flow *capdec_flow_at(const struct capdec *c, size_t i)
 {
 	return c && i < c->nflows ? &c->flows[i]->pub : NULL;
+}
+
+void capdec_debug(const struct capdec *c, FILE *f)
+{
+	char cl[64], sv[64];
+	size_t i;
+
+	if (!c || !f)
+		return;
+	fprintf(f, "capdec: %zu flows, %zu SIP messages\n", c->nflows, c->nmsgs);
+	for (i = 0; i < c->nflows; i++) {
+		const struct capdec_flow *fl = &c->flows[i]->pub;
+
+		fprintf(f, "  flow %u %s -> %s %s%s%s sip=%u cleartext=%u%s%s\n", fl->id,
+			sa_fmt((const struct sockaddr *)&fl->client, cl, sizeof(cl)),
+			sa_fmt((const struct sockaddr *)&fl->server, sv, sizeof(sv)),
+			fl->tls ? "tls" : "tcp",
+			fl->tls_version == 0x0304 ? "1.3" : fl->tls_version == 0x0303 ? "1.2" : "",
+			fl->tls ? (fl->decrypted ? " decrypted" : " opaque") : "", fl->sip_msgs,
+			fl->cleartext_sip, fl->error ? " error: " : "", fl->error ? fl->error : "");
+	}
 }

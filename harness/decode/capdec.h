@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 struct capdec;
@@ -44,5 +45,7 @@ size_t capdec_sip_count(const struct capdec *c);
 const struct capdec_sip *capdec_sip_at(const struct capdec *c, size_t i);
 size_t capdec_flow_count(const struct capdec *c);
 const struct capdec_flow *capdec_flow_at(const struct capdec *c, size_t i);
+/* One line per flow (endpoints, TLS version, decrypted, message counts, first error). */
+void capdec_debug(const struct capdec *c, FILE *f);
 
 #endif

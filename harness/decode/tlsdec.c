@@ -157,7 +157,8 @@ int tlsdec_tls13_install(struct cd_dir *d, uint16_t suite, const uint8_t *secret
 	return 0;
 }
 
-/* RFC 8446 7.2: application_traffic_secret_N+1 = HKDF-Expand-Label(N, "traffic upd", "", Hash.length). */
+/* RFC 8446 7.2: application_traffic_secret_N+1 =
+ *     HKDF-Expand-Label(application_traffic_secret_N, "traffic upd", "", Hash.length). */
 int tlsdec_tls13_keyupdate(struct cd_dir *d, uint16_t suite)
 {
 	const struct tlsdec_suite *s = tlsdec_suite(suite, 0x0304);

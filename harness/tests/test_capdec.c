@@ -273,6 +273,20 @@ static bool tc_listening(const char *addr, uint16_t port)
 	return found;
 }
 
+static bool tc_file_has(const char *path, const char *word)
+{
+	char line[512];
+	bool found = false;
+	FILE *fp = fopen(path, "r");
+
+	if (!fp)
+		return false;
+	while (!found && fgets(line, sizeof(line), fp))
+		found = strstr(line, word) != NULL;
+	fclose(fp);
+	return found;
+}
+
 static bool tc_write_all(int fd, const char *p, size_t n)
 {
 	while (n) {
@@ -419,7 +433,11 @@ static int tc_tls_exchange(const struct tc_tls *t, const char *dir, const char *
 		}
 		cpid = tc_spawn(cargv, &cfd);
 	}
-	tc_sleep_ms(500);
+	/* Data only once the client has its traffic keys, so the order on the wire is ours. */
+	for (i = 0; i < 500 && !tc_file_has(ckl, t->version == 0x0304 ? "CLIENT_TRAFFIC_SECRET_0"
+						       : "CLIENT_RANDOM"); i++)
+		tc_sleep_ms(10);
+	tc_sleep_ms(200);
 	ex->n = 0;
 	for (i = 1; i <= 3; i++) {
 		if (i == 3 && t->keyupdate) {
@@ -480,6 +498,16 @@ static void tc_tls_case(const struct tc_tls *t, int hostoct)
 		fprintf(stderr, "flow error: %s\n", f->error);
 	CU_ASSERT_EQUAL(tc_port(&f->server), 5061);
 	tc_check_msgs(c, &ex, 5061, true);
+	{
+		char *dump = NULL;
+		size_t dlen = 0;
+		FILE *mf = open_memstream(&dump, &dlen);
+
+		capdec_debug(c, mf);
+		fclose(mf);
+		CU_ASSERT(dump && strstr(dump, " decrypted sip=6 cleartext=0"));
+		free(dump);
+	}
 	tc_tshark_check(c, pcap, ckl);
 	c = mem_deref(c);
 
