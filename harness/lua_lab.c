@@ -22,6 +22,8 @@
 
 static const char users_key = 'U';
 
+static int class_method(lua_State *L, const char *mt, const char *k);
+
 struct lsite {
 	struct imsrv *srv;
 	char name[32];
@@ -135,7 +137,7 @@ static int lab_l_index(lua_State *L)
 		lua_pushcfunction(L, lab_l_sleep);
 	} else if (strcmp(k, "host_ip") == 0) {
 		lua_pushcfunction(L, lab_l_host_ip);
-	} else {
+	} else if (!class_method(L, MT_LAB, k)) {
 		return luaL_error(L, "Lab has no field '%s'", k);
 	}
 	return 1;
@@ -182,15 +184,13 @@ static int site_l_index(lua_State *L)
 	const char *k = luaL_checkstring(L, 2);
 	const struct imsrv_conf *c = imsrv_conf(st->srv);
 
-	if (strcmp(k, "user") == 0)
-		lua_pushcfunction(L, site_l_user);
-	else if (strcmp(k, "name") == 0)
+	if (strcmp(k, "name") == 0)
 		lua_pushstring(L, st->name);
 	else if (strcmp(k, "domain") == 0)
 		lua_pushstring(L, c->domain);
 	else if (strcmp(k, "fqdn") == 0)
 		lua_pushstring(L, c->fqdn);
-	else
+	else if (!class_method(L, MT_SITE, k))
 		return luaL_error(L, "Site has no field '%s'", k);
 	return 1;
 }
@@ -376,28 +376,48 @@ static int user_l_tostring(lua_State *L)
 	return 1;
 }
 
+/* Methods live in the metatable's "methods" table, so other binding files can add to a class
+ * (lua_class_extend); fields are computed here. */
+static int class_method(lua_State *L, const char *mt, const char *k)
+{
+	luaL_getmetatable(L, mt);
+	if (lua_getfield(L, -1, "methods") != LUA_TTABLE) {
+		lua_pop(L, 2);
+		return 0;
+	}
+	lua_getfield(L, -1, k);
+	lua_remove(L, -2);
+	lua_remove(L, -2);
+	if (!lua_isnil(L, -1))
+		return 1;
+	lua_pop(L, 1);
+	return 0;
+}
+
+void lua_class_extend(lua_State *L, const char *mt, const luaL_Reg *fns)
+{
+	luaL_getmetatable(L, mt);
+	if (lua_getfield(L, -1, "methods") != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, -3, "methods");
+	}
+	luaL_setfuncs(L, fns, 0);
+	lua_pop(L, 2);
+}
+
 static int user_l_index(lua_State *L)
 {
-	static const luaL_Reg methods[] = {
-		{ "send_message", user_l_send_message },
-		{ "expect_message", user_l_expect_message },
-		{ "inbox_count", user_l_inbox_count },
-		{ NULL, NULL },
-	};
 	struct luser *u = user_check(L, 1);
 	const char *k = luaL_checkstring(L, 2);
-	const luaL_Reg *m;
 
 	if (strcmp(k, "aor") == 0) {
 		lua_pushstring(L, ua_aor(u->ua));
 		return 1;
 	}
-	for (m = methods; m->name; m++) {
-		if (strcmp(m->name, k) == 0) {
-			lua_pushcfunction(L, m->func);
-			return 1;
-		}
-	}
+	if (class_method(L, MT_USER, k))
+		return 1;
 	return luaL_error(L, "User has no field '%s'", k);
 }
 
@@ -451,6 +471,12 @@ static int sut_l_ctl(lua_State *L)
 
 void lua_lab_open(lua_State *L)
 {
+	static const luaL_Reg user_methods[] = {
+		{ "send_message", user_l_send_message },
+		{ "expect_message", user_l_expect_message },
+		{ "inbox_count", user_l_inbox_count },
+		{ NULL, NULL },
+	};
 	static const luaL_Reg lab_mt[] = { { "__index", lab_l_index }, { NULL, NULL } };
 	static const luaL_Reg site_mt[] = { { "__index", site_l_index }, { NULL, NULL } };
 	static const luaL_Reg user_mt[] = {
@@ -474,4 +500,6 @@ void lua_lab_open(lua_State *L)
 	lua_pop(L, 4);
 	lua_newtable(L);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &users_key);
+	lua_class_extend(L, MT_USER, user_methods);
+	lua_class_extend(L, MT_SITE, (const luaL_Reg[]){ { "user", site_l_user }, { NULL, NULL } });
 }

@@ -69,6 +69,10 @@ bool scen_waiter_timed_out(lua_State *L);
 int scen_fail(lua_State *L, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 void lua_lab_open(lua_State *L);
+/* Adds methods to a class of the API ("piclab.Lab", "piclab.Site", "piclab.User", ...), so a
+ * binding file per concern can extend the classes lua_lab.c defines. */
+struct luaL_Reg;
+void lua_class_extend(lua_State *L, const char *mt, const struct luaL_Reg *fns);
 void lua_capture_open(lua_State *L);
 /* Pushes the Lab object for s. */
 void lua_lab_push(lua_State *L, struct scen *s);
