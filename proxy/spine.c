@@ -17,6 +17,7 @@
 #include "policy/policy.h"
 #include "route/route.h"
 #include "peer/peer.h"
+#include "state/state.h"
 #include "spine.h"
 
 #define LOG_MODULE "spine"
@@ -29,6 +30,7 @@ struct spine {
 	struct tp *tp;
 	struct txn_table *txns;
 	struct policy *pol;
+	struct state *snap;        /* the snapshot new requests see */
 	struct route *route;
 	struct peer_pool *peers;
 	unsigned char secret[32];
@@ -40,6 +42,7 @@ struct spine_fwd {
 	struct spine *s;
 	struct conn *c;            /* where it came from (answers go back there) */
 	enum conf_edge_id in;
+	struct state *st;          /* the snapshot its decision came from (dest points into it) */
 	struct sipmsg *req;        /* as forwarded: our Via on top */
 	char *buf;                 /* its encoding */
 	size_t len;
@@ -57,6 +60,7 @@ static void spine_destroy(void *data)
 	mem_deref(s->route);
 	mem_deref(s->txns);
 	mem_deref(s->pol);
+	mem_deref(s->snap);
 	mem_deref((void *)s->cfg);
 }
 
@@ -65,6 +69,7 @@ static void spine_fwd_destroy(void *data)
 	struct spine_fwd *f = data;
 
 	mem_deref(f->c);
+	mem_deref(f->st);
 	mem_deref(f->req);
 	mem_deref(f->buf);
 }
@@ -208,7 +213,7 @@ static void spine_request(struct spine *s, struct conn *c, enum conf_edge_id in,
 		spine_reply(s, c, in, req, 483, NULL);
 		return;
 	}
-	if (policy_check(s->pol, req, in, conn_peer_cn(c), &v)) {
+	if (policy_check(s->pol, s->snap, req, in, conn_peer_cn(c), &v)) {
 		spine_reply(s, c, in, req, v.status ? v.status : 500, v.why);
 		return;
 	}
@@ -221,6 +226,7 @@ static void spine_request(struct spine *s, struct conn *c, enum conf_edge_id in,
 	}
 	f->s = s;
 	f->c = mem_ref(c);
+	f->st = mem_ref(s->snap);
 	f->in = in;
 	f->req = mem_ref(req);
 	snprintf(f->method, sizeof(f->method), "%s", method);
@@ -345,7 +351,9 @@ int spine_alloc(struct spine **sp, struct event_base *base, const struct conf *c
 		err = EIO;
 		goto out;
 	}
-	err = txn_table_alloc(&s->txns, base);
+	err = state_from_conf(&s->snap, cfg);
+	if (!err)
+		err = txn_table_alloc(&s->txns, base);
 	if (!err)
 		err = policy_alloc(&s->pol, cfg);
 	if (!err)
@@ -361,6 +369,21 @@ out:
 	else
 		*sp = s;
 	return err;
+}
+
+void spine_set_state(struct spine *s, struct state *st)
+{
+	if (!s || !st || st == s->snap)
+		return;
+	mem_deref(s->snap);
+	s->snap = mem_ref(st);
+	log_info("policy snapshot version %llu in use",
+		 (unsigned long long)state_version(st));
+}
+
+const struct state *spine_state(const struct spine *s)
+{
+	return s ? s->snap : NULL;
 }
 
 void spine_stats(const struct spine *s, struct spine_stats *st)

@@ -9,6 +9,7 @@
 #include "conf/conf.h"
 
 struct spine;
+struct state;
 
 struct spine_stats {
 	uint64_t requests_in;     /* requests decoded */
@@ -21,6 +22,11 @@ struct spine_stats {
 
 /* Builds every stage for cfg (a reference is taken) and starts listening. */
 int spine_alloc(struct spine **sp, struct event_base *base, const struct conf *cfg);
+/* Publishes a new policy snapshot (reload, CONF-007): a reference to st is taken and the old
+ * one dropped; requests already in flight keep the snapshot they started with. */
+void spine_set_state(struct spine *s, struct state *st);
+/* The snapshot new requests see (borrowed). */
+const struct state *spine_state(const struct spine *s);
 void spine_stats(const struct spine *s, struct spine_stats *st);
 
 #endif

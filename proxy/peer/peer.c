@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "net/conn.h"
 #include "net/sa.h"
+#include "net/tlsctx.h"
 #include "../hmap/hmap.h"
 #include "../tp/tp.h"
 #include "peer.h"
@@ -38,6 +39,7 @@ struct peer_pool {
 	const struct tp *tp;
 	struct hmap *map;
 	struct sockaddr_storage local[CONF_NEDGES];
+	struct tlsctx *client_tls[CONF_NEDGES]; /* NULL: tp's */
 	size_t count[CONF_NEDGES];
 	peer_recv_h *rh;
 	peer_fail_h *fh;
@@ -87,8 +89,12 @@ static void peer_pool_destroy(void *data)
 {
 	struct peer_pool *pp = data;
 
+	int i;
+
 	hmap_apply(pp->map, peer_drop, NULL);
 	mem_deref(pp->map);
+	for (i = 0; i < CONF_NEDGES; i++)
+		mem_deref(pp->client_tls[i]);
 }
 
 int peer_pool_alloc(struct peer_pool **ppp, struct event_base *base, const struct conf *cfg,
@@ -169,6 +175,11 @@ static void peer_closed(struct conn *c, int err, void *arg)
 		log_warn("cannot defer release of the connection to %s", p->fqdn);
 }
 
+static struct tlsctx *peer_client_tls(const struct peer_pool *pp, enum conf_edge_id edge)
+{
+	return pp->client_tls[edge] ? pp->client_tls[edge] : tp_client_tls(pp->tp, edge);
+}
+
 static int peer_open(struct peer_pool *pp, struct peer **pp_out, const struct peer_dest *d,
 		     const struct sockaddr *addr)
 {
@@ -195,7 +206,7 @@ static int peer_open(struct peer_pool *pp, struct peer **pp_out, const struct pe
 	memcpy(&to, addr, sa_len(addr));
 	sa_set_port(&to, d->port);
 	h.arg = p;
-	err = conn_connect(&p->c, pp->base, d->tcp ? NULL : tp_client_tls(pp->tp, d->edge),
+	err = conn_connect(&p->c, pp->base, d->tcp ? NULL : peer_client_tls(pp, d->edge),
 			   (const struct sockaddr *)&pp->local[d->edge],
 			   (const struct sockaddr *)&to, d->tcp ? NULL : d->fqdn, &h);
 	if (err) {
@@ -215,6 +226,16 @@ static int peer_open(struct peer_pool *pp, struct peer **pp_out, const struct pe
 	log_info("%s edge: connecting to %s at %s", conf_edge_name(d->edge), d->fqdn,
 		 sa_fmt((struct sockaddr *)&to, txt, sizeof(txt)));
 	*pp_out = p;
+	return 0;
+}
+
+int peer_pool_set_tls(struct peer_pool *pp, enum conf_edge_id edge, struct tlsctx *client_tls)
+{
+	if (!pp || edge >= CONF_NEDGES || !client_tls || tlsctx_is_server(client_tls))
+		return EINVAL;
+	mem_deref(pp->client_tls[edge]);
+	pp->client_tls[edge] = mem_ref(client_tls);
+	log_info("%s edge: new client certificate for future connections", conf_edge_name(edge));
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 struct peer_pool;
 struct conn;
 struct tp;
+struct tlsctx;
 
 /* A message arriving on an outgoing connection (mostly responses). */
 typedef void (peer_recv_h)(struct conn *c, enum conf_edge_id edge, const char *buf, size_t len,
@@ -25,6 +26,11 @@ typedef void (peer_fail_h)(const char *branch, const char *method, int err, cons
  * edge's client certificate and trust store (from tp). */
 int peer_pool_alloc(struct peer_pool **pp, struct event_base *base, const struct conf *cfg,
 		    const struct tp *tp, peer_recv_h *rh, peer_fail_h *fh, void *arg);
+
+/* Certificate reload (TLS-007): connections opened from now on through edge use client_tls
+ * (a reference is taken); open connections keep theirs. EINVAL on a bad edge or a server-side
+ * context. */
+int peer_pool_set_tls(struct peer_pool *pp, enum conf_edge_id edge, struct tlsctx *client_tls);
 
 /* Destination of one request. */
 struct peer_dest {

@@ -8,6 +8,7 @@
 #include "base/mem.h"
 #include "base/log.h"
 #include "sip/sipmsg.h"
+#include "../state/state.h"
 #include "policy.h"
 
 #define LOG_MODULE "policy"
@@ -52,22 +53,22 @@ static int policy_refuse(struct policy_verdict *v, int status, const char *fmt, 
 }
 
 /* CONF-002: only an allowed provider passes, and not while it is blocked. */
-static int policy_provider_ok(const struct conf_provider *p, struct policy_verdict *v)
+static int policy_provider_ok(const struct state_provider *p, struct policy_verdict *v)
 {
-	if (!p->allow)
+	if (!p->allowed)
 		return policy_refuse(v, 403, "provider %s is not allowed (CONF-002)", p->name);
 	if (p->blocked)
 		return policy_refuse(v, 403, "provider %s is temporarily blocked", p->name);
 	return 0;
 }
 
-static int policy_outbound(const struct policy *pol, const char *host, struct policy_verdict *v)
+static int policy_outbound(const struct policy *pol, const struct state *st, const char *host, struct policy_verdict *v)
 {
-	const struct conf_provider *p = conf_provider_by_domain(pol->cfg, host);
+	const struct state_provider *p = state_provider_by_domain(st, host);
 	int err;
 
 	if (!p) {
-		if (conf_is_our_domain(pol->cfg, host))
+		if (state_is_our_domain(st, host))
 			return policy_refuse(v, 403, "domain %s is ours: not routed outward",
 					     host);
 		return policy_refuse(v, 403, "no provider serves domain %s", host);
@@ -83,17 +84,18 @@ static int policy_outbound(const struct policy *pol, const char *host, struct po
 	return 0;
 }
 
-static int policy_inbound(const struct policy *pol, const struct sipmsg *req, const char *host,
+static int policy_inbound(const struct policy *pol, const struct state *st,
+			  const struct sipmsg *req, const char *host,
 			  const char *peer_cn, struct policy_verdict *v)
 {
-	const struct conf_provider *p = NULL;
+	const struct state_provider *p = NULL;
 	const struct conf_edge *in = conf_edge(pol->cfg, CONF_INTERNAL);
 	const char *fuser, *fhost;
 	int err;
 
 	/* TLS-003: the certificate CN is the provider's identity, nothing in the message is */
 	if (peer_cn && *peer_cn)
-		p = conf_provider_by_fqdn(pol->cfg, peer_cn);
+		p = state_provider_by_fqdn(st, peer_cn);
 	if (!p)
 		return policy_refuse(v, 403, "peer certificate CN '%s' is not a configured "
 				     "provider edge (TLS-003)", peer_cn ? peer_cn : "");
@@ -102,10 +104,10 @@ static int policy_inbound(const struct policy *pol, const struct sipmsg *req, co
 	if (err)
 		return err;
 	if (sipmsg_uri(req, SIPMSG_FROM, &fuser, &fhost) != 0 ||
-	    conf_provider_by_domain(pol->cfg, fhost) != p)
+	    state_provider_by_domain(st, fhost) != p)
 		return policy_refuse(v, 403, "From domain %s is not served by provider %s "
 				     "(POL-005)", fhost ? fhost : "(none)", p->name);
-	if (!conf_is_our_domain(pol->cfg, host))
+	if (!state_is_our_domain(st, host))
 		return policy_refuse(v, 404, "domain %s is not ours (POL-006)", host);
 	v->dest_fqdn = in->next_hop;
 	v->dest_port = (uint16_t)in->next_hop_port;
@@ -114,17 +116,17 @@ static int policy_inbound(const struct policy *pol, const struct sipmsg *req, co
 	return 0;
 }
 
-int policy_check(const struct policy *pol, const struct sipmsg *req, enum conf_edge_id in,
-		 const char *peer_cn, struct policy_verdict *v)
+int policy_check(const struct policy *pol, const struct state *st, const struct sipmsg *req,
+		 enum conf_edge_id in, const char *peer_cn, struct policy_verdict *v)
 {
 	const char *user, *host = NULL;
 
-	if (!pol || !req || !v)
+	if (!pol || !st || !req || !v)
 		return EINVAL;
 	memset(v, 0, sizeof(*v));
 	if (sipmsg_uri(req, SIPMSG_RURI, &user, &host) != 0 || !host || !*host)
 		return policy_refuse(v, 400, "Request-URI has no host");
 	if (in == CONF_INTERNAL)
-		return policy_outbound(pol, host, v);
-	return policy_inbound(pol, req, host, peer_cn, v);
+		return policy_outbound(pol, st, host, v);
+	return policy_inbound(pol, st, req, host, peer_cn, v);
 }

@@ -9,11 +9,13 @@
 
 struct policy;
 struct sipmsg;
+struct state;
+struct state_provider;
 
 struct policy_verdict {
 	int status;                 /* 0: forward; else the response the proxy sends itself */
 	char why[256];              /* for refusals: the Warning text naming the reason */
-	const struct conf_provider *provider; /* the provider on the far side, if any */
+	const struct state_provider *provider; /* the provider on the far side, if any */
 	/* where it goes when forwarded */
 	const char *dest_fqdn;
 	uint16_t dest_port;
@@ -30,7 +32,7 @@ int policy_alloc(struct policy **pp, const struct conf *cfg);
  * serves (POL-005), else 403; the Request-URI domain must be ours (POL-006), else 404.
  * Returns 0 to forward, EPERM when refused (v->status, v->why set), EBADMSG when the request
  * has no Request-URI host (v->status 400). */
-int policy_check(const struct policy *pol, const struct sipmsg *req, enum conf_edge_id in,
-		 const char *peer_cn, struct policy_verdict *v);
+int policy_check(const struct policy *pol, const struct state *st, const struct sipmsg *req,
+		 enum conf_edge_id in, const char *peer_cn, struct policy_verdict *v);
 
 #endif

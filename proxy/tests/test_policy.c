@@ -8,6 +8,7 @@
 #include "sip/sipmsg.h"
 #include "../conf/conf.h"
 #include "../policy/policy.h"
+#include "../state/state.h"
 #include "testconf.h"
 
 static const char policy_conf[] =
@@ -95,16 +96,18 @@ static void test_policy_table(void)
 	const char *path = testconf_write("policy.conf", policy_conf);
 	struct conf *cfg = NULL;
 	struct policy *pol = NULL;
+	struct state *st = NULL;
 	size_t i, live = mem_live();
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 	CU_ASSERT_EQUAL_FATAL(conf_load(&cfg, path, NULL, NULL), 0);
 	CU_ASSERT_EQUAL_FATAL(policy_alloc(&pol, cfg), 0);
+	CU_ASSERT_EQUAL_FATAL(state_from_conf(&st, cfg), 0);
 	for (i = 0; i < sizeof(policy_cases) / sizeof(policy_cases[0]); i++) {
 		const struct policy_case *tc = &policy_cases[i];
 		struct sipmsg *req = policy_req(tc->from, tc->ruri);
 		struct policy_verdict v;
-		int err = policy_check(pol, req, tc->in, tc->peer_cn, &v);
+		int err = policy_check(pol, st, req, tc->in, tc->peer_cn, &v);
 
 		if (err != tc->want_err || v.status != tc->want_status)
 			fprintf(stderr, "\ncase %zu: err %d status %d why '%s'\n", i, err,
@@ -122,6 +125,7 @@ static void test_policy_table(void)
 		mem_deref(req);
 	}
 	mem_deref(pol);
+	mem_deref(st);
 	mem_deref(cfg);
 	CU_ASSERT_EQUAL(mem_live(), live);
 }

@@ -207,6 +207,20 @@ struct tlsctx *tp_client_tls(const struct tp *tp, enum conf_edge_id edge)
 	return tp && edge < CONF_NEDGES ? tp->edge[edge].client_tls : NULL;
 }
 
+int tp_set_tls(struct tp *tp, enum conf_edge_id edge, struct tlsctx *server_tls)
+{
+	struct tp_edge *e;
+
+	if (!tp || edge >= CONF_NEDGES || !server_tls || !tlsctx_is_server(server_tls))
+		return EINVAL;
+	e = &tp->edge[edge];
+	listener_set_tls(e->tls_listener, server_tls);
+	mem_deref(e->server_tls);
+	e->server_tls = mem_ref(server_tls);
+	log_info("%s edge: new server certificate for future connections", conf_edge_name(edge));
+	return 0;
+}
+
 size_t tp_conn_count(const struct tp *tp, enum conf_edge_id edge)
 {
 	return tp && edge < CONF_NEDGES ? tp->edge[edge].nconns : 0;

@@ -23,6 +23,10 @@ int tp_alloc(struct tp **tpp, struct event_base *base, const struct conf *cfg, t
 	     void *arg);
 /* The client context for connections leaving through edge (peers). */
 struct tlsctx *tp_client_tls(const struct tp *tp, enum conf_edge_id edge);
+/* Certificate reload (TLS-007): future accepts on edge's MTLS listener use server_tls (a
+ * reference is taken); live connections keep the context they were accepted with. EINVAL on a
+ * bad edge or a client-side context. */
+int tp_set_tls(struct tp *tp, enum conf_edge_id edge, struct tlsctx *server_tls);
 /* Accepted connections currently open on edge. */
 size_t tp_conn_count(const struct tp *tp, enum conf_edge_id edge);
 
