@@ -50,7 +50,7 @@ LIBFAKES := $(BUILD)/libfakes.a
 BIN      := $(BUILD)/bin
 
 PROGRAMS := $(BIN)/accessproxy $(BIN)/apctl $(BIN)/piclab $(BIN)/fake-dns $(BIN)/labca \
-            $(BIN)/fake-provider
+            $(BIN)/fake-provider $(BIN)/fake-provisioning
 TESTS    := $(BUILD)/tests/test_lib $(BUILD)/tests/test_fakes $(BUILD)/tests/test_proxy \
             $(BUILD)/tests/test_harness
 
@@ -124,6 +124,7 @@ $(BIN)/piclab: $(call obj,harness/main.c $(HARN_SRC)) $(LIBFAKES) $(LIBPIC)
 $(BIN)/fake-dns: $(call obj,fakes/dns/main.c) $(LIBFAKES) $(LIBPIC)
 $(BIN)/labca: $(call obj,fakes/ca/main.c) $(LIBFAKES) $(LIBPIC)
 $(BIN)/fake-provider: $(call obj,fakes/im/main.c) $(LIBFAKES) $(LIBPIC)
+$(BIN)/fake-provisioning: $(call obj,fakes/provisioning/main.c) $(LIBFAKES) $(LIBPIC)
 
 $(BUILD)/tests/test_lib: $(call obj,$(wildcard lib/tests/*.c)) $(LIBPIC)
 $(BUILD)/tests/test_fakes: $(call obj,$(wildcard fakes/tests/*.c) lib/tests/testmain.c) $(LIBFAKES) $(LIBPIC)
