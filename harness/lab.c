@@ -54,6 +54,7 @@ struct lab {
 	char pki[512];
 	char ip[LAB_NHOSTS][INET_ADDRSTRLEN];
 	char keylog[600];
+	char conf[600];
 	char pcap[600];
 	struct tlsctx *pool_srv, *pool_cli;
 	struct tlsctx *prov_srv[LAB_NPROVIDERS], *prov_cli[LAB_NPROVIDERS];
@@ -315,6 +316,7 @@ int lab_boot(struct lab **labp, struct event_base *base, const struct lab_opts *
 		goto out;
 
 	snprintf(conf, sizeof(conf), "%s/accessproxy.conf", lab->dir);
+	snprintf(lab->conf, sizeof(lab->conf), "%s", conf);
 	snprintf(ctl, sizeof(ctl), "%s/ctl.sock", lab->dir);
 	snprintf(slog, sizeof(slog), "%s/sut.log", lab->dir);
 	unlink(ctl);
@@ -342,6 +344,40 @@ out:
 	else
 		*labp = lab;
 	return err;
+}
+
+int lab_site_peer(struct lab *lab, const struct imsrv *srv, struct tlsctx **cli, const char **ip,
+		  const char **proxy_ip, const char **proxy_fqdn)
+{
+	unsigned i;
+
+	if (srv == lab->enterprise) {
+		*cli = lab->pool_cli;
+		*ip = lab->ip[LAB_POOL];
+		*proxy_ip = lab->ip[LAB_AP_INT];
+		*proxy_fqdn = lab_hosts[LAB_AP_INT].fqdn;
+		return 0;
+	}
+	for (i = 0; i < LAB_NPROVIDERS; i++) {
+		if (srv != lab->provider[i])
+			continue;
+		*cli = lab->prov_cli[i];
+		*ip = lab->ip[lab_providers[i].host];
+		*proxy_ip = lab->ip[LAB_AP_EXT];
+		*proxy_fqdn = lab_hosts[LAB_AP_EXT].fqdn;
+		return 0;
+	}
+	return ENOENT;
+}
+
+const char *lab_sut_conf(const struct lab *lab)
+{
+	return lab->conf;
+}
+
+const char *lab_sut_binary(const struct lab *lab)
+{
+	return lab->opts.sut_binary;
 }
 
 struct imsrv *lab_enterprise(struct lab *lab)

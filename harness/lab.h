@@ -10,6 +10,7 @@ struct lab;
 struct imsrv;
 struct capture;
 struct sut;
+struct tlsctx;
 
 enum lab_host {
 	LAB_NS = 0,       /* ns.test: stub DNS */
@@ -57,6 +58,13 @@ const char *lab_pcap_path(const struct lab *lab);
 struct event_base *lab_base(const struct lab *lab);
 /* Leg of a packet between a and b: "external", "internal", "dns", "http" or "other". */
 const char *lab_leg(const struct lab *lab, const struct sockaddr *a, const struct sockaddr *b);
+/* What a raw sender on a site needs: its client TLS context, its own IP, and the proxy edge it
+ * faces (IP and certificate name). ENOENT if srv is not a site of this lab. */
+int lab_site_peer(struct lab *lab, const struct imsrv *srv, struct tlsctx **cli, const char **ip,
+		  const char **proxy_ip, const char **proxy_fqdn);
+/* The SUT's generated configuration file (for apctl). */
+const char *lab_sut_conf(const struct lab *lab);
+const char *lab_sut_binary(const struct lab *lab);
 /* Stops the SUT (and reaps it), stops the capture and frees the fakes. Also via mem_deref. */
 void lab_teardown(struct lab *lab);
 

@@ -2,6 +2,9 @@
 #define LOG_MODULE "lua"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <lauxlib.h>
 #include <signal.h>
 #include <stdio.h>
@@ -90,6 +93,66 @@ static int lab_l_sleep(lua_State *L)
 	return scen_yield(L, w, lab_sleep_k);
 }
 
+/* lab:apctl("users", "enable", "alice@contoso.test") -> exit code, output (stdout+stderr)
+ * Runs the proxy's own administration tool (beside the SUT binary) on this lab's
+ * configuration, as an administrator would; bounded to 10 s. */
+static int lab_l_apctl(lua_State *L)
+{
+	struct scen *s = lab_check(L, 1);
+	struct lab *lab = scen_lab(s);
+	int n = lua_gettop(L), i, status = 0;
+	char bin[700], *slash;
+	const char *argv[40];
+	luaL_Buffer b;
+	int fds[2];
+	pid_t pid;
+
+	if (n - 1 > 35)
+		return luaL_error(L, "apctl: too many arguments");
+	snprintf(bin, sizeof(bin), "%s", lab_sut_binary(lab));
+	slash = strrchr(bin, '/');
+	snprintf(slash ? slash + 1 : bin, sizeof(bin) - (size_t)(slash ? slash + 1 - bin : 0),
+		 "apctl");
+	argv[0] = bin;
+	argv[1] = "-c";
+	argv[2] = lab_sut_conf(lab);
+	for (i = 2; i <= n; i++)
+		argv[i + 1] = luaL_checkstring(L, i);
+	argv[n + 2] = NULL;
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return luaL_error(L, "apctl: pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		return luaL_error(L, "apctl: fork: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		alarm(10);
+		execv(bin, (char *const *)argv);
+		fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
+		_exit(127);
+	}
+	close(fds[1]);
+	luaL_buffinit(L, &b);
+	for (;;) {
+		char buf[4096];
+		ssize_t r = read(fds[0], buf, sizeof(buf));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		luaL_addlstring(&b, buf, (size_t)r);
+	}
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	lua_pushinteger(L, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	luaL_pushresult(&b);
+	log_info("apctl %s -> %d", n >= 2 ? lua_tostring(L, 2) : "", (int)lua_tointeger(L, -2));
+	return 2;
+}
+
 /* lab:host_ip("sip.aol.test") -> "127.77.L.10" */
 static int lab_l_host_ip(lua_State *L)
 {
@@ -137,6 +200,8 @@ static int lab_l_index(lua_State *L)
 		lua_pushcfunction(L, lab_l_sleep);
 	} else if (strcmp(k, "host_ip") == 0) {
 		lua_pushcfunction(L, lab_l_host_ip);
+	} else if (strcmp(k, "apctl") == 0) {
+		lua_pushcfunction(L, lab_l_apctl);
 	} else if (!class_method(L, MT_LAB, k)) {
 		return luaL_error(L, "Lab has no field '%s'", k);
 	}
@@ -419,6 +484,16 @@ static int user_l_index(lua_State *L)
 	if (class_method(L, MT_USER, k))
 		return 1;
 	return luaL_error(L, "User has no field '%s'", k);
+}
+
+struct imsrv *lua_site_srv(lua_State *L, int idx)
+{
+	return site_check(L, idx)->srv;
+}
+
+struct ua *lua_user_ua(lua_State *L, int idx)
+{
+	return user_check(L, idx)->ua;
 }
 
 /* --- Sut --- */

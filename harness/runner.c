@@ -219,6 +219,7 @@ static void runner_worker(struct runner *r, unsigned k, unsigned jobs, int fd)
 			.lab_index = r->o->first_lab + k, .out_dir = r->out, .pki_dir = r->pki,
 			.sut_binary = r->o->sut_binary, .default_timeout = r->o->timeout,
 			.capture = r->o->capture, .seed = r->o->seed, .run_log = r->log,
+			.root = r->o->root,
 		};
 		uint32_t idx = i;
 

@@ -33,6 +33,7 @@ struct scen {
 	double timeout;
 	bool finished;
 	bool waived[INV_COUNT];
+	const char *root;
 	char bad_waiver[128];
 };
 
@@ -361,6 +362,18 @@ static int scen_l_expect_eq(lua_State *L)
 			 luaL_tolstring(L, 1, NULL));
 }
 
+/* fixture("rfc4475/wsinv.dat") -> absolute path under scenarios/fixtures/ */
+static int scen_l_fixture(lua_State *L)
+{
+	struct scen *s = scen_of(L);
+	const char *rel = luaL_checkstring(L, 1);
+
+	if (strstr(rel, "..") || rel[0] == '/')
+		return luaL_error(L, "fixture(): a path inside scenarios/fixtures/, got '%s'", rel);
+	lua_pushfstring(L, "%s/scenarios/fixtures/%s", s->root ? s->root : ".", rel);
+	return 1;
+}
+
 /* log(...): a line in the scenario's lab.log. */
 static int scen_l_log(lua_State *L)
 {
@@ -503,6 +516,7 @@ static void scen_open_lua(struct scen *s)
 		{ "scenario", scen_l_scenario }, { "fail", scen_l_fail },
 		{ "skip", scen_l_skip },         { "expect", scen_l_expect },
 		{ "expect_eq", scen_l_expect_eq }, { "log", scen_l_log },
+		{ "fixture", scen_l_fixture },
 		{ NULL, NULL },
 	};
 	lua_State *L = s->L;
@@ -521,11 +535,19 @@ static void scen_open_lua(struct scen *s)
 	lua_pop(L, 1);
 	lua_pushlightuserdata(L, s);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &scen_key);
+	/* require() finds shared steps in scenarios/lib/ */
+	lua_getglobal(L, "package");
+	lua_pushfstring(L, "%s/scenarios/lib/?.lua", s->root ? s->root : ".");
+	lua_setfield(L, -2, "path");
+	lua_pushstring(L, "");
+	lua_setfield(L, -2, "cpath");
+	lua_pop(L, 1);
 	lua_pushglobaltable(L);
 	luaL_setfuncs(L, globals, 0);
 	lua_pop(L, 1);
 	lua_lab_open(L);
 	lua_capture_open(L);
+	lua_raw_open(L);
 }
 
 /* The capture-wide rules, after a scenario passed its own checks. */
@@ -577,7 +599,7 @@ int scen_probe(const char *path, const char *name, struct scen_result *res)
 void scen_run(struct event_base *base, const char *path, const char *name,
 	      const struct scen_opts *o, struct scen_result *res)
 {
-	struct scen s = { .base = base, .res = res };
+	struct scen s = { .base = base, .res = res, .root = o->root };
 	struct lab_opts lo = { .index = o->lab_index, .pki_dir = o->pki_dir,
 			       .sut_binary = o->sut_binary, .capture = o->capture };
 	char why[1024] = "", logpath[600];

@@ -33,7 +33,8 @@ struct scen_opts {
 	double default_timeout; /* seconds, when the scenario does not say */
 	unsigned long seed;     /* math.randomseed of the scenario's Lua state */
 	bool capture;
-	FILE *run_log;          /* where logging goes back to after the scenario (NULL: stderr) */
+	FILE *run_log;
+	const char *root;       /* the project root: fixture() paths, apctl beside the SUT */          /* where logging goes back to after the scenario (NULL: stderr) */
 };
 
 const char *scen_verdict_str(enum scen_verdict v);
@@ -74,6 +75,12 @@ void lua_lab_open(lua_State *L);
 struct luaL_Reg;
 void lua_class_extend(lua_State *L, const char *mt, const struct luaL_Reg *fns);
 void lua_capture_open(lua_State *L);
+void lua_raw_open(lua_State *L);
+/* The server behind a Site argument, the user agent behind a User argument (errors if not). */
+struct imsrv;
+struct ua;
+struct imsrv *lua_site_srv(lua_State *L, int idx);
+struct ua *lua_user_ua(lua_State *L, int idx);
 /* Pushes the Lab object for s. */
 void lua_lab_push(lua_State *L, struct scen *s);
 
