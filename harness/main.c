@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "decode_cmd.h"
 #include "runner.h"
 
 static void usage(FILE *f)
@@ -24,7 +25,10 @@ static void usage(FILE *f)
 		"  run [PATH...]    run the scenarios in PATH (files or folders; default: scenarios/)\n"
 		"                   each in its own lab in 127.77.L.0/24, against accessproxy;\n"
 		"                   prints a verdict per scenario and 'N passed, N failed'\n"
-		"  list [PATH...]   list the scenarios that run would run\n"
+		"  list [PATH...]   list the scenarios that run would run (name, covers, tags, title)\n"
+		"  decode PCAP [KEYLOG] [--bench N]\n"
+		"                   print the SIP messages of a capture, TLS decrypted with an NSS key\n"
+		"                   log; --bench decodes N times and prints messages per second\n"
 		"  help             this text\n"
 		"\n"
 		"options of run:\n"
@@ -109,6 +113,19 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
 		usage(stdout);
 		return 0;
+	}
+	if (!strcmp(cmd, "decode")) {
+		int bench = 0;
+
+		if (argc < 3) {
+			fprintf(stderr, "usage: piclab decode PCAP [KEYLOG] [--bench N]\n");
+			return 2;
+		}
+		if (argc >= 5 && !strcmp(argv[argc - 2], "--bench")) {
+			bench = atoi(argv[argc - 1]);
+			argc -= 2;
+		}
+		return decode_cmd(argv[2], argc > 3 ? argv[3] : NULL, bench);
 	}
 	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "list") != 0) {
 		fprintf(stderr, "piclab: unknown command '%s' (try 'piclab help')\n", cmd);

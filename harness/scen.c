@@ -16,6 +16,7 @@
 #include "capture.h"
 #include "decode/capdec.h"
 #include "invariant.h"
+#include "pcapng.h"
 #include "lab.h"
 #include "scen.h"
 
@@ -686,8 +687,16 @@ out:
 	/* Lua objects hold users of the lab's servers: they go first. */
 	if (s.L)
 		lua_close(s.L);
-	if (s.lab)
+	if (s.lab) {
 		lab_teardown(s.lab);
+		if (lab_capture(s.lab) || o->capture) {
+			char ng[600];
+
+			/* the capture is closed now: write the self-decrypting copy */
+			snprintf(ng, sizeof(ng), "%s/capture.pcapng", res->dir);
+			pcapng_write_with_secrets(lab_pcap_path(s.lab), lab_keylog_path(s.lab), ng);
+		}
+	}
 	s.lab = mem_deref(s.lab);
 	/* Let closed connections' last callbacks run before the next lab takes the addresses. */
 	event_base_loop(base, EVLOOP_NONBLOCK);

@@ -36,7 +36,7 @@ local function results_json(run)
       reason = s.reason, where = s.where, seconds = s.seconds, packets = s.packets,
       covers = split(s.covers), tags = split(s.tags), waived = s.waived,
       dir = dir,
-      artifacts = { capture = dir .. "/capture.pcap", keylog = dir .. "/keys.log",
+      artifacts = { capture = dir .. "/capture.pcapng", pcap = dir .. "/capture.pcap", keylog = dir .. "/keys.log",
                     lab_log = dir .. "/lab.log", sut_log = dir .. "/sut.log" },
     }
   end
@@ -88,7 +88,7 @@ local function junit_xml(run)
       end
       local dir = relpath(s.dir, run.out)
       out[#out + 1] = "      <system-out>"
-      for _, f in ipairs({ "capture.pcap", "keys.log", "lab.log", "sut.log" }) do
+      for _, f in ipairs({ "capture.pcapng", "capture.pcap", "keys.log", "lab.log", "sut.log" }) do
         out[#out + 1] = string.format("[[ATTACHMENT|%s/%s]]", xml(dir), f)
       end
       out[#out + 1] = "      </system-out>"
