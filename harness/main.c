@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "cmds.h"
 #include "decode_cmd.h"
 #include "runner.h"
 
@@ -29,6 +30,12 @@ static void usage(FILE *f)
 		"  decode PCAP [KEYLOG] [--bench N]\n"
 		"                   print the SIP messages of a capture, TLS decrypted with an NSS key\n"
 		"                   log; --bench decodes N times and prints messages per second\n"
+		"  coverage [RUN]   every requirement id of reports/requirements.tsv as passing,\n"
+		"                   failing or untested in RUN (default reports/out/latest);\n"
+		"                   exits 1 when a covered id fails\n"
+		"  new AREA/NAME    writes scenarios/AREA/NAME.lua from a template\n"
+		"  lab [--lab N]    brings the default lab up in 127.77.N.0/24 (default 1) and keeps\n"
+		"                   it running for manual use, printing every address\n"
 		"  help             this text\n"
 		"\n"
 		"options of run:\n"
@@ -43,6 +50,8 @@ static void usage(FILE *f)
 		"      --shard K/N         only the K-th of N equal shares (for CI jobs)\n"
 		"      --seed N            seed of math.random in every scenario (default: random,\n"
 		"                          printed so that a run can be repeated)\n"
+		"      --keep              leave a failed scenario's lab up for inspection, print its\n"
+		"                          addresses and a capture command (implies -j 1)\n"
 		"  -v, --verbose           harness log lines at debug level\n"
 		"\n"
 		"exit status: 0 all passed, 1 a scenario failed, 2 a harness or lab error.\n"
@@ -91,6 +100,7 @@ int main(int argc, char **argv)
 		{ "lab", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "keep", no_argument, NULL, 'k' },
 		{ "tag", required_argument, NULL, 'T' },
 		{ "req", required_argument, NULL, 'R' },
 		{ "shard", required_argument, NULL, 'K' },
@@ -127,7 +137,8 @@ int main(int argc, char **argv)
 		}
 		return decode_cmd(argv[2], argc > 3 ? argv[3] : NULL, bench);
 	}
-	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "list") != 0) {
+	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "list") != 0 && strcmp(cmd, "coverage") != 0 &&
+	    strcmp(cmd, "new") != 0 && strcmp(cmd, "lab") != 0) {
 		fprintf(stderr, "piclab: unknown command '%s' (try 'piclab help')\n", cmd);
 		return 2;
 	}
@@ -164,6 +175,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'v': log_set_level(LOGL_DEBUG); break;
+		case 'k': o.keep = true; break;
 		case 'j':
 			o.jobs = (unsigned)atoi(optarg);
 			if (o.jobs < 1 || o.jobs > 32) {
@@ -216,5 +228,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (!strcmp(cmd, "coverage")) {
+		char latest[PATH_MAX + 40];
+
+		snprintf(latest, sizeof(latest), "%s/latest", o.out_base);
+		return cmd_coverage(root, optind < argc ? argv[optind] : latest);
+	}
+	if (!strcmp(cmd, "new"))
+		return optind < argc ? cmd_new(root, argv[optind]) : (usage(stderr), 2);
+	if (!strcmp(cmd, "lab"))
+		return cmd_lab(o.out_base, o.sut_binary, o.first_lab);
 	return runner_run(&o, argc - optind, argv + optind);
 }

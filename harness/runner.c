@@ -219,7 +219,7 @@ static void runner_worker(struct runner *r, unsigned k, unsigned jobs, int fd)
 			.lab_index = r->o->first_lab + k, .out_dir = r->out, .pki_dir = r->pki,
 			.sut_binary = r->o->sut_binary, .default_timeout = r->o->timeout,
 			.capture = r->o->capture, .seed = r->o->seed, .run_log = r->log,
-			.root = r->o->root,
+			.root = r->o->root, .keep = r->o->keep,
 		};
 		uint32_t idx = i;
 
@@ -486,7 +486,7 @@ int runner_run(const struct runner_opts *o, int npaths, char **paths)
 		rc = 2;
 		goto out;
 	}
-	jobs = o->jobs ? o->jobs : 1;
+	jobs = o->jobs && !o->keep ? o->jobs : 1;
 	if (jobs > r.n)
 		jobs = r.n;
 	if (jobs > RUNNER_MAX_JOBS)

@@ -21,7 +21,8 @@ struct runner_opts {
 	unsigned ntags;
 	const char *reqs[16];    /* run only scenarios covering one of these requirement ids */
 	unsigned nreqs;
-	bool progress;           /* a progress line on a terminal */
+	bool progress;
+	bool keep;               /* leave a failed lab up for inspection (implies jobs = 1) */           /* a progress line on a terminal */
 };
 
 /* Runs the scenarios under paths (files or folders; none: <root>/scenarios). Returns the exit

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <time.h>
 
 #include "base/log.h"
@@ -19,6 +20,7 @@
 #include "pcapng.h"
 #include "lab.h"
 #include "scen.h"
+#include "sut.h"
 
 #define SCEN_MEM_LIMIT (256u << 20) /* a scenario's Lua heap */
 
@@ -576,6 +578,37 @@ static void scen_check_invariants(struct scen *s)
 	snprintf(s->res->where, sizeof(s->res->where), "(capture)");
 }
 
+static void scen_keep_stop(evutil_socket_t sig, short what, void *arg)
+{
+	event_base_loopbreak(arg);
+}
+
+/* --keep: the failed lab stays up for inspection until Ctrl-C. */
+static void scen_keep(struct scen *s, const struct scen_opts *o)
+{
+	struct event *ev = evsignal_new(s->base, SIGINT, scen_keep_stop, s->base);
+	unsigned h;
+
+	if (lab_capture(s->lab))
+		capture_sync(lab_capture(s->lab));
+	fprintf(stdout, "\n%s %s: %s\nthe lab stays up (Ctrl-C tears it down):\n",
+		scen_verdict_str(s->res->verdict), s->res->name, s->res->reason);
+	for (h = 0; h < LAB_NHOSTS; h++)
+		fprintf(stdout, "  %-22s %s\n", lab_host_name(h), lab_host_ip(s->lab, h));
+	fprintf(stdout, "  proxy pid %d, config %s\n", (int)sut_pid(lab_sut(s->lab)),
+		lab_sut_conf(s->lab));
+	fprintf(stdout, "capture: tshark -i lo -f 'net %s/24' -o tls.keylog_file:%s -Y sip\n",
+		lab_host_ip(s->lab, LAB_NS), lab_keylog_path(s->lab));
+	fprintf(stdout, "so far:  tshark -r %s -o tls.keylog_file:%s -Y sip\n",
+		lab_pcap_path(s->lab), lab_keylog_path(s->lab));
+	fflush(stdout);
+	if (!ev)
+		return;
+	event_add(ev, NULL);
+	event_base_dispatch(s->base);
+	event_free(ev);
+}
+
 int scen_probe(const char *path, const char *name, struct scen_result *res)
 {
 	struct scen s = { .res = res };
@@ -675,6 +708,8 @@ void scen_run(struct event_base *base, const char *path, const char *name,
 		event_base_loop(base, EVLOOP_ONCE);
 	if (res->verdict == SCEN_PASS && lab_capture(s.lab))
 		scen_check_invariants(&s);
+	if (o->keep && res->verdict != SCEN_PASS && res->verdict != SCEN_SKIP)
+		scen_keep(&s, o);
 out:
 	if (s.current)
 		scen_waiter_end(s.current);

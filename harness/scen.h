@@ -33,6 +33,7 @@ struct scen_opts {
 	double default_timeout; /* seconds, when the scenario does not say */
 	unsigned long seed;     /* math.randomseed of the scenario's Lua state */
 	bool capture;
+	bool keep;              /* leave a failed lab up until Ctrl-C */
 	FILE *run_log;
 	const char *root;       /* the project root: fixture() paths, apctl beside the SUT */          /* where logging goes back to after the scenario (NULL: stderr) */
 };

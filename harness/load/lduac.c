@@ -1,0 +1,421 @@
+/* lduac: the load generator: connects, sends MESSAGE open-loop (rate) or closed-loop (window),
+ * matches each 200 to its send time by CSeq and keeps the latencies. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "net/conn.h"
+#include "net/sa.h"
+#include "ldlat.h"
+#include "lduac.h"
+
+#define LOG_MODULE "lduac"
+
+#define LDUAC_TICK_US 1000            /* open-loop pacing and phase checks */
+#define LDUAC_CONNECT_MS 30000        /* the whole connect phase */
+#define LDUAC_MAX_PENDING (1u << 20)  /* bytes queued on a conn before it is skipped */
+#define LDUAC_MAX_SAMPLES 50000000u
+
+enum lduac_phase { LDUAC_CONNECTING = 0, LDUAC_SENDING, LDUAC_DRAINING, LDUAC_HOLDING,
+		   LDUAC_DONE };
+
+struct lduac_slot {
+	uint64_t t_ns;
+	uint32_t seq;
+	bool busy;
+};
+
+struct lduac_conn {
+	struct lduac *u;
+	struct conn *c;
+	unsigned idx;
+	uint32_t seq;
+	struct lduac_slot *ring;
+	char via_host[64];            /* our address as the Via sent-by */
+	bool up, gone;
+};
+
+struct lduac {
+	struct event_base *base;
+	struct lduac_conf cf;
+	struct lduac_conn *cs;
+	uint32_t mask;                /* ring size - 1 */
+	struct event *tick;
+	struct ldlat *lat;
+	lduac_done_h *dh;
+	void *arg;
+	enum lduac_phase phase;
+	char body[65536];
+	unsigned opened, connecting, up, failed, closed, next_rr;
+	uint64_t t_start, t_phase, t_stop, t_last;
+	uint64_t sent, ok, ok_in_window, errors, timeouts, outstanding, blocked;
+};
+
+static uint64_t lduac_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void lduac_destroy(void *data)
+{
+	struct lduac *u = data;
+	unsigned i;
+
+	if (u->tick)
+		event_free(u->tick);
+	for (i = 0; u->cs && i < u->cf.conns; i++) {
+		if (u->cs[i].c)
+			conn_close(u->cs[i].c);
+		mem_deref(u->cs[i].c);
+		free(u->cs[i].ring);
+	}
+	free(u->cs);
+	mem_deref(u->lat);
+}
+
+static void lduac_finish(struct lduac *u)
+{
+	if (u->phase == LDUAC_DONE)
+		return;
+	u->phase = LDUAC_DONE;
+	if (u->t_stop == 0)
+		u->t_stop = lduac_now();
+	event_del(u->tick);
+	if (u->dh)
+		u->dh(u->arg);
+}
+
+/* One MESSAGE (RFC 3428) on cc; its CSeq number keys the send time. */
+static int lduac_send(struct lduac *u, struct lduac_conn *cc)
+{
+	char buf[70000];
+	struct lduac_slot *sl;
+	uint32_t seq = ++cc->seq;
+	int n, err;
+
+	if (conn_pending_out(cc->c) > LDUAC_MAX_PENDING) {
+		u->blocked++;
+		cc->seq--;
+		return EAGAIN;
+	}
+	n = snprintf(buf, sizeof(buf),
+		     "MESSAGE %s SIP/2.0\r\n"
+		     "Via: SIP/2.0/%s %s;branch=z9hG4bKld%u.%u\r\n"
+		     "Max-Forwards: 70\r\n"
+		     "From: <%s>;tag=ld%u\r\n"
+		     "To: <%s>\r\n"
+		     "Call-ID: ld%u.%u@load.test\r\n"
+		     "CSeq: %u MESSAGE\r\n"
+		     "Content-Type: text/plain\r\n"
+		     "Content-Length: %zu\r\n\r\n%s",
+		     u->cf.ruri, u->cf.tls ? "TLS" : "TCP", cc->via_host, cc->idx, seq, u->cf.from,
+		     cc->idx, u->cf.ruri, cc->idx, seq, seq, u->cf.body, u->body);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return EMSGSIZE;
+	sl = &cc->ring[seq & u->mask];
+	if (sl->busy) { /* the ring wrapped over an unanswered one */
+		u->timeouts++;
+		u->outstanding--;
+	}
+	sl->seq = seq;
+	sl->busy = true;
+	sl->t_ns = lduac_now();
+	err = conn_send(cc->c, buf, (size_t)n);
+	if (err) {
+		sl->busy = false;
+		return err;
+	}
+	u->sent++;
+	u->outstanding++;
+	return 0;
+}
+
+static bool lduac_may_send(const struct lduac *u, uint64_t now)
+{
+	return u->phase == LDUAC_SENDING && (!u->cf.count || u->sent < u->cf.count) &&
+	       now - u->t_phase < (uint64_t)u->cf.duration_ms * 1000000u;
+}
+
+/* Status code and CSeq number of a response; false if it is not one. */
+static bool lduac_parse(const char *buf, size_t len, unsigned *status, uint32_t *cseq)
+{
+	const char *p = buf, *end = buf + len, *eol;
+
+	if (len < 12 || strncmp(buf, "SIP/2.0 ", 8))
+		return false;
+	*status = (unsigned)strtoul(buf + 8, NULL, 10);
+	for (; p < end; p = eol + 1) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol || eol - p <= 1)
+			return false;
+		if (eol - p > 5 && !strncasecmp(p, "cseq", 4) && (p[4] == ':' || p[4] == ' ')) {
+			const char *v = memchr(p, ':', (size_t)(eol - p));
+
+			if (!v)
+				return false;
+			*cseq = (uint32_t)strtoul(v + 1, NULL, 10);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void lduac_msg(struct conn *c, const char *buf, size_t len, void *arg)
+{
+	struct lduac_conn *cc = arg;
+	struct lduac *u = cc->u;
+	struct lduac_slot *sl;
+	unsigned status;
+	uint32_t seq;
+	uint64_t now;
+
+	if (!lduac_parse(buf, len, &status, &seq) || status < 200)
+		return;
+	sl = &cc->ring[seq & u->mask];
+	if (!sl->busy || sl->seq != seq)
+		return; /* late: already counted as a timeout */
+	sl->busy = false;
+	u->outstanding--;
+	now = lduac_now();
+	u->t_last = now;
+	if (status >= 300) {
+		u->errors++;
+	} else {
+		u->ok++;
+		if (u->phase == LDUAC_SENDING)
+			u->ok_in_window++;
+		if (sl->t_ns >= u->t_phase + (uint64_t)u->cf.warmup_ms * 1000000u)
+			ldlat_add(u->lat, now - sl->t_ns);
+	}
+	if (!u->cf.rate && lduac_may_send(u, now))
+		lduac_send(u, cc);
+}
+
+static void lduac_start_sending(struct lduac *u);
+static void lduac_connect_more(struct lduac *u);
+
+static void lduac_estab(struct conn *c, void *arg)
+{
+	struct lduac_conn *cc = arg;
+	struct lduac *u = cc->u;
+
+	sa_fmt(conn_local_addr(c), cc->via_host, sizeof(cc->via_host));
+	cc->up = true;
+	u->up++;
+	u->connecting--;
+	lduac_connect_more(u);
+}
+
+static void lduac_close(struct conn *c, int err, void *arg)
+{
+	struct lduac_conn *cc = arg;
+	struct lduac *u = cc->u;
+
+	if (cc->up) {
+		u->up--;
+		u->closed++;
+		log_warn("connection %u closed: %s", cc->idx, err ? strerror(err) : "by peer");
+	} else {
+		u->connecting--;
+		u->failed++;
+		log_warn("connection %u failed: %s", cc->idx, strerror(err ? err : ECONNRESET));
+	}
+	cc->up = false;
+	cc->gone = true;
+	lduac_connect_more(u);
+}
+
+/* Keeps at most connect_parallel handshakes in flight; when all are settled, moves on. */
+static void lduac_connect_more(struct lduac *u)
+{
+	struct conn_handlers h = { lduac_estab, lduac_msg, lduac_close, NULL };
+
+	if (u->phase != LDUAC_CONNECTING)
+		return;
+	while (u->opened < u->cf.conns && u->connecting < u->cf.connect_parallel) {
+		struct lduac_conn *cc = &u->cs[u->opened];
+		int err;
+
+		h.arg = cc;
+		err = conn_connect(&cc->c, u->base, u->cf.tls, u->cf.local, u->cf.target,
+				   u->cf.expect_cn, &h);
+		u->opened++;
+		if (err) {
+			log_warn("connection %u: %s", cc->idx, strerror(err));
+			u->failed++;
+			cc->gone = true;
+			continue;
+		}
+		u->connecting++;
+	}
+	if (u->opened == u->cf.conns && u->connecting == 0)
+		lduac_start_sending(u);
+}
+
+static void lduac_start_sending(struct lduac *u)
+{
+	unsigned i, k;
+
+	u->t_phase = lduac_now();
+	printf("established %u of %u (%u failed) in %.3f s\n", u->up, u->cf.conns, u->failed,
+	       (double)(u->t_phase - u->t_start) / 1e9);
+	fflush(stdout);
+	if (!u->up) {
+		lduac_finish(u);
+		return;
+	}
+	if (u->cf.idle) {
+		u->phase = LDUAC_HOLDING;
+		return;
+	}
+	u->phase = LDUAC_SENDING;
+	if (u->cf.rate)
+		return; /* the tick paces */
+	for (k = 0; k < u->cf.window; k++)
+		for (i = 0; i < u->cf.conns; i++)
+			if (u->cs[i].up && lduac_may_send(u, u->t_phase))
+				lduac_send(u, &u->cs[i]);
+}
+
+/* Open loop: everything due by now goes out, spread round robin over the live conns. */
+static void lduac_pace(struct lduac *u, uint64_t now)
+{
+	uint64_t due = (uint64_t)(u->cf.rate * (double)(now - u->t_phase) / 1e9);
+	unsigned tries;
+
+	while (u->sent < due && lduac_may_send(u, now)) {
+		struct lduac_conn *cc = NULL;
+
+		for (tries = 0; tries < u->cf.conns; tries++) {
+			cc = &u->cs[u->next_rr++ % u->cf.conns];
+			if (cc->up)
+				break;
+			cc = NULL;
+		}
+		if (!cc || lduac_send(u, cc) != 0)
+			break;
+	}
+}
+
+static void lduac_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct lduac *u = arg;
+	uint64_t now = lduac_now();
+
+	switch (u->phase) {
+	case LDUAC_CONNECTING:
+		if (now - u->t_start > (uint64_t)LDUAC_CONNECT_MS * 1000000u) {
+			log_warn("connect phase over %u ms: going on with %u up", LDUAC_CONNECT_MS,
+				 u->up);
+			u->opened = u->cf.conns;
+			u->connecting = 0;
+			lduac_start_sending(u);
+		}
+		break;
+	case LDUAC_SENDING:
+		if (u->cf.rate)
+			lduac_pace(u, now);
+		if (!lduac_may_send(u, now) || !u->up) {
+			u->t_stop = now;
+			u->phase = LDUAC_DRAINING;
+		}
+		break;
+	case LDUAC_DRAINING:
+		if (!u->outstanding || !u->up ||
+		    now - u->t_stop > (uint64_t)u->cf.timeout_ms * 1000000u)
+			lduac_finish(u);
+		break;
+	case LDUAC_HOLDING:
+		if (now - u->t_phase > (uint64_t)u->cf.duration_ms * 1000000u)
+			lduac_finish(u);
+		break;
+	case LDUAC_DONE:
+		break;
+	}
+}
+
+int lduac_alloc(struct lduac **up, struct event_base *base, const struct lduac_conf *cf,
+		lduac_done_h *dh, void *arg)
+{
+	static const struct timeval tv = { 0, LDUAC_TICK_US };
+	struct lduac *u;
+	uint64_t want;
+	unsigned i;
+	int err = ENOMEM;
+
+	if (!up || !base || !cf || !cf->target || !cf->ruri || !cf->from || !cf->conns ||
+	    cf->conns > LDUAC_MAX_CONNS || (!cf->idle && !cf->rate && !cf->window) ||
+	    cf->body >= sizeof(u->body) || !cf->duration_ms)
+		return EINVAL;
+	u = mem_zalloc(sizeof(*u), lduac_destroy);
+	if (!u)
+		return ENOMEM;
+	u->base = base;
+	u->cf = *cf;
+	if (!u->cf.connect_parallel)
+		u->cf.connect_parallel = 64;
+	u->dh = dh;
+	u->arg = arg;
+	memset(u->body, 'x', cf->body);
+	/* ring per conn: twice what can be outstanding, bounded in total */
+	want = cf->rate ? (uint64_t)(cf->rate / cf->conns * (cf->timeout_ms / 1000.0 + 1)) * 2
+			: (uint64_t)cf->window * 2;
+	for (u->mask = 63; u->mask < want && u->mask < 65535; u->mask = u->mask * 2 + 1)
+		;
+	while (u->mask > 63 && (uint64_t)(u->mask + 1) * cf->conns > (1u << 24))
+		u->mask >>= 1;
+	u->cs = calloc(cf->conns, sizeof(*u->cs));
+	if (!u->cs)
+		goto out;
+	for (i = 0; i < cf->conns; i++) {
+		u->cs[i].u = u;
+		u->cs[i].idx = i;
+		if (!cf->idle && !(u->cs[i].ring = calloc(u->mask + 1, sizeof(struct lduac_slot))))
+			goto out;
+	}
+	err = ldlat_alloc(&u->lat, LDUAC_MAX_SAMPLES);
+	if (err)
+		goto out;
+	err = ENOMEM;
+	u->tick = event_new(base, -1, EV_PERSIST, lduac_tick, u);
+	if (!u->tick || event_add(u->tick, &tv) != 0)
+		goto out;
+	u->t_start = lduac_now();
+	lduac_connect_more(u);
+	*up = u;
+	return 0;
+out:
+	mem_deref(u);
+	return err;
+}
+
+void lduac_report(struct lduac *u, const char *label, FILE *f)
+{
+	double win = u->t_stop > u->t_phase ? (double)(u->t_stop - u->t_phase) / 1e9 : 0;
+	double tps = win > 0 ? (double)u->ok_in_window / win : 0;
+	uint64_t p50 = ldlat_quantile(u->lat, 0.50), p90 = ldlat_quantile(u->lat, 0.90);
+	uint64_t p99 = ldlat_quantile(u->lat, 0.99), mx = ldlat_max(u->lat);
+	unsigned i;
+	uint64_t late = 0;
+
+	for (i = 0; !u->cf.idle && i < u->cf.conns; i++)
+		for (uint32_t k = 0; u->cs[i].ring && k <= u->mask; k++)
+			late += u->cs[i].ring[k].busy;
+	fprintf(f,
+		"result mode=%s conns=%u up=%u failed=%u closed=%u rate=%.0f window=%u sent=%llu "
+		"ok=%llu errors=%llu timeouts=%llu blocked=%llu window_s=%.3f tps=%.0f "
+		"p50_us=%.1f p90_us=%.1f p99_us=%.1f max_us=%.1f samples=%zu\n",
+		label, u->cf.conns, u->up, u->failed, u->closed, u->cf.rate, u->cf.window,
+		(unsigned long long)u->sent, (unsigned long long)u->ok,
+		(unsigned long long)u->errors, (unsigned long long)(u->timeouts + late),
+		(unsigned long long)u->blocked, win, tps, p50 / 1e3, p90 / 1e3, p99 / 1e3,
+		mx / 1e3, ldlat_count(u->lat));
+	fflush(f);
+}

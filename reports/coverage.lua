@@ -1,0 +1,38 @@
+-- coverage: every requirement id of the catalog as passing, failing or untested in one run.
+-- Returns function(root, run_dir) -> exit code (0: no covered id fails, 1: one does).
+local cjson = require("cjson")
+local catalog = require("catalog")
+
+return function(root, run_dir)
+  local f, err = io.open(run_dir .. "/results.json", "r")
+  if not f then
+    io.stderr:write("piclab coverage: ", err, "\n")
+    return 2
+  end
+  local results = cjson.decode(f:read("a"))
+  f:close()
+  local list, byid = catalog.load(root)
+  local status, who = {}, {}
+  local unknown = {}
+  for _, s in ipairs(results.scenarios) do
+    for _, id in ipairs(s.covers) do
+      if not byid[id] then unknown[#unknown + 1] = id .. " (" .. s.name .. ")" end
+      who[id] = who[id] or {}
+      table.insert(who[id], s.name .. "=" .. s.verdict)
+      local v = s.verdict
+      if v == "fail" or v == "error" then status[id] = "failing"
+      elseif v == "pass" and status[id] ~= "failing" then status[id] = "passing"
+      elseif v == "skip" and not status[id] then status[id] = "skipped" end
+    end
+  end
+  local counts = { passing = 0, failing = 0, untested = 0, skipped = 0 }
+  for _, r in ipairs(list) do
+    local st = status[r.id] or "untested"
+    counts[st] = counts[st] + 1
+    print(string.format("%-9s %-9s %s", r.id, st, who[r.id] and table.concat(who[r.id], " ") or ""))
+  end
+  print(string.format("%d requirements: %d passing, %d failing, %d untested, %d skipped",
+    #list, counts.passing, counts.failing, counts.untested, counts.skipped))
+  for _, u in ipairs(unknown) do print("unknown requirement id named by a scenario: " .. u) end
+  return (counts.failing > 0 or #unknown > 0) and 1 or 0
+end
