@@ -587,7 +587,13 @@ static void scen_keep_stop(evutil_socket_t sig, short what, void *arg)
 static void scen_keep(struct scen *s, const struct scen_opts *o)
 {
 	struct event *ev = evsignal_new(s->base, SIGINT, scen_keep_stop, s->base);
+	char net[32], *dot;
 	unsigned h;
+
+	snprintf(net, sizeof(net), "%s", lab_host_ip(s->lab, LAB_NS));
+	dot = strrchr(net, '.');
+	if (dot)
+		snprintf(dot, sizeof(net) - (size_t)(dot - net), ".0");
 
 	if (lab_capture(s->lab))
 		capture_sync(lab_capture(s->lab));
@@ -598,7 +604,7 @@ static void scen_keep(struct scen *s, const struct scen_opts *o)
 	fprintf(stdout, "  proxy pid %d, config %s\n", (int)sut_pid(lab_sut(s->lab)),
 		lab_sut_conf(s->lab));
 	fprintf(stdout, "capture: tshark -i lo -f 'net %s/24' -o tls.keylog_file:%s -Y sip\n",
-		lab_host_ip(s->lab, LAB_NS), lab_keylog_path(s->lab));
+		net, lab_keylog_path(s->lab));
 	fprintf(stdout, "so far:  tshark -r %s -o tls.keylog_file:%s -Y sip\n",
 		lab_pcap_path(s->lab), lab_keylog_path(s->lab));
 	fflush(stdout);
