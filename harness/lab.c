@@ -432,9 +432,33 @@ static enum lab_host lab_host_of(const struct lab *lab, const struct sockaddr *s
 	return LAB_NHOSTS;
 }
 
+/* Host of an address in any lab (127.77.L.octet), by its last octet. */
+static enum lab_host lab_host_of_any(const struct sockaddr *sa)
+{
+	const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+	uint32_t ip;
+	unsigned h;
+
+	if (sa->sa_family != AF_INET)
+		return LAB_NHOSTS;
+	ip = ntohl(in->sin_addr.s_addr);
+	if ((ip >> 16) != ((127u << 8) | 77u))
+		return LAB_NHOSTS;
+	for (h = 0; h < LAB_NHOSTS; h++)
+		if (lab_hosts[h].octet == (ip & 0xff))
+			return h;
+	return LAB_NHOSTS;
+}
+
+enum lab_host lab_host_of_addr(const struct sockaddr *sa)
+{
+	return lab_host_of_any(sa);
+}
+
 const char *lab_leg(const struct lab *lab, const struct sockaddr *a, const struct sockaddr *b)
 {
-	enum lab_host ha = lab_host_of(lab, a), hb = lab_host_of(lab, b);
+	enum lab_host ha = lab ? lab_host_of(lab, a) : lab_host_of_any(a);
+	enum lab_host hb = lab ? lab_host_of(lab, b) : lab_host_of_any(b);
 
 	if (ha == LAB_NS || hb == LAB_NS)
 		return "dns";

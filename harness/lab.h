@@ -46,6 +46,8 @@ const char *lab_host_name(enum lab_host h);
 const char *lab_host_ip(const struct lab *lab, enum lab_host h);
 /* Host by FQDN; LAB_NHOSTS if unknown. */
 enum lab_host lab_host_find(const char *fqdn);
+/* Host of an address of any lab by its last octet; LAB_NHOSTS if none. */
+enum lab_host lab_host_of_addr(const struct sockaddr *sa);
 const char *lab_provider_name(unsigned i);       /* "aol", "yahoo", "msn" */
 int lab_provider_find(const char *name);          /* index or -1 */
 struct imsrv *lab_enterprise(struct lab *lab);
@@ -56,7 +58,8 @@ const char *lab_dir(const struct lab *lab);
 const char *lab_keylog_path(const struct lab *lab);
 const char *lab_pcap_path(const struct lab *lab);
 struct event_base *lab_base(const struct lab *lab);
-/* Leg of a packet between a and b: "external", "internal", "dns", "http" or "other". */
+/* Leg of a packet between a and b: "external", "internal", "dns", "http" or "other".
+ * lab NULL: judged by the addresses' last octet alone (any lab, for reports). */
 const char *lab_leg(const struct lab *lab, const struct sockaddr *a, const struct sockaddr *b);
 /* What a raw sender on a site needs: its client TLS context, its own IP, and the proxy edge it
  * faces (IP and certificate name). ENOENT if srv is not a site of this lab. */

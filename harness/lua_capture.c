@@ -297,6 +297,44 @@ static int cap_l_index(lua_State *L)
 	return luaL_error(L, "Capture has no field '%s'", k);
 }
 
+/* piclab_decode(pcap, keylog) -> list of messages (as capture:sip gives them, legs judged by
+ * address) and list of flows: for the report renderers, outside any lab. */
+static int cap_l_decode_file(lua_State *L)
+{
+	const char *pcap = luaL_checkstring(L, 1);
+	const char *keylog = luaL_optstring(L, 2, NULL);
+	struct capdec *d = NULL;
+	size_t i, n;
+	int err = capdec_open(&d, pcap, keylog);
+
+	if (err) {
+		lua_pushnil(L);
+		lua_pushstring(L, strerror(err));
+		return 2;
+	}
+	n = capdec_sip_count(d);
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		const struct capdec_sip *m = capdec_sip_at(d, i);
+		enum lab_host hs = lab_host_of_addr((const struct sockaddr *)&m->src);
+		enum lab_host hd = lab_host_of_addr((const struct sockaddr *)&m->dst);
+
+		cap_push_msg(L, NULL, m);
+		lua_pushstring(L, hs < LAB_NHOSTS ? lab_host_name(hs) : "");
+		lua_setfield(L, -2, "src_host");
+		lua_pushstring(L, hd < LAB_NHOSTS ? lab_host_name(hd) : "");
+		lua_setfield(L, -2, "dst_host");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	mem_deref(d);
+	return 1;
+}
+
+void lua_capture_open_reports(lua_State *L)
+{
+	lua_register(L, "piclab_decode", cap_l_decode_file);
+}
+
 void lua_capture_open(lua_State *L)
 {
 	static const luaL_Reg mt[] = { { "__index", cap_l_index }, { NULL, NULL } };

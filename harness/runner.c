@@ -350,6 +350,13 @@ static int runner_report(struct runner *r, double seconds)
 	if (!L)
 		return ENOMEM;
 	luaL_openlibs(L);
+	lua_capture_open_reports(L);
+	lua_getglobal(L, "package");
+	lua_pushfstring(L, "%s/reports/?.lua;", r->o->root);
+	lua_getfield(L, -2, "path");
+	lua_concat(L, 2);
+	lua_setfield(L, -2, "path");
+	lua_pop(L, 1);
 	snprintf(script, sizeof(script), "%s/reports/render.lua", r->o->root);
 	if (luaL_loadfile(L, script) != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK) {
 		fprintf(stderr, "piclab: reports: %s\n", lua_tostring(L, -1));
@@ -510,7 +517,7 @@ int runner_run(const struct runner_opts *o, int npaths, char **paths)
 	if (runner_report(&r, runner_now() - t0) != 0)
 		errors++;
 	else
-		printf("results: %s/results.json, %s/junit.xml\n", r.out, r.out);
+		printf("results: %s/index.html, results.json, junit.xml\n", r.out);
 	printf("%u passed, %u failed", passed, failed + errors);
 	if (errors || skipped)
 		printf(" (%u error%s, %u skipped)", errors, errors == 1 ? "" : "s", skipped);

@@ -103,4 +103,5 @@ end
 return function(run)
   write(run.out .. "/results.json", results_json(run) .. "\n")
   write(run.out .. "/junit.xml", junit_xml(run))
+  write(run.out .. "/index.html", require("html").render(run, run.root))
 end
