@@ -85,12 +85,31 @@ void audit_stats(const struct audit *a, struct audit_stats *st);
 /* Multi-line dump for the control socket (status). Returns the bytes written (like snprintf). */
 int audit_debug(const struct audit *a, char *buf, size_t size);
 
-/* AUD-005: message counts per user and per provider over [since, until) (0: unbounded),
- * delivered one row at a time: kind is "user" or "provider". Works on its own read-only
- * connection; not for the event loop thread. */
+struct store;
+
+/* AUD-005: MESSAGE counts per user (ours: To of inbound, From of outbound) and per provider
+ * over [since, until) (0: unbounded), one row at a time: kind is "user" or "provider".
+ * Runs on the caller's store connection; not for the event loop thread. */
 typedef void (audit_usage_h)(const char *kind, const char *name, uint64_t in, uint64_t out,
 			     uint64_t refused, void *arg);
-int audit_usage(const char *db_path, time_t since, time_t until, audit_usage_h *uh, void *arg);
+int audit_usage(struct store *s, time_t since, time_t until, audit_usage_h *uh, void *arg);
+
+/* Listing for apctl audit: newest first. direction/decision -1: any. */
+struct audit_filter {
+	time_t since, until;         /* 0: unbounded */
+	const char *provider;        /* NULL: any */
+	const char *user;            /* From or To equals it (NULL: any) */
+	int direction;               /* enum audit_dir or -1 */
+	int decision;                /* enum audit_decision or -1 */
+	unsigned limit;              /* 0: no limit */
+};
+struct audit_row {
+	int64_t id;
+	struct audit_rec rec;        /* body/body_len/content_type: the archive row, if any */
+	bool archived;
+};
+typedef void (audit_row_h)(const struct audit_row *r, void *arg);
+int audit_query(struct store *s, const struct audit_filter *f, audit_row_h *rh, void *arg);
 
 const char *audit_dir_name(enum audit_dir d);
 const char *audit_decision_name(enum audit_decision d);

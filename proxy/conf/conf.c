@@ -39,7 +39,9 @@ struct conf_global {
 	char **domains;
 	size_t ndomains;
 	bool allow_tcp;
+	unsigned workers;
 	char *keylog_file;
+	char *database;
 };
 
 struct conf_key;
@@ -74,8 +76,12 @@ static const struct conf_key conf_keys[] = {
 	  "a SIP domain of ours; repeatable, comma separated" },
 	{ "allow_tcp", SECT(CS_GLOBAL), CT_BOOL, 0, 0, "no", false, G(allow_tcp), 0,
 	  "permit plain TCP listeners and peers" },
+	{ "workers", SECT(CS_GLOBAL), CT_UINT, 0, 64, "0", false, G(workers), 0,
+	  "event-loop processes sharing the listeners (SO_REUSEPORT); 0: one per core" },
 	{ "keylog_file", SECT(CS_GLOBAL), CT_STR, 1, 4095, NULL, false, G(keylog_file), 0,
 	  "append TLS secrets (NSS key log format) here; debugging only" },
+	{ "database", SECT(CS_GLOBAL), CT_STR, 1, 4095, NULL, false, G(database), 0,
+	  "SQLite state (providers, users, settings, audit); default " CONF_DEFAULT_DATABASE },
 
 	{ "listen", SECT_EDGE, CT_ADDR, 0, 0, NULL, true, E(listen), E(listen_sa),
 	  "ip:port of the MTLS listener" },
@@ -213,6 +219,7 @@ static void conf_destroy(void *data)
 	free(cfg->g.control_socket);
 	free(cfg->g.dns_server);
 	free(cfg->g.keylog_file);
+	free(cfg->g.database);
 	conf_strlist_free(cfg->g.domains, cfg->g.ndomains);
 	free(cfg->le_ours);
 	mem_deref(cfg->by_fqdn);
@@ -935,6 +942,21 @@ const char *conf_dns_server_str(const struct conf *cfg)
 bool conf_allow_tcp(const struct conf *cfg)
 {
 	return cfg && cfg->g.allow_tcp;
+}
+
+unsigned conf_workers(const struct conf *cfg)
+{
+	return cfg ? cfg->g.workers : 0;
+}
+
+const char *conf_database(const struct conf *cfg)
+{
+	return cfg && cfg->g.database ? cfg->g.database : CONF_DEFAULT_DATABASE;
+}
+
+bool conf_database_is_default(const struct conf *cfg)
+{
+	return !cfg || !cfg->g.database;
 }
 
 const char *conf_keylog_file(const struct conf *cfg)

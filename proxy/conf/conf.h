@@ -60,7 +60,16 @@ const char *conf_control_socket(const struct conf *cfg);
 const struct sockaddr *conf_dns_server(const struct conf *cfg);
 const char *conf_dns_server_str(const struct conf *cfg);
 bool conf_allow_tcp(const struct conf *cfg);
+/* [global] workers: 0..64, 0 meaning one per core (resolved by worker_count()). */
+unsigned conf_workers(const struct conf *cfg);
 const char *conf_keylog_file(const struct conf *cfg);
+/* [global] database: the SQLite state. It is seeded from the config's domain keys and
+ * [provider] sections when created; from then on the database is authoritative for providers,
+ * domains, users and settings (change them with apctl). */
+#define CONF_DEFAULT_DATABASE "/var/lib/accessproxy/state.db"
+const char *conf_database(const struct conf *cfg);
+/* True when the key was not set (the default path applies). */
+bool conf_database_is_default(const struct conf *cfg);
 const struct conf_edge *conf_edge(const struct conf *cfg, enum conf_edge_id id);
 const char *conf_edge_name(enum conf_edge_id id);
 

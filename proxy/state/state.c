@@ -24,6 +24,7 @@ struct state_prov {
 struct state_user {
 	char *aor;
 	bool enabled;
+	bool archive;
 	struct hmap_le le;
 };
 
@@ -247,6 +248,37 @@ int state_set_user(struct state *st, const char *aor, bool enabled)
 	return 0;
 }
 
+int state_set_user_archive(struct state *st, const char *aor, bool archive)
+{
+	struct state_user *u;
+	int err;
+
+	if (!st || !aor)
+		return EINVAL;
+	u = hmap_find(st->user_map, aor);
+	if (!u) {
+		/* a user unknown so far is created not enabled, as the store would */
+		err = state_set_user(st, aor, st->all_users_enabled);
+		if (err)
+			return err;
+		u = hmap_find(st->user_map, aor);
+	}
+	u->archive = archive;
+	return 0;
+}
+
+bool state_user_archive(const struct state *st, const char *aor)
+{
+	struct state_user *u = st && aor ? hmap_find(st->user_map, aor) : NULL;
+
+	return u && u->archive;
+}
+
+size_t state_user_count(const struct state *st)
+{
+	return st ? st->nusers : 0;
+}
+
 int state_set_settings(struct state *st, const struct state_settings *set)
 {
 	char *dr = NULL;
@@ -377,6 +409,31 @@ void state_set_version(struct state *st, uint64_t v)
 {
 	if (st)
 		st->version = v;
+}
+
+const char *state_archive_name(enum state_archive a)
+{
+	switch (a) {
+	case STATE_ARCHIVE_OFF: return "off";
+	case STATE_ARCHIVE_ON: return "on";
+	case STATE_ARCHIVE_NO_BODIES: return "no-bodies";
+	}
+	return "?";
+}
+
+int state_archive_parse(const char *s, enum state_archive *ap)
+{
+	if (!s || !ap)
+		return EINVAL;
+	if (!strcasecmp(s, "off"))
+		*ap = STATE_ARCHIVE_OFF;
+	else if (!strcasecmp(s, "on"))
+		*ap = STATE_ARCHIVE_ON;
+	else if (!strcasecmp(s, "no-bodies"))
+		*ap = STATE_ARCHIVE_NO_BODIES;
+	else
+		return EINVAL;
+	return 0;
 }
 
 const char *state_filter_name(enum state_filter f)

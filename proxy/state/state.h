@@ -49,6 +49,8 @@ int state_add_provider(struct state *st, const struct state_provider *p);
 int state_add_domain(struct state *st, const char *domain);
 /* PIC enablement of one of our users ("alice@contoso.test", case-insensitive). */
 int state_set_user(struct state *st, const char *aor, bool enabled);
+/* Per-user archive flag (AUD-002); creates the user (not enabled) if unknown. */
+int state_set_user_archive(struct state *st, const char *aor, bool archive);
 int state_set_settings(struct state *st, const struct state_settings *set);
 /* A snapshot seeded from the config file alone ([provider] sections, domain keys); every user
  * enabled (no store: nothing else is known). */
@@ -68,11 +70,17 @@ const char *state_domain_at(const struct state *st, size_t i);
 bool state_user_enabled(const struct state *st, const char *aor);
 /* Number of users enabled for PIC: the monthly licences needed (POL-004). */
 size_t state_users_enabled(const struct state *st);
+/* True if our user's messages are archived even when the global archive setting is off. */
+bool state_user_archive(const struct state *st, const char *aor);
+/* Users known to the snapshot (enabled or not). */
+size_t state_user_count(const struct state *st);
 const struct state_settings *state_settings(const struct state *st);
 /* Monotonic version, bumped by every rebuild (for logs and status). */
 uint64_t state_version(const struct state *st);
 void state_set_version(struct state *st, uint64_t v);
 const char *state_filter_name(enum state_filter f);
 int state_filter_parse(const char *s, enum state_filter *fp);
+const char *state_archive_name(enum state_archive a);
+int state_archive_parse(const char *s, enum state_archive *ap);
 
 #endif

@@ -1,0 +1,494 @@
+/* audit: a bounded queue of audit records drained by a writer thread that commits them in
+ * groups on its own SQLite connection; completions come back to the event loop by eventfd. */
+#define LOG_MODULE "audit"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <event2/event.h>
+#include <sqlite3.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "../state/state.h"
+#include "../store/store.h"
+#include "audit.h"
+
+/* One queued record: the struct and every string it points to live in one malloc block, so
+ * the writer thread owns it outright (no refcounts cross threads). */
+struct audit_item {
+	struct audit_item *next;
+	struct audit_rec rec;
+	bool archive, archive_body;
+	audit_done_h *dh;
+	void *arg;
+	int err;
+	uint64_t seq;
+};
+
+struct audit {
+	struct event_base *base;
+	struct store *store;          /* the writer thread's connection */
+	struct state *state;          /* loop thread only */
+	struct audit_opts opts;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mtx;
+	pthread_cond_t work;          /* queue not empty, or stopping */
+	pthread_cond_t flushed;       /* a batch finished */
+	struct audit_item *head, *tail;
+	size_t depth;
+	struct audit_item *done_head, *done_tail; /* to call back on the loop */
+	uint64_t seq, done_seq;
+	bool stop;
+	int efd;
+	struct event *ev;
+	struct audit_stats st;
+	time_t last_drop_log;
+};
+
+/* --- the writer thread --- */
+
+static int audit_insert(sqlite3 *db, sqlite3_stmt *ins, sqlite3_stmt *arc,
+			const struct audit_item *it)
+{
+	const struct audit_rec *r = &it->rec;
+	int rc;
+
+	sqlite3_reset(ins);
+	sqlite3_bind_int64(ins, 1, (sqlite3_int64)r->time);
+	sqlite3_bind_text(ins, 2, audit_dir_name(r->direction), -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 3, r->provider, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 4, r->from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 5, r->to, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 6, r->method, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 7, r->call_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 8, audit_decision_name(r->decision), -1, SQLITE_STATIC);
+	sqlite3_bind_int(ins, 9, r->status);
+	sqlite3_bind_text(ins, 10, r->reason, -1, SQLITE_STATIC);
+	rc = sqlite3_step(ins);
+	if (rc != SQLITE_DONE)
+		return rc;
+	if (!it->archive)
+		return SQLITE_OK;
+	sqlite3_reset(arc);
+	sqlite3_bind_int64(arc, 1, sqlite3_last_insert_rowid(db));
+	sqlite3_bind_text(arc, 2, r->content_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(arc, 3, (sqlite3_int64)r->body_len);
+	if (it->archive_body && r->body)
+		sqlite3_bind_blob(arc, 4, r->body, (int)r->body_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(arc, 4);
+	rc = sqlite3_step(arc);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* One transaction for the whole batch (group commit): one fsync for many records. */
+static int audit_write_batch(struct audit *a, struct audit_item *batch)
+{
+	sqlite3 *db = store_sqlite(a->store);
+	sqlite3_stmt *ins = NULL, *arc = NULL;
+	struct audit_item *it;
+	int rc;
+
+	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "INSERT INTO audit (time, direction, provider, "
+					"from_aor, to_aor, method, call_id, decision, status, "
+					"reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &ins,
+					NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "INSERT INTO archive (audit_id, content_type, "
+					"body_len, body) VALUES (?, ?, ?, ?)", -1, &arc, NULL);
+	for (it = batch; rc == SQLITE_OK && it; it = it->next)
+		rc = audit_insert(db, ins, arc, it);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(arc);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		log_error("%s: audit batch lost: %s", store_path(a->store), sqlite3_errmsg(db));
+		if (!sqlite3_get_autocommit(db))
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return store_errno(rc) ? store_errno(rc) : EIO;
+	}
+	return 0;
+}
+
+/* Takes up to batch_max records, waiting up to batch_ms for the batch to fill. */
+static struct audit_item *audit_take(struct audit *a)
+{
+	struct audit_item *batch, *last;
+	struct timespec dl;
+	size_t n;
+
+	while (!a->head && !a->stop)
+		pthread_cond_wait(&a->work, &a->mtx);
+	if (!a->head)
+		return NULL;
+	if (a->opts.batch_ms && a->depth < a->opts.batch_max && !a->stop) {
+		clock_gettime(CLOCK_REALTIME, &dl);
+		dl.tv_nsec += (long)a->opts.batch_ms * 1000000L;
+		dl.tv_sec += dl.tv_nsec / 1000000000L;
+		dl.tv_nsec %= 1000000000L;
+		while (a->depth < a->opts.batch_max && !a->stop &&
+		       pthread_cond_timedwait(&a->work, &a->mtx, &dl) == 0)
+			;
+	}
+	batch = last = a->head;
+	for (n = 1; n < a->opts.batch_max && last->next; n++)
+		last = last->next;
+	a->head = last->next;
+	if (!a->head)
+		a->tail = NULL;
+	last->next = NULL;
+	a->depth -= n;
+	return batch;
+}
+
+static void *audit_thread(void *arg)
+{
+	struct audit *a = arg;
+	struct audit_item *batch, *it, *next;
+	uint64_t one = 1, n;
+	bool signal;
+	int err;
+
+	pthread_mutex_lock(&a->mtx);
+	while ((batch = audit_take(a))) {
+		pthread_mutex_unlock(&a->mtx);
+		err = audit_write_batch(a, batch);
+		pthread_mutex_lock(&a->mtx);
+		signal = false;
+		for (n = 0, it = batch; it; it = next) {
+			next = it->next;
+			n++;
+			a->done_seq = it->seq;
+			if (!it->dh) {
+				free(it);
+				continue;
+			}
+			it->err = err;
+			it->next = NULL;
+			if (a->done_tail)
+				a->done_tail->next = it;
+			else
+				a->done_head = it;
+			a->done_tail = it;
+			signal = true;
+		}
+		if (err) {
+			a->st.failed += n;
+		} else {
+			a->st.written += n;
+			a->st.transactions++;
+		}
+		pthread_cond_broadcast(&a->flushed);
+		if (signal && write(a->efd, &one, sizeof(one)) < 0)
+			log_error("eventfd: %s", strerror(errno));
+	}
+	pthread_mutex_unlock(&a->mtx);
+	return NULL;
+}
+
+/* --- the event loop side --- */
+
+static void audit_deliver(struct audit *a)
+{
+	struct audit_item *list, *it;
+
+	pthread_mutex_lock(&a->mtx);
+	list = a->done_head;
+	a->done_head = a->done_tail = NULL;
+	pthread_mutex_unlock(&a->mtx);
+	while ((it = list)) {
+		list = it->next;
+		it->dh(it->err, it->arg);
+		free(it);
+	}
+}
+
+static void audit_wakeup(evutil_socket_t fd, short what, void *arg)
+{
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_error("eventfd: %s", strerror(errno));
+	audit_deliver(arg);
+}
+
+static void audit_destroy(void *data)
+{
+	struct audit *a = data;
+
+	if (a->started) {
+		pthread_mutex_lock(&a->mtx);
+		a->stop = true;
+		pthread_cond_signal(&a->work);
+		pthread_mutex_unlock(&a->mtx);
+		pthread_join(a->thread, NULL); /* drains the queue first */
+		/* results already known are still reported, so holders release what they hold */
+		audit_deliver(a);
+	}
+	if (a->ev)
+		event_free(a->ev);
+	if (a->efd >= 0)
+		close(a->efd);
+	pthread_mutex_destroy(&a->mtx);
+	pthread_cond_destroy(&a->work);
+	pthread_cond_destroy(&a->flushed);
+	mem_deref(a->store);
+	mem_deref(a->state);
+}
+
+int audit_alloc_opts(struct audit **ap, struct event_base *base, const char *db_path,
+		     const struct audit_opts *opts)
+{
+	struct audit *a;
+	char why[512];
+	int err;
+
+	if (!ap || !base || !db_path)
+		return EINVAL;
+	a = mem_zalloc(sizeof(*a), audit_destroy);
+	if (!a)
+		return ENOMEM;
+	a->efd = -1;
+	pthread_mutex_init(&a->mtx, NULL);
+	pthread_cond_init(&a->work, NULL);
+	pthread_cond_init(&a->flushed, NULL);
+	a->base = base;
+	a->opts.queue_max = opts && opts->queue_max ? opts->queue_max : 65536;
+	a->opts.batch_max = opts && opts->batch_max ? opts->batch_max : 512;
+	a->opts.batch_ms = opts ? opts->batch_ms : 2;
+	err = store_open(&a->store, db_path, false, NULL, why, sizeof(why));
+	if (err) {
+		log_error("audit: %s", why);
+		goto out;
+	}
+	a->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (a->efd < 0) {
+		err = errno;
+		goto out;
+	}
+	a->ev = event_new(base, a->efd, EV_READ | EV_PERSIST, audit_wakeup, a);
+	if (!a->ev || event_add(a->ev, NULL) != 0) {
+		err = ENOMEM;
+		goto out;
+	}
+	err = pthread_create(&a->thread, NULL, audit_thread, a);
+	a->started = err == 0;
+out:
+	if (err)
+		mem_deref(a);
+	else
+		*ap = a;
+	return err;
+}
+
+int audit_alloc(struct audit **ap, struct event_base *base, const char *db_path)
+{
+	return audit_alloc_opts(ap, base, db_path, NULL);
+}
+
+void audit_set_state(struct audit *a, struct state *st)
+{
+	if (!a)
+		return;
+	mem_ref(st);
+	mem_deref(a->state);
+	a->state = st;
+}
+
+/* "sip:alice@x;p" or "<sip:alice@x>" -> "alice@x" in buf. */
+static const char *audit_aor(const char *uri, char *buf, size_t size)
+{
+	size_t n;
+
+	if (!uri)
+		return NULL;
+	if (*uri == '<')
+		uri++;
+	if (!strncasecmp(uri, "sip:", 4))
+		uri += 4;
+	else if (!strncasecmp(uri, "sips:", 5))
+		uri += 5;
+	n = strcspn(uri, ";>?");
+	if (n >= size)
+		return NULL;
+	memcpy(buf, uri, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* AUD-002: archive when globally on, or when our user has the archive flag. */
+static void audit_archive_policy(const struct audit *a, const struct audit_rec *r, bool *arc,
+				 bool *body)
+{
+	const struct state_settings *set = state_settings(a->state);
+	char buf[256];
+	const char *ours;
+
+	*arc = *body = false;
+	if (!set || (!r->body_len && !r->content_type))
+		return;
+	ours = audit_aor(r->direction == AUDIT_IN ? r->to : r->from, buf, sizeof(buf));
+	if (set->archive == STATE_ARCHIVE_OFF && !(ours && state_user_archive(a->state, ours)))
+		return;
+	*arc = true;
+	*body = set->archive != STATE_ARCHIVE_NO_BODIES;
+}
+
+static size_t audit_slen(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+static const char *audit_scopy(char **p, const char *s)
+{
+	char *d = *p;
+	size_t n = audit_slen(s);
+
+	if (!s)
+		return NULL;
+	memcpy(d, s, n);
+	*p += n;
+	return d;
+}
+
+static int audit_enqueue(struct audit *a, const struct audit_rec *rec, audit_done_h *dh,
+			 void *arg)
+{
+	struct audit_item *it;
+	bool arc, body;
+	size_t len;
+	char *p;
+
+	if (!a || !rec)
+		return EINVAL;
+	audit_archive_policy(a, rec, &arc, &body);
+	len = sizeof(*it) + audit_slen(rec->provider) + audit_slen(rec->from) +
+	      audit_slen(rec->to) + audit_slen(rec->method) + audit_slen(rec->call_id) +
+	      audit_slen(rec->reason) + audit_slen(rec->content_type) +
+	      (arc && body && rec->body ? rec->body_len : 0);
+	pthread_mutex_lock(&a->mtx);
+	if (a->depth >= a->opts.queue_max) {
+		time_t now = time(NULL);
+
+		a->st.dropped++;
+		if (now != a->last_drop_log) {
+			a->last_drop_log = now;
+			log_error("audit queue full (%zu): record dropped (%llu so far)", a->depth,
+				  (unsigned long long)a->st.dropped);
+		}
+		pthread_mutex_unlock(&a->mtx);
+		return ENOSPC;
+	}
+	pthread_mutex_unlock(&a->mtx);
+	it = malloc(len);
+	if (!it)
+		return ENOMEM;
+	memset(it, 0, sizeof(*it));
+	p = (char *)(it + 1);
+	it->rec = *rec;
+	it->rec.time = rec->time ? rec->time : time(NULL);
+	it->rec.provider = audit_scopy(&p, rec->provider);
+	it->rec.from = audit_scopy(&p, rec->from);
+	it->rec.to = audit_scopy(&p, rec->to);
+	it->rec.method = audit_scopy(&p, rec->method);
+	it->rec.call_id = audit_scopy(&p, rec->call_id);
+	it->rec.reason = audit_scopy(&p, rec->reason);
+	it->rec.content_type = audit_scopy(&p, rec->content_type);
+	it->rec.body = NULL;
+	if (arc && body && rec->body) {
+		memcpy(p, rec->body, rec->body_len);
+		it->rec.body = p;
+	}
+	it->archive = arc;
+	it->archive_body = body;
+	it->dh = dh;
+	it->arg = arg;
+	pthread_mutex_lock(&a->mtx);
+	it->seq = ++a->seq;
+	if (a->tail)
+		a->tail->next = it;
+	else
+		a->head = it;
+	a->tail = it;
+	a->depth++;
+	a->st.queued++;
+	pthread_cond_signal(&a->work);
+	pthread_mutex_unlock(&a->mtx);
+	return 0;
+}
+
+int audit_record(struct audit *a, const struct audit_rec *rec)
+{
+	return audit_enqueue(a, rec, NULL, NULL);
+}
+
+int audit_record_durable(struct audit *a, const struct audit_rec *rec, audit_done_h *dh,
+			 void *arg)
+{
+	if (!dh)
+		return EINVAL;
+	return audit_enqueue(a, rec, dh, arg);
+}
+
+int audit_flush(struct audit *a)
+{
+	uint64_t target;
+	int err = 0;
+
+	if (!a)
+		return EINVAL;
+	pthread_mutex_lock(&a->mtx);
+	target = a->seq;
+	while (a->done_seq < target)
+		pthread_cond_wait(&a->flushed, &a->mtx);
+	if (a->st.failed)
+		err = EIO;
+	pthread_mutex_unlock(&a->mtx);
+	return err;
+}
+
+void audit_stats(const struct audit *a, struct audit_stats *st)
+{
+	struct audit *m = (struct audit *)a; /* the lock is not part of the value */
+
+	if (!a || !st)
+		return;
+	pthread_mutex_lock(&m->mtx);
+	*st = a->st;
+	st->depth = a->depth;
+	pthread_mutex_unlock(&m->mtx);
+}
+
+int audit_debug(const struct audit *a, char *buf, size_t size)
+{
+	struct audit_stats st = { 0 };
+
+	audit_stats(a, &st);
+	return snprintf(buf, size, "{\"queued\":%llu,\"written\":%llu,\"failed\":%llu,"
+			"\"dropped\":%llu,\"transactions\":%llu,\"depth\":%zu}",
+			(unsigned long long)st.queued, (unsigned long long)st.written,
+			(unsigned long long)st.failed, (unsigned long long)st.dropped,
+			(unsigned long long)st.transactions, st.depth);
+}
+
+const char *audit_dir_name(enum audit_dir d)
+{
+	return d == AUDIT_OUT ? "out" : "in";
+}
+
+const char *audit_decision_name(enum audit_decision d)
+{
+	return d == AUDIT_REFUSED ? "refused" : "forwarded";
+}

@@ -1,0 +1,267 @@
+/* test_audit: the queued writer: every record lands, group commit, durable callbacks, failures,
+ * archiving per settings, the usage report. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <event2/event.h>
+#include <sqlite3.h>
+
+#include "tests/testreg.h"
+#include "base/mem.h"
+#include "../audit/audit.h"
+#include "../store/store.h"
+#include "../state/state.h"
+
+static const char *audit_test_db(const char *name)
+{
+	static char path[128];
+	char p[160];
+
+	snprintf(path, sizeof(path), "/tmp/ap-audit-test-%ld-%s.db", (long)getpid(), name);
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+	return path;
+}
+
+static long audit_test_count(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	long n = -1;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = (long)sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return n;
+}
+
+struct audit_test_done {
+	int calls;
+	int err;
+	long rows_at_callback;
+	const char *path;
+};
+
+static void audit_test_done_h(int err, void *arg)
+{
+	struct audit_test_done *d = arg;
+
+	d->calls++;
+	d->err = err;
+	d->rows_at_callback = audit_test_count(d->path, "SELECT count(*) FROM audit");
+}
+
+static void audit_test_loop(struct event_base *base, int *calls, int want)
+{
+	int i;
+
+	for (i = 0; i < 500 && *calls < want; i++) {
+		struct timeval tv = { 0, 10000 };
+
+		event_base_loopexit(base, &tv);
+		event_base_dispatch(base);
+	}
+}
+
+static void test_audit_bulk(void)
+{
+	const char *path = audit_test_db("bulk");
+	struct event_base *base = event_base_new();
+	struct audit_opts o = { .queue_max = 4096, .batch_max = 128, .batch_ms = 2 };
+	struct audit *a = NULL;
+	struct audit_stats st;
+	struct audit_test_done d = { .path = path };
+	size_t live = mem_live();
+	char cid[32];
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(base);
+	CU_ASSERT_EQUAL_FATAL(audit_alloc_opts(&a, base, path, &o), 0);
+	for (i = 0; i < 1000; i++) {
+		struct audit_rec r = {
+			.direction = i % 2 ? AUDIT_OUT : AUDIT_IN, .provider = "aol",
+			.from = "sip:x@aol.test", .to = "sip:alice@contoso.test",
+			.method = "MESSAGE", .call_id = cid, .decision = AUDIT_FORWARDED,
+			.status = 200,
+		};
+
+		snprintf(cid, sizeof(cid), "c%d", i);
+		CU_ASSERT_EQUAL(audit_record(a, &r), 0);
+	}
+	{
+		struct audit_rec r = { .direction = AUDIT_IN, .method = "MESSAGE",
+				       .call_id = "last", .decision = AUDIT_REFUSED,
+				       .status = 403, .reason = "user not enabled" };
+
+		CU_ASSERT_EQUAL(audit_record_durable(a, &r, audit_test_done_h, &d), 0);
+	}
+	CU_ASSERT_EQUAL(d.calls, 0); /* only ever on the loop */
+	audit_test_loop(base, &d.calls, 1);
+	CU_ASSERT_EQUAL(d.calls, 1);
+	CU_ASSERT_EQUAL(d.err, 0);
+	CU_ASSERT_EQUAL(d.rows_at_callback, 1001); /* durable before the callback */
+	CU_ASSERT_EQUAL(audit_flush(a), 0);
+	audit_stats(a, &st);
+	CU_ASSERT_EQUAL(st.written, 1001);
+	CU_ASSERT_EQUAL(st.dropped, 0);
+	CU_ASSERT_TRUE(st.transactions >= 8 && st.transactions < 1001 / 2);
+	CU_ASSERT_EQUAL(audit_test_count(path, "SELECT count(DISTINCT call_id) FROM audit"), 1001);
+	CU_ASSERT_EQUAL(audit_test_count(path, "SELECT count(*) FROM audit WHERE decision = "
+					 "'refused' AND reason = 'user not enabled'"), 1);
+	mem_deref(a);
+	event_base_free(base);
+	CU_ASSERT_EQUAL(mem_live(), live);
+}
+
+static void test_audit_failure(void)
+{
+	const char *path = audit_test_db("fail");
+	struct event_base *base = event_base_new();
+	struct audit_test_done d = { .path = path };
+	struct audit_rec r = { .direction = AUDIT_IN, .method = "MESSAGE", .call_id = "x" };
+	struct audit *a = NULL;
+	struct audit_stats st;
+	size_t live = mem_live();
+	sqlite3 *db;
+
+	CU_ASSERT_EQUAL_FATAL(audit_alloc(&a, base, path), 0);
+	/* a database that refuses the write (works as root, unlike a read-only file) */
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_exec(db, "CREATE TRIGGER fail BEFORE INSERT ON audit BEGIN "
+				     "SELECT RAISE(ABORT, 'disk says no'); END", 0, 0, 0),
+			SQLITE_OK);
+	sqlite3_close(db);
+	CU_ASSERT_EQUAL(audit_record_durable(a, &r, audit_test_done_h, &d), 0);
+	audit_test_loop(base, &d.calls, 1);
+	CU_ASSERT_EQUAL(d.calls, 1);
+	CU_ASSERT_NOT_EQUAL(d.err, 0); /* AUD-003: the holder answers 503 */
+	audit_stats(a, &st);
+	CU_ASSERT_EQUAL(st.failed, 1);
+	CU_ASSERT_EQUAL(st.written, 0);
+	mem_deref(a);
+	event_base_free(base);
+	CU_ASSERT_EQUAL(mem_live(), live);
+}
+
+static void test_audit_full_queue(void)
+{
+	const char *path = audit_test_db("full");
+	struct event_base *base = event_base_new();
+	struct audit_opts o = { .queue_max = 4, .batch_max = 4, .batch_ms = 200 };
+	struct audit_rec r = { .direction = AUDIT_OUT, .method = "MESSAGE" };
+	struct audit *a = NULL;
+	struct audit_stats st;
+	int i, refused = 0;
+
+	CU_ASSERT_EQUAL_FATAL(audit_alloc_opts(&a, base, path, &o), 0);
+	for (i = 0; i < 100; i++)
+		refused += audit_record(a, &r) == ENOSPC;
+	audit_flush(a);
+	audit_stats(a, &st);
+	CU_ASSERT_TRUE(refused > 0);
+	CU_ASSERT_EQUAL(st.dropped, (uint64_t)refused);
+	CU_ASSERT_EQUAL(st.written + st.dropped, 100);
+	mem_deref(a);
+	event_base_free(base);
+}
+
+struct audit_test_usage {
+	uint64_t alice_out, aol_in, aol_refused;
+	int rows;
+};
+
+static void audit_test_usage_h(const char *kind, const char *name, uint64_t in, uint64_t out,
+			       uint64_t refused, void *arg)
+{
+	struct audit_test_usage *u = arg;
+
+	u->rows++;
+	if (!strcmp(kind, "user") && !strcmp(name, "alice@contoso.test"))
+		u->alice_out = out;
+	if (!strcmp(kind, "provider") && !strcmp(name, "aol")) {
+		u->aol_in = in;
+		u->aol_refused = refused;
+	}
+}
+
+static void audit_test_row_h(const struct audit_row *r, void *arg)
+{
+	int *n = arg;
+
+	if (r->archived && r->rec.body_len == 5)
+		*n += r->rec.body ? 100 : 1;
+}
+
+static void test_audit_archive_usage(void)
+{
+	const char *path = audit_test_db("arc");
+	struct event_base *base = event_base_new();
+	struct state *st = NULL;
+	struct state_settings set = { .pic_enabled = true, .archive = STATE_ARCHIVE_OFF };
+	struct audit *a = NULL;
+	struct store *s = NULL;
+	struct audit_test_usage u = { 0 };
+	struct audit_filter f = { .direction = -1, .decision = -1 };
+	struct audit_rec r = { .time = 1000, .direction = AUDIT_OUT, .provider = "aol",
+			       .from = "sip:alice@contoso.test", .to = "sip:x@aol.test",
+			       .method = "MESSAGE", .body = "hello", .body_len = 5,
+			       .content_type = "text/plain" };
+	size_t live = mem_live();
+	char why[128];
+	int n = 0;
+
+	CU_ASSERT_EQUAL_FATAL(audit_alloc(&a, base, path), 0);
+	CU_ASSERT_EQUAL_FATAL(state_alloc(&st), 0);
+	CU_ASSERT_EQUAL(state_set_user_archive(st, "alice@contoso.test", true), 0);
+	CU_ASSERT_EQUAL(state_set_settings(st, &set), 0);
+	audit_set_state(a, st);
+	CU_ASSERT_EQUAL(audit_record(a, &r), 0);          /* per-user flag: with body */
+	r.from = "sip:bob@contoso.test";
+	CU_ASSERT_EQUAL(audit_record(a, &r), 0);          /* off, no flag: none */
+	set.archive = STATE_ARCHIVE_NO_BODIES;
+	CU_ASSERT_EQUAL(state_set_settings(st, &set), 0);
+	CU_ASSERT_EQUAL(audit_record(a, &r), 0);          /* metadata only */
+	r.direction = AUDIT_IN;
+	r.from = "sip:x@aol.test";
+	r.to = "sip:alice@contoso.test";
+	r.decision = AUDIT_REFUSED;
+	r.time = 5000;
+	CU_ASSERT_EQUAL(audit_record(a, &r), 0);
+	CU_ASSERT_EQUAL(audit_flush(a), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(&s, path, true, NULL, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(audit_query(s, &f, audit_test_row_h, &n), 0);
+	CU_ASSERT_EQUAL(n, 100 + 1 + 1);
+	CU_ASSERT_EQUAL(audit_usage(s, 0, 2000, audit_test_usage_h, &u), 0);
+	CU_ASSERT_EQUAL(u.alice_out, 1);
+	CU_ASSERT_EQUAL(u.aol_in, 0);
+	memset(&u, 0, sizeof(u));
+	CU_ASSERT_EQUAL(audit_usage(s, 0, 0, audit_test_usage_h, &u), 0);
+	CU_ASSERT_EQUAL(u.aol_in, 1);
+	CU_ASSERT_EQUAL(u.aol_refused, 1);
+	CU_ASSERT_EQUAL(u.rows, 3); /* alice, bob, aol */
+	mem_deref(s);
+	mem_deref(st);
+	mem_deref(a);
+	event_base_free(base);
+	CU_ASSERT_EQUAL(mem_live(), live);
+}
+
+static CU_TestInfo audit_tests[] = {
+	{ "1000 records land, group commit, durable callback after commit", test_audit_bulk },
+	{ "a failing database reports an error to the durable callback", test_audit_failure },
+	{ "a full queue drops and counts", test_audit_full_queue },
+	{ "archive per settings and user flag; usage report", test_audit_archive_usage },
+	CU_TEST_INFO_NULL,
+};
+
+TEST_SUITE("audit", audit_tests);
