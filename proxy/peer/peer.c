@@ -1,5 +1,6 @@
 /* peer: persistent MTLS client connections keyed by destination FQDN (CN checked = FQDN),
- * with the list of requests waiting for the handshake so a failure can answer them. */
+ * with the requests sent on each that are not answered yet, so that a connection that fails
+ * or drops gets each of their senders a prompt failure (ROB-005). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,9 +19,9 @@
 #define LOG_MODULE "peer"
 
 struct peer_pending {
-	struct peer_pending *next;
-	char *method;        /* points into the same block, after the branch */
-	char branch[];
+	struct hmap_le le;
+	char *method;        /* points into key, after the branch */
+	char key[];          /* "branch method" */
 };
 
 struct peer {
@@ -31,7 +32,7 @@ struct peer {
 	struct conn *c;
 	bool up;             /* handshake done */
 	bool linked;
-	struct peer_pending *pending, **tail;
+	struct hmap *pending; /* unanswered requests by "branch method" */
 };
 
 struct peer_pool {
@@ -46,15 +47,18 @@ struct peer_pool {
 	void *arg;
 };
 
+static void peer_pending_free(struct hmap_le *le, void *arg)
+{
+	struct peer *p = arg;
+
+	hmap_unlink(p->pending, le);
+	free(le->data);
+}
+
 static void peer_pending_clear(struct peer *p)
 {
-	while (p->pending) {
-		struct peer_pending *q = p->pending;
-
-		p->pending = q->next;
-		free(q);
-	}
-	p->tail = &p->pending;
+	if (p->pending)
+		hmap_apply(p->pending, peer_pending_free, p);
 }
 
 static void peer_destroy(void *data)
@@ -62,6 +66,7 @@ static void peer_destroy(void *data)
 	struct peer *p = data;
 
 	peer_pending_clear(p);
+	mem_deref(p->pending);
 	if (p->c)
 		conn_close(p->c);
 	mem_deref(p->c);
@@ -134,7 +139,6 @@ static void peer_estab(struct conn *c, void *arg)
 	struct peer *p = arg;
 
 	p->up = true;
-	peer_pending_clear(p); /* the queued requests are on the wire now */
 	log_info("%s edge: connected to %s (CN %s)", conf_edge_name(p->edge), p->fqdn,
 		 conn_peer_cn(c));
 }
@@ -151,10 +155,31 @@ static void peer_release(evutil_socket_t fd, short what, void *arg)
 	mem_deref(arg);
 }
 
+struct peer_closing {
+	struct peer_pool *pp;
+	struct peer *p;
+	int err;
+	const char *why;
+};
+
+static void peer_pending_fail(struct hmap_le *le, void *arg)
+{
+	struct peer_closing *pcl = arg;
+	struct peer_pending *q = le->data;
+	char branch[256];
+	size_t bl = (size_t)(q->method - q->key - 1);
+
+	snprintf(branch, sizeof(branch), "%.*s", (int)bl, q->key);
+	hmap_unlink(pcl->p->pending, le);
+	pcl->pp->fh(branch, q->method, pcl->err, pcl->why, pcl->pp->arg);
+	free(q);
+}
+
 static void peer_closed(struct conn *c, int err, void *arg)
 {
 	struct peer *p = arg;
 	struct peer_pool *pp = p->pool;
+	struct peer_closing pcl;
 	struct timeval now = { 0, 0 };
 	char why[256];
 
@@ -162,15 +187,13 @@ static void peer_closed(struct conn *c, int err, void *arg)
 		 p->up ? "lost" : "failed", err ? strerror(err) : "closed by peer");
 	log_warn("%s edge: %s", conf_edge_name(p->edge), why);
 	peer_unlink(p);
-	/* requests that never left: their senders get a prompt failure (ROB-005) */
-	while (p->pending) {
-		struct peer_pending *q = p->pending;
-
-		p->pending = q->next;
-		pp->fh(q->branch, q->method, err ? err : ECONNRESET, why, pp->arg);
-		free(q);
-	}
-	p->tail = &p->pending;
+	/* requests not answered yet: their senders get a prompt failure (ROB-005); the next
+	 * request opens a new connection, as this one is no longer in the pool */
+	pcl.pp = pp;
+	pcl.p = p;
+	pcl.err = err ? err : ECONNRESET;
+	pcl.why = why;
+	hmap_apply(p->pending, peer_pending_fail, &pcl);
 	if (event_base_once(pp->base, -1, EV_TIMEOUT, peer_release, p, &now) != 0)
 		log_warn("cannot defer release of the connection to %s", p->fqdn);
 }
@@ -196,9 +219,8 @@ static int peer_open(struct peer_pool *pp, struct peer **pp_out, const struct pe
 		return ENOMEM;
 	p->pool = pp;
 	p->edge = d->edge;
-	p->tail = &p->pending;
 	p->fqdn = mem_strdup(d->fqdn);
-	if (!p->fqdn) {
+	if (!p->fqdn || hmap_alloc(&p->pending, 64)) {
 		mem_deref(p);
 		return ENOMEM;
 	}
@@ -263,23 +285,50 @@ int peer_send(struct peer_pool *pp, const struct peer_dest *dest, const struct s
 	err = conn_send(p->c, buf, len);
 	if (err)
 		return err;
-	if (!p->up) {
-		size_t bl = strlen(branch) + 1, ml = strlen(method) + 1;
-		struct peer_pending *q = malloc(sizeof(*q) + bl + ml);
+	if (!strcmp(method, "ACK"))
+		return 0; /* never answered */
+	{
+		size_t bl = strlen(branch), ml = strlen(method) + 1;
+		struct peer_pending *q = malloc(sizeof(*q) + bl + 1 + ml);
 
 		if (!q) {
 			log_warn("no memory to track %s %s: a failure will not be answered",
 				 method, branch);
 			return 0;
 		}
-		memcpy(q->branch, branch, bl);
-		q->method = q->branch + bl;
+		memcpy(q->key, branch, bl);
+		q->key[bl] = ' ';
+		q->method = q->key + bl + 1;
 		memcpy(q->method, method, ml);
-		q->next = NULL;
-		*p->tail = q;
-		p->tail = &q->next;
+		if (hmap_find(p->pending, q->key) || hmap_insert(p->pending, &q->le, q->key, q))
+			free(q); /* a retransmission: tracked already */
 	}
 	return 0;
+}
+
+void peer_settle(struct peer_pool *pp, const char *fqdn, const char *branch,
+		 const char *method)
+{
+	struct peer *p = pp && fqdn ? hmap_find(pp->map, fqdn) : NULL;
+	struct peer_pending *q;
+	char key[512];
+
+	if (!p || !branch || !method)
+		return;
+	if ((size_t)snprintf(key, sizeof(key), "%s %s", branch, method) >= sizeof(key))
+		return;
+	q = hmap_find(p->pending, key);
+	if (!q)
+		return;
+	hmap_unlink(p->pending, &q->le);
+	free(q);
+}
+
+size_t peer_pending_count(const struct peer_pool *pp, const char *fqdn)
+{
+	const struct peer *p = pp && fqdn ? hmap_find(pp->map, fqdn) : NULL;
+
+	return p ? hmap_count(p->pending) : 0;
 }
 
 size_t peer_count(const struct peer_pool *pp, enum conf_edge_id edge)

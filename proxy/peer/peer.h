@@ -18,7 +18,7 @@ struct tlsctx;
 /* A message arriving on an outgoing connection (mostly responses). */
 typedef void (peer_recv_h)(struct conn *c, enum conf_edge_id edge, const char *buf, size_t len,
 			   void *arg);
-/* A request queued while connecting could not be sent: the connection failed with err. */
+/* A request sent on a connection that failed or dropped (err) before its final response. */
 typedef void (peer_fail_h)(const char *branch, const char *method, int err, const char *why,
 			   void *arg);
 
@@ -43,10 +43,15 @@ struct peer_dest {
 /* True when a connection to fqdn exists and is usable (no DNS needed to send). */
 bool peer_is_up(const struct peer_pool *pp, const char *fqdn);
 /* Sends buf to dest. Without a connection, one is opened to addr (ignored otherwise); while
- * it connects the message is queued and (branch, method) is remembered so that a failure
- * reaches peer_fail_h. */
+ * it connects the message is queued. (branch, method) is remembered (hashed) until
+ * peer_settle, so that a connection failure reaches peer_fail_h for it (not for ACK). */
 int peer_send(struct peer_pool *pp, const struct peer_dest *dest, const struct sockaddr *addr,
 	      const char *buf, size_t len, const char *branch, const char *method);
+/* The request (branch, method) sent to fqdn got its final response (or timed out). */
+void peer_settle(struct peer_pool *pp, const char *fqdn, const char *branch,
+		 const char *method);
+/* Requests sent to fqdn and not settled (tests, status). */
+size_t peer_pending_count(const struct peer_pool *pp, const char *fqdn);
 /* Outgoing connections currently open (or opening) through edge. */
 size_t peer_count(const struct peer_pool *pp, enum conf_edge_id edge);
 

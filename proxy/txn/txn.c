@@ -1,4 +1,5 @@
-/* txn: forwarded requests keyed by our branch + CSeq method, expiring after 64*T1. */
+/* txn: forwarded requests keyed by our branch + CSeq method, expiring after Timer F (INVITE:
+ * Timer C); two queues in insertion order, so expiry never scans. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,8 +16,13 @@
 struct txn {
 	struct txn_table *tab;  /* NULL once removed */
 	struct hmap_le le;
-	struct txn *older, *newer;  /* insertion order == expiry order: all live equally long */
+	struct txn *older, *newer;  /* insertion order == expiry order within one queue */
+	int q;                      /* queue: 0 non-INVITE, 1 INVITE */
 	uint64_t born_ms;
+	uint64_t life_ms;
+	bool final;
+	bool absorb;
+	char *hid_vias, *hid_rrs, *dest;
 	char *key;                  /* "branch method" */
 	char *branch;
 	const char *method;         /* points into key */
@@ -27,11 +33,18 @@ struct txn {
 	char *via_host;
 };
 
+struct txn_queue {
+	struct txn *oldest, *newest;
+};
+
 struct txn_table {
 	struct hmap *map;
-	struct txn *oldest, *newest;
+	struct txn_queue q[2];
 	struct event *tmr;
 	uint64_t (*now_ms)(void);
+	unsigned life_ms[2];
+	txn_timeout_h *th;
+	void *th_arg;
 };
 
 static uint64_t txn_mono_ms(void)
@@ -52,21 +65,27 @@ static void txn_destroy(void *data)
 	mem_deref(x->req);
 	mem_deref(x->via_branch);
 	mem_deref(x->via_host);
+	mem_deref(x->hid_vias);
+	mem_deref(x->hid_rrs);
+	mem_deref(x->dest);
 }
 
 void txn_remove(struct txn_table *t, struct txn *x)
 {
+	struct txn_queue *q;
+
 	if (!t || !x || x->tab != t)
 		return;
+	q = &t->q[x->q];
 	hmap_unlink(t->map, &x->le);
 	if (x->older)
 		x->older->newer = x->newer;
 	else
-		t->oldest = x->newer;
+		q->oldest = x->newer;
 	if (x->newer)
 		x->newer->older = x->older;
 	else
-		t->newest = x->older;
+		q->newest = x->older;
 	x->older = x->newer = NULL;
 	x->tab = NULL;
 	mem_deref(x);
@@ -78,8 +97,10 @@ static void txn_table_destroy(void *data)
 
 	if (t->tmr)
 		event_free(t->tmr);
-	while (t->oldest)
-		txn_remove(t, t->oldest);
+	while (t->q[0].oldest)
+		txn_remove(t, t->q[0].oldest);
+	while (t->q[1].oldest)
+		txn_remove(t, t->q[1].oldest);
 	mem_deref(t->map);
 }
 
@@ -87,14 +108,23 @@ size_t txn_expire(struct txn_table *t)
 {
 	uint64_t now;
 	size_t n = 0;
+	int i;
 
 	if (!t)
 		return 0;
 	now = t->now_ms();
-	while (t->oldest && now - t->oldest->born_ms >= TXN_LIFETIME_MS) {
-		log_debug("expired %s", t->oldest->key);
-		txn_remove(t, t->oldest);
-		n++;
+	for (i = 0; i < 2; i++) {
+		struct txn *x;
+
+		while ((x = t->q[i].oldest) && now - x->born_ms >= x->life_ms) {
+			log_debug("expired %s%s", x->key, x->final ? "" : " without final response");
+			mem_ref(x);
+			if (!x->final && t->th)
+				t->th(x, t->th_arg);
+			txn_remove(t, x);
+			mem_deref(x);
+			n++;
+		}
 	}
 	return n;
 }
@@ -115,6 +145,8 @@ int txn_table_alloc(struct txn_table **tp, struct event_base *base)
 	if (!t)
 		return ENOMEM;
 	t->now_ms = txn_mono_ms;
+	t->life_ms[0] = TXN_TIMER_F_MS;
+	t->life_ms[1] = TXN_TIMER_C_MS;
 	err = hmap_alloc(&t->map, 4096);
 	if (err)
 		goto out;
@@ -139,6 +171,24 @@ void txn_table_set_clock(struct txn_table *t, uint64_t (*now_ms)(void))
 {
 	if (t)
 		t->now_ms = now_ms ? now_ms : txn_mono_ms;
+}
+
+void txn_table_set_timers(struct txn_table *t, unsigned f_ms, unsigned c_ms)
+{
+	if (!t)
+		return;
+	if (f_ms)
+		t->life_ms[0] = f_ms;
+	if (c_ms)
+		t->life_ms[1] = c_ms;
+}
+
+void txn_table_set_timeout_handler(struct txn_table *t, txn_timeout_h *th, void *arg)
+{
+	if (!t)
+		return;
+	t->th = th;
+	t->th_arg = arg;
 }
 
 static int txn_key(char *buf, size_t size, const char *branch, const char *method)
@@ -179,19 +229,21 @@ int txn_insert(struct txn_table *t, struct txn **txp, const char *branch, const 
 	x->srv = mem_ref(srv);
 	x->req = mem_ref(req);
 	x->edge = edge;
+	x->q = strcmp(method, "INVITE") ? 0 : 1;
 	x->born_ms = t->now_ms();
+	x->life_ms = t->life_ms[x->q];
 	err = hmap_insert(t->map, &x->le, x->key, x);
 	if (err) {
 		mem_deref(x);
 		return err;
 	}
 	x->tab = t;
-	x->older = t->newest;
-	if (t->newest)
-		t->newest->newer = x;
+	x->older = t->q[x->q].newest;
+	if (t->q[x->q].newest)
+		t->q[x->q].newest->newer = x;
 	else
-		t->oldest = x;
-	t->newest = x;
+		t->q[x->q].oldest = x;
+	t->q[x->q].newest = x;
 	if (txp)
 		*txp = x;
 	return 0;
@@ -246,6 +298,72 @@ const char *txn_via_host(const struct txn *x)
 	return x ? x->via_host : NULL;
 }
 
+void txn_set_final(struct txn *x)
+{
+	if (x)
+		x->final = true;
+}
+
+bool txn_has_final(const struct txn *x)
+{
+	return x && x->final;
+}
+
+static int txn_setstr(char **dst, const char *s)
+{
+	char *c = NULL;
+
+	if (s && *s) {
+		c = mem_strdup(s);
+		if (!c)
+			return ENOMEM;
+	}
+	mem_deref(*dst);
+	*dst = c;
+	return 0;
+}
+
+int txn_set_hidden(struct txn *x, const char *vias, const char *rrs)
+{
+	int err;
+
+	if (!x)
+		return EINVAL;
+	err = txn_setstr(&x->hid_vias, vias);
+	return err ? err : txn_setstr(&x->hid_rrs, rrs);
+}
+
+const char *txn_hidden_vias(const struct txn *x)
+{
+	return x ? x->hid_vias : NULL;
+}
+
+const char *txn_hidden_rrs(const struct txn *x)
+{
+	return x ? x->hid_rrs : NULL;
+}
+
+int txn_set_dest(struct txn *x, const char *fqdn)
+{
+	return x ? txn_setstr(&x->dest, fqdn) : EINVAL;
+}
+
+const char *txn_dest(const struct txn *x)
+{
+	return x ? x->dest : NULL;
+}
+
+void txn_set_absorb(struct txn *x)
+{
+	if (x)
+		x->absorb = true;
+}
+
+bool txn_absorbs(const struct txn *x)
+{
+	return x && x->absorb;
+}
+
 bool txn_is_live(const struct txn *x)
 {
 	return x && x->tab != NULL;
@@ -261,7 +379,8 @@ size_t txn_debug(const struct txn_table *t, char *buf, size_t size)
 		return 0;
 	buf[0] = '\0';
 	now = t->now_ms();
-	for (x = t->oldest; x && off < size; x = x->newer) {
+	for (x = t->q[0].oldest ? t->q[0].oldest : t->q[1].oldest; x && off < size;
+	     x = x->newer ? x->newer : (x->q == 0 ? t->q[1].oldest : NULL)) {
 		int n = snprintf(buf + off, size - off, "%s edge=%s age_ms=%llu via=%s;%s\n",
 				 x->key, conf_edge_name(x->edge),
 				 (unsigned long long)(now - x->born_ms), x->via_host,

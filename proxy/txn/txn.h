@@ -13,14 +13,26 @@ struct txn;
 struct conn;
 struct sipmsg;
 
-/* RFC 3261 17.1.2.2 / Table 4: Timer F = 64*T1 = 32 s bounds a client transaction's life. */
+/* RFC 3261 17.1.2.2 / Table 4: Timer F = 64*T1 = 32 s bounds a non-INVITE client
+ * transaction's life. */
 #define TXN_LIFETIME_MS (64u * 500u)
+#define TXN_TIMER_F_MS TXN_LIFETIME_MS
+/* RFC 3261 16.6 step 11: Timer C (> 3 min) bounds how long an INVITE waits for a final
+ * response; its entry lives that long too (2xx retransmissions and the CANCEL find it). */
+#define TXN_TIMER_C_MS (181u * 1000u)
 
-/* A table whose entries expire TXN_LIFETIME_MS after insertion; base NULL means no timer
- * (the owner calls txn_expire itself, as tests do). */
+/* Called for an entry that expires before any final response went through it (the proxy
+ * answers 408, RFC 3261 16.7 step 6 / 16.8); the entry is removed right after. */
+typedef void (txn_timeout_h)(struct txn *x, void *arg);
+
+/* A table whose entries expire TXN_TIMER_F_MS (INVITE: TXN_TIMER_C_MS) after insertion; base
+ * NULL means no timer (the owner calls txn_expire itself, as tests do). */
 int txn_table_alloc(struct txn_table **tp, struct event_base *base);
 /* Replaces the millisecond clock (tests); NULL restores the monotonic clock. */
 void txn_table_set_clock(struct txn_table *t, uint64_t (*now_ms)(void));
+/* Shorter lifetimes (tests); 0 keeps the current value. Applies to new entries. */
+void txn_table_set_timers(struct txn_table *t, unsigned f_ms, unsigned c_ms);
+void txn_table_set_timeout_handler(struct txn_table *t, txn_timeout_h *th, void *arg);
 
 /* Records a forwarded request under (branch we generated, CSeq method): the server-side
  * connection it came on (a reference is taken), its edge, the request as forwarded (a
@@ -34,7 +46,8 @@ int txn_insert(struct txn_table *t, struct txn **txp, const char *branch, const 
 struct txn *txn_lookup(const struct txn_table *t, const char *branch, const char *method);
 /* Drops the entry from the table (its memory goes when the last reference does). */
 void txn_remove(struct txn_table *t, struct txn *x);
-/* Removes every entry older than TXN_LIFETIME_MS; returns how many went. */
+/* Removes every entry past its lifetime (calling the timeout handler first for those without
+ * a final response); returns how many went. */
 size_t txn_expire(struct txn_table *t);
 size_t txn_count(const struct txn_table *t);
 
@@ -45,6 +58,21 @@ const char *txn_branch(const struct txn *x);
 const char *txn_method(const struct txn *x);
 const char *txn_via_branch(const struct txn *x);
 const char *txn_via_host(const struct txn *x);
+/* A final response went through (no 408 at expiry). */
+void txn_set_final(struct txn *x);
+bool txn_has_final(const struct txn *x);
+/* What topology hiding took off the request (Via and Record-Route lines, copied; NULL: none),
+ * to put back on its responses. */
+int txn_set_hidden(struct txn *x, const char *vias, const char *rrs);
+const char *txn_hidden_vias(const struct txn *x);
+const char *txn_hidden_rrs(const struct txn *x);
+/* The peer the request went to (for settling it there once answered). */
+int txn_set_dest(struct txn *x, const char *fqdn);
+const char *txn_dest(const struct txn *x);
+/* A CANCEL the proxy answered itself (RFC 3261 16.10): responses to its forwarded copy are
+ * absorbed. */
+void txn_set_absorb(struct txn *x);
+bool txn_absorbs(const struct txn *x);
 /* True while the entry is in its table (false after expiry or txn_remove). */
 bool txn_is_live(const struct txn *x);
 
