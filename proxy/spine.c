@@ -13,16 +13,21 @@
 #include "net/sa.h"
 #include "sip/sipmsg.h"
 #include "tp/tp.h"
+#include "tp/rate.h"
 #include "txn/txn.h"
 #include "policy/policy.h"
+#include "policy/methods.h"
+#include "policy/trust.h"
+#include "topo/topo.h"
 #include "route/route.h"
 #include "peer/peer.h"
 #include "state/state.h"
+#include "spine_audit.h"
 #include "spine.h"
 
 #define LOG_MODULE "spine"
 
-#define SPINE_BRANCH_MAX 48
+#define SPINE_BRANCH_MAX 64
 
 struct spine {
 	struct event_base *base;
@@ -31,6 +36,9 @@ struct spine {
 	struct txn_table *txns;
 	struct policy *pol;
 	struct state *snap;        /* the snapshot new requests see */
+	struct topo *topo;
+	struct rate *rate;
+	struct audit *audit;
 	struct route *route;
 	struct peer_pool *peers;
 	unsigned char secret[32];
@@ -61,6 +69,9 @@ static void spine_destroy(void *data)
 	mem_deref(s->txns);
 	mem_deref(s->pol);
 	mem_deref(s->snap);
+	mem_deref(s->topo);
+	mem_deref(s->rate);
+	mem_deref(s->audit);
 	mem_deref((void *)s->cfg);
 }
 
@@ -74,9 +85,9 @@ static void spine_fwd_destroy(void *data)
 	mem_deref(f->buf);
 }
 
-/* RFC 3261 20.43: warn-agent is our host name; the text may not contain a bare quote. */
-static void spine_add_warning(struct spine *s, struct sipmsg *rsp, enum conf_edge_id edge,
-			      const char *why)
+/* RFC 3261 20.43: warn-agent is our external host name (the name the proxy is known by); the
+ * text may not contain a bare quote. */
+static void spine_add_warning(struct spine *s, struct sipmsg *rsp, const char *why)
 {
 	char val[400], text[300];
 	size_t i;
@@ -85,14 +96,17 @@ static void spine_add_warning(struct spine *s, struct sipmsg *rsp, enum conf_edg
 	for (i = 0; text[i]; i++)
 		if (text[i] == '"' || text[i] == '\\' || (unsigned char)text[i] < 0x20)
 			text[i] = '\'';
-	snprintf(val, sizeof(val), "399 %s \"%s\"", conf_edge(s->cfg, edge)->fqdn, text);
+	snprintf(val, sizeof(val), "399 %s \"%s\"", conf_edge(s->cfg, CONF_EXTERNAL)->fqdn, text);
 	if (sipmsg_header_add(rsp, "Warning", val))
 		log_warn("cannot add Warning: %s", why);
 }
 
-/* A response of our own to req (RFC 3261 16.2: the proxy acting as UAS), sent on c. */
-static void spine_reply(struct spine *s, struct conn *c, enum conf_edge_id in,
-			const struct sipmsg *req, int status, const char *why)
+/* A response of our own to req (RFC 3261 16.2: the proxy acting as UAS), sent on c, with one
+ * extra header (hname may be NULL). Its Call-ID is the one req arrived with, so it needs no
+ * mapping; nothing internal is in it but what req brought from the same side. */
+static void spine_reply_hdr(struct spine *s, struct conn *c, enum conf_edge_id in,
+			    const struct sipmsg *req, int status, const char *why,
+			    const char *hname, const char *hvalue)
 {
 	struct sipmsg *rsp = NULL;
 	char tag[24], *buf = NULL;
@@ -104,7 +118,9 @@ static void spine_reply(struct spine *s, struct conn *c, enum conf_edge_id in,
 	sipmsg_random_token(tag, sizeof(tag));
 	err = sipmsg_response_alloc(&rsp, req, status, NULL, status > 100 ? tag : NULL);
 	if (!err && why)
-		spine_add_warning(s, rsp, in, why);
+		spine_add_warning(s, rsp, why);
+	if (!err && hname && hvalue && *hvalue && sipmsg_header_add(rsp, hname, hvalue))
+		log_warn("cannot add %s to a %d", hname, status);
 	if (!err)
 		err = sipmsg_encode(rsp, &buf, &len);
 	if (!err)
@@ -121,48 +137,120 @@ static void spine_reply(struct spine *s, struct conn *c, enum conf_edge_id in,
 	mem_deref(buf);
 }
 
-/* Answers a forwarded request whose forwarding failed: our Via comes off first. */
+static void spine_reply(struct spine *s, struct conn *c, enum conf_edge_id in,
+			const struct sipmsg *req, int status, const char *why)
+{
+	spine_reply_hdr(s, c, in, req, status, why, NULL, NULL);
+}
+
+/* Answers for a forwarded request the proxy gives up on (503, 408): our Via comes off first,
+ * the transaction goes, and the peer no longer waits for it. */
+static void spine_give_up(struct spine *s, struct txn *x, int status, const char *why)
+{
+	struct sipmsg *req = txn_request(x);
+
+	if (txn_dest(x))
+		peer_settle(s->peers, txn_dest(x), txn_branch(x), txn_method(x));
+	if (!txn_absorbs(x) && req && !sipmsg_via_pop(req) && sipmsg_via_count(req) > 0)
+		spine_reply(s, txn_conn(x), txn_edge(x), req, status, why);
+	txn_set_final(x);
+}
+
 static void spine_fail(struct spine *s, struct conn *c, enum conf_edge_id in,
 		       struct sipmsg *req, const char *branch, const char *method,
 		       const char *why)
 {
 	struct txn *x = txn_lookup(s->txns, branch, method);
 
+	if (x) {
+		spine_give_up(s, x, 503, why);
+		txn_remove(s->txns, x);
+		return;
+	}
+	if (!strcmp(method, "ACK"))
+		return;
 	sipmsg_via_pop(req);
 	spine_reply(s, c, in, req, 503, why);
-	if (x)
-		txn_remove(s->txns, x);
+}
+
+/* A keyed hash of text, as lower-case hex into out (2*nbytes digits). */
+static void spine_hash(const struct spine *s, const char *data, size_t n, size_t nbytes,
+		       char *out)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0, i;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
+	    !EVP_DigestUpdate(ctx, s->secret, sizeof(s->secret)) ||
+	    !EVP_DigestUpdate(ctx, data, n) || !EVP_DigestFinal_ex(ctx, md, &mdlen)) {
+		/* no digest: a random value still works, only matching and loops suffer */
+		mdlen = 32;
+		RAND_bytes(md, (int)mdlen);
+	}
+	EVP_MD_CTX_free(ctx);
+	for (i = 0; i < nbytes && i < mdlen; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* RFC 3261 16.6 step 8, loop-detection part: what a request that comes back to us unchanged
+ * still has in common: To tag, From tag, Call-ID (in the inside's form, so a request sent out
+ * and routed back in matches), Request-URI, CSeq number, Proxy-Require. 8 hex digits. */
+static void spine_loop_hash(const struct spine *s, const struct sipmsg *req,
+			    enum conf_edge_id in, char out[9])
+{
+	char uri[512] = "", cid[TOPO_CALLID_MAX + 8], data[2048];
+	const char *pr = sipmsg_header(req, "Proxy-Require", 0);
+	int n;
+
+	sipmsg_uri_str(req, SIPMSG_RURI, uri, sizeof(uri));
+	if (in != CONF_EXTERNAL ||
+	    topo_callid_in(s->topo, sipmsg_callid(req), cid, sizeof(cid)))
+		snprintf(cid, sizeof(cid), "%s", sipmsg_callid(req));
+	n = snprintf(data, sizeof(data), "%s|%s|%s|%s|%u|%s", sipmsg_to_tag(req),
+		     sipmsg_from_tag(req), cid, uri, sipmsg_cseq(req), pr ? pr : "");
+	if (n < 0)
+		n = 0;
+	spine_hash(s, data, (size_t)n < sizeof(data) ? (size_t)n : sizeof(data) - 1, 4, out);
 }
 
 /* RFC 3261 16.11: the branch is a keyed hash of what identifies the incoming transaction, so
  * a retransmission, the CANCEL of an INVITE and the ACK of a non-2xx map to the branch the
- * original got. The secret keeps others from predicting it. */
+ * original got; the loop part follows (16.6 step 8). The secret keeps others from predicting
+ * it. "z9hG4bK" + 32 hex + 8 hex. */
 static void spine_branch(const struct spine *s, const struct sipmsg *req, enum conf_edge_id in,
-			 char *out, size_t size)
+			 const char *loop, char *out, size_t size)
 {
 	const char *vb = sipmsg_via_branch(req, 0), *vh = sipmsg_via_host(req, 0);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0, i;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	char data[1024];
+	char data[1024], h[33];
 	int n;
 
 	n = snprintf(data, sizeof(data), "%d|%s|%s|%s|%s|%u", (int)in, vb ? vb : "",
 		     vh ? vh : "", sipmsg_callid(req), sipmsg_from_tag(req), sipmsg_cseq(req));
 	if (n < 0)
 		n = 0;
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
-	    !EVP_DigestUpdate(ctx, s->secret, sizeof(s->secret)) ||
-	    !EVP_DigestUpdate(ctx, data, (size_t)n < sizeof(data) ? (size_t)n : sizeof(data) - 1) ||
-	    !EVP_DigestFinal_ex(ctx, md, &mdlen)) {
-		/* no digest: a random branch still works, only retransmissions lose their match */
-		mdlen = 16;
-		RAND_bytes(md, (int)mdlen);
+	spine_hash(s, data, (size_t)n < sizeof(data) ? (size_t)n : sizeof(data) - 1, 16, h);
+	snprintf(out, size, "z9hG4bK%s%s", h, loop);
+}
+
+/* RFC 3261 16.3 step 4: a Via of ours whose loop part equals this request's is a loop (a
+ * spiral changed the Request-URI or something else hashed, and passes). */
+static bool spine_is_loop(const struct spine *s, const struct sipmsg *req, const char *loop)
+{
+	const struct conf_edge *ie = conf_edge(s->cfg, CONF_INTERNAL);
+	const struct conf_edge *ee = conf_edge(s->cfg, CONF_EXTERNAL);
+	int i, n = sipmsg_via_count(req);
+
+	for (i = 0; i < n && i < 70; i++) {
+		const char *h = sipmsg_via_host(req, i), *b = sipmsg_via_branch(req, i);
+		size_t bl = b ? strlen(b) : 0;
+
+		if (!h || bl != 7 + 32 + 8 || (strcasecmp(h, ie->fqdn) && strcasecmp(h, ee->fqdn)))
+			continue;
+		if (!strcmp(b + bl - 8, loop))
+			return true;
 	}
-	EVP_MD_CTX_free(ctx);
-	n = snprintf(out, size, "z9hG4bK");
-	for (i = 0; i < 16 && i < mdlen && (size_t)n + 2 < size; i++, n += 2)
-		snprintf(out + n, size - (size_t)n, "%02x", md[i]);
+	return false;
 }
 
 /* route -> peer: the destination's address is known (or its connection is up). */
@@ -194,8 +282,99 @@ static void spine_routed(int err, const char *why, const struct sockaddr *addr, 
 	mem_deref(f);
 }
 
-/* The request path, every hop on one screen:
- * Max-Forwards -> policy -> Via/branch -> txn -> encode -> route -> peer. */
+/* Checks a request must pass before anything else looks at it; 0 or the status answered. */
+static int spine_sanity(struct spine *s, struct conn *c, enum conf_edge_id in,
+			const struct sipmsg *req, const char *loop)
+{
+	const char *method = sipmsg_method(req);
+	const char *cn = conn_peer_cn(c);
+	char key[80], ra[16], ip[64];
+	size_t blen = 0;
+	unsigned retry = 1;
+
+	if (in == CONF_EXTERNAL) { /* ROB-004: per peer (its CN, else its address) */
+		snprintf(key, sizeof(key), "%s", cn && *cn ? cn :
+			 sa_ip(conn_peer_addr(c), ip, sizeof(ip)));
+		if (!rate_take(s->rate, key, &retry)) {
+			snprintf(ra, sizeof(ra), "%u", retry);
+			s->st.throttled++;
+			spine_reply_hdr(s, c, in, req, 503, "request rate limit exceeded (ROB-004)",
+					"Retry-After", ra);
+			return 503;
+		}
+	}
+	if (sipmsg_max_forwards(req) == 0) { /* RFC 3261 16.3 step 3 */
+		spine_reply(s, c, in, req, 483, NULL);
+		return 483;
+	}
+	sipmsg_body(req, &blen);
+	if (blen > SPINE_BODY_MAX) { /* IM-004 */
+		spine_reply(s, c, in, req, 413, "message body over the size limit (IM-004)");
+		return 413;
+	}
+	if (strcmp(method, "ACK") && strcmp(method, "CANCEL") && spine_is_loop(s, req, loop)) {
+		spine_reply(s, c, in, req, 482, "loop detected (SIP-002)");
+		return 482;
+	}
+	return 0;
+}
+
+/* The side-specific rewrites of a request about to leave through out (TOPO, TRUST). */
+static int spine_rewrite(struct spine *s, struct sipmsg *req, enum conf_edge_id in,
+			 const struct policy_verdict *v, const struct state *st, char **rrs)
+{
+	bool rr = methods_creates_dialog(sipmsg_method(req)) && !v->in_dialog;
+	int err;
+
+	if (v->out_edge == CONF_EXTERNAL) {
+		err = trust_outbound(req, state_settings(st)->mark_outbound_verifiable);
+		if (!err)
+			err = topo_rr_take(req, rrs);
+		if (!err && rr)
+			err = topo_rr_add(s->topo, req, in, v->out_edge);
+		if (!err)
+			err = topo_contact_hide(s->topo, req);
+		return err;
+	}
+	err = trust_mark(req, v->provider ? v->provider->filter : STATE_FILTER_CONTACTS_ONLY,
+			 conf_edge(s->cfg, CONF_EXTERNAL)->fqdn,
+			 v->provider ? v->provider->fqdn : "");
+	if (!err && rr)
+		err = topo_rr_add(s->topo, req, in, v->out_edge);
+	return err;
+}
+
+/* RFC 3261 16.10: a CANCEL is answered here and follows its INVITE's branch; no INVITE: 481. */
+static bool spine_cancel(struct spine *s, struct conn *c, enum conf_edge_id in,
+			 const struct sipmsg *req, const char *branch)
+{
+	struct txn *inv = txn_lookup(s->txns, branch, "INVITE");
+
+	if (!inv || txn_has_final(inv)) {
+		spine_reply(s, c, in, req, inv ? 200 : 481, NULL);
+		return false;
+	}
+	spine_reply(s, c, in, req, 200, NULL);
+	return true;
+}
+
+/* Encodes the request as it leaves: our Via on top; through the external edge, the Vias
+ * below ours are cut into *vias and the Call-ID mapped; from it, the Call-ID mapped in. */
+static int spine_encode(struct spine *s, struct spine_fwd *f, enum conf_edge_id out,
+			char **vias)
+{
+	int err = sipmsg_encode(f->req, &f->buf, &f->len);
+
+	if (!err && out == CONF_EXTERNAL)
+		err = topo_wire_out(s->topo, &f->buf, &f->len, true, vias);
+	else if (!err && f->in == CONF_EXTERNAL)
+		err = topo_wire_in(s->topo, &f->buf, &f->len, NULL, NULL);
+	return err;
+}
+
+/* The request path, every hop on one screen: sanity (rate, Max-Forwards, size, loop) ->
+ * Route (16.4) -> CANCEL -> policy -> rewrites (trust, topology) -> Via/branch -> txn ->
+ * encode -> route -> peer. */
 static void spine_request(struct spine *s, struct conn *c, enum conf_edge_id in,
 			  struct sipmsg *req)
 {
@@ -203,22 +382,32 @@ static void spine_request(struct spine *s, struct conn *c, enum conf_edge_id in,
 	const char *vb = sipmsg_via_branch(req, 0), *vh = sipmsg_via_host(req, 0);
 	const struct conf_edge *out;
 	struct policy_verdict v;
-	struct spine_fwd *f;
+	struct spine_fwd *f = NULL;
 	struct txn *x = NULL;
+	char loop[9], branch[SPINE_BRANCH_MAX], *vias = NULL, *rrs = NULL;
 	int mf = sipmsg_max_forwards(req), err;
-	bool ack = !strcmp(method, "ACK");
+	bool ack = !strcmp(method, "ACK"), cancel = !strcmp(method, "CANCEL"), unhid = false;
 
 	s->st.requests_in++;
-	if (mf == 0) { /* RFC 3261 16.3 step 3 */
-		spine_reply(s, c, in, req, 483, NULL);
+	spine_loop_hash(s, req, in, loop);
+	spine_branch(s, req, in, loop, branch, sizeof(branch));
+	if (spine_sanity(s, c, in, req, loop))
+		return;
+	topo_route_consume(s->topo, req, NULL);
+	if (in == CONF_EXTERNAL && topo_ruri_unhide(s->topo, req, &unhid)) {
+		spine_reply(s, c, in, req, 404, "unknown target (a Contact we did not write)");
 		return;
 	}
+	if (cancel && !spine_cancel(s, c, in, req, branch))
+		return;
 	if (policy_check(s->pol, s->snap, req, in, conn_peer_cn(c), &v)) {
-		spine_reply(s, c, in, req, v.status ? v.status : 500, v.why);
+		if (!cancel)
+			spine_reply_hdr(s, c, in, req, v.status ? v.status : 500, v.why,
+					v.hdr_name, v.hdr_value);
+		spine_audit(s->audit, in, req, v.provider ? v.provider->name : NULL, false,
+			    v.status, v.why);
 		return;
 	}
-	/* RFC 3261 16.6 step 3: decrement, or add 70 when absent */
-	sipmsg_set_max_forwards(req, mf < 0 ? 70 : mf - 1);
 	f = mem_zalloc(sizeof(*f), spine_fwd_destroy);
 	if (!f) {
 		spine_reply(s, c, in, req, 500, "out of memory");
@@ -230,9 +419,15 @@ static void spine_request(struct spine *s, struct conn *c, enum conf_edge_id in,
 	f->in = in;
 	f->req = mem_ref(req);
 	snprintf(f->method, sizeof(f->method), "%s", method);
-	spine_branch(s, req, in, f->branch, sizeof(f->branch));
+	snprintf(f->branch, sizeof(f->branch), "%s", branch);
 	f->dest = (struct peer_dest){ v.dest_fqdn, v.dest_port, v.dest_tcp, v.out_edge };
 	out = conf_edge(s->cfg, v.out_edge);
+	if (spine_rewrite(s, req, in, &v, f->st, &rrs)) {
+		spine_reply(s, c, in, req, 500, "cannot rewrite the request");
+		goto out;
+	}
+	/* RFC 3261 16.6 step 3: decrement, or add 70 when absent */
+	sipmsg_set_max_forwards(req, mf < 0 ? 70 : mf - 1);
 	if (!strcmp(method, "INVITE")) /* RFC 3261 16.2: a stateful proxy answers 100 itself */
 		spine_reply(s, c, in, req, 100, NULL);
 	/* RFC 3261 16.6 step 8: our Via names the edge the request leaves from */
@@ -240,8 +435,7 @@ static void spine_request(struct spine *s, struct conn *c, enum conf_edge_id in,
 			      sa_port((const struct sockaddr *)&out->listen_sa), f->branch);
 	if (err) {
 		spine_reply(s, c, in, req, 500, "cannot add our Via");
-		mem_deref(f);
-		return;
+		goto out;
 	}
 	if (!ack) {
 		err = txn_insert(s->txns, &x, f->branch, f->method, c, in, req, vb, vh);
@@ -251,50 +445,76 @@ static void spine_request(struct spine *s, struct conn *c, enum conf_edge_id in,
 		}
 	}
 	if (!err)
-		err = sipmsg_encode(req, &f->buf, &f->len);
+		err = spine_encode(s, f, v.out_edge, &vias);
+	if (!err && x) {
+		err = txn_set_hidden(x, vias, rrs);
+		if (!err)
+			err = txn_set_dest(x, f->dest.fqdn);
+		if (cancel)
+			txn_set_absorb(x);
+	}
 	if (err) {
 		spine_fail(s, c, in, req, f->branch, f->method, "cannot forward the request");
-		mem_deref(f);
-		return;
+		goto out;
 	}
+	spine_audit(s->audit, in, req, v.provider ? v.provider->name : NULL, true, 0, NULL);
 	log_debug("%s edge: %s %s -> %s", conf_edge_name(in), method, f->branch, v.dest_fqdn);
 	if (peer_is_up(s->peers, f->dest.fqdn)) {
 		spine_send(f, NULL);
+	} else if ((err = route_resolve(s->route, f->dest.fqdn, spine_routed, mem_ref(f)))) {
 		mem_deref(f);
-	} else if ((err = route_resolve(s->route, f->dest.fqdn, spine_routed, f))) {
 		spine_fail(s, c, in, req, f->branch, f->method, "cannot start DNS lookup");
-		mem_deref(f);
 	}
+out:
+	mem_deref(f);
+	mem_deref(vias);
+	mem_deref(rrs);
 }
 
-/* The response path: txn lookup by top Via branch -> pop our Via -> original connection. */
+/* The response path: txn lookup by top Via branch -> pop our Via -> topology (restore inward,
+ * hide outward) -> the connection the request came on. */
 static void spine_response(struct spine *s, struct sipmsg *rsp)
 {
 	const char *branch = sipmsg_via_branch(rsp, 0);
 	struct txn *x = branch ? txn_lookup(s->txns, branch, sipmsg_method(rsp)) : NULL;
+	const char *hvias;
+	int status = sipmsg_status(rsp), err;
 	char *buf = NULL;
 	size_t len;
-	int err;
 
 	if (!x) { /* RFC 3261 16.7 step 1: no match -> forward statelessly; we have no path */
-		log_debug("response %d %s matches no transaction: dropped", sipmsg_status(rsp),
+		log_debug("response %d %s matches no transaction: dropped", status,
 			  branch ? branch : "(no branch)");
 		s->st.dropped++;
 		return;
 	}
-	if (sipmsg_status(rsp) == 100) /* RFC 3261 16.7 step 5: 100 stops here */
+	if (status >= 200) {
+		txn_set_final(x);
+		if (txn_dest(x))
+			peer_settle(s->peers, txn_dest(x), txn_branch(x), txn_method(x));
+	}
+	if (status == 100 || txn_absorbs(x)) /* RFC 3261 16.7 step 5; 16.10 */
 		return;
+	hvias = txn_hidden_vias(x);
 	err = sipmsg_via_pop(rsp);
-	if (!err && sipmsg_via_count(rsp) == 0)
+	if (!err && sipmsg_via_count(rsp) == 0 && !hvias)
 		err = ENOENT; /* it was for us alone */
+	if (!err && txn_edge(x) == CONF_EXTERNAL) { /* TOPO-001: leaves through the external edge */
+		err = topo_rr_hide_response(s->topo, rsp);
+		if (!err)
+			err = topo_contact_hide(s->topo, rsp);
+	}
 	if (!err)
 		err = sipmsg_encode(rsp, &buf, &len);
+	if (!err && txn_edge(x) == CONF_EXTERNAL)
+		err = topo_wire_out(s->topo, &buf, &len, false, NULL);
+	else if (!err)
+		err = topo_wire_in(s->topo, &buf, &len, hvias, txn_hidden_rrs(x));
 	if (!err)
 		err = conn_send(txn_conn(x), buf, len);
 	if (err) {
 		log_info("%s edge: response %d to %s not delivered: %s",
-			 conf_edge_name(txn_edge(x)), sipmsg_status(rsp), txn_method(x),
-			 strerror(err));
+			 conf_edge_name(txn_edge(x)), status, txn_method(x), strerror(err));
 		s->st.dropped++;
 	} else {
 		s->st.responses_out++;
@@ -302,37 +522,99 @@ static void spine_response(struct spine *s, struct sipmsg *rsp)
 	mem_deref(buf);
 }
 
-/* tp / peer receive: bytes -> sipmsg_decode -> request or response path. */
+/* RFC 3261 7.3, ROB-003: header lines counted and measured before the parser sees them. */
+static int spine_head_limits(const char *buf, size_t len, const char **why)
+{
+	size_t i, start = 0, lines = 0;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (buf[i] != '\r' || buf[i + 1] != '\n')
+			continue;
+		if (i == start)
+			return 0; /* the empty line: the header ends */
+		if (i - start > SPINE_LINE_MAX) {
+			*why = "a header line is over the length limit (ROB-003)";
+			return EMSGSIZE;
+		}
+		if (++lines > SPINE_HEADERS_MAX) {
+			*why = "too many header lines (ROB-003)";
+			return EMSGSIZE;
+		}
+		start = i + 2;
+	}
+	return 0;
+}
+
+/* tp / peer receive: bytes -> limits -> sipmsg_decode -> request or response path. */
 static void spine_recv(struct conn *c, enum conf_edge_id edge, const char *buf, size_t len,
 		       void *arg)
 {
 	struct spine *s = arg;
 	struct sipmsg *m = NULL;
+	const char *why = NULL;
+	bool over = spine_head_limits(buf, len, &why) != 0;
 
 	if (sipmsg_decode(&m, buf, len)) {
 		/* without a parsed Via there is no way to address a 400: drop (RFC 4475) */
-		log_info("%s edge: undecodable message of %zu bytes dropped", conf_edge_name(edge),
-			 len);
+		log_info("%s edge: undecodable message of %zu bytes dropped%s%s",
+			 conf_edge_name(edge), len, why ? ": " : "", why ? why : "");
 		s->st.dropped++;
 		return;
 	}
-	if (sipmsg_is_request(m))
+	if (over) {
+		if (sipmsg_is_request(m))
+			spine_reply(s, c, edge, m, 400, why);
+		s->st.dropped++;
+	} else if (sipmsg_is_request(m)) {
 		spine_request(s, c, edge, m);
-	else
+	} else {
 		spine_response(s, m);
+	}
 	mem_deref(m);
 }
 
-/* A queued request whose connection never came up: answer it 503 (ROB-005). */
+/* A request sent on a connection that failed or dropped before its answer (ROB-005). */
 static void spine_peer_failed(const char *branch, const char *method, int err, const char *why,
 			      void *arg)
 {
 	struct spine *s = arg;
 	struct txn *x = txn_lookup(s->txns, branch, method);
 
-	if (!x)
+	if (!x || txn_has_final(x))
 		return;
-	spine_fail(s, txn_conn(x), txn_edge(x), txn_request(x), branch, method, why);
+	spine_give_up(s, x, 503, why);
+	txn_remove(s->txns, x);
+}
+
+/* RFC 3261 16.8 / Timer F, Timer C: no final response in time -> 408 to the sender. */
+static void spine_timeout(struct txn *x, void *arg)
+{
+	struct spine *s = arg;
+
+	s->st.timeouts++;
+	spine_give_up(s, x, 408, "no final response in time (SIP-005)");
+}
+
+static int spine_topo_alloc(struct spine *s, const struct conf *cfg)
+{
+	const struct conf_edge *ie = conf_edge(cfg, CONF_INTERNAL);
+	const struct conf_edge *ee = conf_edge(cfg, CONF_EXTERNAL);
+	const char *fqdn[CONF_NEDGES] = { ie->fqdn, ee->fqdn };
+	uint16_t port[CONF_NEDGES] = { sa_port((const struct sockaddr *)&ie->listen_sa),
+				       sa_port((const struct sockaddr *)&ee->listen_sa) };
+	char ip[64], nip[64] = "";
+	const char *names[5];
+
+	/* what must never leave: our inside name and address, the inside next hop */
+	sa_ip((const struct sockaddr *)&ie->listen_sa, ip, sizeof(ip));
+	if (ie->tcp_listen)
+		sa_ip((const struct sockaddr *)&ie->tcp_listen_sa, nip, sizeof(nip));
+	names[0] = ie->fqdn;
+	names[1] = ie->next_hop ? ie->next_hop : "";
+	names[2] = ip;
+	names[3] = nip;
+	names[4] = NULL;
+	return topo_alloc(&s->topo, fqdn, port, names);
 }
 
 int spine_alloc(struct spine **sp, struct event_base *base, const struct conf *cfg)
@@ -353,7 +635,13 @@ int spine_alloc(struct spine **sp, struct event_base *base, const struct conf *c
 	}
 	err = state_from_conf(&s->snap, cfg);
 	if (!err)
+		err = spine_topo_alloc(s, cfg);
+	if (!err)
+		err = rate_alloc(&s->rate, RATE_DEFAULT_PER_SEC, RATE_DEFAULT_BURST);
+	if (!err)
 		err = txn_table_alloc(&s->txns, base);
+	if (!err)
+		txn_table_set_timeout_handler(s->txns, spine_timeout, s);
 	if (!err)
 		err = policy_alloc(&s->pol, cfg);
 	if (!err)
@@ -384,6 +672,34 @@ void spine_set_state(struct spine *s, struct state *st)
 const struct state *spine_state(const struct spine *s)
 {
 	return s ? s->snap : NULL;
+}
+
+void spine_set_audit(struct spine *s, struct audit *a)
+{
+	if (!s || a == s->audit)
+		return;
+	mem_deref(s->audit);
+	s->audit = mem_ref(a);
+}
+
+int spine_set_tls(struct spine *s, enum conf_edge_id edge, struct tlsctx *server_tls,
+		  struct tlsctx *client_tls)
+{
+	int err = 0;
+
+	if (!s || edge >= CONF_NEDGES)
+		return EINVAL;
+	if (server_tls)
+		err = tp_set_tls(s->tp, edge, server_tls);
+	if (!err && client_tls)
+		err = peer_pool_set_tls(s->peers, edge, client_tls);
+	return err;
+}
+
+void spine_set_timers(struct spine *s, unsigned f_ms, unsigned c_ms)
+{
+	if (s)
+		txn_table_set_timers(s->txns, f_ms, c_ms);
 }
 
 void spine_stats(const struct spine *s, struct spine_stats *st)

@@ -10,12 +10,21 @@
 
 struct spine;
 struct state;
+struct audit;
+struct tlsctx;
+
+/* Limits on what a peer may send (ROB-003, IM-004); framing limits are the connection's. */
+#define SPINE_BODY_MAX (32u * 1024u)   /* larger bodies get 413 */
+#define SPINE_HEADERS_MAX 100u         /* header lines; more get 400 */
+#define SPINE_LINE_MAX 4096u           /* bytes per header line; longer gets 400 */
 
 struct spine_stats {
 	uint64_t requests_in;     /* requests decoded */
 	uint64_t responses_out;   /* responses sent upstream (forwarded or our own) */
 	uint64_t forwarded;       /* requests handed to a peer */
 	uint64_t dropped;         /* undecodable or unroutable messages dropped */
+	uint64_t throttled;       /* requests refused by the per-peer rate limit (ROB-004) */
+	uint64_t timeouts;        /* transactions answered 408 (SIP-005) */
 	size_t transactions;
 	size_t connections[CONF_NEDGES];
 };
@@ -27,6 +36,15 @@ int spine_alloc(struct spine **sp, struct event_base *base, const struct conf *c
 void spine_set_state(struct spine *s, struct state *st);
 /* The snapshot new requests see (borrowed). */
 const struct state *spine_state(const struct spine *s);
+/* The audit log federated requests are recorded in (AUD-001); a reference is taken; NULL
+ * records nothing. */
+void spine_set_audit(struct spine *s, struct audit *a);
+/* Certificate reload (TLS-007) for edge: new accepts use server_tls, new outgoing connections
+ * client_tls (either may be NULL to keep the current one). */
+int spine_set_tls(struct spine *s, enum conf_edge_id edge, struct tlsctx *server_tls,
+		  struct tlsctx *client_tls);
+/* Shorter Timer F / Timer C (tests); 0 keeps a value. */
+void spine_set_timers(struct spine *s, unsigned f_ms, unsigned c_ms);
 void spine_stats(const struct spine *s, struct spine_stats *st);
 
 #endif

@@ -52,7 +52,7 @@ static const struct policy_case policy_cases[] = {
 	{ CONF_INTERNAL, "pool.contoso.test", "sip:alice@contoso.test", "sip:bob@msn.test", EPERM,
 	  403, "provider msn is temporarily blocked", NULL, 0 },
 	{ CONF_INTERNAL, "pool.contoso.test", "sip:alice@contoso.test", "sip:bob@nowhere.test",
-	  EPERM, 403, "no provider serves domain nowhere.test", NULL, 0 },
+	  EPERM, 404, "no provider serves domain nowhere.test", NULL, 0 },
 	{ CONF_INTERNAL, "pool.contoso.test", "sip:alice@contoso.test", "sip:bob@fabrikam.test",
 	  EPERM, 403, "is ours", NULL, 0 },
 	{ CONF_EXTERNAL, "sip.aol.test", "sip:bob@aol.test", "sip:alice@contoso.test", 0, 0, NULL,

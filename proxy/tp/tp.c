@@ -37,6 +37,14 @@ struct tp {
 	void *arg;
 };
 
+/* Set before tp_alloc when several worker processes share the listening addresses. */
+static bool tp_reuseport;
+
+void tp_set_reuseport(bool on)
+{
+	tp_reuseport = on;
+}
+
 static void tp_conn_unlink(struct tp_conn *tc)
 {
 	struct tp *tp = tc->tp;
@@ -156,7 +164,8 @@ static int tp_edge_init(struct tp *tp, const struct conf *cfg, enum conf_edge_id
 		return err;
 	}
 	err = listener_alloc(&e->tls_listener, tp->base, e->server_tls,
-			     (const struct sockaddr *)&ce->listen_sa, false, tp_accept, e);
+			     (const struct sockaddr *)&ce->listen_sa, tp_reuseport, tp_accept,
+			     e);
 	if (err) {
 		log_error("%s edge: cannot listen on %s: %s", conf_edge_name(id), ce->listen,
 			  strerror(err));
@@ -166,7 +175,8 @@ static int tp_edge_init(struct tp *tp, const struct conf *cfg, enum conf_edge_id
 		 sa_fmt(listener_addr(e->tls_listener), addr, sizeof(addr)), ce->fqdn);
 	if (ce->tcp_listen && conf_allow_tcp(cfg)) {
 		err = listener_alloc(&e->tcp_listener, tp->base, NULL,
-				     (const struct sockaddr *)&ce->tcp_listen_sa, false, tp_accept,
+				     (const struct sockaddr *)&ce->tcp_listen_sa, tp_reuseport,
+				     tp_accept,
 				     e);
 		if (err) {
 			log_error("%s edge: cannot listen (TCP) on %s: %s", conf_edge_name(id),

@@ -2,6 +2,7 @@
 #ifndef AP_TP_H
 #define AP_TP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <event2/event.h>
 
@@ -16,6 +17,9 @@ struct tlsctx;
 typedef void (tp_recv_h)(struct conn *c, enum conf_edge_id edge, const char *buf, size_t len,
 			 void *arg);
 
+/* Listeners made by later tp_alloc calls set SO_REUSEPORT (several worker processes listening
+ * on the same addresses, the kernel spreading connections among them). Default off. */
+void tp_set_reuseport(bool on);
 /* Builds the TLS contexts of both edges (server: client certificate required, trust = the
  * edge's CA; client: same certificate, same CA) and listens on each edge's address, plus a
  * plain TCP listener where tcp_listen is set. Fails (EINVAL, EADDRINUSE, ...) if any part does. */
