@@ -1,12 +1,8 @@
 -- A page-mode MESSAGE crosses the whole lab both ways, and the wire proves it.
 return scenario {
   title  = "alice@contoso.test and bob@aol.test exchange page-mode MESSAGEs through the proxy",
-  covers = { "IM-001", "TLS-001" },
+  covers = { "IM-001", "TLS-001", "TOPO-001", "TRUST-002" },
   tags   = { "smoke" },
-  waive  = {
-    ["topology-hiding"] = "accessproxy does not hide the internal Via yet (TOPO-001, issue #3)",
-    ["trust-header"] = "accessproxy does not mark inbound trust yet (TRUST-002, issue #3)",
-  },
   run = function(lab)
     local alice = lab.enterprise:user("alice@contoso.test")
     local bob   = lab.provider("aol"):user("bob@aol.test")
