@@ -43,14 +43,15 @@ FAKES_MAINS := fakes/dns/main.c fakes/ca/main.c fakes/im/main.c
 FAKES_SRC   := $(filter-out $(FAKES_MAINS) fakes/provisioning/main.c,$(call src,fakes))
 PROXY_MAINS := proxy/main.c proxy/apctl.c
 PROXY_SRC   := $(filter-out $(PROXY_MAINS),$(call src,proxy))
-HARN_SRC    := $(filter-out harness/main.c,$(call src,harness))
+HARN_SRC    := $(filter-out harness/main.c harness/load/%,$(call src,harness))
+LOAD_SRC    := $(call src,harness/load)
 
 LIBPIC   := $(BUILD)/libpic.a
 LIBFAKES := $(BUILD)/libfakes.a
 BIN      := $(BUILD)/bin
 
 PROGRAMS := $(BIN)/accessproxy $(BIN)/apctl $(BIN)/piclab $(BIN)/fake-dns $(BIN)/labca \
-            $(BIN)/fake-provider $(BIN)/fake-provisioning
+            $(BIN)/fake-provider $(BIN)/fake-provisioning $(BIN)/piclab-load
 TESTS    := $(BUILD)/tests/test_lib $(BUILD)/tests/test_fakes $(BUILD)/tests/test_proxy \
             $(BUILD)/tests/test_harness
 
@@ -125,6 +126,7 @@ $(BIN)/fake-dns: $(call obj,fakes/dns/main.c) $(LIBFAKES) $(LIBPIC)
 $(BIN)/labca: $(call obj,fakes/ca/main.c) $(LIBFAKES) $(LIBPIC)
 $(BIN)/fake-provider: $(call obj,fakes/im/main.c) $(LIBFAKES) $(LIBPIC)
 $(BIN)/fake-provisioning: $(call obj,fakes/provisioning/main.c) $(LIBFAKES) $(LIBPIC)
+$(BIN)/piclab-load: $(call obj,$(LOAD_SRC)) $(LIBPIC)
 
 $(BUILD)/tests/test_lib: $(call obj,$(wildcard lib/tests/*.c)) $(LIBPIC)
 $(BUILD)/tests/test_fakes: $(call obj,$(wildcard fakes/tests/*.c) lib/tests/testmain.c) $(LIBFAKES) $(LIBPIC)

@@ -14,7 +14,11 @@
 #include "base/log.h"
 #include "conf/conf.h"
 #include "ctl/ctl.h"
+#include "ctl/reload.h"
+#include "audit/audit.h"
+#include "store/store.h"
 #include "spine.h"
+#include "worker/worker.h"
 
 #define LOG_MODULE "main"
 
@@ -31,6 +35,7 @@ struct ap {
 	struct conf *cfg;
 	struct spine *spine;
 	struct ctl *ctl;
+	struct reload *reload;
 	time_t started;
 };
 
@@ -42,13 +47,45 @@ static void ap_usage(FILE *f)
 		"  -t, --test         check the configuration, print each problem, exit\n"
 		"                     0 (\"configuration ok\") or 1\n"
 		"  -h, --help         this text\n"
-		"signals: TERM/INT stop gracefully; HUP reload (not yet supported)\n"
+		"signals: TERM/INT stop gracefully; HUP reloads the config, the database\n"
+		"         ([global] database) and the certificates, keeping the old state if\n"
+		"         any of it is broken (the control command \"reload\" does the same)\n"
 		"exit codes: 0 ok, 1 invalid configuration, 2 usage, 3 startup failure\n");
 }
 
 static void ap_print_problem(bool error, const char *msg, void *arg)
 {
 	fprintf(stderr, "%s\n", msg);
+}
+
+static void ap_print_warning(bool error, const char *msg, void *arg)
+{
+	fprintf(stderr, "%s%s\n", error ? "" : "warning: ", msg);
+}
+
+/* -t: the database is authoritative once it exists, so say where the config differs. */
+static int ap_check_database(const struct conf *cfg)
+{
+	const char *path = conf_database(cfg);
+	struct store *s = NULL;
+	char why[512];
+	int err;
+
+	if (access(path, F_OK) != 0) {
+		fprintf(stderr, "note: database %s does not exist: it will be created and seeded "
+			"from this config\n", path);
+		return 0;
+	}
+	err = store_open(&s, path, true, NULL, why, sizeof(why));
+	if (err == EACCES) /* an older schema: the proxy migrates it when it starts */
+		return 0;
+	if (err) {
+		fprintf(stderr, "%s\n", why);
+		return conf_database_is_default(cfg) ? 0 : err;
+	}
+	err = store_compare_conf(s, cfg, ap_print_warning, NULL);
+	mem_deref(s);
+	return err;
 }
 
 static int ap_cmd_ready(const char *args, char *out, size_t size, void *arg)
@@ -61,15 +98,19 @@ static int ap_cmd_status(const char *args, char *out, size_t size, void *arg)
 {
 	const struct ap *ap = arg;
 	struct spine_stats st;
+	char audit[256] = "null";
 
 	spine_stats(ap->spine, &st);
+	if (reload_audit(ap->reload))
+		audit_debug(reload_audit(ap->reload), audit, sizeof(audit));
 	snprintf(out, size,
 		 "{\"pid\":%ld,\"uptime_s\":%lld,\"connections\":{\"internal\":%zu,"
 		 "\"external\":%zu},\"transactions\":%zu,\"requests_in\":%llu,"
-		 "\"responses_out\":%llu}",
+		 "\"responses_out\":%llu,\"state_version\":%llu,\"audit\":%s}",
 		 (long)getpid(), (long long)(time(NULL) - ap->started),
 		 st.connections[CONF_INTERNAL], st.connections[CONF_EXTERNAL], st.transactions,
-		 (unsigned long long)st.requests_in, (unsigned long long)st.responses_out);
+		 (unsigned long long)st.requests_in, (unsigned long long)st.responses_out,
+		 (unsigned long long)reload_version(ap->reload), audit);
 	return 0;
 }
 
@@ -78,7 +119,12 @@ static void ap_signal(evutil_socket_t sig, short what, void *arg)
 	struct ap *ap = arg;
 
 	if (sig == SIGHUP) {
-		log_warn("SIGHUP: reload not yet supported");
+		char msg[2048];
+
+		if (reload_run(ap->reload, msg, sizeof(msg)))
+			log_error("SIGHUP: reload refused, old state kept: %s", msg);
+		else
+			log_info("SIGHUP: %s", msg);
 		return;
 	}
 	log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -107,24 +153,36 @@ static int ap_run(struct ap *ap)
 	}
 	if (!err)
 		err = spine_alloc(&ap->spine, ap->base, ap->cfg);
+	if (!err)
+		err = reload_alloc(&ap->reload, ap->base, ap->cfg, ap->spine);
 	/* the control socket comes last: "ready" answering means every listener is up */
 	if (!err)
-		err = ctl_alloc(&ap->ctl, ap->base, conf_control_socket(ap->cfg));
+		err = ctl_alloc(&ap->ctl, ap->base,
+				worker_ctl_path(conf_control_socket(ap->cfg)));
 	if (!err)
 		err = ctl_add(ap->ctl, "ready", ap_cmd_ready, ap);
 	if (!err)
 		err = ctl_add(ap->ctl, "status", ap_cmd_status, ap);
+	if (!err)
+		err = reload_ctl_add(ap->reload, ap->ctl);
 	if (!err) {
 		log_info("running (config %s)", conf_path(ap->cfg));
 		event_base_dispatch(ap->base);
 	}
 	ap->ctl = mem_deref(ap->ctl);
+	ap->reload = mem_deref(ap->reload); /* the audit writer drains its queue */
 	ap->spine = mem_deref(ap->spine);
 	for (i = 0; i < 3; i++)
 		if (sigs[i])
 			event_free(sigs[i]);
 	event_base_free(ap->base);
 	return err;
+}
+
+/* One event loop; with [global] workers > 1 each worker process runs one (worker.h). */
+static int ap_run_worker(void *arg)
+{
+	return ap_run(arg);
 }
 
 int main(int argc, char **argv)
@@ -156,11 +214,15 @@ int main(int argc, char **argv)
 	if (err)
 		return AP_EXIT_CONFIG;
 	if (test) {
+		if (ap_check_database(ap.cfg)) {
+			mem_deref(ap.cfg);
+			return AP_EXIT_CONFIG;
+		}
 		printf("configuration ok\n");
 		mem_deref(ap.cfg);
 		return AP_EXIT_OK;
 	}
-	err = ap_run(&ap);
+	err = worker_run(worker_count(conf_workers(ap.cfg)), ap_run_worker, &ap);
 	mem_deref(ap.cfg);
 	if (err) {
 		log_error("startup failed: %s", strerror(err));

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/mem.h"
@@ -49,6 +50,7 @@ struct lduac {
 	lduac_done_h *dh;
 	void *arg;
 	enum lduac_phase phase;
+	unsigned run;                 /* makes branch, tag and Call-ID unique across runs */
 	char body[65536];
 	unsigned opened, connecting, up, failed, closed, next_rr;
 	uint64_t t_start, t_phase, t_stop, t_last;
@@ -107,16 +109,17 @@ static int lduac_send(struct lduac *u, struct lduac_conn *cc)
 	}
 	n = snprintf(buf, sizeof(buf),
 		     "MESSAGE %s SIP/2.0\r\n"
-		     "Via: SIP/2.0/%s %s;branch=z9hG4bKld%u.%u\r\n"
+		     "Via: SIP/2.0/%s %s;branch=z9hG4bKld%x.%u.%u\r\n"
 		     "Max-Forwards: 70\r\n"
-		     "From: <%s>;tag=ld%u\r\n"
+		     "From: <%s>;tag=ld%x.%u\r\n"
 		     "To: <%s>\r\n"
-		     "Call-ID: ld%u.%u@load.test\r\n"
+		     "Call-ID: ld%x.%u.%u@load.test\r\n"
 		     "CSeq: %u MESSAGE\r\n"
 		     "Content-Type: text/plain\r\n"
 		     "Content-Length: %zu\r\n\r\n%s",
-		     u->cf.ruri, u->cf.tls ? "TLS" : "TCP", cc->via_host, cc->idx, seq, u->cf.from,
-		     cc->idx, u->cf.ruri, cc->idx, seq, seq, u->cf.body, u->body);
+		     u->cf.ruri, u->cf.tls ? "TLS" : "TCP", cc->via_host, u->run, cc->idx, seq,
+		     u->cf.from, u->run, cc->idx, u->cf.ruri, u->run, cc->idx, seq, seq, u->cf.body,
+		     u->body);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return EMSGSIZE;
 	sl = &cc->ring[seq & u->mask];
@@ -388,6 +391,8 @@ int lduac_alloc(struct lduac **up, struct event_base *base, const struct lduac_c
 	if (!u->tick || event_add(u->tick, &tv) != 0)
 		goto out;
 	u->t_start = lduac_now();
+	/* RFC 3261 8.1.1.7/8.1.1.4: branch and Call-ID must be unique in space and time */
+	u->run = (unsigned)(u->t_start ^ (u->t_start >> 32) ^ ((uint64_t)getpid() << 16));
 	lduac_connect_more(u);
 	*up = u;
 	return 0;
