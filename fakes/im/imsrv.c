@@ -1,4 +1,5 @@
-/* imsrv: the lab IM service (home server or public provider) relaying page-mode MESSAGE. */
+/* imsrv: the lab IM service (home server or public provider): connections, request dispatch,
+ * responses and faults; presence lives in impres.c, sessions and MESSAGE in imsess.c. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "imsrv.h"
 #include "imsrv_int.h"
 #include "im_int.h"
+#include "../ua/ua.h"
 
 #define LOG_MODULE "imsrv"
 
@@ -95,7 +97,13 @@ int imsrv_peer_send(struct imsrv_peer *p, const char *buf, size_t len)
 			return err;
 		}
 	}
-	return conn_send(p->conn, buf, len);
+	err = conn_send(p->conn, buf, len);
+	if (err == ENOTCONN) { /* closed under us: one new connection */
+		conn_close(p->conn);
+		p->conn = mem_deref(p->conn);
+		return imsrv_peer_send(p, buf, len);
+	}
+	return err;
 }
 
 static void link_destroy(void *data)
@@ -144,27 +152,287 @@ static void accept_h(struct conn *c, void *arg)
 }
 /* ---- requests and responses from the network ---- */
 
+/* A response a fault holds back (delay_ms). */
+struct imdelay {
+	struct imtab_node hn;     /* in imsrv.delayed, bucket 0 */
+	struct conn *conn;
+	struct event *timer;
+	char *buf;
+	size_t len;
+};
+
+static void delay_destroy(void *data)
+{
+	struct imdelay *d = data;
+
+	imtab_del(&d->hn);
+	if (d->timer)
+		event_free(d->timer);
+	mem_deref(d->conn);
+	mem_deref(d->buf);
+}
+
+static void delay_h(evutil_socket_t fd, short what, void *arg)
+{
+	struct imdelay *d = arg;
+
+	if (conn_send(d->conn, d->buf, d->len))
+		log_debug("delayed response not sent: connection gone");
+	mem_deref(d);
+}
+
+static void reply_send(struct imsrv *s, struct conn *c, char *buf, size_t len)
+{
+	const struct imsrv_fault *f = s->cur_fault;
+	struct imdelay *d;
+	struct timeval tv;
+
+	if (f && f->withhold_response) {
+		log_info("%s: fault: response withheld", s->name);
+		mem_deref(buf);
+		return;
+	}
+	if (!f || !f->delay_ms) {
+		if (conn_send(c, buf, len))
+			log_warn("%s: cannot send a response", s->name);
+		mem_deref(buf);
+		return;
+	}
+	d = mem_zalloc(sizeof(*d), delay_destroy);
+	if (!d || !(d->timer = evtimer_new(s->base, delay_h, d))) {
+		mem_deref(d);
+		mem_deref(buf);
+		return;
+	}
+	d->conn = mem_ref(c);
+	d->buf = buf;
+	d->len = len;
+	imtab_add(&s->delayed, &d->hn, NULL, d);
+	tv.tv_sec = f->delay_ms / 1000;
+	tv.tv_usec = (f->delay_ms % 1000) * 1000;
+	evtimer_add(d->timer, &tv);
+}
+
+/* Adds "Name: value\r\n" lines to m. */
+static int add_hdrs(struct sipmsg *m, const char *hdrs)
+{
+	char name[64], value[1024];
+	const char *p = hdrs, *eol, *colon;
+	int err = 0;
+
+	while (!err && p && *p) {
+		eol = strstr(p, "\r\n");
+		if (!eol)
+			eol = p + strlen(p);
+		colon = memchr(p, ':', (size_t)(eol - p));
+		if (colon && (size_t)(colon - p) < sizeof(name)) {
+			const char *v = colon + 1;
+
+			memcpy(name, p, (size_t)(colon - p));
+			name[colon - p] = '\0';
+			while (*v == ' ')
+				v++;
+			snprintf(value, sizeof(value), "%.*s", (int)(eol - v), v);
+			if (!strcasecmp(name, "Contact"))
+				err = sipmsg_contact_add(m, value);
+			else
+				err = sipmsg_header_add(m, name, value);
+		}
+		p = *eol ? eol + 2 : eol;
+	}
+	return err;
+}
+
+void imsrv_reply(struct imsrv *s, struct conn *c, const struct sipmsg *req, int status,
+		 const char *reason, const char *to_tag, const char *hdrs, const char *ctype,
+		 const char *body)
+{
+	const char *method = sipmsg_method(req);
+	struct sipmsg *rsp = NULL;
+	char tag[24], rr[IM_URI_MAX], *buf = NULL;
+	size_t len;
+	int err, i;
+
+	if (!to_tag) {
+		sipmsg_random_token(tag, sizeof(tag));
+		to_tag = tag;
+	}
+	err = sipmsg_response_alloc(&rsp, req, status, reason, status > 100 ? to_tag : NULL);
+	if (!err && status == 405)
+		err = sipmsg_header_add(rsp, "Allow", "MESSAGE, OPTIONS, SUBSCRIBE, NOTIFY, "
+					"PUBLISH, INVITE, ACK, BYE, CANCEL");
+	/* RFC 3261 12.1.1: a dialog-creating response carries the Record-Route as it came */
+	if (!err && status > 100 && (!strcmp(method, "SUBSCRIBE") || !strcmp(method, "INVITE"))) {
+		for (i = sipmsg_route_count(req, true) - 1; !err && i >= 0; i--) {
+			err = sipmsg_route_str(req, true, i, rr, sizeof(rr));
+			if (!err)
+				err = sipmsg_route_push(rsp, true, rr);
+		}
+	}
+	if (!err && hdrs)
+		err = add_hdrs(rsp, hdrs);
+	if (!err && ctype && body)
+		err = sipmsg_set_body(rsp, ctype, body, strlen(body));
+	if (!err)
+		err = sipmsg_encode(rsp, &buf, &len);
+	if (err) {
+		log_warn("%s: cannot answer %s with %d: %s", s->name, method, status,
+			 strerror(err));
+		mem_deref(buf);
+	} else {
+		reply_send(s, c, buf, len);
+	}
+	mem_deref(rsp);
+}
+
 static void respond(struct imsrv *s, struct conn *c, const struct sipmsg *req, int status,
 		    const char *reason)
 {
-	struct sipmsg *rsp = NULL;
-	char tag[24], *buf = NULL;
-	size_t len;
-	int err;
+	imsrv_reply(s, c, req, status, reason, NULL, NULL, NULL, NULL);
+}
 
-	sipmsg_random_token(tag, sizeof(tag));
-	err = sipmsg_response_alloc(&rsp, req, status, reason, tag);
-	if (!err && status == 405)
-		err = sipmsg_header_add(rsp, "Allow", "MESSAGE, OPTIONS");
-	if (!err)
-		err = sipmsg_encode(rsp, &buf, &len);
-	if (!err)
-		err = conn_send(c, buf, len);
-	if (err)
-		log_warn("%s: cannot answer %s with %d: %s", s->name, sipmsg_method(req), status,
-			 strerror(err));
-	mem_deref(buf);
-	mem_deref(rsp);
+int imsrv_aor(const struct sipmsg *m, int which, char *buf, size_t size)
+{
+	const char *user, *host;
+
+	if (sipmsg_uri(m, which, &user, &host) || !host || !*host)
+		return EBADMSG;
+	if (*user)
+		snprintf(buf, size, "%s@%s", user, host);
+	else
+		snprintf(buf, size, "%s", host);
+	return 0;
+}
+
+static struct imsrv_user *user_find(struct imsrv *s, const char *user)
+{
+	char norm[128];
+
+	profile_user_norm(s->pf, user, norm, sizeof(norm));
+	return imtab_find(&s->users, norm);
+}
+
+struct imsrv_user *imsrv_user_of(struct imsrv *s, const struct sipmsg *m)
+{
+	const char *user, *host;
+
+	if (!sipmsg_uri(m, SIPMSG_RURI, &user, &host) && *user &&
+	    (!strcasecmp(host, s->domain) || !strcasecmp(host, s->fqdn)))
+		return user_find(s, user);
+	/* in-dialog requests may carry a rewritten target: the To names the user */
+	if (!sipmsg_uri(m, SIPMSG_TO, &user, &host) && *user && !strcasecmp(host, s->domain))
+		return user_find(s, user);
+	return NULL;
+}
+
+/* RFC-less but documented (MS): the proxy's trust mark, ms-source-verified-user=... */
+bool imsrv_verified(const struct imsrv *s, const struct sipmsg *m)
+{
+	const char *t = sipmsg_header(m, "ms-edge-proxy-message-trust", 0);
+
+	if (s->conf.role != IMSRV_HOME || !t)
+		return true;
+	return !strstr(t, "ms-source-verified-user=unverified");
+}
+
+void imsrv_dialog_add(struct imsrv *s, struct imdialog *d, void *owner)
+{
+	snprintf(d->key, sizeof(d->key), "%s;%s", d->dlg.call_id, d->dlg.local_tag);
+	imtab_add(&s->dialogs, &d->dn, d->key, owner);
+}
+
+void *imsrv_dialog_find(struct imsrv *s, const char *call_id, const char *local_tag)
+{
+	char key[200];
+
+	if (!call_id || !local_tag || !*local_tag)
+		return NULL;
+	snprintf(key, sizeof(key), "%s;%s", call_id, local_tag);
+	return imtab_find(&s->dialogs, key);
+}
+
+bool imname_has(const struct imtab *t, const char *aor)
+{
+	return aor && imtab_find(t, aor) != NULL;
+}
+
+static void imname_destroy(void *data)
+{
+	struct imname *n = data;
+
+	imtab_del(&n->hn);
+}
+
+int imname_set(struct imtab *t, const char *aor, bool on)
+{
+	struct imname *n = imtab_find(t, aor);
+
+	if (!aor || !*aor || strlen(aor) >= IM_AOR_MAX)
+		return EINVAL;
+	if (!on) {
+		if (!n)
+			return ENOENT;
+		mem_deref(n);
+		return 0;
+	}
+	if (n)
+		return 0;
+	n = mem_zalloc(sizeof(*n), imname_destroy);
+	if (!n)
+		return ENOMEM;
+	snprintf(n->aor, sizeof(n->aor), "%s", aor);
+	imtab_add(t, &n->hn, n->aor, n);
+	return 0;
+}
+
+/* ---- routing ---- */
+
+/* Host part of "sip:user@host:port;params", "<sip:host;lr>" and the like. */
+static int uri_host(const char *uri, char *host, size_t size)
+{
+	const char *p = uri, *at, *end;
+	size_t n;
+
+	while (*p == '<' || *p == ' ')
+		p++;
+	if (!strncasecmp(p, "sips:", 5))
+		p += 5;
+	else if (!strncasecmp(p, "sip:", 4))
+		p += 4;
+	else
+		return EINVAL;
+	end = p + strcspn(p, ";>?");
+	at = memchr(p, '@', (size_t)(end - p));
+	if (at)
+		p = at + 1;
+	end = p + strcspn(p, ":;>?");
+	n = (size_t)(end - p);
+	if (!n || n >= size)
+		return EINVAL;
+	memcpy(host, p, n);
+	host[n] = '\0';
+	return 0;
+}
+
+/* RFC 3261 8.1.2: the first Route if any, else the Request-URI; our own names loop back to
+ * our own listener (two users of one server talk over the wire like any others). */
+struct imsrv_peer *imsrv_next_hop(struct imsrv *s, const char *uri, const char *route0)
+{
+	struct imsrv_route *r;
+	struct imsrv_peer *p;
+	char host[256];
+
+	if (uri_host(route0 ? route0 : uri, host, sizeof(host)))
+		return NULL;
+	if (!strcasecmp(host, s->domain) || !strcasecmp(host, s->fqdn))
+		return s->self;
+	r = imtab_find(&s->routes, host);
+	if (r)
+		return r->peer;
+	p = imtab_find(&s->peers, host);
+	if (p && p != s->self)
+		return p;
+	return s->proxy;
 }
 
 /* Provider role: the sending edge must be the one provisioned for the From domain. */
@@ -177,6 +445,8 @@ static bool peer_allowed(struct imsrv *s, struct conn *c, const struct sipmsg *m
 		return true;
 	if (sipmsg_uri(m, SIPMSG_FROM, &fuser, &fhost))
 		return false;
+	if (!strcasecmp(fhost, s->domain) && !strcasecmp(conn_peer_cn(c), s->fqdn))
+		return true; /* our own users, looped back */
 	r = imtab_find(&s->routes, fhost);
 	if (!r) {
 		log_info("%s: %s is not provisioned", s->name, fhost);
@@ -190,52 +460,150 @@ static bool peer_allowed(struct imsrv *s, struct conn *c, const struct sipmsg *m
 	return true;
 }
 
+/* ---- faults on demand ---- */
+
+int imsrv_fault_add(struct imsrv *s, const struct imsrv_fault *f)
+{
+	struct imsrv_fault *d;
+
+	if (!s || !f || (f->respond && (f->respond < 200 || f->respond > 699)) ||
+	    (f->method && strlen(f->method) >= 16))
+		return EINVAL;
+	if (s->nfaults == IMSRV_MAX_FAULTS)
+		return EOVERFLOW;
+	d = &s->faults[s->nfaults++];
+	*d = *f;
+	/* the method name is copied into the server's own storage */
+	d->method = NULL;
+	if (f->method && *f->method)
+		d->method = strcpy(s->fault_methods[s->nfaults - 1], f->method);
+	return 0;
+}
+
+void imsrv_fault_clear(struct imsrv *s)
+{
+	if (s)
+		s->nfaults = 0;
+}
+
+static struct imsrv_fault *fault_match(struct imsrv *s, const char *method)
+{
+	unsigned i;
+
+	for (i = 0; i < s->nfaults; i++)
+		if (!s->faults[i].method || !strcasecmp(s->faults[i].method, method))
+			return &s->faults[i];
+	return NULL;
+}
+
+static void fault_remove(struct imsrv *s, struct imsrv_fault *f)
+{
+	unsigned i = (unsigned)(f - s->faults);
+
+	for (; i + 1 < s->nfaults; i++) {
+		s->faults[i] = s->faults[i + 1];
+		memcpy(s->fault_methods[i], s->fault_methods[i + 1], sizeof(s->fault_methods[i]));
+		if (s->faults[i].method)
+			s->faults[i].method = s->fault_methods[i];
+	}
+	s->nfaults--;
+}
+
+/* Closes c at once, as a crashed or misbehaving service would, and forgets it. */
+static void conn_drop(struct imsrv *s, struct conn *c)
+{
+	struct imtab_node *n;
+	int i;
+
+	for (n = s->links.b[0]; n; n = n->next) {
+		struct link *l = n->obj;
+
+		if (l->conn == c) {
+			conn_close(c);
+			l->conn = mem_deref(l->conn);
+			mem_deref(l);
+			return;
+		}
+	}
+	for (i = 0; i < IMTAB_BUCKETS; i++) {
+		for (n = s->peers.b[i]; n; n = n->next) {
+			struct imsrv_peer *p = n->obj;
+
+			if (p->conn == c) {
+				conn_close(c);
+				p->conn = mem_deref(p->conn);
+				imuac_fail_peer(s, p);
+				return;
+			}
+		}
+	}
+}
+
+/* true when the fault consumed the request. */
+static bool fault_apply(struct imsrv *s, struct conn *c, const struct sipmsg *m)
+{
+	struct imsrv_fault *f = fault_match(s, sipmsg_method(m));
+
+	s->cur_fault = NULL;
+	if (!f)
+		return false;
+	if (f->drop_next_connection) {
+		log_info("%s: fault: dropping the connection a %s came on", s->name,
+			 sipmsg_method(m));
+		fault_remove(s, f);
+		conn_drop(s, c);
+		return true;
+	}
+	s->cur_fault = f;
+	if (f->respond) {
+		if (strcmp(sipmsg_method(m), "ACK"))
+			imsrv_reply(s, c, m, f->respond, NULL, NULL,
+				    f->respond == 503 ? "Retry-After: 5\r\n" : NULL, NULL, NULL);
+		s->cur_fault = NULL;
+		return true;
+	}
+	return false;
+}
+
 static void recv_request(struct imsrv *s, struct conn *c, const struct sipmsg *m)
 {
-	const char *method = sipmsg_method(m), *user, *host, *body, *fu, *fh, *tu, *th;
-	char from[256], to[256];
-	struct imsrv_user *u;
-	size_t blen;
+	const char *method = sipmsg_method(m);
 
 	s->n_in++;
-	if (!strcmp(method, "ACK"))
+	if (fault_apply(s, c, m))
 		return;
+	if (!strcmp(method, "ACK")) {
+		imsess_recv_ack(s, m);
+		goto out;
+	}
 	if (sipmsg_max_forwards(m) == 0) {
 		respond(s, c, m, 483, NULL); /* RFC 3261 16.3 step 3 */
-		return;
+		goto out;
 	}
 	if (!peer_allowed(s, c, m)) {
 		respond(s, c, m, 403, "Forbidden (not provisioned)");
-		return;
+		goto out;
 	}
-	if (!strcmp(method, "OPTIONS")) {
+	if (!strcmp(method, "OPTIONS"))
 		respond(s, c, m, 200, NULL);
-		return;
-	}
-	if (strcmp(method, "MESSAGE")) {
+	else if (!strcmp(method, "MESSAGE"))
+		imsess_recv_message(s, c, m);
+	else if (!strcmp(method, "SUBSCRIBE"))
+		impres_subscribe(s, c, m);
+	else if (!strcmp(method, "NOTIFY"))
+		impres_notify(s, c, m);
+	else if (!strcmp(method, "PUBLISH"))
+		impres_publish(s, c, m);
+	else if (!strcmp(method, "INVITE"))
+		imsess_recv_invite(s, c, m);
+	else if (!strcmp(method, "BYE"))
+		imsess_recv_bye(s, c, m);
+	else if (!strcmp(method, "CANCEL"))
+		imsess_recv_cancel(s, c, m);
+	else
 		respond(s, c, m, 405, NULL);
-		return;
-	}
-	if (sipmsg_uri(m, SIPMSG_RURI, &user, &host) || strcasecmp(host, s->domain)) {
-		respond(s, c, m, 404, "No route");
-		return;
-	}
-	u = imtab_find(&s->users, user);
-	if (!u) {
-		respond(s, c, m, 404, NULL);
-		return;
-	}
-	if (sipmsg_uri(m, SIPMSG_FROM, &fu, &fh) || sipmsg_uri(m, SIPMSG_TO, &tu, &th)) {
-		respond(s, c, m, 400, NULL);
-		return;
-	}
-	snprintf(from, sizeof(from), "%s@%s", fu, fh);
-	snprintf(to, sizeof(to), "%s@%s", tu, th);
-	body = sipmsg_body(m, &blen);
-	/* RFC 3428 7: the UAS answers a MESSAGE it accepts with 200. */
-	respond(s, c, m, 200, NULL);
-	ua_deliver(u->ua, from, to, sipmsg_callid(m), body, blen,
-		   sipmsg_header(m, "ms-edge-proxy-message-trust", 0));
+out:
+	s->cur_fault = NULL;
 }
 
 static void imsrv_recv(struct imsrv *s, struct conn *c, const char *buf, size_t len)
@@ -263,6 +631,8 @@ static void user_destroy(void *data)
 {
 	struct imsrv_user *u = data;
 
+	imsess_user_close(u);
+	impres_user_close(u);
 	imtab_del(&u->hn);
 	mem_deref(u->user);
 	mem_deref(u->s);
@@ -271,15 +641,19 @@ static void user_destroy(void *data)
 int imsrv_user_add(struct imsrv_user **hp, struct imsrv *s, const char *user, struct ua *u)
 {
 	struct imsrv_user *h;
+	char norm[128];
 
-	if (!hp || !s || !user || !*user || !u)
+	if (!hp || !s || !user || !*user || !u || strlen(user) >= sizeof(norm))
 		return EINVAL;
-	if (imtab_find(&s->users, user))
+	if (user_find(s, user))
 		return EEXIST;
 	h = mem_zalloc(sizeof(*h), user_destroy);
 	if (!h)
 		return ENOMEM;
-	h->user = mem_strdup(user);
+	profile_user_norm(s->pf, user, norm, sizeof(norm));
+	snprintf(h->aor, sizeof(h->aor), "%s@%s", user, s->domain);
+	impres_user_init(h);
+	h->user = mem_strdup(norm);
 	if (!h->user) {
 		mem_deref(h);
 		return ENOMEM;
@@ -344,6 +718,10 @@ static void imsrv_destroy(void *data)
 	struct imsrv *s = data;
 
 	s->listener = mem_deref(s->listener);
+	imuac_fail_peer(s, NULL);
+	imsess_server_close(s);
+	imtab_flush(&s->dialogs);
+	imtab_flush(&s->delayed);
 	imtab_flush(&s->pending);
 	imtab_flush(&s->links);
 	imtab_flush(&s->routes);
@@ -376,6 +754,9 @@ int imsrv_alloc(struct imsrv **sp, struct event_base *base, const struct imsrv_c
 	s->conf = *conf;
 	s->base = base;
 	s->timer_f_ms = IMUAC_TIMER_F_MS;
+	s->sub_expires = 3600;
+	s->pf = profile_find(conf->profile ? conf->profile :
+			     conf->role == IMSRV_PROVIDER ? conf->name : NULL);
 	s->name = dup_or_empty(conf->name ? conf->name : conf->domain);
 	s->fqdn = dup_or_empty(conf->fqdn);
 	s->domain = dup_or_empty(conf->domain);
@@ -389,6 +770,7 @@ int imsrv_alloc(struct imsrv **sp, struct event_base *base, const struct imsrv_c
 	s->conf.fqdn = s->fqdn;
 	s->conf.domain = s->domain;
 	s->conf.proxy_fqdn = s->proxy_fqdn;
+	s->conf.profile = s->pf->name;
 	if (conf->role == IMSRV_HOME) {
 		err = peer_alloc(&s->proxy, s, s->proxy_fqdn,
 				 (const struct sockaddr *)&conf->proxy);
@@ -403,6 +785,9 @@ int imsrv_alloc(struct imsrv **sp, struct event_base *base, const struct imsrv_c
 			  strerror(err));
 		goto out;
 	}
+	err = peer_alloc(&s->self, s, s->fqdn, listener_addr(s->listener));
+	if (err)
+		goto out;
 	log_info("%s: %s for %s listening on %s", s->name,
 		 conf->role == IMSRV_HOME ? "home server" : "provider", s->domain,
 		 sa_fmt(listener_addr(s->listener), abuf, sizeof(abuf)));
@@ -439,6 +824,37 @@ const struct sockaddr *imsrv_listen_addr(const struct imsrv *s)
 	return s && s->listener ? listener_addr(s->listener) : NULL;
 }
 
+void imsrv_set_notify_before_200(struct imsrv *s, bool on)
+{
+	if (s)
+		s->notify_before_200 = on;
+}
+
+void imsrv_set_sub_expires(struct imsrv *s, unsigned secs)
+{
+	if (s && secs)
+		s->sub_expires = secs;
+}
+
+const char *imsrv_profile(const struct imsrv *s)
+{
+	return s ? s->pf->name : NULL;
+}
+
+struct ua *imsrv_ua(const struct imsrv *s, const char *aor)
+{
+	const char *at = aor ? strchr(aor, '@') : NULL;
+	struct imsrv_user *u;
+	char user[128];
+
+	if (!s || !at || strcasecmp(at + 1, s->domain) || (size_t)(at - aor) >= sizeof(user))
+		return NULL;
+	memcpy(user, aor, (size_t)(at - aor));
+	user[at - aor] = '\0';
+	u = user_find((struct imsrv *)s, user);
+	return u ? u->ua : NULL;
+}
+
 int imsrv_debug(const struct imsrv *s, char *buf, size_t size)
 {
 	int r;
@@ -446,9 +862,9 @@ int imsrv_debug(const struct imsrv *s, char *buf, size_t size)
 	if (!s || !buf || !size)
 		return EINVAL;
 	r = snprintf(buf, size, "%s (%s, %s): users %zu, routes %zu, inbound conns %zu, "
-		     "pending %zu, requests in %u out %u", s->name, s->fqdn,
+		     "pending %zu, dialogs %zu, faults %u, requests in %u out %u", s->name, s->fqdn,
 		     s->conf.role == IMSRV_HOME ? "home" : "provider", imtab_count(&s->users),
 		     imtab_count(&s->routes), imtab_count(&s->links), imtab_count(&s->pending),
-		     s->n_in, s->n_out);
+		     imtab_count(&s->dialogs), s->nfaults, s->n_in, s->n_out);
 	return r < 0 || (size_t)r >= size ? ENOSPC : 0;
 }

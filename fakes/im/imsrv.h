@@ -1,5 +1,7 @@
 /* imsrv: a lab IM service — the enterprise home server or a public provider's edge — speaking
- * SIP over mutual TLS to the access proxy and relaying page-mode MESSAGE for its users. */
+ * SIP over mutual TLS to the access proxy and relaying page-mode MESSAGE, presence
+ * (SUBSCRIBE/NOTIFY/PUBLISH with PIDF) and INVITE-based
+ * text sessions for its users, with contact lists, allow and block lists and faults on demand. */
 #ifndef PIC_IMSRV_H
 #define PIC_IMSRV_H
 
@@ -25,7 +27,20 @@ struct imsrv_conf {
 	/* The home server sends every foreign domain to the proxy's internal edge: */
 	const char *proxy_fqdn;          /* expected CN of the proxy's certificate */
 	struct sockaddr_storage proxy;   /* where the proxy listens (home role) */
+	/* Behaviour profile (profile.c): "aol", "yahoo", "msn"; NULL takes it from name in the
+	 * provider role, and the enterprise profile in the home role. */
+	const char *profile;
 };
+
+/* A fault the service shows on demand, to requests of one method (NULL or "": any). */
+struct imsrv_fault {
+	const char *method;
+	bool drop_next_connection; /* the next such request: the connection closes, no answer */
+	unsigned delay_ms;         /* answers wait this long */
+	bool withhold_response;    /* no answer at all */
+	int respond;               /* answered with this status instead of being handled */
+};
+#define IMSRV_MAX_FAULTS 8
 
 /* Starts listening; the service answers requests for its own domain and (home role) relays
  * requests for other domains to the proxy. A provider relays to a foreign domain only along a
@@ -43,6 +58,17 @@ unsigned imsrv_requests_out(const struct imsrv *s);
 void imsrv_set_timer_f(struct imsrv *s, unsigned ms);
 /* The address actually bound (useful when conf->listen had port 0). */
 const struct sockaddr *imsrv_listen_addr(const struct imsrv *s);
+/* Adds a fault (EOVERFLOW past IMSRV_MAX_FAULTS, EINVAL for a bad status); clear removes all. */
+int imsrv_fault_add(struct imsrv *s, const struct imsrv_fault *f);
+void imsrv_fault_clear(struct imsrv *s);
+/* RFC 6665 4.1.2.4: send the first NOTIFY before the SUBSCRIBE's 200 (PRES-005). */
+void imsrv_set_notify_before_200(struct imsrv *s, bool on);
+/* Expires its users ask for in SUBSCRIBE (default 3600 s); they refresh at half of it. */
+void imsrv_set_sub_expires(struct imsrv *s, unsigned secs);
+/* Profile name in force ("enterprise", "aol", "yahoo", "msn"). */
+const char *imsrv_profile(const struct imsrv *s);
+/* The user agent registered for aor on this server, or NULL. */
+struct ua *imsrv_ua(const struct imsrv *s, const char *aor);
 /* One line of state (users, routes, connections, pending transactions) into buf. */
 int imsrv_debug(const struct imsrv *s, char *buf, size_t size);
 

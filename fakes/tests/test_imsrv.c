@@ -20,12 +20,12 @@
 
 #define LOG_MODULE "test_imsrv"
 
-/* Every host of this test has its own address in 127.77.205.0/24, all on port 5061. */
-#define HOME_IP     "127.77.205.1"
-#define AOL_IP      "127.77.205.2"
-#define FAB_IP      "127.77.205.3"
-#define SILENT_IP   "127.77.205.4"
-#define SLAM_IP     "127.77.205.5"
+/* Every host of this test has its own address in 127.77.209.0/24, all on port 5061. */
+#define HOME_IP     "127.77.209.1"
+#define AOL_IP      "127.77.209.2"
+#define FAB_IP      "127.77.209.3"
+#define SILENT_IP   "127.77.209.4"
+#define SLAM_IP     "127.77.209.5"
 #define SIP_PORT    5061
 #define WAIT_MS     5000
 

@@ -7,6 +7,7 @@
 #include "base/mem.h"
 
 #include "ua.h"
+#include "../im/imsess.h"
 #include "../im/imsrv_int.h"
 
 #define LOG_MODULE "ua"
@@ -25,6 +26,8 @@ struct ua {
 	size_t count;
 	ua_inbox_h *inbox_h;
 	void *inbox_arg;
+	ua_event_h *event_h;
+	void *event_arg;
 };
 
 static void ua_destroy(void *data)
@@ -147,4 +150,120 @@ void ua_deliver(struct ua *u, const char *from, const char *to, const char *call
 	log_debug("%s: message from %s (%zu in inbox)", u->aor, from, u->count);
 	if (u->inbox_h)
 		u->inbox_h(u, u->inbox_arg);
+}
+
+/* ---- presence, contacts, lists, sessions: the server keeps the state ---- */
+
+void ua_set_event_handler(struct ua *u, ua_event_h *h, void *arg)
+{
+	if (!u)
+		return;
+	u->event_h = h;
+	u->event_arg = arg;
+}
+
+void ua_event(struct ua *u, enum ua_event ev, const char *aor)
+{
+	if (u && u->event_h)
+		u->event_h(u, ev, aor, u->event_arg);
+}
+
+int ua_pres_parse(const char *s, enum ua_pres *p)
+{
+	enum profile_pres pp;
+	int err = profile_pres_parse(s, &pp);
+
+	if (!err && p)
+		*p = (enum ua_pres)pp;
+	return err;
+}
+
+const char *ua_pres_str(enum ua_pres p)
+{
+	return profile_pres_str((enum profile_pres)p);
+}
+
+int ua_set_presence(struct ua *u, enum ua_pres p)
+{
+	return u ? impres_set(u->reg, (enum profile_pres)p) : EINVAL;
+}
+
+enum ua_pres ua_presence(const struct ua *u)
+{
+	return u ? (enum ua_pres)impres_state(u->reg) : UA_OFFLINE;
+}
+
+int ua_add_contact(struct ua *u, const char *aor)
+{
+	return u ? impres_contact_add(u->reg, aor) : EINVAL;
+}
+
+int ua_remove_contact(struct ua *u, const char *aor)
+{
+	return u ? impres_contact_remove(u->reg, aor) : EINVAL;
+}
+
+int ua_contact_info(const struct ua *u, const char *aor, struct ua_contact *out)
+{
+	return u ? impres_contact_info(u->reg, aor, out) : EINVAL;
+}
+
+void ua_set_auto_refresh(struct ua *u, bool on)
+{
+	if (u)
+		impres_set_auto_refresh(u->reg, on);
+}
+
+int ua_refresh_contact(struct ua *u, const char *aor)
+{
+	return u ? impres_contact_refresh(u->reg, aor) : EINVAL;
+}
+
+bool ua_authreq_pending(const struct ua *u, const char *aor)
+{
+	return u && aor && impres_authreq_pending(u->reg, aor);
+}
+
+int ua_authorize(struct ua *u, const char *aor, bool grant)
+{
+	return u && aor ? impres_authorize(u->reg, aor, grant) : EINVAL;
+}
+
+int ua_allow(struct ua *u, const char *aor, bool on)
+{
+	return u && aor ? impres_list_set(u->reg, false, aor, on) : EINVAL;
+}
+
+int ua_block(struct ua *u, const char *aor, bool on)
+{
+	return u && aor ? impres_list_set(u->reg, true, aor, on) : EINVAL;
+}
+
+bool ua_is_allowed(const struct ua *u, const char *aor)
+{
+	return u && aor && impres_listed(u->reg, false, aor);
+}
+
+bool ua_is_blocked(const struct ua *u, const char *aor)
+{
+	return u && aor && impres_listed(u->reg, true, aor);
+}
+
+int ua_send_request(struct ua *u, const char *method, const char *to_aor, const char *hdrs,
+		    const char *ctype, const char *body, ua_raw_h *rh, void *arg)
+{
+	if (!u)
+		return EINVAL;
+	return imuac_raw(u->s, u->aor, method, to_aor, hdrs, ctype, body, rh, arg);
+}
+
+int ua_session_start(struct imsess **xp, struct ua *u, const char *to_aor, ua_resp_h *rh,
+		     void *arg)
+{
+	return u ? imsess_start(xp, u->reg, to_aor, rh, arg) : EINVAL;
+}
+
+int ua_session_take_offer(struct ua *u, const char *from_aor, struct imsess **xp)
+{
+	return u && xp ? imsess_take_offer(u->reg, from_aor, xp) : EINVAL;
 }
