@@ -95,7 +95,7 @@ int apctl_ctl(struct apctl *c, const char *cmd, char *answer, size_t size)
 	size_t got = 0;
 	int fd, err;
 
-	if (apctl_load_conf(c))
+	if (!c->socket && apctl_load_conf(c))
 		return EINVAL;
 	path = c->socket ? c->socket : c->cfg ? conf_control_socket(c->cfg) :
 	       APCTL_DEFAULT_SOCKET;
