@@ -106,7 +106,70 @@ static void test_txn_ref_outlives_table(void)
 	CU_ASSERT_EQUAL(mem_live(), live);
 }
 
+static size_t txn_test_timeouts;
+static char txn_test_last[64];
+
+static void txn_test_timeout(struct txn *x, void *arg)
+{
+	txn_test_timeouts++;
+	snprintf(txn_test_last, sizeof(txn_test_last), "%s %s", txn_branch(x), txn_method(x));
+	CU_ASSERT_PTR_EQUAL(arg, &txn_test_timeouts);
+	CU_ASSERT_TRUE(txn_is_live(x)); /* still there while the proxy answers 408 */
+}
+
+/* Timer F for non-INVITE, Timer C for INVITE; only unanswered entries time out (SIP-005). */
+static void test_txn_timeouts(void)
+{
+	struct txn_table *t = NULL;
+	struct txn *m = NULL, *answered = NULL, *inv = NULL, *cancel = NULL;
+	size_t live = mem_live();
+
+	CU_ASSERT_EQUAL_FATAL(txn_table_alloc(&t, NULL), 0);
+	txn_table_set_clock(t, txn_test_clock);
+	txn_table_set_timers(t, 200, 1000);
+	txn_table_set_timeout_handler(t, txn_test_timeout, &txn_test_timeouts);
+	txn_test_now = 5000;
+	txn_test_timeouts = 0;
+	CU_ASSERT_EQUAL(txn_insert(t, &m, "z9hG4bKm", "MESSAGE", NULL, CONF_INTERNAL, NULL,
+				   NULL, NULL), 0);
+	CU_ASSERT_EQUAL(txn_insert(t, &answered, "z9hG4bKa", "MESSAGE", NULL, CONF_INTERNAL,
+				   NULL, NULL, NULL), 0);
+	CU_ASSERT_EQUAL(txn_insert(t, &inv, "z9hG4bKi", "INVITE", NULL, CONF_EXTERNAL, NULL,
+				   NULL, NULL), 0);
+	CU_ASSERT_EQUAL(txn_insert(t, &cancel, "z9hG4bKi", "CANCEL", NULL, CONF_EXTERNAL, NULL,
+				   NULL, NULL), 0);
+	txn_set_absorb(cancel);
+	CU_ASSERT_TRUE(txn_absorbs(cancel));
+	CU_ASSERT_FALSE(txn_absorbs(inv));
+	/* CANCEL matching: same branch, INVITE method (RFC 3261 9.2) */
+	CU_ASSERT_PTR_EQUAL(txn_lookup(t, "z9hG4bKi", "INVITE"), inv);
+	txn_set_final(answered);
+	txn_set_final(cancel);
+	CU_ASSERT_TRUE(txn_has_final(answered));
+	CU_ASSERT_FALSE(txn_has_final(m));
+	CU_ASSERT_EQUAL(txn_set_hidden(m, "Via: SIP/2.0/TLS in;branch=z9hG4bKx\r\n", NULL), 0);
+	CU_ASSERT_STRING_EQUAL(txn_hidden_vias(m), "Via: SIP/2.0/TLS in;branch=z9hG4bKx\r\n");
+	CU_ASSERT_PTR_NULL(txn_hidden_rrs(m));
+	CU_ASSERT_EQUAL(txn_set_dest(m, "sip.aol.test"), 0);
+	CU_ASSERT_STRING_EQUAL(txn_dest(m), "sip.aol.test");
+	txn_test_now = 5199;
+	CU_ASSERT_EQUAL(txn_expire(t), 0);
+	txn_test_now = 5200;
+	CU_ASSERT_EQUAL(txn_expire(t), 3);  /* both MESSAGEs and the CANCEL */
+	CU_ASSERT_EQUAL(txn_test_timeouts, 1);
+	CU_ASSERT_STRING_EQUAL(txn_test_last, "z9hG4bKm MESSAGE");
+	CU_ASSERT_PTR_NOT_NULL(txn_lookup(t, "z9hG4bKi", "INVITE"));
+	txn_test_now = 6000;
+	CU_ASSERT_EQUAL(txn_expire(t), 1);
+	CU_ASSERT_EQUAL(txn_test_timeouts, 2);
+	CU_ASSERT_STRING_EQUAL(txn_test_last, "z9hG4bKi INVITE");
+	CU_ASSERT_EQUAL(txn_count(t), 0);
+	mem_deref(t);
+	CU_ASSERT_EQUAL(mem_live(), live);
+}
+
 static CU_TestInfo txn_tests[] = {
+	{ "timers F and C, CANCEL matching, 408 hook", test_txn_timeouts },
 	{ "insert and lookup", test_txn_insert_lookup },
 	{ "expiry after 64*T1", test_txn_expire },
 	{ "entry outlives its table", test_txn_ref_outlives_table },
