@@ -135,19 +135,39 @@ if ! "$BIN/accessproxy" -t -c "$LAB/ap.conf" >"$LAB/check.out" 2>&1; then
 		{ log "configuration refused:"; cat "$LAB/check.out" >&2; exit 1; }
 fi
 
+# apctl with the config (newer apctl wants it) or with the socket alone (older ones)
+apctl_q() {
+	"$BIN/apctl" -c "$LAB/ap.conf" -s "$LAB/ap.sock" "$@" 2>/dev/null ||
+		"$BIN/apctl" -s "$LAB/ap.sock" "$@" 2>/dev/null
+}
+
+# With the state database: the sending user must be enabled for PIC (POL-001) and the global
+# switch on; made before the start, which also creates and seeds the database once.
+if grep -q '^database' "$LAB/ap.conf"; then
+	"$BIN/apctl" -c "$LAB/ap.conf" users enable alice@contoso.test >"$LAB/apctl.out" 2>&1 &&
+	"$BIN/apctl" -c "$LAB/ap.conf" settings set pic_enabled yes >>"$LAB/apctl.out" 2>&1 ||
+		{ log "apctl could not enable the bench user:"; cat "$LAB/apctl.out" >&2; }
+fi
+
 "$BIN/accessproxy" -c "$LAB/ap.conf" >"$LAB/ap.log" 2>&1 &
 AP_PID=$!
 PIDS+=($AP_PID)
 ready=0
 for i in $(seq 100); do
-	if "$BIN/apctl" -s "$LAB/ap.sock" ready >/dev/null 2>&1; then ready=1; break; fi
+	if apctl_q ready >/dev/null; then ready=1; break; fi
 	kill -0 "$AP_PID" 2>/dev/null || break
 	sleep 0.1
 done
 if [ $ready = 0 ]; then
 	log "accessproxy did not become ready:"; cat "$LAB/ap.log" >&2; exit 1
 fi
-sleep 0.3 # the other workers bind right after worker 0
+# the other workers start after worker 0's head start: wait for all of them (bounded)
+for i in $(seq 50); do
+	[ "$(pgrep -c -P "$AP_PID")" -ge "$WORKERS" ] && break
+	[ "$WORKERS" -le 1 ] && break
+	sleep 0.1
+done
+sleep 0.2
 
 # RSS (kB) of the proxy: the master and every worker.
 ap_pids() { echo "$AP_PID"; pgrep -P "$AP_PID" 2>/dev/null; }
@@ -181,7 +201,7 @@ if wait_for "$LAB/idle.out" '^established' 600; then
 	sleep 1
 	rss1=$(ap_rss)
 	idle_up=$(sed -n 's/^established \([0-9]*\) .*/\1/p' "$LAB/idle.out")
-	apstat=$("$BIN/apctl" -s "$LAB/ap.sock" status 2>/dev/null)
+	apstat=$(apctl_q status)
 else
 	rss1=$rss0 idle_up=0 apstat=
 fi
