@@ -51,6 +51,7 @@ control_socket = $t/ctl.sock
 dns_server = 127.77.207.9:53
 domain = contoso.test
 database = $t/state.db
+workers = 2
 [internal]
 listen = 127.77.207.1:25061
 fqdn = ap-int.contoso.test
@@ -171,14 +172,22 @@ fi
 run "${A[@]}" status; expect "status without a proxy" 1 "proxy not running"
 "$PROXY" -c "$t/ap.conf" >"$t/proxy.log" 2>&1 &
 pid=$!
-for _ in $(seq 50); do "$APCTL" "${A[@]}" ready >/dev/null 2>&1 && break; sleep 0.1; done
+# two workers: a reload has to reach both (the second listens on ctl.sock.1)
+for _ in $(seq 100); do
+	"$APCTL" "${A[@]}" ready >/dev/null 2>&1 && "$APCTL" -s "$t/ctl.sock.1" ready >/dev/null 2>&1 && break
+	sleep 0.1
+done
 run "${A[@]}" ready; expect "proxy ready" 0 "^ok$"
 run "${A[@]}" status; expect "status" 0 '"state_version":1'
 run "${A[@]}" users enable grace@contoso.test; expect "change reloads the proxy" 0 "proxy reloaded: ok version 2: .* 3 users enabled"
 run "${A[@]}" reload; expect "apctl reload" 0 "^ok version 3"
 kill -HUP "$pid"
-for _ in $(seq 30); do grep -q "SIGHUP: ok version 4" "$t/proxy.log" && break; sleep 0.1; done
-if grep -q "SIGHUP: ok version 4" "$t/proxy.log"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL - SIGHUP reload"; fi
+for _ in $(seq 100); do [ "$(grep -c "SIGHUP: ok version 4" "$t/proxy.log")" = 2 ] && break; sleep 0.1; done
+if [ "$(grep -c "SIGHUP: ok version 4" "$t/proxy.log")" = 2 ]; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1)); echo "FAIL - SIGHUP reload; proxy log:"; sed 's/^/    /' "$t/proxy.log"
+fi
 cp "$t/ext.key" "$t/ext.key.good"
 echo "garbage" >"$t/ext.key"
 run -s "$t/ctl.sock" reload; expect "broken key: reload refused, old state kept" 1 "error reload refused, old state kept: .*\[external\] key file"
@@ -188,6 +197,9 @@ run -s "$t/ctl.sock" reload; expect "broken config: reload refused" 1 "error rel
 write_conf
 run "${A[@]}" status; expect "still version 4 after refusals" 0 '"state_version":4'
 run "${A[@]}" reload; expect "good again" 0 "^ok version 5"
+run -s "$t/ctl.sock.1" status; expect "worker 1 reloaded as often" 0 '"state_version":5'
+run -s "$t/ctl.sock.1" status; expect "status shows the audit writer" 0 "\"audit\":\\{\"queued\":"
+
 if kill -0 "$pid" 2>/dev/null; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL - proxy died"; fi
 
 # accessproxy -t warns where the config and the database differ (the database is authoritative)

@@ -58,6 +58,10 @@ int apctl_notify(struct apctl *c);
 /* Sends one control command; ECONNREFUSED/ENOENT when no proxy listens. The answer line
  * (without newline) goes to answer. */
 int apctl_ctl(struct apctl *c, const char *cmd, char *answer, size_t size);
+/* The same command to every worker of a multi-process proxy ("<socket>.<i>"); answer is
+ * worker 0's, or the first error. */
+int apctl_ctl_all(struct apctl *c, const char *cmd, char *answer, size_t size,
+		  unsigned *nworkers);
 /* "2026-11-26", "2026-11-26T06:00[:00][Z]", UNIX seconds, "now", "-2h"/"-30m"/"-7d". */
 int apctl_time_parse(const char *s, time_t *tp);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ". */

@@ -87,18 +87,21 @@ int apctl_open(struct apctl *c)
 	return 0;
 }
 
-int apctl_ctl(struct apctl *c, const char *cmd, char *answer, size_t size)
+static const char *apctl_socket(struct apctl *c)
+{
+	if (!c->socket && apctl_load_conf(c))
+		return NULL;
+	return c->socket ? c->socket : c->cfg ? conf_control_socket(c->cfg) :
+	       APCTL_DEFAULT_SOCKET;
+}
+
+static int apctl_ctl_path(const char *path, const char *cmd, char *answer, size_t size)
 {
 	struct timeval tv = { APCTL_TIMEOUT_S, 0 };
 	struct sockaddr_un sun;
-	const char *path;
 	size_t got = 0;
 	int fd, err;
 
-	if (!c->socket && apctl_load_conf(c))
-		return EINVAL;
-	path = c->socket ? c->socket : c->cfg ? conf_control_socket(c->cfg) :
-	       APCTL_DEFAULT_SOCKET;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path))
@@ -131,10 +134,50 @@ int apctl_ctl(struct apctl *c, const char *cmd, char *answer, size_t size)
 	return 0;
 }
 
+int apctl_ctl(struct apctl *c, const char *cmd, char *answer, size_t size)
+{
+	const char *path = apctl_socket(c);
+
+	return path ? apctl_ctl_path(path, cmd, answer, size) : EINVAL;
+}
+
+int apctl_ctl_all(struct apctl *c, const char *cmd, char *answer, size_t size,
+		  unsigned *nworkers)
+{
+	const char *path = apctl_socket(c);
+	char wpath[256], other[4096];
+	unsigned i;
+	int err;
+
+	*nworkers = 0;
+	if (!path)
+		return EINVAL;
+	err = apctl_ctl_path(path, cmd, answer, size);
+	if (err)
+		return err;
+	*nworkers = 1;
+	/* worker i > 0 of a multi-process proxy listens on "<path>.<i>" */
+	for (i = 1; i < 64; i++) {
+		snprintf(wpath, sizeof(wpath), "%s.%u", path, i);
+		if (access(wpath, F_OK) != 0)
+			break;
+		err = apctl_ctl_path(wpath, cmd, other, sizeof(other));
+		if (err == ECONNREFUSED) /* a worker being restarted reloads as it starts */
+			continue;
+		if (err)
+			return err;
+		(*nworkers)++;
+		if (!strncmp(other, "error", 5) && strncmp(answer, "error", 5))
+			snprintf(answer, size, "%s (worker %u)", other, i);
+	}
+	return 0;
+}
+
 int apctl_notify(struct apctl *c)
 {
 	char answer[4096];
-	int err = apctl_ctl(c, "reload", answer, sizeof(answer));
+	unsigned n = 0;
+	int err = apctl_ctl_all(c, "reload", answer, sizeof(answer), &n);
 
 	if (err == ENOENT || err == ECONNREFUSED) {
 		printf("(proxy not running: changes apply at its next start)\n");
@@ -146,7 +189,7 @@ int apctl_notify(struct apctl *c)
 	if (!strncmp(answer, "error", 5))
 		return apctl_fail(APCTL_FAIL, "saved, but the proxy refused to reload: %s",
 				  answer);
-	printf("proxy reloaded: %s\n", answer);
+	printf("proxy reloaded: %s%s\n", answer, n > 1 ? " (every worker)" : "");
 	return APCTL_OK;
 }
 

@@ -148,11 +148,14 @@ int apctl_cmd_usage(struct apctl *c, int argc, char **argv)
 static int apctl_pass(struct apctl *c, const char *cmd, int argc)
 {
 	char answer[8192];
+	unsigned n;
 	int err;
 
 	if (argc > 1)
 		return apctl_fail(APCTL_USAGE, "%s takes no argument", cmd);
-	err = apctl_ctl(c, cmd, answer, sizeof(answer));
+	/* a reload must reach every worker; status and ready describe worker 0 */
+	err = strcmp(cmd, "reload") ? apctl_ctl(c, cmd, answer, sizeof(answer)) :
+	      apctl_ctl_all(c, cmd, answer, sizeof(answer), &n);
 	if (err == ENOENT || err == ECONNREFUSED)
 		return apctl_fail(APCTL_FAIL, "proxy not running (no control socket answers)");
 	if (err)
