@@ -8,14 +8,24 @@
 #include "net/conn.h"
 #include "net/sa.h"
 #include "net/tlsctx.h"
+#include "../hmap/hmap.h"
 #include "tp.h"
 
 #define LOG_MODULE "tp"
+
+/* Connections per source address of one edge (the per-peer cap). */
+struct tp_src {
+	struct hmap_le le;
+	unsigned n;
+	char ip[64];
+};
 
 struct tp_conn {
 	struct tp *tp;
 	struct conn *c;
 	enum conf_edge_id edge;
+	struct tp_src *src;
+	struct event *idle;
 	struct tp_conn *prev, *next;
 };
 
@@ -24,6 +34,7 @@ struct tp_edge {
 	enum conf_edge_id id;
 	struct tlsctx *server_tls;
 	struct tlsctx *client_tls;
+	struct hmap *srcs;           /* tp_src by IP */
 	struct listener *tls_listener;
 	struct listener *tcp_listener;
 	size_t nconns;
@@ -33,6 +44,7 @@ struct tp {
 	struct event_base *base;
 	struct tp_edge edge[CONF_NEDGES];
 	struct tp_conn *conns;
+	unsigned idle_ms;
 	tp_recv_h *rh;
 	void *arg;
 };
@@ -57,12 +69,21 @@ static void tp_conn_unlink(struct tp_conn *tc)
 		tc->next->prev = tc->prev;
 	tc->prev = tc->next = NULL;
 	tp->edge[tc->edge].nconns--;
+	if (tc->src && !--tc->src->n) {
+		hmap_unlink(tp->edge[tc->edge].srcs, &tc->src->le);
+		mem_deref(tc->src);
+	}
+	tc->src = NULL;
+	if (tc->idle)
+		event_del(tc->idle);
 }
 
 static void tp_conn_destroy(void *data)
 {
 	struct tp_conn *tc = data;
 
+	if (tc->idle)
+		event_free(tc->idle);
 	mem_deref(tc->c);
 }
 
@@ -83,13 +104,23 @@ static void tp_destroy(void *data)
 		mem_deref(tp->edge[i].tcp_listener);
 		mem_deref(tp->edge[i].server_tls);
 		mem_deref(tp->edge[i].client_tls);
+		mem_deref(tp->edge[i].srcs);
 	}
+}
+
+static void tp_idle_arm(struct tp_conn *tc)
+{
+	struct timeval tv = { tc->tp->idle_ms / 1000, (tc->tp->idle_ms % 1000) * 1000 };
+
+	if (tc->idle)
+		event_add(tc->idle, &tv);
 }
 
 static void tp_conn_msg(struct conn *c, const char *buf, size_t len, void *arg)
 {
 	struct tp_conn *tc = arg;
 
+	tp_idle_arm(tc);
 	tc->tp->rh(c, tc->edge, buf, len, tc->tp->arg);
 }
 
@@ -113,19 +144,70 @@ static void tp_conn_closed(struct conn *c, int err, void *arg)
 		log_warn("cannot defer connection release; keeping it");
 }
 
+/* ROB-003: nothing complete for idle_ms (idle, or a partial message that stalled). */
+static void tp_conn_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct tp_conn *tc = arg;
+	struct timeval now = { 0, 0 };
+	char peer[64];
+
+	log_info("%s edge: connection from %s idle or stalled for %u ms: closed",
+		 conf_edge_name(tc->edge), sa_fmt(conn_peer_addr(tc->c), peer, sizeof(peer)),
+		 tc->tp->idle_ms);
+	conn_close(tc->c);
+	tp_conn_unlink(tc);
+	if (event_base_once(tc->tp->base, -1, EV_TIMEOUT, tp_conn_release, tc, &now) != 0)
+		log_warn("cannot defer connection release; keeping it");
+}
+
+/* ROB-003: one more connection from this address, unless it has its share already. */
+static int tp_src_take(struct tp_edge *e, struct tp_conn *tc, const struct sockaddr *sa)
+{
+	char ip[64];
+	struct tp_src *src;
+
+	sa_ip(sa, ip, sizeof(ip));
+	src = hmap_find(e->srcs, ip);
+	if (src && src->n >= TP_MAX_CONNS_PER_IP)
+		return EMFILE;
+	if (!src) {
+		src = mem_zalloc(sizeof(*src), NULL);
+		if (!src)
+			return ENOMEM;
+		snprintf(src->ip, sizeof(src->ip), "%s", ip);
+		if (hmap_insert(e->srcs, &src->le, src->ip, src)) {
+			mem_deref(src);
+			return ENOMEM;
+		}
+	}
+	src->n++;
+	tc->src = src;
+	return 0;
+}
+
 static void tp_accept(struct conn *c, void *arg)
 {
 	struct tp_edge *e = arg;
 	struct tp *tp = e->tp;
 	struct tp_conn *tc = mem_zalloc(sizeof(*tc), tp_conn_destroy);
 	struct conn_handlers h = { .msg = tp_conn_msg, .close = tp_conn_closed };
+	struct sipframe_limits lim = { TP_MAX_HEAD, TP_MAX_BODY };
 	char peer[64];
+	int err;
 
-	if (!tc) {
+	err = tc ? tp_src_take(e, tc, conn_peer_addr(c)) : ENOMEM;
+	if (err) {
+		log_warn("%s edge: connection from %s refused: %s", conf_edge_name(e->id),
+			 sa_fmt(conn_peer_addr(c), peer, sizeof(peer)),
+			 err == EMFILE ? "per-address connection cap reached (ROB-003)" :
+			 strerror(err));
 		conn_close(c);
 		mem_deref(c);
+		mem_deref(tc);
 		return;
 	}
+	tc->idle = event_new(tp->base, -1, 0, tp_conn_idle, tc);
+	conn_set_limits(c, &lim);
 	tc->tp = tp;
 	tc->c = c;
 	tc->edge = e->id;
@@ -136,6 +218,7 @@ static void tp_accept(struct conn *c, void *arg)
 	e->nconns++;
 	h.arg = tc;
 	conn_set_handlers(c, &h);
+	tp_idle_arm(tc);
 	log_info("%s edge: accepted %s connection from %s", conf_edge_name(e->id),
 		 conn_is_tls(c) ? "TLS" : "TCP", sa_fmt(conn_peer_addr(c), peer, sizeof(peer)));
 }
@@ -156,7 +239,9 @@ static int tp_edge_init(struct tp *tp, const struct conf *cfg, enum conf_edge_id
 
 	e->tp = tp;
 	e->id = id;
-	err = tlsctx_alloc(&e->server_tls, true, &tc);
+	err = hmap_alloc(&e->srcs, 64);
+	if (!err)
+		err = tlsctx_alloc(&e->server_tls, true, &tc);
 	if (!err)
 		err = tlsctx_alloc(&e->client_tls, false, &tc);
 	if (err) {
@@ -201,6 +286,7 @@ int tp_alloc(struct tp **tpp, struct event_base *base, const struct conf *cfg, t
 	if (!tp)
 		return ENOMEM;
 	tp->base = base;
+	tp->idle_ms = TP_IDLE_MS;
 	tp->rh = rh;
 	tp->arg = arg;
 	for (i = 0, err = 0; i < CONF_NEDGES && !err; i++)
@@ -215,6 +301,12 @@ int tp_alloc(struct tp **tpp, struct event_base *base, const struct conf *cfg, t
 struct tlsctx *tp_client_tls(const struct tp *tp, enum conf_edge_id edge)
 {
 	return tp && edge < CONF_NEDGES ? tp->edge[edge].client_tls : NULL;
+}
+
+void tp_set_idle_timeout(struct tp *tp, unsigned ms)
+{
+	if (tp)
+		tp->idle_ms = ms ? ms : TP_IDLE_MS;
 }
 
 int tp_set_tls(struct tp *tp, enum conf_edge_id edge, struct tlsctx *server_tls)

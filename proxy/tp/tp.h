@@ -12,6 +12,14 @@ struct tp;
 struct conn;
 struct tlsctx;
 
+/* ROB-003 limits on accepted connections, per listener. */
+#define TP_MAX_CONNS_PER_IP 32u    /* a source address opening more is refused at accept */
+#define TP_IDLE_MS (120u * 1000u)  /* no complete message for this long: closed (a stalled
+				    * partial message included; an idle peer reconnects) */
+#define TP_MAX_HEAD 16384u         /* framing: header bytes; more closes the connection */
+#define TP_MAX_BODY 65536u         /* framing: Content-Length; the spine answers 413 above
+				    * SPINE_BODY_MAX, the connection closes above this */
+
 /* One complete SIP message received on an accepted connection of edge; buf lives during the
  * call only. The conn may be mem_ref'd to answer later. */
 typedef void (tp_recv_h)(struct conn *c, enum conf_edge_id edge, const char *buf, size_t len,
@@ -31,6 +39,8 @@ struct tlsctx *tp_client_tls(const struct tp *tp, enum conf_edge_id edge);
  * reference is taken); live connections keep the context they were accepted with. EINVAL on a
  * bad edge or a client-side context. */
 int tp_set_tls(struct tp *tp, enum conf_edge_id edge, struct tlsctx *server_tls);
+/* Replaces the idle timeout of connections accepted from now on (tests); 0 restores it. */
+void tp_set_idle_timeout(struct tp *tp, unsigned ms);
 /* Accepted connections currently open on edge. */
 size_t tp_conn_count(const struct tp *tp, enum conf_edge_id edge);
 
