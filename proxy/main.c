@@ -72,8 +72,24 @@ static int ap_check_database(const struct conf *cfg)
 	int err;
 
 	if (access(path, F_OK) != 0) {
-		fprintf(stderr, "note: database %s does not exist: it will be created and seeded "
-			"from this config\n", path);
+		char dir[4096];
+		char *slash;
+
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		if (slash && access(dir, W_OK) != 0 && conf_database_is_default(cfg)) {
+			fprintf(stderr, "warning: database %s cannot be created (%s: %s): the proxy "
+				"will run from this config alone, without audit; set [global] "
+				"database\n", path, dir, strerror(errno));
+		} else if (slash && access(dir, W_OK) != 0) {
+			fprintf(stderr, "%s: database %s cannot be created (%s: %s)\n",
+				conf_path(cfg), path, dir, strerror(errno));
+			return EACCES;
+		} else
+			fprintf(stderr, "note: database %s does not exist: it will be created and "
+				"seeded from this config\n", path);
 		return 0;
 	}
 	err = store_open(&s, path, true, NULL, why, sizeof(why));

@@ -206,5 +206,9 @@ if kill -0 "$pid" 2>/dev/null; then pass=$((pass + 1)); else fail=$((fail + 1));
 out=$("$PROXY" -t -c "$t/ap.conf" 2>&1); rc=$?
 expect "accessproxy -t warns about aol" 0 "warning: .*provider aol is not allowed in the database"
 
+sed "s|^database = .*|database = $t/no/such/dir/state.db|" "$t/ap.conf" >"$t/bad.conf"
+out=$("$PROXY" -t -c "$t/bad.conf" 2>&1); rc=$?
+expect "accessproxy -t refuses a database that cannot be created" 1 "cannot be created"
+
 echo "apctl_cli.sh: $pass passed, $fail failed"
 [ "$fail" = 0 ]

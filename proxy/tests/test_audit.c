@@ -2,6 +2,7 @@
  * archiving per settings, the usage report. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -256,7 +257,52 @@ static void test_audit_archive_usage(void)
 	CU_ASSERT_EQUAL(mem_live(), live);
 }
 
+/* A figure, not an assertion: AUDIT_BENCH=N runs N records through the queue and prints the
+ * sustained rate (group commit, synchronous = FULL); without it only a small run is checked. */
+static void test_audit_rate(void)
+{
+	const char *env = getenv("AUDIT_BENCH");
+	long n = env ? atol(env) : 2000, i, refused = 0;
+	const char *path = audit_test_db("rate");
+	struct event_base *base = event_base_new();
+	struct audit *a = NULL;
+	struct audit_stats st;
+	struct timespec t0, t1;
+	double s;
+	char cid[32];
+
+	CU_ASSERT_EQUAL_FATAL(audit_alloc(&a, base, path), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n; i++) {
+		struct audit_rec r = {
+			.direction = AUDIT_IN, .provider = "aol", .from = "sip:x@aol.test",
+			.to = "sip:alice@contoso.test", .method = "MESSAGE", .call_id = cid,
+			.decision = AUDIT_FORWARDED, .status = 200,
+		};
+
+		snprintf(cid, sizeof(cid), "bench-%ld", i);
+		while (audit_record(a, &r) == ENOSPC) { /* producer faster than the disk */
+			refused++;
+			usleep(100);
+		}
+	}
+	CU_ASSERT_EQUAL(audit_flush(a), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	audit_stats(a, &st);
+	CU_ASSERT_EQUAL(st.written, (uint64_t)n);
+	s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (env)
+		printf("\naudit: %ld records in %.3f s = %.0f records/s, %llu transactions "
+		       "(%.1f records each), %ld full-queue retries\n", n, s, (double)n / s,
+		       (unsigned long long)st.transactions,
+		       (double)n / (double)(st.transactions ? st.transactions : 1), refused);
+	mem_deref(a);
+	event_base_free(base);
+	audit_test_db("rate");
+}
+
 static CU_TestInfo audit_tests[] = {
+	{ "sustained rate (AUDIT_BENCH=N prints it)", test_audit_rate },
 	{ "1000 records land, group commit, durable callback after commit", test_audit_bulk },
 	{ "a failing database reports an error to the durable callback", test_audit_failure },
 	{ "a full queue drops and counts", test_audit_full_queue },
