@@ -87,8 +87,9 @@ int store_check_conf004(struct store *s, const struct state_provider *p, const c
 		return store_why(why, wsz, EPERM, "CONF-004: a default route to a clearing house "
 				 "(%s) is set, so public provider %s cannot be allowed", route,
 				 p->name);
-	if (!p && store_taken(s, "SELECT name FROM providers WHERE allowed = 1 AND public = 1 "
-			      "AND ? IS NOT NULL ORDER BY name", "x", NULL, owner, sizeof(owner)))
+	/* the parameter is only the kind of row wanted: allowed (1) public providers */
+	if (!p && store_taken(s, "SELECT name FROM providers WHERE allowed = ?1 AND public = ?1 "
+			      "ORDER BY name", "1", NULL, owner, sizeof(owner)))
 		return store_why(why, wsz, EPERM, "CONF-004: public provider %s is allowed, so a "
 				 "default route to a clearing house (%s) cannot be set", owner, route);
 	return 0;
