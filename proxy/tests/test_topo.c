@@ -150,7 +150,7 @@ static struct topo *topo_make(void)
 static void test_topo_callid(void)
 {
 	static const char *const inside[] = { "c0ffee@pool.contoso.test", "plain", "ap12",
-					      "xc-" };
+					      "x@AP-INT.contoso.test", "127.77.208.3-1" };
 	static const char *const outside[] = { "abc@sip.aol.test", "apdeadbeef", "ap", "xc-x" };
 	size_t live = mem_live(), i;
 	struct topo *t = topo_make();
@@ -158,12 +158,16 @@ static void test_topo_callid(void)
 
 	for (i = 0; i < sizeof(inside) / sizeof(inside[0]); i++) {
 		CU_ASSERT_EQUAL(topo_callid_out(t, inside[i], a, sizeof(a)), 0);
-		CU_ASSERT_PTR_NULL(strstr(a, "contoso"));
+		CU_ASSERT_PTR_NULL(strstr(a, "contoso.test"));
+		CU_ASSERT_PTR_NULL(strstr(a, "127.77.208.3"));
 		CU_ASSERT_EQUAL(topo_callid_in(t, a, b, sizeof(b)), 0);
 		CU_ASSERT_STRING_EQUAL(b, inside[i]);
 	}
+	CU_ASSERT_EQUAL(topo_callid_out(t, "plain", a, sizeof(a)), 0);
+	CU_ASSERT_STRING_EQUAL(a, "plain"); /* nothing internal: unchanged */
 	for (i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
 		CU_ASSERT_EQUAL(topo_callid_in(t, outside[i], a, sizeof(a)), 0);
+		CU_ASSERT_STRING_EQUAL(a, outside[i]); /* a provider's Call-ID enters as it is */
 		CU_ASSERT_EQUAL(topo_callid_out(t, a, b, sizeof(b)), 0);
 		CU_ASSERT_STRING_EQUAL(b, outside[i]);
 	}
@@ -313,7 +317,7 @@ static CU_TestInfo topo_tests[] = {
 	{ "wire edits", test_wire_table },
 	{ "wire cut and restore", test_wire_cut_restore },
 	{ "seal", test_seal },
-	{ "Call-ID bijection", test_topo_callid },
+	{ "Call-ID mapping", test_topo_callid },
 	{ "Contact hidden, target restored", test_topo_contact },
 	{ "record-route and route", test_topo_routes },
 	{ "outbound pass and back", test_topo_wire_out_in },

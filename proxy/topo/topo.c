@@ -67,12 +67,23 @@ int topo_alloc(struct topo **tp, const char *const fqdn[CONF_NEDGES],
 	return err;
 }
 
+/* True if s names one of the internal hosts or addresses (case-insensitive). */
+static bool topo_names_internal(const struct topo *t, const char *s)
+{
+	int i;
+
+	for (i = 0; t->names[i]; i++)
+		if (strcasestr(s, t->names[i]))
+			return true;
+	return false;
+}
+
 int topo_callid_out(const struct topo *t, const char *callid, char *out, size_t size)
 {
 	if (!t || !callid || !out || size < 3)
 		return EINVAL;
-	if (!strncmp(callid, "xc-", 3)) {
-		if ((size_t)snprintf(out, size, "%s", callid + 3) >= size)
+	if (!topo_names_internal(t, callid)) {
+		if ((size_t)snprintf(out, size, "%s", callid) >= size)
 			return ENOSPC;
 		return 0;
 	}
@@ -87,7 +98,7 @@ int topo_callid_in(const struct topo *t, const char *callid, char *out, size_t s
 	if (!strncmp(callid, "ap", 2) &&
 	    !seal_decode(t->seal, callid + 2, strlen(callid + 2), out, size))
 		return 0;
-	if ((size_t)snprintf(out, size, "xc-%s", callid) >= size)
+	if ((size_t)snprintf(out, size, "%s", callid) >= size)
 		return ENOSPC;
 	return 0;
 }

@@ -7,10 +7,10 @@
  *   Contact becomes sip:<user>@<external FQDN>:<port>;transport=tls;apc=<sealed original>,
  *   so in-dialog requests towards it come back to us and the original target is restored
  *   without per-dialog state;
- * - Call-IDs are mapped by a bijection between the inside and the outside (stateless,
- *   consistent for the whole dialog and every retransmission): a Call-ID made inside leaves
- *   as "ap" + seal(Call-ID) and comes back to its original; a Call-ID made outside enters as
- *   "xc-" + Call-ID and leaves without the prefix;
+ * - Call-IDs (stateless, consistent for the whole dialog and every retransmission): one that
+ *   names an internal host or address leaves as "ap" + seal(Call-ID) and comes back as its
+ *   original; any other passes unchanged both ways (a provider's own Call-IDs included, so
+ *   both sides see the same Call-ID wherever nothing internal is in it);
  * - responses: internal Record-Route entries above ours and the Contact are rewritten alike;
  * - last, any other header line naming an internal host or address is dropped (Warning,
  *   Error-Info, Reply-To, ...): a safety net for what the rules above do not know. */
@@ -33,7 +33,7 @@ struct sipmsg;
 int topo_alloc(struct topo **tp, const char *const fqdn[CONF_NEDGES],
 	       const uint16_t port[CONF_NEDGES], const char *const *internal_names);
 
-/* Call-ID bijection (see above). ENOSPC if out is too small. */
+/* Call-ID mapping (see above): in(out(x)) == x for any x. ENOSPC if out is too small. */
 int topo_callid_out(const struct topo *t, const char *callid, char *out, size_t size);
 int topo_callid_in(const struct topo *t, const char *callid, char *out, size_t size);
 
