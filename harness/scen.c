@@ -550,6 +550,7 @@ static void scen_open_lua(struct scen *s)
 	lua_pop(L, 1);
 	lua_lab_open(L);
 	lua_capture_open(L);
+	lua_im_open(L);
 	lua_raw_open(L);
 }
 

@@ -76,6 +76,7 @@ void lua_lab_open(lua_State *L);
 struct luaL_Reg;
 void lua_class_extend(lua_State *L, const char *mt, const struct luaL_Reg *fns);
 void lua_capture_open(lua_State *L);
+void lua_im_open(lua_State *L);
 void lua_raw_open(lua_State *L);
 /* piclab_decode() for report renderers (no lab needed). */
 void lua_capture_open_reports(lua_State *L);

@@ -1,0 +1,14 @@
+-- IM-004: a MESSAGE over the provider's size limit is refused with 413 and nothing else suffers.
+return scenario {
+  title  = "oversized MESSAGE refused with 413 (MSN-like limit 1664 bytes)",
+  covers = { "IM-004" },
+  lab    = { providers = { aol = { allow = true }, yahoo = { allow = true },
+                           msn = { allow = true } } },
+  run = function(lab)
+    local alice = lab.enterprise:user("alice@contoso.test")
+    local dan   = lab.provider("msn"):user("dan@msn.test")
+    expect_eq(alice:send_message(dan, string.rep("x", 1665)), 413, "response to 1665 bytes")
+    expect_eq(alice:send_message(dan, "small"), 200, "response to a small MESSAGE after")
+    dan:expect_message{ contains = "small" }
+  end,
+}
