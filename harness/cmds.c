@@ -132,6 +132,7 @@ int cmd_lab(const char *out_base, const char *sut_binary, unsigned index)
 	lo.pki_dir = pki;
 	for (i = 0; i < LAB_NPROVIDERS; i++)
 		lo.provider_allow[i] = true;
+	lab_default_users(&lo);
 	err = labca_make(pki, NULL);
 	if (!err)
 		err = lab_boot(&lab, base, &lo, cmd_lab_broken, base, why, sizeof(why));

@@ -27,14 +27,29 @@ enum lab_host {
 /* The three public providers, in lab order. */
 enum { LAB_NPROVIDERS = 3 };
 
+/* One enterprise user in the proxy's store (PIC enablement: POL-001). */
+struct lab_user {
+	char aor[128];
+	bool enabled;
+};
+
+#define LAB_MAX_USERS 64
+
 struct lab_opts {
 	unsigned index;                       /* L in 127.77.L.0/24, 1..250 */
 	const char *dir;                      /* this lab's output folder (capture, keys, logs) */
 	const char *pki_dir;                  /* the run's PKI cache */
 	const char *sut_binary;               /* accessproxy */
 	bool provider_allow[LAB_NPROVIDERS];  /* allow flag of aol, yahoo, msn in the SUT */
+	bool provider_blocked[LAB_NPROVIDERS];/* temporary block */
+	char provider_filter[LAB_NPROVIDERS][24]; /* filter mode ("" = the SUT's default) */
 	bool capture;                         /* run libpcap */
+	struct lab_user pic_users[LAB_MAX_USERS];
+	int npic_users;
 };
+
+/* The default enterprise users: alice, bob, carol, dave enabled for PIC; eve known but not. */
+void lab_default_users(struct lab_opts *o);
 
 /* A broken lab is reported through this: the SUT died, or a lab part failed. */
 typedef void (lab_broken_h)(struct lab *lab, const char *why, void *arg);
@@ -65,6 +80,10 @@ const char *lab_leg(const struct lab *lab, const struct sockaddr *a, const struc
  * faces (IP and certificate name). ENOENT if srv is not a site of this lab. */
 int lab_site_peer(struct lab *lab, const struct imsrv *srv, struct tlsctx **cli, const char **ip,
 		  const char **proxy_ip, const char **proxy_fqdn);
+/* Runs `apctl -c <the SUT's config> args...` (NULL-terminated), bounded to 10 s; its output
+ * (stdout and stderr) into out, its exit code into *exitp. */
+int lab_apctl(const struct lab *lab, const char *const *args, char *out, size_t outsize,
+	      int *exitp);
 /* The SUT's generated configuration file (for apctl). */
 const char *lab_sut_conf(const struct lab *lab);
 const char *lab_sut_binary(const struct lab *lab);

@@ -98,6 +98,16 @@ static int runner_collect(struct runner *r, const char *path, bool top)
 	}
 	if (S_ISREG(st.st_mode))
 		return runner_add(r, path);
+	{
+		size_t n = strlen(path);
+
+		while (n > 1 && path[n - 1] == '/') {
+			char trimmed[1024];
+
+			snprintf(trimmed, sizeof(trimmed), "%.*s", (int)(n - 1), path);
+			return runner_collect(r, trimmed, top);
+		}
+	}
 	d = opendir(path);
 	if (!d)
 		return errno;

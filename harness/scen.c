@@ -489,6 +489,35 @@ static void scen_lab_opts(struct scen *s, int t, struct lab_opts *lo)
 
 	for (i = 0; i < LAB_NPROVIDERS; i++)
 		lo->provider_allow[i] = true;
+	lab_default_users(lo);
+	/* lab = { pic_users = { "alice@contoso.test", ... } } replaces the enabled set; eve stays
+	 * known and disabled unless listed */
+	if (lua_getfield(L, t, "lab") == LUA_TTABLE) {
+		lua_getfield(L, -1, "pic_users");
+	} else {
+		lua_pushnil(L);
+	}
+	if (lua_istable(L, -1)) {
+		lua_Integer k;
+		bool eve_listed = false;
+
+		lo->npic_users = 0;
+		for (k = 1; lua_rawgeti(L, -1, k) == LUA_TSTRING && lo->npic_users < LAB_MAX_USERS - 1;
+		     k++) {
+			snprintf(lo->pic_users[lo->npic_users].aor, sizeof(lo->pic_users[0].aor), "%s",
+				 lua_tostring(L, -1));
+			eve_listed |= strcmp(lua_tostring(L, -1), "eve@contoso.test") == 0;
+			lo->pic_users[lo->npic_users++].enabled = true;
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
+		if (!eve_listed) {
+			snprintf(lo->pic_users[lo->npic_users].aor, sizeof(lo->pic_users[0].aor),
+				 "eve@contoso.test");
+			lo->pic_users[lo->npic_users++].enabled = false;
+		}
+	}
+	lua_pop(L, 2);
 	if (lua_getfield(L, t, "lab") == LUA_TTABLE &&
 	    lua_getfield(L, -1, "providers") == LUA_TTABLE) {
 		for (i = 0; i < LAB_NPROVIDERS; i++) {
@@ -496,6 +525,13 @@ static void scen_lab_opts(struct scen *s, int t, struct lab_opts *lo)
 				lua_getfield(L, -1, "allow");
 				if (!lua_isnil(L, -1))
 					lo->provider_allow[i] = lua_toboolean(L, -1);
+				lua_pop(L, 1);
+				lua_getfield(L, -1, "blocked");
+				lo->provider_blocked[i] = lua_toboolean(L, -1);
+				lua_pop(L, 1);
+				if (lua_getfield(L, -1, "filter") == LUA_TSTRING)
+					snprintf(lo->provider_filter[i], sizeof(lo->provider_filter[i]),
+						 "%s", lua_tostring(L, -1));
 				lua_pop(L, 1);
 			}
 			lua_pop(L, 1);
@@ -713,8 +749,15 @@ void scen_run(struct event_base *base, const char *path, const char *name,
 	scen_resume(&s, 1);
 	while (!s.finished)
 		event_base_loop(base, EVLOOP_ONCE);
-	if (res->verdict == SCEN_PASS && lab_capture(s.lab))
-		scen_check_invariants(&s);
+	if (res->verdict == SCEN_PASS && lab_capture(s.lab)) {
+		/* let answers still in flight land before judging the whole capture */
+		struct timeval settle = { 0, 300000 };
+
+		event_base_loopexit(base, &settle);
+		event_base_dispatch(base);
+		if (res->verdict == SCEN_PASS)
+			scen_check_invariants(&s);
+	}
 	if (o->keep && res->verdict != SCEN_PASS && res->verdict != SCEN_SKIP)
 		scen_keep(&s, o);
 out:

@@ -6,6 +6,9 @@ return scenario {
   run = function(lab)
     local alice = lab.enterprise:user("alice@contoso.test")
     local bob   = lab.provider("aol"):user("bob@aol.test")
+    -- AOL makes no verification claim, so the proxy marks bob unverified (verified-only mode);
+    -- alice's client takes unverified IM only from people on her allow list (TRUST-007).
+    alice:allow(bob)
 
     local status, reason = alice:send_message(bob, "hello bob, from contoso")
     expect_eq(status, 200, "final response to alice's MESSAGE (" .. tostring(reason) .. ")")
