@@ -149,25 +149,10 @@ if grep -q '^database' "$LAB/ap.conf"; then
 		{ log "apctl could not enable the bench user:"; cat "$LAB/apctl.out" >&2; }
 fi
 
-"$BIN/accessproxy" -c "$LAB/ap.conf" >"$LAB/ap.log" 2>&1 &
-AP_PID=$!
-PIDS+=($AP_PID)
-ready=0
-for i in $(seq 100); do
-	if apctl_q ready >/dev/null; then ready=1; break; fi
-	kill -0 "$AP_PID" 2>/dev/null || break
-	sleep 0.1
-done
-if [ $ready = 0 ]; then
-	log "accessproxy did not become ready:"; cat "$LAB/ap.log" >&2; exit 1
-fi
-# the other workers start after worker 0's head start: wait for all of them (bounded)
-for i in $(seq 50); do
-	[ "$(pgrep -c -P "$AP_PID")" -ge "$WORKERS" ] && break
-	[ "$WORKERS" -le 1 ] && break
-	sleep 0.1
-done
-sleep 0.2
+UAC_TLS=(--target "$AP_INT:5061" --local "$UAC_IP" --cert "$PKI/pool.contoso.test.crt"
+	 --key "$PKI/pool.contoso.test.key" --ca "$PKI/enterprise-root.crt"
+	 --expect-cn ap-int.contoso.test)
+load() { timeout 120 "$BIN/piclab-load" "$@" 2>>"$LAB/load.err" | grep '^result' | tail -1; }
 
 # RSS (kB) of the proxy: the master and every worker.
 ap_pids() { echo "$AP_PID"; pgrep -P "$AP_PID" 2>/dev/null; }
@@ -179,17 +164,47 @@ ap_rss() {
 	done
 	echo $t
 }
-NPROCS=$(ap_pids | wc -l)
 
-UAC_TLS=(--target "$AP_INT:5061" --local "$UAC_IP" --cert "$PKI/pool.contoso.test.crt"
-	 --key "$PKI/pool.contoso.test.key" --ca "$PKI/enterprise-root.crt"
-	 --expect-cn ap-int.contoso.test)
-load() { timeout 120 "$BIN/piclab-load" "$@" 2>>"$LAB/load.err" | grep '^result' | tail -1; }
+# Each phase gets a fresh proxy, so what one phase leaves behind (transactions kept until
+# Timer F, the audit backlog) does not count against the next; ap_stop reports its RSS.
+AP_STARTS=0
+ap_start() {
+	local i ready=0
+	AP_STARTS=$((AP_STARTS + 1))
+	"$BIN/accessproxy" -c "$LAB/ap.conf" >>"$LAB/ap.log" 2>&1 &
+	AP_PID=$!
+	PIDS+=($AP_PID)
+	for i in $(seq 100); do
+		if apctl_q ready >/dev/null; then ready=1; break; fi
+		kill -0 "$AP_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ $ready = 0 ]; then
+		log "accessproxy did not become ready:"; tail -20 "$LAB/ap.log" >&2; exit 1
+	fi
+	# the other workers start after worker 0's head start: wait for all of them (bounded)
+	for i in $(seq 50); do
+		[ "$WORKERS" -le 1 ] && break
+		[ "$(pgrep -c -P "$AP_PID")" -ge "$WORKERS" ] && break
+		sleep 0.1
+	done
+	sleep 0.2
+	NPROCS=$(ap_pids | wc -l)
+	# a few transactions warm each worker's path (DNS, the peer connections)
+	load uac "${UAC_TLS[@]}" --conns $((WORKERS * 4)) --count $((WORKERS * 8)) --duration 2 >/dev/null
+	load uac --tcp --target "$AP_INT:5060" --local "$UAC_IP" --ruri sip:bob@yahoo.test \
+		--conns $((WORKERS * 4)) --count $((WORKERS * 8)) --duration 2 >/dev/null
+}
+ap_stop() { # -> RSS in kB just before stopping
+	local i
+	AP_LAST_RSS=$(ap_rss)
+	kill "$AP_PID" 2>/dev/null
+	for i in $(seq 150); do kill -0 "$AP_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$AP_PID" 2>/dev/null
+	wait "$AP_PID" 2>/dev/null
+}
 
-# One transaction warms the path (DNS, the peer connection) in each worker.
-load uac "${UAC_TLS[@]}" --conns $((WORKERS * 4)) --count $((WORKERS * 8)) --duration 2 >/dev/null
-load uac --tcp --target "$AP_INT:5060" --local "$UAC_IP" --ruri sip:bob@yahoo.test \
-	--conns $((WORKERS * 4)) --count $((WORKERS * 8)) --duration 2 >/dev/null
+ap_start
 
 # --- (c) memory per idle MTLS connection, first, on a proxy that has carried little ---
 rss0=$(ap_rss)
@@ -207,7 +222,19 @@ else
 fi
 kill "$IDLE_PID" 2>/dev/null
 wait "$IDLE_PID" 2>/dev/null
-sleep 1
+ap_stop
+
+# Waits until worker 0's audit queue is empty (bounded), then 1 s: the phase before on the same
+# proxy (the warm-up, the baseline) must not leave work behind.
+settle() {
+	local i st
+	for i in $(seq 100); do
+		st=$(apctl_q status)
+		grep -q '"depth":[1-9]' <<<"$st" || break
+		sleep 0.1
+	done
+	sleep 1
+}
 
 # --- (a) SIPp over TCP: ramp until the proxy stops keeping up ---
 sipp_step() { # rate -> "achieved failed"
@@ -238,7 +265,9 @@ sipp_peak=0 sipp_peak_rate=0 SIPP_ROWS=()
 if command -v sipp >/dev/null; then
 	for rate in $SIPP_RATES; do
 		[ $SECONDS -lt $((BENCH_DEADLINE - 120)) ] || { log "time budget: ramp stopped"; break; }
+		ap_start
 		read -r got fail okc < <(sipp_step "$rate")
+		ap_stop
 		SIPP_ROWS+=("$rate $got $fail $okc")
 		log "sipp TCP: target $rate/s -> $got/s ($fail failed)"
 		if [ "$fail" = 0 ] && [ "$got" -gt "$sipp_peak" ]; then
@@ -252,25 +281,37 @@ else
 fi
 
 # --- piclab-load over TCP (same path as SIPp, our generator) ---
+ap_start
+settle
 tcp_peak=$(load uac --tcp --target "$AP_INT:5060" --local "$UAC_IP" --ruri sip:bob@yahoo.test \
 	--conns $((WORKERS * 4)) --window 16 --duration "$SECS")
+ap_stop
+tcp_peak_rss=$AP_LAST_RSS
 
 # --- (b) piclab-load over MTLS: closed-loop peak, then latency at half peak ---
+ap_start
+settle
 tls_peak=$(load uac "${UAC_TLS[@]}" --conns $((WORKERS * 4)) --window 16 --duration "$SECS")
+ap_stop
+tls_peak_rss=$AP_LAST_RSS
 peak=$(field "$tls_peak" tps)
 half=$(( ${peak:-0} / 2 ))
 [ "$half" -ge 100 ] || half=100
+ap_start
+settle
 # the same rate straight at the responder (no proxy): the latency to subtract
 base=$(load baseline --target "$UAS_TLS:5061" --local "$UAC_IP" --cert "$PKI/pool.contoso.test.crt" \
 	--key "$PKI/pool.contoso.test.key" --ca "$PKI/public-root.crt" --expect-cn sip.aol.test \
 	--conns $((WORKERS * 4)) --rate "$half" --duration "$SECS" --warmup 500)
+settle
 thru=$(load uac "${UAC_TLS[@]}" --conns $((WORKERS * 4)) --rate "$half" --duration "$SECS" \
 	--warmup 500)
+ap_stop
 
 # --- the table ---
 sub() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { d = a - b; printf "%.1f", d }'; }
 echo
-echo "accessproxy benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, workers=$WORKERS ($NPROCS processes), steps of ${SECS}s"
+echo "accessproxy benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, workers=$WORKERS ($NPROCS processes), steps of ${SECS}s, a fresh proxy per phase ($AP_STARTS starts)"
 echo
 printf '%-58s %s\n' "figure" "value"
 printf '%-58s %s\n' "----------------------------------------------------------" "------------------"
@@ -289,6 +330,7 @@ printf '%-58s %s\n' "MTLS at $half/s direct to responder p50 / p99 (us)" \
 	"$(field "$base" p50_us) / $(field "$base" p99_us)"
 printf '%-58s %s\n' "added latency at half peak p50 / p99 (us)" \
 	"$(sub "$(field "$thru" p50_us)" "$(field "$base" p50_us)") / $(sub "$(field "$thru" p99_us)" "$(field "$base" p99_us)")"
+printf '%-58s %s\n' "proxy RSS after ${SECS}s at TCP / MTLS peak (kB)" "$tcp_peak_rss / $tls_peak_rss"
 printf '%-58s %s\n' "proxy RSS before / with $idle_up idle MTLS conns (kB)" "$rss0 / $rss1"
 if [ "${idle_up:-0}" -gt 0 ]; then
 	printf '%-58s %s\n' "memory per idle MTLS connection (bytes)" \

@@ -16,7 +16,8 @@
 
 #define LOG_MODULE "lduac"
 
-#define LDUAC_TICK_US 1000            /* open-loop pacing and phase checks */
+#define LDUAC_TICK_US 1000            /* phase checks; open loop ticks faster (below) */
+#define LDUAC_TICK_MIN_US 50
 #define LDUAC_CONNECT_MS 30000        /* the whole connect phase */
 #define LDUAC_MAX_PENDING (1u << 20)  /* bytes queued on a conn before it is skipped */
 #define LDUAC_MAX_SAMPLES 50000000u
@@ -347,7 +348,7 @@ static void lduac_tick(evutil_socket_t fd, short what, void *arg)
 int lduac_alloc(struct lduac **up, struct event_base *base, const struct lduac_conf *cf,
 		lduac_done_h *dh, void *arg)
 {
-	static const struct timeval tv = { 0, LDUAC_TICK_US };
+	struct timeval tv = { 0, LDUAC_TICK_US };
 	struct lduac *u;
 	uint64_t want;
 	unsigned i;
@@ -387,6 +388,11 @@ int lduac_alloc(struct lduac **up, struct event_base *base, const struct lduac_c
 	if (err)
 		goto out;
 	err = ENOMEM;
+	/* Open loop: about one transaction per tick, so the load arrives evenly rather than in
+	 * bursts that queue in front of the proxy and count as its latency. */
+	if (cf->rate && 1e6 / cf->rate < LDUAC_TICK_US)
+		tv.tv_usec = 1e6 / cf->rate < LDUAC_TICK_MIN_US ? LDUAC_TICK_MIN_US :
+			     (suseconds_t)(1e6 / cf->rate);
 	u->tick = event_new(base, -1, EV_PERSIST, lduac_tick, u);
 	if (!u->tick || event_add(u->tick, &tv) != 0)
 		goto out;

@@ -230,6 +230,7 @@ static int load_uac(struct event_base *base, struct load_opts *o, const char *la
 int main(int argc, char **argv)
 {
 	struct load_opts o = { 0 };
+	struct event_config *cfg;
 	struct event_base *base;
 	struct event *sigs[2] = { NULL, NULL };
 	const char *mode;
@@ -252,7 +253,13 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	load_rlimit();
-	base = event_base_new();
+	/* microsecond timers (timerfd): the open-loop pacing ticks every 50..1000 us */
+	cfg = event_config_new();
+	if (cfg)
+		event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	base = cfg ? event_base_new_with_config(cfg) : NULL;
+	if (cfg)
+		event_config_free(cfg);
 	if (!base)
 		return 1;
 	for (i = 0; i < 2; i++) {
