@@ -62,7 +62,7 @@ all: $(PROGRAMS) ## build every program (default)
 
 help: ## list the targets
 	@echo "PIClab make targets:"
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' Makefile | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-12s %s\n", $$1, $$2}'
 	@echo "Variables: SANITIZE=1 (ASan+UBSan, in build/san), V=1 (full command lines),"
 	@echo "           WERROR=0 (warnings not fatal), SUITE=path (what 'run'/'scenarios' run)"
 
@@ -131,7 +131,7 @@ $(BIN)/piclab-load: $(call obj,$(LOAD_SRC)) $(LIBPIC)
 $(BUILD)/tests/test_lib: $(call obj,$(wildcard lib/tests/*.c)) $(LIBPIC)
 $(BUILD)/tests/test_fakes: $(call obj,$(wildcard fakes/tests/*.c) lib/tests/testmain.c) $(LIBFAKES) $(LIBPIC)
 $(BUILD)/tests/test_proxy: $(call obj,$(wildcard proxy/tests/*.c) lib/tests/testmain.c $(PROXY_SRC)) $(LIBPIC)
-$(BUILD)/tests/test_harness: $(call obj,$(wildcard harness/tests/*.c) lib/tests/testmain.c $(HARN_SRC)) $(LIBFAKES) $(LIBPIC)
+$(BUILD)/tests/test_harness: $(call obj,$(wildcard harness/tests/*.c) lib/tests/testmain.c $(HARN_SRC) $(filter-out harness/load/main.c,$(LOAD_SRC))) $(LIBFAKES) $(LIBPIC)
 
 $(PROGRAMS) $(TESTS):
 	@mkdir -p $(@D)
