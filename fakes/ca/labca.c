@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -194,9 +195,46 @@ static int serial_set(X509 *x)
 	return err;
 }
 
-/* Builds and signs one certificate. issuer NULL means self-signed (a root). */
-static int crt_make(X509 **xp, EVP_PKEY *key, const char *cn, const struct labca_leaf *leaf,
-		    X509 *issuer, EVP_PKEY *issuer_key)
+/* What one certificate says: its names, validity window and usages. */
+struct crt_spec {
+	const char *cn;
+	const char *san;  /* the only dNSName SAN; NULL: none (roots) */
+	bool ca;
+	const char *ku;   /* keyUsage */
+	char eku[64];     /* extendedKeyUsage; "": none */
+	long not_before;  /* seconds from now */
+	long not_after;
+};
+
+#define LABCA_LEAF_KU "critical,digitalSignature,keyEncipherment"
+
+/* The spec of a good leaf. RFC 6125 6.4.4: names are checked against the SAN, so the CN is
+ * repeated there. */
+static void spec_leaf(struct crt_spec *sp, const char *cn, bool server, bool client)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->cn = cn;
+	sp->san = cn;
+	sp->ku = LABCA_LEAF_KU;
+	snprintf(sp->eku, sizeof(sp->eku), "%s%s%s", server ? "serverAuth" : "",
+		 server && client ? "," : "", client ? "clientAuth" : "");
+	sp->not_before = -LABCA_BACKDATE_SECS;
+	sp->not_after = (long)LABCA_VALID_DAYS * 24 * 3600;
+}
+
+static void spec_root(struct crt_spec *sp, const char *cn)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->cn = cn;
+	sp->ca = true;
+	sp->ku = "critical,keyCertSign,cRLSign";
+	sp->not_before = -LABCA_BACKDATE_SECS;
+	sp->not_after = (long)LABCA_VALID_DAYS * 24 * 3600;
+}
+
+/* Builds and signs one certificate. issuer NULL means self-signed (a root, or a bad leaf). */
+static int crt_make(X509 **xp, EVP_PKEY *key, const struct crt_spec *sp, X509 *issuer,
+		    EVP_PKEY *issuer_key)
 {
 	X509V3_CTX ctx;
 	X509_NAME *name;
@@ -207,14 +245,14 @@ static int crt_make(X509 **xp, EVP_PKEY *key, const char *cn, const struct labca
 	if (!x)
 		return ENOMEM;
 	if (!X509_set_version(x, X509_VERSION_3) || (err = serial_set(x)) ||
-	    !X509_gmtime_adj(X509_getm_notBefore(x), -LABCA_BACKDATE_SECS) ||
-	    !X509_time_adj_ex(X509_getm_notAfter(x), LABCA_VALID_DAYS, 0, NULL) ||
+	    !X509_time_adj_ex(X509_getm_notBefore(x), 0, sp->not_before, NULL) ||
+	    !X509_time_adj_ex(X509_getm_notAfter(x), 0, sp->not_after, NULL) ||
 	    !X509_set_pubkey(x, key)) {
 		err = err ? err : ossl_fail("certificate fields");
 		goto out;
 	}
 	name = X509_get_subject_name(x);
-	if ((err = name_add(name, "CN", cn)) || (err = name_add(name, "O", LABCA_ORG)))
+	if ((err = name_add(name, "CN", sp->cn)) || (err = name_add(name, "O", LABCA_ORG)))
 		goto out;
 	if (!X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name)) {
 		err = ossl_fail("issuer name");
@@ -222,24 +260,15 @@ static int crt_make(X509 **xp, EVP_PKEY *key, const char *cn, const struct labca
 	}
 	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
 	/* RFC 5280 4.2.1.9 and 4.2.1.3: roots sign certificates, leaves only do TLS. */
-	if (!issuer) {
-		if ((err = ext_add(x, &ctx, NID_basic_constraints, "critical,CA:TRUE")) ||
-		    (err = ext_add(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign")) ||
-		    (err = ext_add(x, &ctx, NID_subject_key_identifier, "hash")))
-			goto out;
-	} else {
-		snprintf(buf, sizeof(buf), "%s%s%s", leaf->eku_server ? "serverAuth" : "",
-			 leaf->eku_server && leaf->eku_client ? "," : "",
-			 leaf->eku_client ? "clientAuth" : "");
-		if ((err = ext_add(x, &ctx, NID_basic_constraints, "critical,CA:FALSE")) ||
-		    (err = ext_add(x, &ctx, NID_key_usage,
-				   "critical,digitalSignature,keyEncipherment")) ||
-		    (err = ext_add(x, &ctx, NID_subject_key_identifier, "hash")) ||
-		    (err = ext_add(x, &ctx, NID_authority_key_identifier, "keyid:always")) ||
-		    (buf[0] && (err = ext_add(x, &ctx, NID_ext_key_usage, buf))))
-			goto out;
-		/* RFC 6125 6.4.4: names are checked against the SAN, so the CN is repeated there. */
-		snprintf(buf, sizeof(buf), "DNS:%s", cn);
+	if ((err = ext_add(x, &ctx, NID_basic_constraints, sp->ca ? "critical,CA:TRUE" :
+			   "critical,CA:FALSE")) ||
+	    (err = ext_add(x, &ctx, NID_key_usage, sp->ku)) ||
+	    (err = ext_add(x, &ctx, NID_subject_key_identifier, "hash")) ||
+	    (issuer && (err = ext_add(x, &ctx, NID_authority_key_identifier, "keyid:always"))) ||
+	    (sp->eku[0] && (err = ext_add(x, &ctx, NID_ext_key_usage, sp->eku))))
+		goto out;
+	if (sp->san) {
+		snprintf(buf, sizeof(buf), "DNS:%s", sp->san);
 		if ((err = ext_add(x, &ctx, NID_subject_alt_name, buf)))
 			goto out;
 	}
@@ -254,10 +283,9 @@ out:
 }
 
 /* Makes a key and its certificate and writes both (key first, so a certificate on disk always
- * has its key beside it). */
-static int pair_make(const char *dir, const char *cn, const char *file,
-		     const struct labca_leaf *leaf, const struct labca_root_pair *root,
-		     X509 **crtp, EVP_PKEY **keyp)
+ * has its key beside it). root NULL: self-signed. */
+static int pair_make(const char *dir, const char *file, const struct crt_spec *sp,
+		     const struct labca_root_pair *root, X509 **crtp, EVP_PKEY **keyp)
 {
 	char path[4096];
 	EVP_PKEY *key;
@@ -267,7 +295,7 @@ static int pair_make(const char *dir, const char *cn, const char *file,
 	key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	if (!key)
 		return ossl_fail("EC P-256 key generation");
-	err = crt_make(&x, key, cn, leaf, root ? root->crt : NULL, root ? root->key : NULL);
+	err = crt_make(&x, key, sp, root ? root->crt : NULL, root ? root->key : NULL);
 	if (err)
 		goto out;
 	if ((err = file_write(labca_key_path(dir, file, path, sizeof(path)), NULL, key)) ||
@@ -298,6 +326,7 @@ static bool crt_lasts(X509 *x)
 static int root_get(const char *dir, enum labca_root r, struct labca_root_pair *rp)
 {
 	const char *file = labca_root_file[r];
+	struct crt_spec sp;
 	char path[4096];
 
 	rp->crt = crt_read(labca_cert_path(dir, file, path, sizeof(path)));
@@ -312,7 +341,8 @@ static int root_get(const char *dir, enum labca_root r, struct labca_root_pair *
 	rp->key = NULL;
 	rp->fresh = true;
 	log_info("making %s root in %s", r == LABCA_PUBLIC ? "public" : "enterprise", dir);
-	return pair_make(dir, labca_root_cn[r], file, NULL, NULL, &rp->crt, &rp->key);
+	spec_root(&sp, labca_root_cn[r]);
+	return pair_make(dir, file, &sp, NULL, &rp->crt, &rp->key);
 }
 
 /* A leaf on disk is kept when it is signed by its root, lasts, matches its key and carries the
@@ -398,16 +428,199 @@ int labca_make(const char *dir, const struct labca_leaf *leaves)
 		goto out;
 	for (l = leaves; l->cn; l++) {
 		const struct labca_root_pair *rp = &roots[l->root == LABCA_ENTERPRISE];
+		struct crt_spec sp;
 
 		if (leaf_reusable(dir, l, rp))
 			continue;
-		err = pair_make(dir, l->cn, l->cn, l, rp, NULL, NULL);
+		spec_leaf(&sp, l->cn, l->eku_server, l->eku_client);
+		err = pair_make(dir, l->cn, &sp, rp, NULL, NULL);
 		if (err)
 			goto out;
 		made++;
 	}
 	if (made || roots[0].fresh || roots[1].fresh)
 		log_info("%s: %d leaves made", dir, made);
+out:
+	close(lockfd);
+	for (int i = 0; i < 2; i++) {
+		X509_free(roots[i].crt);
+		EVP_PKEY_free(roots[i].key);
+	}
+	return err;
+}
+
+/* ---- bad leaves on demand ---- */
+
+static const char *const labca_bad_names[LABCA_BAD_NKINDS] = {
+	[LABCA_BAD_NO_CLIENT_AUTH] = "no-client-auth",
+	[LABCA_BAD_CN_WRONG_SAN_RIGHT] = "cn-wrong-san-right",
+	[LABCA_BAD_EXPIRED] = "expired",
+	[LABCA_BAD_NOT_YET_VALID] = "not-yet-valid",
+	[LABCA_BAD_ENTERPRISE_SIGNED] = "enterprise-signed",
+	[LABCA_BAD_PUBLIC_SIGNED] = "public-signed",
+	[LABCA_BAD_SELF_SIGNED] = "self-signed",
+	[LABCA_BAD_WRONG_KEY_USAGE] = "wrong-key-usage",
+};
+
+#define LABCA_DAY (24L * 3600)
+
+const char *labca_bad_name(enum labca_bad kind)
+{
+	return (unsigned)kind < LABCA_BAD_NKINDS ? labca_bad_names[kind] : NULL;
+}
+
+int labca_bad_parse(const char *name, enum labca_bad *kindp)
+{
+	unsigned k;
+
+	if (!name || !kindp)
+		return EINVAL;
+	for (k = 0; k < LABCA_BAD_NKINDS; k++) {
+		if (strcmp(name, labca_bad_names[k]) == 0) {
+			*kindp = (enum labca_bad)k;
+			return 0;
+		}
+	}
+	return EINVAL;
+}
+
+static char *bad_file(enum labca_bad kind, const char *cn, char *buf, size_t size)
+{
+	snprintf(buf, size, "bad-%s-%s", labca_bad_name(kind), cn);
+	return buf;
+}
+
+char *labca_bad_cert_path(const char *dir, enum labca_bad kind, const char *cn, char *buf,
+			  size_t size)
+{
+	char file[300];
+
+	return labca_cert_path(dir, bad_file(kind, cn, file, sizeof(file)), buf, size);
+}
+
+char *labca_bad_key_path(const char *dir, enum labca_bad kind, const char *cn, char *buf,
+			 size_t size)
+{
+	char file[300];
+
+	return labca_key_path(dir, bad_file(kind, cn, file, sizeof(file)), buf, size);
+}
+
+/* The root the good leaf of that name has; the public one for a name the lab does not know. */
+static enum labca_root bad_home_root(const char *cn)
+{
+	const struct labca_leaf *l;
+
+	for (l = labca_default_leaves; l->cn; l++)
+		if (strcasecmp(l->cn, cn) == 0)
+			return l->root;
+	return LABCA_PUBLIC;
+}
+
+/* The certificate a kind stands for, and who signs it: 0 public root, 1 enterprise root, -1
+ * itself. wrong holds the CN of LABCA_BAD_CN_WRONG_SAN_RIGHT. */
+static int bad_spec(enum labca_bad kind, const char *cn, struct crt_spec *sp, char *wrong,
+		    size_t wsz)
+{
+	int signer = bad_home_root(cn) == LABCA_ENTERPRISE;
+
+	spec_leaf(sp, cn, true, true);
+	switch (kind) {
+	case LABCA_BAD_NO_CLIENT_AUTH:
+		snprintf(sp->eku, sizeof(sp->eku), "serverAuth");
+		break;
+	case LABCA_BAD_CN_WRONG_SAN_RIGHT:
+		snprintf(wrong, wsz, "wrong.%s", cn);
+		sp->cn = wrong;
+		break;
+	case LABCA_BAD_EXPIRED: /* RFC 5280 4.1.2.5: outside notBefore..notAfter */
+		sp->not_before = -30 * LABCA_DAY;
+		sp->not_after = -LABCA_DAY;
+		break;
+	case LABCA_BAD_NOT_YET_VALID:
+		sp->not_before = 30 * LABCA_DAY;
+		sp->not_after = 60 * LABCA_DAY;
+		break;
+	case LABCA_BAD_ENTERPRISE_SIGNED:
+		signer = 1;
+		break;
+	case LABCA_BAD_PUBLIC_SIGNED:
+		signer = 0;
+		break;
+	case LABCA_BAD_SELF_SIGNED:
+		signer = -1;
+		break;
+	case LABCA_BAD_WRONG_KEY_USAGE:
+		/* RFC 5280 4.2.1.3: a TLS peer signs the handshake; this key may not. */
+		sp->ku = "critical,dataEncipherment";
+		break;
+	default:
+		break;
+	}
+	return signer;
+}
+
+/* A bad leaf on disk is kept while its signer still stands behind it, it matches its key and
+ * its dates still make it the kind it is named for. */
+static bool bad_reusable(const char *dir, enum labca_bad kind, const char *cn,
+			 const struct labca_root_pair *signer)
+{
+	time_t now = time(NULL), later = now + LABCA_RENEW_SECS;
+	char path[4096];
+	EVP_PKEY *key = NULL, *pub;
+	X509 *x;
+	bool ok = false;
+
+	if (signer && signer->fresh)
+		return false;
+	x = crt_read(labca_bad_cert_path(dir, kind, cn, path, sizeof(path)));
+	if (!x)
+		goto out;
+	pub = X509_get0_pubkey(signer ? signer->crt : x);
+	if (!pub || X509_verify(x, pub) != 1)
+		goto out;
+	if (kind == LABCA_BAD_EXPIRED ? X509_cmp_time(X509_get0_notAfter(x), &now) >= 0 :
+	    kind == LABCA_BAD_NOT_YET_VALID ? X509_cmp_time(X509_get0_notBefore(x), &later) <= 0 :
+	    !crt_lasts(x))
+		goto out;
+	key = key_read(labca_bad_key_path(dir, kind, cn, path, sizeof(path)));
+	ok = key && X509_check_private_key(x, key);
+out:
+	ERR_clear_error();
+	EVP_PKEY_free(key);
+	X509_free(x);
+	return ok;
+}
+
+int labca_make_bad(const char *dir, enum labca_bad kind, const char *cn)
+{
+	struct labca_root_pair roots[2] = { { 0 } }, *signer;
+	struct crt_spec sp;
+	char wrong[300], file[300];
+	int err, lockfd, who;
+
+	if (!dir || !*dir || (unsigned)kind >= LABCA_BAD_NKINDS || !cn_ok(cn))
+		return EINVAL;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		err = errno;
+		log_error("%s: %s", dir, strerror(err));
+		return err;
+	}
+	lockfd = dir_lock(dir);
+	if (lockfd < 0) {
+		log_error("%s: cannot lock: %s", dir, strerror(-lockfd));
+		return -lockfd;
+	}
+	if ((err = root_get(dir, LABCA_PUBLIC, &roots[0])) ||
+	    (err = root_get(dir, LABCA_ENTERPRISE, &roots[1])))
+		goto out;
+	who = bad_spec(kind, cn, &sp, wrong, sizeof(wrong));
+	signer = who < 0 ? NULL : &roots[who];
+	if (bad_reusable(dir, kind, cn, signer))
+		goto out;
+	err = pair_make(dir, bad_file(kind, cn, file, sizeof(file)), &sp, signer, NULL, NULL);
+	if (!err)
+		log_info("%s: made the %s leaf for %s", dir, labca_bad_name(kind), cn);
 out:
 	close(lockfd);
 	for (int i = 0; i < 2; i++) {

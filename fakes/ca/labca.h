@@ -33,4 +33,33 @@ char *labca_cert_path(const char *dir, const char *cn, char *buf, size_t size);
 char *labca_key_path(const char *dir, const char *cn, char *buf, size_t size);
 char *labca_root_path(const char *dir, enum labca_root root, char *buf, size_t size);
 
+/* Deliberately bad leaves, for the refusals a federation edge must make (TLS-002..005). Each is
+ * made for a given name and is otherwise like the good leaf of that name (signed by the root
+ * labca_default_leaves gives it, the public root for a name not listed there, both EKUs). */
+enum labca_bad {
+	LABCA_BAD_NO_CLIENT_AUTH = 0, /* EKU serverAuth only (TLS-004) */
+	LABCA_BAD_CN_WRONG_SAN_RIGHT, /* CN "wrong.<cn>", SAN DNS:<cn> (TLS-003) */
+	LABCA_BAD_EXPIRED,            /* notAfter a day ago (TLS-005) */
+	LABCA_BAD_NOT_YET_VALID,      /* notBefore in thirty days (TLS-005) */
+	LABCA_BAD_ENTERPRISE_SIGNED,  /* signed by the enterprise root (TLS-002) */
+	LABCA_BAD_PUBLIC_SIGNED,      /* signed by the public root (TLS-002, inside) */
+	LABCA_BAD_SELF_SIGNED,        /* its own issuer, no CA behind it */
+	LABCA_BAD_WRONG_KEY_USAGE,    /* keyUsage dataEncipherment only: no TLS signature */
+	LABCA_BAD_NKINDS
+};
+
+/* "no-client-auth", "cn-wrong-san-right", "expired", "not-yet-valid", "enterprise-signed",
+ * "public-signed", "self-signed", "wrong-key-usage"; NULL for a kind out of range. */
+const char *labca_bad_name(enum labca_bad kind);
+/* The kind of a name above (EINVAL if none). */
+int labca_bad_parse(const char *name, enum labca_bad *kindp);
+/* Makes (or reuses while still right for its kind) <dir>/bad-<kind>-<cn>.crt and .key, and the
+ * roots if they are missing. Returns 0 or an errno (EINVAL: bad kind or name). */
+int labca_make_bad(const char *dir, enum labca_bad kind, const char *cn);
+/* "<dir>/bad-<kind>-<cn>.crt" / ".key" into buf; return buf. */
+char *labca_bad_cert_path(const char *dir, enum labca_bad kind, const char *cn, char *buf,
+			  size_t size);
+char *labca_bad_key_path(const char *dir, enum labca_bad kind, const char *cn, char *buf,
+			 size_t size);
+
 #endif

@@ -261,10 +261,173 @@ static void test_labca_refuses(void)
 	log_set_level(LOGL_WARN);
 }
 
+/* The verify error of leaf against root alone with a TLS purpose (X509_V_OK when it passes). */
+static int chain_err(X509 *leaf, X509 *root, int purpose)
+{
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	int err = -1;
+
+	if (store && ctx && X509_STORE_add_cert(store, root) &&
+	    X509_STORE_CTX_init(ctx, store, leaf, NULL) &&
+	    X509_STORE_CTX_set_purpose(ctx, purpose)) {
+		X509_verify_cert(ctx);
+		err = X509_STORE_CTX_get_error(ctx);
+	}
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	return err;
+}
+
+/* Per kind, what a TLS peer of sip.aol.test (home: public root) sees when verifying it as a
+ * client certificate against the public root, then against the enterprise root. */
+static const struct {
+	enum labca_bad kind;
+	const char *name;
+	int err_public, err_enterprise;
+} bad_cases[] = {
+	{ LABCA_BAD_NO_CLIENT_AUTH, "no-client-auth", X509_V_ERR_INVALID_PURPOSE,
+	  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY },
+	{ LABCA_BAD_CN_WRONG_SAN_RIGHT, "cn-wrong-san-right", X509_V_OK,
+	  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY },
+	{ LABCA_BAD_EXPIRED, "expired", X509_V_ERR_CERT_HAS_EXPIRED,
+	  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY },
+	{ LABCA_BAD_NOT_YET_VALID, "not-yet-valid", X509_V_ERR_CERT_NOT_YET_VALID,
+	  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY },
+	{ LABCA_BAD_ENTERPRISE_SIGNED, "enterprise-signed",
+	  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, X509_V_OK },
+	{ LABCA_BAD_PUBLIC_SIGNED, "public-signed", X509_V_OK,
+	  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY },
+	{ LABCA_BAD_SELF_SIGNED, "self-signed", X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,
+	  X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT },
+	{ LABCA_BAD_WRONG_KEY_USAGE, "wrong-key-usage", X509_V_ERR_INVALID_PURPOSE,
+	  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY },
+};
+
+static void test_labca_bad(void)
+{
+	char tmpl[] = "/tmp/test_labca.XXXXXX", path[512], cn[256];
+	const char *cname = "sip.aol.test";
+	X509 *roots[2], *x;
+	EVP_PKEY *k;
+	const char *dir;
+	size_t i;
+
+	log_set_level(LOGL_WARN);
+	dir = mkdtemp(tmpl);
+	CU_ASSERT_FATAL(dir != NULL);
+	CU_ASSERT_EQUAL_FATAL(labca_make(dir, NULL), 0);
+	roots[0] = crt_load(labca_root_path(dir, LABCA_PUBLIC, path, sizeof(path)));
+	roots[1] = crt_load(labca_root_path(dir, LABCA_ENTERPRISE, path, sizeof(path)));
+	CU_ASSERT_FATAL(roots[0] && roots[1]);
+	CU_ASSERT_EQUAL(sizeof(bad_cases) / sizeof(bad_cases[0]), LABCA_BAD_NKINDS);
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		enum labca_bad kind = bad_cases[i].kind, parsed = LABCA_BAD_NKINDS;
+		char want[512];
+
+		CU_ASSERT_STRING_EQUAL(labca_bad_name(kind), bad_cases[i].name);
+		CU_ASSERT_EQUAL(labca_bad_parse(bad_cases[i].name, &parsed), 0);
+		CU_ASSERT_EQUAL(parsed, kind);
+		CU_ASSERT_EQUAL_FATAL(labca_make_bad(dir, kind, cname), 0);
+		snprintf(want, sizeof(want), "%s/bad-%s-%s.crt", dir, bad_cases[i].name, cname);
+		CU_ASSERT_STRING_EQUAL(labca_bad_cert_path(dir, kind, cname, path, sizeof(path)),
+				       want);
+		x = crt_load(path);
+		k = key_load(labca_bad_key_path(dir, kind, cname, path, sizeof(path)));
+		CU_ASSERT_FATAL(x != NULL && k != NULL);
+		CU_ASSERT(X509_check_private_key(x, k) == 1);
+		CU_ASSERT_EQUAL(chain_err(x, roots[0], X509_PURPOSE_SSL_CLIENT),
+				bad_cases[i].err_public);
+		CU_ASSERT_EQUAL(chain_err(x, roots[1], X509_PURPOSE_SSL_CLIENT),
+				bad_cases[i].err_enterprise);
+		/* The SAN always names the host; only one kind lies in its CN. */
+		CU_ASSERT(san_is(x, cname));
+		CU_ASSERT(X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn,
+						    sizeof(cn)) > 0);
+		CU_ASSERT_STRING_EQUAL(cn, kind == LABCA_BAD_CN_WRONG_SAN_RIGHT ?
+				       "wrong.sip.aol.test" : cname);
+		CU_ASSERT_EQUAL(X509_check_ca(x), 0);
+		X509_free(x);
+		EVP_PKEY_free(k);
+	}
+
+	/* A name whose good leaf is the enterprise's: signed by the enterprise root, and the
+	 * public-signed kind is the wrong one for it. */
+	CU_ASSERT_EQUAL(labca_make_bad(dir, LABCA_BAD_EXPIRED, "pool.contoso.test"), 0);
+	x = crt_load(labca_bad_cert_path(dir, LABCA_BAD_EXPIRED, "pool.contoso.test", path,
+					 sizeof(path)));
+	CU_ASSERT(x && chain_err(x, roots[1], X509_PURPOSE_SSL_CLIENT) ==
+		  X509_V_ERR_CERT_HAS_EXPIRED);
+	X509_free(x);
+	CU_ASSERT_EQUAL(labca_make_bad(dir, LABCA_BAD_PUBLIC_SIGNED, "pool.contoso.test"), 0);
+	x = crt_load(labca_bad_cert_path(dir, LABCA_BAD_PUBLIC_SIGNED, "pool.contoso.test", path,
+					 sizeof(path)));
+	CU_ASSERT(x && chain_err(x, roots[1], X509_PURPOSE_SSL_CLIENT) ==
+		  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+	CU_ASSERT(x && chain_err(x, roots[0], X509_PURPOSE_SSL_CLIENT) == X509_V_OK);
+	X509_free(x);
+	X509_free(roots[0]);
+	X509_free(roots[1]);
+	dir_remove(dir);
+}
+
+/* Bad leaves are cached like the good ones: a second call keeps the file, a missing key or a
+ * remade root makes it again. */
+static void test_labca_bad_reuse(void)
+{
+	char tmpl[] = "/tmp/test_labca.XXXXXX", path[512], *before, *after;
+	const char *dir;
+	size_t len0 = 0, len1 = 0;
+	int kind;
+
+	log_set_level(LOGL_WARN);
+	dir = mkdtemp(tmpl);
+	CU_ASSERT_FATAL(dir != NULL);
+	for (kind = 0; kind < LABCA_BAD_NKINDS; kind++) {
+		CU_ASSERT_EQUAL_FATAL(labca_make_bad(dir, kind, "ap.contoso.test"), 0);
+		labca_bad_cert_path(dir, kind, "ap.contoso.test", path, sizeof(path));
+		before = file_slurp(path, &len0);
+		CU_ASSERT_EQUAL(labca_make_bad(dir, kind, "ap.contoso.test"), 0);
+		after = file_slurp(path, &len1);
+		CU_ASSERT(before && after && len0 == len1 && memcmp(before, after, len0) == 0);
+		free(after);
+		/* Without its key the certificate is useless: both are made again. */
+		CU_ASSERT_EQUAL(unlink(labca_bad_key_path(dir, kind, "ap.contoso.test", path,
+							  sizeof(path))), 0);
+		CU_ASSERT_EQUAL(labca_make_bad(dir, kind, "ap.contoso.test"), 0);
+		CU_ASSERT_EQUAL(access(path, R_OK), 0);
+		after = file_slurp(labca_bad_cert_path(dir, kind, "ap.contoso.test", path,
+						       sizeof(path)), &len1);
+		CU_ASSERT(before && after && (len0 != len1 || memcmp(before, after, len0) != 0));
+		free(before);
+		free(after);
+	}
+	/* A root remade under it: the signed kinds follow. */
+	CU_ASSERT_EQUAL(unlink(labca_root_path(dir, LABCA_PUBLIC, path, sizeof(path))), 0);
+	labca_bad_cert_path(dir, LABCA_BAD_EXPIRED, "ap.contoso.test", path, sizeof(path));
+	before = file_slurp(path, &len0);
+	CU_ASSERT_EQUAL(labca_make_bad(dir, LABCA_BAD_EXPIRED, "ap.contoso.test"), 0);
+	after = file_slurp(path, &len1);
+	CU_ASSERT(before && after && (len0 != len1 || memcmp(before, after, len0) != 0));
+	free(before);
+	free(after);
+
+	log_set_level(LOGL_NONE);
+	CU_ASSERT_EQUAL(labca_make_bad(dir, LABCA_BAD_NKINDS, "ap.contoso.test"), EINVAL);
+	CU_ASSERT_EQUAL(labca_make_bad(dir, LABCA_BAD_EXPIRED, "../evil"), EINVAL);
+	CU_ASSERT_EQUAL(labca_make_bad(NULL, LABCA_BAD_EXPIRED, "x.test"), EINVAL);
+	CU_ASSERT_EQUAL(labca_bad_parse("almost-expired", &(enum labca_bad){ 0 }), EINVAL);
+	CU_ASSERT_PTR_NULL(labca_bad_name(LABCA_BAD_NKINDS));
+	log_set_level(LOGL_WARN);
+	dir_remove(dir);
+}
+
 static CU_TestInfo labca_tests[] = {
 	{ "leaves chain to their root only, names and usages", test_labca_leaves },
 	{ "second call reuses every file", test_labca_reuse },
 	{ "bad names refused", test_labca_refuses },
+	{ "bad leaves of every kind fail as named", test_labca_bad },
+	{ "bad leaves are cached and remade when stale", test_labca_bad_reuse },
 	CU_TEST_INFO_NULL,
 };
 
