@@ -104,8 +104,9 @@ run: ## the default suite in the lab; results in reports/out/<run>/
 	@$(MAKE) --no-print-directory all
 	$(BIN)/piclab run $(SUITE)
 
-bench: all ## benchmarks (figures printed, never asserted)
-	@if [ -x bench/run.sh ]; then bash bench/run.sh $(BUILD); else echo "bench: nothing yet"; fi
+bench: all ## benchmarks: proxy throughput/latency/memory, capture decoder vs tshark (figures printed, never asserted)
+	@if [ -f bench/run.sh ]; then bash bench/run.sh $(BUILD); fi
+	@bash bench/decode.sh $(BUILD)
 
 clean: ## remove build output
 	rm -rf build

@@ -7,9 +7,10 @@
 
 struct rate;
 
-/* ROB-004 defaults: a provider edge may send 200 requests a second, bursts of 400. */
-#define RATE_DEFAULT_PER_SEC 200u
-#define RATE_DEFAULT_BURST 400u
+/* ROB-004 defaults: a provider edge carries all of its users, so it may send 2000 requests a
+ * second with bursts of 4000 before it is throttled (503 + Retry-After). */
+#define RATE_DEFAULT_PER_SEC 2000u
+#define RATE_DEFAULT_BURST 4000u
 /* Buckets kept at most; the least recently used goes first when full. */
 #define RATE_MAX_KEYS 4096u
 
