@@ -268,9 +268,11 @@ static void lduac_start_sending(struct lduac *u)
 	unsigned i, k;
 
 	u->t_phase = lduac_now();
-	printf("established %u of %u (%u failed) in %.3f s\n", u->up, u->cf.conns, u->failed,
-	       (double)(u->t_phase - u->t_start) / 1e9);
-	fflush(stdout);
+	if (u->cf.progress) {
+		fprintf(u->cf.progress, "established %u of %u (%u failed) in %.3f s\n", u->up,
+			u->cf.conns, u->failed, (double)(u->t_phase - u->t_start) / 1e9);
+		fflush(u->cf.progress);
+	}
 	if (!u->up) {
 		lduac_finish(u);
 		return;
@@ -407,26 +409,46 @@ out:
 	return err;
 }
 
-void lduac_report(struct lduac *u, const char *label, FILE *f)
+void lduac_result(struct lduac *u, struct lduac_result *r)
 {
-	double win = u->t_stop > u->t_phase ? (double)(u->t_stop - u->t_phase) / 1e9 : 0;
-	double tps = win > 0 ? (double)u->ok_in_window / win : 0;
-	uint64_t p50 = ldlat_quantile(u->lat, 0.50), p90 = ldlat_quantile(u->lat, 0.90);
-	uint64_t p99 = ldlat_quantile(u->lat, 0.99), mx = ldlat_max(u->lat);
-	unsigned i;
 	uint64_t late = 0;
+	unsigned i;
 
+	memset(r, 0, sizeof(*r));
+	if (!u)
+		return;
 	for (i = 0; !u->cf.idle && i < u->cf.conns; i++)
 		for (uint32_t k = 0; u->cs[i].ring && k <= u->mask; k++)
 			late += u->cs[i].ring[k].busy;
+	r->up = u->up;
+	r->failed = u->failed;
+	r->closed = u->closed;
+	r->sent = u->sent;
+	r->ok = u->ok;
+	r->errors = u->errors;
+	r->timeouts = u->timeouts + late;
+	r->window_s = u->t_stop > u->t_phase ? (double)(u->t_stop - u->t_phase) / 1e9 : 0;
+	r->tps = r->window_s > 0 ? (double)u->ok_in_window / r->window_s : 0;
+	r->p50_ns = ldlat_quantile(u->lat, 0.50);
+	r->p90_ns = ldlat_quantile(u->lat, 0.90);
+	r->p99_ns = ldlat_quantile(u->lat, 0.99);
+	r->max_ns = ldlat_max(u->lat);
+	r->samples = ldlat_count(u->lat);
+}
+
+void lduac_report(struct lduac *u, const char *label, FILE *f)
+{
+	struct lduac_result r;
+
+	lduac_result(u, &r);
 	fprintf(f,
 		"result mode=%s conns=%u up=%u failed=%u closed=%u rate=%.0f window=%u sent=%llu "
 		"ok=%llu errors=%llu timeouts=%llu blocked=%llu window_s=%.3f tps=%.0f "
 		"p50_us=%.1f p90_us=%.1f p99_us=%.1f max_us=%.1f samples=%zu\n",
-		label, u->cf.conns, u->up, u->failed, u->closed, u->cf.rate, u->cf.window,
-		(unsigned long long)u->sent, (unsigned long long)u->ok,
-		(unsigned long long)u->errors, (unsigned long long)(u->timeouts + late),
-		(unsigned long long)u->blocked, win, tps, p50 / 1e3, p90 / 1e3, p99 / 1e3,
-		mx / 1e3, ldlat_count(u->lat));
+		label, u->cf.conns, r.up, r.failed, r.closed, u->cf.rate, u->cf.window,
+		(unsigned long long)r.sent, (unsigned long long)r.ok,
+		(unsigned long long)r.errors, (unsigned long long)r.timeouts,
+		(unsigned long long)u->blocked, r.window_s, r.tps, r.p50_ns / 1e3, r.p90_ns / 1e3,
+		r.p99_ns / 1e3, r.max_ns / 1e3, r.samples);
 	fflush(f);
 }

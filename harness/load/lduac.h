@@ -28,6 +28,7 @@ struct lduac_conf {
 	const char *from;               /* From */
 	size_t body;                    /* text/plain body size */
 	bool idle;                      /* connect, report, hold, send nothing */
+	FILE *progress;                 /* "established N of M ..." goes here (NULL: nowhere) */
 };
 
 #define LDUAC_MAX_CONNS 50000
@@ -36,7 +37,16 @@ struct lduac_conf {
 typedef void (lduac_done_h)(void *arg);
 int lduac_alloc(struct lduac **up, struct event_base *base, const struct lduac_conf *cf,
 		lduac_done_h *dh, void *arg);
-/* One "result key=value ..." line plus a readable summary. */
+/* What a finished run measured. */
+struct lduac_result {
+	unsigned up, failed, closed;      /* connections */
+	uint64_t sent, ok, errors, timeouts;
+	double window_s, tps;             /* 2xx received while sending, per second of sending */
+	uint64_t p50_ns, p90_ns, p99_ns, max_ns;
+	size_t samples;
+};
+void lduac_result(struct lduac *u, struct lduac_result *r);
+/* One "result key=value ..." line. */
 void lduac_report(struct lduac *u, const char *label, FILE *f);
 
 #endif

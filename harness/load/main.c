@@ -208,6 +208,7 @@ static int load_uac(struct event_base *base, struct load_opts *o, const char *la
 	o->uc.local = o->local ? (struct sockaddr *)&local : NULL;
 	o->uc.duration_ms = o->duration_s * 1000;
 	o->uc.expect_cn = o->expect_cn;
+	o->uc.progress = stdout;
 	if (!o->uc.conns)
 		o->uc.conns = 1;
 	if (!o->uc.rate && !o->uc.window)
