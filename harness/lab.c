@@ -509,6 +509,11 @@ struct capture *lab_capture(struct lab *lab)
 	return lab->cap;
 }
 
+struct fakedns *lab_dns(struct lab *lab)
+{
+	return lab ? lab->dns : NULL;
+}
+
 struct sut *lab_sut(struct lab *lab)
 {
 	return lab->sut;

@@ -9,6 +9,7 @@
 struct lab;
 struct imsrv;
 struct capture;
+struct fakedns;
 struct sut;
 struct tlsctx;
 
@@ -68,6 +69,8 @@ int lab_provider_find(const char *name);          /* index or -1 */
 struct imsrv *lab_enterprise(struct lab *lab);
 struct imsrv *lab_provider(struct lab *lab, unsigned i);
 struct capture *lab_capture(struct lab *lab);
+/* The lab's stub DNS (faults, records, query log). */
+struct fakedns *lab_dns(struct lab *lab);
 struct sut *lab_sut(struct lab *lab);
 const char *lab_dir(const struct lab *lab);
 const char *lab_keylog_path(const struct lab *lab);

@@ -436,3 +436,48 @@ int dnszone_merge(struct dnszone *z, const struct dnszone *from)
 	return err;
 }
 
+
+int dnszone_remove(struct dnszone *z, const char *name, uint16_t rrtype)
+{
+	struct dnszone_name *n;
+	ldns_rr_list *keep;
+	ldns_rdf *owner;
+	size_t i, removed = 0;
+
+	if (!z || !name || !*name)
+		return EINVAL;
+	owner = ldns_dname_new_frm_str(name);
+	if (!owner)
+		return EINVAL;
+	n = (struct dnszone_name *)ldns_rbtree_search(z->names, owner);
+	ldns_rdf_deep_free(owner);
+	if (!n)
+		return ENOENT;
+	keep = ldns_rr_list_new();
+	if (!keep)
+		return ENOMEM;
+	/* Keepers first, so that running out of memory changes nothing. */
+	for (i = 0; i < ldns_rr_list_rr_count(n->rrs); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(n->rrs, i);
+
+		if (rrtype && ldns_rr_get_type(rr) != rrtype && !ldns_rr_list_push_rr(keep, rr)) {
+			ldns_rr_list_free(keep);
+			return ENOMEM;
+		}
+	}
+	for (i = 0; i < ldns_rr_list_rr_count(n->rrs); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(n->rrs, i);
+
+		if (!rrtype || ldns_rr_get_type(rr) == rrtype) {
+			ldns_rr_free(rr);
+			removed++;
+		}
+	}
+	ldns_rr_list_free(n->rrs); /* the shell only: the records moved or were freed */
+	n->rrs = keep;
+	if (!ldns_rr_list_rr_count(keep)) {
+		ldns_rbtree_delete(z->names, n->owner);
+		name_free(&n->node, NULL);
+	}
+	return removed ? 0 : ENOENT;
+}

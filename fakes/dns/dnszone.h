@@ -14,6 +14,9 @@ struct dnszone;
 int dnszone_parse(struct dnszone **zp, const char *text);
 /* Copies every record of from into z (duplicates kept once); ENOMEM may leave part added. */
 int dnszone_merge(struct dnszone *z, const struct dnszone *from);
+/* Removes the records of owner name (absolute or not; case-insensitive) of type rrtype, or of
+ * every type with rrtype 0. ENOENT if there were none, EINVAL if name does not parse. */
+int dnszone_remove(struct dnszone *z, const char *name, uint16_t rrtype);
 /* Builds the wire answer to a wire query; *outp is malloc'd (free()). With udp, the answer is
  * kept to 512 bytes (or the EDNS size offered, at most 1232) and otherwise truncated with TC.
  * from names the asker in the debug log line. EBADMSG (nothing to send) when the packet has no

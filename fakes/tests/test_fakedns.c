@@ -17,7 +17,7 @@
 #include "tests/testreg.h"
 #include "../dns/fakedns.h"
 
-#define TEST_IP "127.77.202.1"
+#define TEST_IP "127.77.213.1"
 #define TEST_PORT 5353
 #define TEST_WAIT_MS 2000
 
@@ -487,6 +487,244 @@ static void test_fakedns_tcp_halfclose(void)
 	event_base_free(base);
 }
 
+/* Sends one UDP query on fd and reads its answer (NULL when none came within ms). */
+static ldns_pkt *udp_ask(struct event_base *base, int fd, const char *name, ldns_rr_type type,
+			 uint16_t id, int ms)
+{
+	uint8_t *q, buf[2048];
+	size_t qlen = 0;
+	ldns_pkt *p = NULL;
+	double end;
+	ssize_t n;
+
+	q = query_wire(name, type, id, &qlen);
+	if (!q || send(fd, q, qlen, 0) != (ssize_t)qlen) {
+		free(q);
+		return NULL;
+	}
+	free(q);
+	end = now_ms() + ms;
+	while (now_ms() < end) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		if (poll(&pfd, 1, 2) != 1)
+			continue;
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n > 0 && ldns_wire2pkt(&p, buf, (size_t)n) == LDNS_STATUS_OK)
+			return p;
+		return NULL;
+	}
+	return NULL;
+}
+
+static int udp_client(void)
+{
+	struct sockaddr_in sin = test_addr();
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+struct fault_case {
+	const char *fault;
+	ldns_pkt_rcode rcode;     /* expected over UDP */
+	size_t nanswer;
+	bool tc;
+	bool answered;
+};
+
+static const struct fault_case fault_cases[] = {
+	{ "servfail", LDNS_RCODE_SERVFAIL, 0, false, true },
+	{ "NXDOMAIN", LDNS_RCODE_NXDOMAIN, 0, false, true },
+	{ "truncate", LDNS_RCODE_NOERROR, 0, true, true },
+	{ "drop", 0, 0, false, false },
+	{ "timeout", 0, 0, false, false },
+	{ "none", LDNS_RCODE_NOERROR, 1, false, true },
+};
+
+/* Each fault over real UDP for the faulted name only; the log records all of it. */
+static void test_fakedns_faults(void)
+{
+	struct event_base *base = NULL;
+	struct fakedns *d = NULL;
+	enum fakedns_fault kind;
+	const struct fakedns_query *lq;
+	size_t live = mem_live(), i;
+	ldns_pkt *p;
+	int fd;
+
+	CU_ASSERT_EQUAL_FATAL(server_new(&d, &base, test_zone), 0);
+	fd = udp_client();
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(fakedns_fault_parse("bogus", &kind), EINVAL);
+	CU_ASSERT_EQUAL(fakedns_fault(d, "sip.aol.test", FAKEDNS_FAULT_DELAY, 0), EINVAL);
+	CU_ASSERT_EQUAL(fakedns_fault(d, "", FAKEDNS_FAULT_DROP, 0), EINVAL);
+	for (i = 0; i < sizeof(fault_cases) / sizeof(fault_cases[0]); i++) {
+		const struct fault_case *c = &fault_cases[i];
+
+		fakedns_log_clear(d);
+		CU_ASSERT_EQUAL_FATAL(fakedns_fault_parse(c->fault, &kind), 0);
+		/* trailing dot and case do not matter */
+		CU_ASSERT_EQUAL(fakedns_fault(d, "SIP.aol.test.", kind, 0), 0);
+		p = udp_ask(base, fd, "sip.aol.test.", LDNS_RR_TYPE_A, (uint16_t)(0x7000 + i),
+			    c->answered ? TEST_WAIT_MS : 150);
+		CU_ASSERT_EQUAL(p != NULL, c->answered);
+		if (p) {
+			CU_ASSERT_EQUAL(ldns_pkt_id(p), 0x7000 + i);
+			CU_ASSERT_EQUAL(ldns_pkt_get_rcode(p), c->rcode);
+			CU_ASSERT_EQUAL(ldns_pkt_tc(p), c->tc);
+			CU_ASSERT_EQUAL(ldns_rr_list_rr_count(ldns_pkt_answer(p)), c->nanswer);
+			ldns_pkt_free(p);
+		}
+		/* another name is untouched */
+		p = udp_ask(base, fd, "sip2.aol.test.", LDNS_RR_TYPE_A, 0x7100, TEST_WAIT_MS);
+		CU_ASSERT(p && ldns_pkt_get_rcode(p) == LDNS_RCODE_NOERROR &&
+			  ldns_rr_list_rr_count(ldns_pkt_answer(p)) == 1);
+		ldns_pkt_free(p);
+		CU_ASSERT_EQUAL_FATAL(fakedns_log_count(d), 2);
+		lq = fakedns_log_get(d, 0);
+		CU_ASSERT_STRING_EQUAL(lq->name, "sip.aol.test");
+		CU_ASSERT_EQUAL(lq->type, LDNS_RR_TYPE_A);
+		CU_ASSERT_EQUAL(lq->transport, FAKEDNS_UDP);
+		CU_ASSERT_EQUAL(lq->rcode, c->answered ? (int)c->rcode : -1);
+		CU_ASSERT_EQUAL(lq->truncated, c->tc);
+		CU_ASSERT_EQUAL(lq->fault, kind);
+		lq = fakedns_log_get(d, 1);
+		CU_ASSERT_STRING_EQUAL(lq->name, "sip2.aol.test");
+		CU_ASSERT_EQUAL(lq->fault, FAKEDNS_FAULT_NONE);
+		CU_ASSERT_PTR_NULL(fakedns_log_get(d, 2));
+	}
+	/* clear_faults brings the name back */
+	CU_ASSERT_EQUAL(fakedns_fault(d, "sip.aol.test", FAKEDNS_FAULT_SERVFAIL, 0), 0);
+	fakedns_fault_clear(d);
+	p = udp_ask(base, fd, "sip.aol.test.", LDNS_RR_TYPE_A, 0x7200, TEST_WAIT_MS);
+	CU_ASSERT(p && ldns_rr_list_rr_count(ldns_pkt_answer(p)) == 1);
+	ldns_pkt_free(p);
+	close(fd);
+	d = mem_deref(d);
+	event_base_free(base);
+	CU_ASSERT_EQUAL(mem_live(), live);
+}
+
+/* DELAY holds the answer back about ms, and a server freed with one held releases it. */
+static void test_fakedns_delay(void)
+{
+	struct event_base *base = NULL;
+	struct fakedns *d = NULL;
+	size_t live = mem_live();
+	double t0, dt;
+	ldns_pkt *p;
+	int fd;
+
+	CU_ASSERT_EQUAL_FATAL(server_new(&d, &base, test_zone), 0);
+	fd = udp_client();
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(fakedns_fault(d, "sip.aol.test", FAKEDNS_FAULT_DELAY, 300), 0);
+	t0 = now_ms();
+	p = udp_ask(base, fd, "sip.aol.test.", LDNS_RR_TYPE_A, 0x7300, TEST_WAIT_MS);
+	dt = now_ms() - t0;
+	CU_ASSERT_PTR_NOT_NULL(p);
+	CU_ASSERT(dt >= 290 && dt < 1500);
+	CU_ASSERT(p && ldns_rr_list_rr_count(ldns_pkt_answer(p)) == 1);
+	ldns_pkt_free(p);
+	/* a short wait sees nothing; the held answer goes with the server */
+	p = udp_ask(base, fd, "sip.aol.test.", LDNS_RR_TYPE_A, 0x7301, 50);
+	CU_ASSERT_PTR_NULL(p);
+	ldns_pkt_free(p);
+	close(fd);
+	d = mem_deref(d);
+	event_base_free(base);
+	CU_ASSERT_EQUAL(mem_live(), live);
+}
+
+/* TRUNCATE: UDP gets TC, TCP the full answer; the log tells the transports apart. */
+static void test_fakedns_truncate_tcp(void)
+{
+	struct sockaddr_in sin = test_addr();
+	struct event_base *base = NULL;
+	struct fakedns *d = NULL;
+	uint8_t *q, msg[512];
+	size_t qlen = 0;
+	ldns_pkt *p;
+	int fd, tfd;
+
+	CU_ASSERT_EQUAL_FATAL(server_new(&d, &base, test_zone), 0);
+	CU_ASSERT_EQUAL(fakedns_fault(d, "_sips._tcp.aol.test", FAKEDNS_FAULT_TRUNCATE, 0), 0);
+	fd = udp_client();
+	CU_ASSERT_FATAL(fd >= 0);
+	p = udp_ask(base, fd, "_sips._tcp.aol.test.", LDNS_RR_TYPE_SRV, 0x7400, TEST_WAIT_MS);
+	CU_ASSERT(p && ldns_pkt_tc(p) && ldns_rr_list_rr_count(ldns_pkt_answer(p)) == 0);
+	ldns_pkt_free(p);
+	close(fd);
+	tfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CU_ASSERT_FATAL(tfd >= 0);
+	CU_ASSERT_EQUAL_FATAL(connect(tfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	q = query_wire("_sips._tcp.aol.test.", LDNS_RR_TYPE_SRV, 0x7401, &qlen);
+	CU_ASSERT_FATAL(q != NULL && qlen + 2 <= sizeof(msg));
+	msg[0] = (uint8_t)(qlen >> 8);
+	msg[1] = (uint8_t)qlen;
+	memcpy(msg + 2, q, qlen);
+	free(q);
+	CU_ASSERT_EQUAL((size_t)send(tfd, msg, qlen + 2, 0), qlen + 2);
+	p = tcp_read_msg(base, tfd);
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_FALSE(ldns_pkt_tc(p));
+	CU_ASSERT_EQUAL(ldns_rr_list_rr_count(ldns_pkt_answer(p)), 2);
+	ldns_pkt_free(p);
+	CU_ASSERT_EQUAL_FATAL(fakedns_log_count(d), 2);
+	CU_ASSERT_EQUAL(fakedns_log_get(d, 0)->transport, FAKEDNS_UDP);
+	CU_ASSERT(fakedns_log_get(d, 0)->truncated);
+	CU_ASSERT_EQUAL(fakedns_log_get(d, 1)->transport, FAKEDNS_TCP);
+	CU_ASSERT_FALSE(fakedns_log_get(d, 1)->truncated);
+	CU_ASSERT_STRING_EQUAL(fakedns_transport_name(FAKEDNS_TCP), "tcp");
+	close(tfd);
+	d = mem_deref(d);
+	event_base_free(base);
+}
+
+/* remove by type and by name; TTLs are served as written. */
+static void test_fakedns_remove(void)
+{
+	struct event_base *base = NULL;
+	struct fakedns *d = NULL;
+	ldns_pkt *p;
+
+	CU_ASSERT_EQUAL_FATAL(server_new(&d, &base, test_zone), 0);
+	CU_ASSERT_EQUAL(fakedns_add(d, "ttl.test. 2 IN A 127.77.213.9\n"), 0);
+	p = ask(d, "ttl.test.", LDNS_RR_TYPE_A, 1);
+	CU_ASSERT(p && ldns_rr_list_rr_count(ldns_pkt_answer(p)) == 1 &&
+		  ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_answer(p), 0)) == 2);
+	ldns_pkt_free(p);
+	CU_ASSERT_EQUAL(fakedns_remove(d, "sip.aol.test", "AAAA"), 0);
+	CU_ASSERT_EQUAL(fakedns_remove(d, "sip.aol.test.", "AAAA"), ENOENT);
+	CU_ASSERT_EQUAL(fakedns_remove(d, "sip.aol.test.", "NOSUCHTYPE"), EINVAL);
+	p = ask(d, "sip.aol.test.", LDNS_RR_TYPE_AAAA, 2);
+	CU_ASSERT(p && ldns_pkt_get_rcode(p) == LDNS_RCODE_NOERROR &&
+		  ldns_rr_list_rr_count(ldns_pkt_answer(p)) == 0);
+	ldns_pkt_free(p);
+	p = ask(d, "sip.aol.test.", LDNS_RR_TYPE_A, 3);
+	CU_ASSERT(p && ldns_rr_list_rr_count(ldns_pkt_answer(p)) == 1);
+	ldns_pkt_free(p);
+	/* the last type gone: the name is gone (NXDOMAIN) */
+	CU_ASSERT_EQUAL(fakedns_remove(d, "sip.aol.test.", NULL), 0);
+	p = ask(d, "sip.aol.test.", LDNS_RR_TYPE_A, 4);
+	CU_ASSERT(p && ldns_pkt_get_rcode(p) == LDNS_RCODE_NXDOMAIN);
+	ldns_pkt_free(p);
+	CU_ASSERT_EQUAL(fakedns_remove(d, "nope.test.", "ANY"), ENOENT);
+	/* and it can come back */
+	CU_ASSERT_EQUAL(fakedns_add(d, "sip.aol.test. 300 IN A 127.77.213.10\n"), 0);
+	p = ask(d, "sip.aol.test.", LDNS_RR_TYPE_A, 5);
+	CU_ASSERT(p && ldns_rr_list_rr_count(ldns_pkt_answer(p)) == 1);
+	ldns_pkt_free(p);
+	d = mem_deref(d);
+	event_base_free(base);
+}
+
 static CU_TestInfo fakedns_tests[] = {
 	{ "answers from the zone (table)", test_fakedns_table },
 	{ "FORMERR, short and response packets", test_fakedns_malformed },
@@ -494,6 +732,10 @@ static CU_TestInfo fakedns_tests[] = {
 	{ "real UDP query, TC over 512 bytes", test_fakedns_udp },
 	{ "real TCP, two pipelined queries", test_fakedns_tcp },
 	{ "TCP half-close still answered", test_fakedns_tcp_halfclose },
+	{ "faults per name over UDP, query log", test_fakedns_faults },
+	{ "delay fault holds the answer", test_fakedns_delay },
+	{ "truncate fault: TC on UDP, full on TCP", test_fakedns_truncate_tcp },
+	{ "remove records; TTLs as written", test_fakedns_remove },
 	CU_TEST_INFO_NULL,
 };
 
