@@ -17,6 +17,7 @@
 #include "../fakes/ca/labca.h"
 #include "../fakes/dns/fakedns.h"
 #include "../fakes/im/imsrv.h"
+#include "../fakes/provisioning/site.h"
 #include "capture.h"
 #include "lab.h"
 #include "sut.h"
@@ -47,6 +48,9 @@ static const struct {
 };
 
 #define LAB_SIP_PORT 5061
+#define LAB_HTTPS_PORT 443
+/* The site's workflow steps in the lab: short, so provisioning scenarios stay quick. */
+#define LAB_SITE_STEP_MS 50
 #define LAB_ENTERPRISE_DOMAIN "contoso.test"
 
 struct lab {
@@ -63,6 +67,7 @@ struct lab {
 	struct fakedns *dns;
 	struct imsrv *enterprise;
 	struct imsrv *provider[LAB_NPROVIDERS];
+	struct site *site;
 	struct capture *cap;
 	struct sut *sut;
 	lab_broken_h *bh;
@@ -337,6 +342,8 @@ static int lab_servers(struct lab *lab, char *why, size_t whysize)
 		pc.server_tls = lab->prov_srv[i];
 		pc.client_tls = lab->prov_cli[i];
 		sa_set(&pc.listen, lab->ip[h], LAB_SIP_PORT);
+		/* DNS-002: routes pushed by the provisioning site name only the FQDN */
+		sa_set(&pc.dns, lab->ip[LAB_NS], 53);
 		err = imsrv_alloc(&lab->provider[i], lab->base, &pc);
 		if (err) {
 			snprintf(why, whysize, "provider %s on %s:%d: %s", pc.name, lab->ip[h],
@@ -352,6 +359,97 @@ static int lab_servers(struct lab *lab, char *why, size_t whysize)
 		}
 	}
 	return 0;
+}
+
+/* The provisioning site's route callback: a provider configured (or lost) its route for one
+ * provisioned domain; the provider finds the edge by the FQDN's A record (DNS-002). */
+static void lab_site_route(const char *provider, const char *domain, const char *fqdn,
+			   bool add, void *arg)
+{
+	struct lab *lab = arg;
+	int i = lab_provider_find(provider);
+	int err;
+
+	if (i < 0 || !lab->provider[i])
+		return;
+	err = add ? imsrv_route_add(lab->provider[i], domain, fqdn, NULL) :
+		    imsrv_route_del(lab->provider[i], domain);
+	if (err && !(err == ENOENT && !add))
+		log_warn("route %s %s -> %s on %s: %s", add ? "add" : "del", domain, fqdn,
+			 provider, strerror(err));
+	else
+		log_info("%s: route %s -> %s %s", provider, domain, fqdn,
+			 add ? "configured" : "withdrawn");
+}
+
+/* provisioning.test:443 with the lab PKI's leaf, its mails in <lab dir>/maildir. */
+static int lab_site_start(struct lab *lab, char *why, size_t whysize)
+{
+	char cert[600], key[600], md[600];
+	struct site_conf sc;
+	unsigned i;
+	int err;
+
+	site_conf_defaults(&sc);
+	sa_set(&sc.listen, lab->ip[LAB_PROVISIONING], LAB_HTTPS_PORT);
+	sc.cert_file = labca_cert_path(lab->pki, lab_hosts[LAB_PROVISIONING].fqdn, cert,
+				       sizeof(cert));
+	sc.key_file = labca_key_path(lab->pki, lab_hosts[LAB_PROVISIONING].fqdn, key,
+				     sizeof(key));
+	snprintf(md, sizeof(md), "%s/maildir", lab->dir);
+	sc.maildir = md;
+	sc.validate_ms = LAB_SITE_STEP_MS;
+	sc.send_ms = LAB_SITE_STEP_MS;
+	for (i = 0; i < SITE_PROV_COUNT; i++)
+		sc.configure_ms[i] = LAB_SITE_STEP_MS;
+	sc.routeh = lab_site_route;
+	sc.arg = lab;
+	err = site_alloc(&lab->site, lab->base, &sc);
+	if (err)
+		snprintf(why, whysize, "provisioning site on %s:%d: %s",
+			 lab->ip[LAB_PROVISIONING], LAB_HTTPS_PORT, strerror(err));
+	return err;
+}
+
+const struct labca_leaf *lab_pki_leaves(void)
+{
+	static struct labca_leaf leaves[64];
+	size_t n = 0;
+
+	if (leaves[0].cn)
+		return leaves;
+	while (labca_default_leaves[n].cn && n < 62) {
+		leaves[n] = labca_default_leaves[n];
+		n++;
+	}
+	leaves[n++] = (struct labca_leaf){ .cn = lab_hosts[LAB_PROVISIONING].fqdn,
+					   .root = LABCA_PUBLIC, .eku_server = true };
+	leaves[n] = (struct labca_leaf){ 0 };
+	return leaves;
+}
+
+void lab_unprovision(struct lab *lab)
+{
+	unsigned i;
+
+	for (i = 0; lab && i < LAB_NPROVIDERS; i++)
+		if (lab->provider[i])
+			imsrv_route_del(lab->provider[i], LAB_ENTERPRISE_DOMAIN);
+}
+
+char *lab_site_ca(const struct lab *lab, char *buf, size_t size)
+{
+	return labca_root_path(lab->pki, LABCA_PUBLIC, buf, size);
+}
+
+struct site *lab_site(struct lab *lab)
+{
+	return lab->site;
+}
+
+uint64_t lab_dns_queries(const struct lab *lab)
+{
+	return lab->dns ? fakedns_queries(lab->dns) : 0;
 }
 
 static void lab_destroy(void *data)
@@ -370,6 +468,7 @@ void lab_teardown(struct lab *lab)
 		sut_stop(lab->sut, 2000);
 	lab->sut = mem_deref(lab->sut);
 	lab->cap = mem_deref(lab->cap);
+	lab->site = mem_deref(lab->site);
 	lab->enterprise = mem_deref(lab->enterprise);
 	for (i = 0; i < LAB_NPROVIDERS; i++) {
 		lab->provider[i] = mem_deref(lab->provider[i]);
@@ -423,6 +522,9 @@ int lab_boot(struct lab **labp, struct event_base *base, const struct lab_opts *
 		goto out;
 	}
 	err = lab_servers(lab, why, whysize);
+	if (err)
+		goto out;
+	err = lab_site_start(lab, why, whysize);
 	if (err)
 		goto out;
 

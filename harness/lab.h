@@ -4,6 +4,7 @@
 
 #include <event2/event.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 struct lab;
@@ -69,7 +70,6 @@ int lab_provider_find(const char *name);          /* index or -1 */
 struct imsrv *lab_enterprise(struct lab *lab);
 struct imsrv *lab_provider(struct lab *lab, unsigned i);
 struct capture *lab_capture(struct lab *lab);
-/* The lab's stub DNS (faults, records, query log). */
 struct fakedns *lab_dns(struct lab *lab);
 struct sut *lab_sut(struct lab *lab);
 const char *lab_dir(const struct lab *lab);
@@ -90,6 +90,20 @@ int lab_apctl(const struct lab *lab, const char *const *args, char *out, size_t 
 /* The SUT's generated configuration file (for apctl). */
 const char *lab_sut_conf(const struct lab *lab);
 const char *lab_sut_binary(const struct lab *lab);
+/* The provisioning site (provisioning.test:443); its route callback adds and withdraws the
+ * enterprise's routes on the providers, which find the edge by DNS (DNS-002). */
+struct site;
+struct site *lab_site(struct lab *lab);
+/* The root the site's certificate chains to (for HTTPS clients), into buf; returns buf. */
+char *lab_site_ca(const struct lab *lab, char *buf, size_t size);
+/* Withdraws the routes the lab pre-provisions at boot, so a scenario provisions through the
+ * site itself (lab = { provisioned = false }). */
+void lab_unprovision(struct lab *lab);
+/* Queries the stub DNS has answered since the lab booted. */
+uint64_t lab_dns_queries(const struct lab *lab);
+/* The lab PKI's leaves: the defaults plus provisioning.test; zero-terminated, static. */
+struct labca_leaf;
+const struct labca_leaf *lab_pki_leaves(void);
 /* Stops the SUT (and reaps it), stops the capture and frees the fakes. Also via mem_deref. */
 void lab_teardown(struct lab *lab);
 

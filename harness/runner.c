@@ -19,6 +19,7 @@
 
 #include "base/log.h"
 #include "../fakes/ca/labca.h"
+#include "lab.h"
 #include "runner.h"
 #include "scen.h"
 
@@ -463,7 +464,7 @@ static int runner_prepare(struct runner *r)
 		setvbuf(r->log, NULL, _IOLBF, 0);
 		log_set_file(r->log);
 	}
-	err = labca_make(r->pki, NULL);
+	err = labca_make(r->pki, lab_pki_leaves());
 	if (err)
 		fprintf(stderr, "piclab: lab PKI in %s: %s\n", r->pki, strerror(err));
 	return err;

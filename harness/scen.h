@@ -78,6 +78,7 @@ void lua_class_extend(lua_State *L, const char *mt, const struct luaL_Reg *fns);
 void lua_capture_open(lua_State *L);
 void lua_im_open(lua_State *L);
 void lua_raw_open(lua_State *L);
+void lua_prov_open(lua_State *L);
 void lua_dns_open(lua_State *L);
 /* piclab_decode() for report renderers (no lab needed). */
 void lua_capture_open_reports(lua_State *L);

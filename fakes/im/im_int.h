@@ -29,6 +29,9 @@ struct imsrv_peer {
 	char *fqdn;
 	struct sockaddr_storage addr;
 	struct conn *conn;        /* persistent, reopened on demand */
+	bool resolve;             /* addr comes from DNS (imsrv_route_add without an address) */
+	struct imdns *q;          /* lookup in flight */
+	struct evbuffer *held;    /* what waits for the lookup */
 };
 
 /* Provider role: a provisioned foreign domain and the edge it is reached through. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -12,6 +13,9 @@
 #include "net/sa.h"
 #include "sip/sipmsg.h"
 
+#include <event2/buffer.h>
+
+#include "imdns.h"
 #include "imsrv.h"
 #include "imsrv_int.h"
 #include "im_int.h"
@@ -57,6 +61,9 @@ static void peer_destroy(void *data)
 		conn_close(p->conn);
 	mem_deref(p->conn);
 	mem_deref(p->fqdn);
+	mem_deref(p->q);
+	if (p->held)
+		evbuffer_free(p->held);
 }
 
 static int peer_alloc(struct imsrv_peer **pp, struct imsrv *s, const char *fqdn,
@@ -72,15 +79,75 @@ static int peer_alloc(struct imsrv_peer **pp, struct imsrv *s, const char *fqdn,
 		mem_deref(p);
 		return ENOMEM;
 	}
-	memcpy(&p->addr, addr, sa_len(addr));
+	if (addr)
+		memcpy(&p->addr, addr, sa_len(addr));
+	else
+		p->resolve = true;
 	imtab_add(&s->peers, &p->hn, p->fqdn, p);
 	*pp = p;
 	return 0;
 }
 
+static int peer_send_now(struct imsrv_peer *p, const char *buf, size_t len);
+
+/* DNS-002: the edge's address is its A record, on the SIP over TLS port (RFC 3263 4.2). */
+static void peer_resolved(int err, const struct sockaddr *addr, void *arg)
+{
+	struct imsrv_peer *p = arg;
+	struct imsrv *s = mem_ref(p->s);
+	size_t len = evbuffer_get_length(p->held);
+	char *data = NULL;
+
+	p->q = mem_deref(p->q);
+	if (!err) {
+		memcpy(&p->addr, addr, sa_len(addr));
+		sa_set_port(&p->addr, 5061);
+		data = malloc(len ? len : 1);
+		err = data ? 0 : ENOMEM;
+	}
+	if (!err && len)
+		evbuffer_remove(p->held, data, len);
+	evbuffer_drain(p->held, evbuffer_get_length(p->held));
+	if (!err && len)
+		err = peer_send_now(p, data, len);
+	free(data);
+	if (err) {
+		log_warn("%s: %s not reached by its A record: %s", s->name, p->fqdn, strerror(err));
+		imuac_fail_peer(s, p);
+	}
+	mem_deref(s);
+}
+
+/* Holds what is to be sent while the edge's A record is asked for. */
+static int peer_hold(struct imsrv_peer *p, const char *buf, size_t len)
+{
+	struct imsrv *s = p->s;
+	int err;
+
+	if (!p->held && !(p->held = evbuffer_new()))
+		return ENOMEM;
+	if (!p->q) {
+		err = imdns_lookup(&p->q, s->base, (struct sockaddr *)&s->conf.dns, p->fqdn, 2000,
+				   peer_resolved, p);
+		if (err) {
+			log_warn("%s: cannot look up %s: %s", s->name, p->fqdn, strerror(err));
+			return err;
+		}
+	}
+	return evbuffer_add(p->held, buf, len) ? ENOMEM : 0;
+}
+
 /* One persistent connection per next hop, bound to our own address so the peer sees who we
  * are (the lab gives every host its own IP), and checked against the FQDN it must present. */
 int imsrv_peer_send(struct imsrv_peer *p, const char *buf, size_t len)
+{
+	/* a new connection to an edge known by name asks DNS again: the record may have moved */
+	if (p->resolve && (!p->conn || p->q))
+		return peer_hold(p, buf, len);
+	return peer_send_now(p, buf, len);
+}
+
+static int peer_send_now(struct imsrv_peer *p, const char *buf, size_t len)
 {
 	struct imsrv *s = p->s;
 	struct conn_handlers h = { NULL, peer_msg_h, peer_close_h, p };
@@ -680,14 +747,19 @@ int imsrv_route_add(struct imsrv *s, const char *domain, const char *fqdn,
 	struct imsrv_peer *p;
 	int err;
 
-	if (!s || !domain || !fqdn || !addr)
+	if (!s || !domain || !fqdn)
+		return EINVAL;
+	if (!addr && s->conf.dns.ss_family != AF_INET && s->conf.dns.ss_family != AF_INET6)
 		return EINVAL;
 	p = imtab_find(&s->peers, fqdn);
 	if (!p) {
 		err = peer_alloc(&p, s, fqdn, addr);
 		if (err)
 			return err;
-	} else if (!sa_equal((const struct sockaddr *)&p->addr, addr)) {
+	} else if (!addr) {
+		p->resolve = true;
+	} else if (p->resolve || !sa_equal((const struct sockaddr *)&p->addr, addr)) {
+		p->resolve = false;
 		/* re-provisioned elsewhere: the next request opens a new connection */
 		memcpy(&p->addr, addr, sa_len(addr));
 		if (p->conn)
@@ -710,6 +782,20 @@ int imsrv_route_add(struct imsrv *s, const char *domain, const char *fqdn,
 	}
 	r->peer = p;
 	imtab_add(&s->routes, &r->hn, r->domain, r);
+	return 0;
+}
+
+int imsrv_route_del(struct imsrv *s, const char *domain)
+{
+	struct imsrv_route *r;
+
+	if (!s || !domain)
+		return EINVAL;
+	r = imtab_find(&s->routes, domain);
+	if (!r)
+		return ENOENT;
+	log_info("%s: route for %s to %s withdrawn", s->name, domain, r->peer->fqdn);
+	mem_deref(r);
 	return 0;
 }
 

@@ -30,6 +30,9 @@ struct imsrv_conf {
 	/* Behaviour profile (profile.c): "aol", "yahoo", "msn"; NULL takes it from name in the
 	 * provider role, and the enterprise profile in the home role. */
 	const char *profile;
+	/* Provider role: the DNS server asked for the A record of an edge FQDN routed without an
+	 * address (DNS-002); family 0 means none. */
+	struct sockaddr_storage dns;
 };
 
 /* A fault the service shows on demand, to requests of one method (NULL or "": any). */
@@ -47,9 +50,13 @@ struct imsrv_fault {
  * route added with imsrv_route_add, and accepts inbound traffic only from a connection whose
  * peer CN is the routed FQDN of the From domain. */
 int imsrv_alloc(struct imsrv **sp, struct event_base *base, const struct imsrv_conf *conf);
-/* Provider role: traffic for domain goes to fqdn at addr (filled by provisioning). */
+/* Provider role: traffic for domain goes to fqdn at addr (filled by provisioning). addr NULL:
+ * the edge is found by the A record of fqdn, asked of conf->dns each time a new connection is
+ * opened, port 5061 (RFC 3263 4.2: TLS without SRV); EINVAL if the server has no DNS. */
 int imsrv_route_add(struct imsrv *s, const char *domain, const char *fqdn,
 		    const struct sockaddr *addr);
+/* Provider role: withdraws domain's route; its traffic is refused again (ENOENT if none). */
+int imsrv_route_del(struct imsrv *s, const char *domain);
 const struct imsrv_conf *imsrv_conf(const struct imsrv *s);
 /* Counters for status dumps and tests. */
 unsigned imsrv_requests_in(const struct imsrv *s);
