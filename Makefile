@@ -93,7 +93,19 @@ unit: tests-build ## run the CUnit tests
 	for t in harness/tests/*.sh; do [ -f "$$t" ] || continue; echo "== $$t"; \
 	  BUILD=$(BUILD) PICLAB_ROOT=$(CURDIR) bash $$t || rc=1; done; exit $$rc
 
-tests-build: $(TESTS)
+MUTANTS := $(BUILD)/mutant-no-topo/bin/accessproxy $(BUILD)/mutant-no-trust/bin/accessproxy
+
+tests-build: $(TESTS) $(MUTANTS)
+
+# Deliberately broken proxies for harness/tests/mutants.sh: the capture invariants must catch them.
+$(BUILD)/mutant-no-topo/bin/accessproxy: FORCE
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/mutant-no-topo WERROR=$(WERROR) \
+		CFLAGS="$(CFLAGS) -DAP_MUTANT_NO_TOPO" $@ $(@D)/apctl
+$(BUILD)/mutant-no-trust/bin/accessproxy: FORCE
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/mutant-no-trust WERROR=$(WERROR) \
+		CFLAGS="$(CFLAGS) -DAP_MUTANT_NO_TRUST" $@ $(@D)/apctl
+.PHONY: FORCE
+FORCE:
 
 SUITE ?= scenarios
 scenarios: all ## run the scenario suite (SUITE=path to choose)

@@ -147,7 +147,7 @@ static int inv_trust(const struct lab *lab, const struct capdec *d, char *why, s
 		const struct capdec_sip *m = capdec_sip_at(d, i);
 		struct sipmsg *msg = NULL;
 		const char *user, *host;
-		char src[64], label[200];
+		char src[64], label[200], from_host[128];
 		int count;
 
 		sa_ip((const struct sockaddr *)&m->src, src, sizeof(src));
@@ -160,11 +160,12 @@ static int inv_trust(const struct lab *lab, const struct capdec *d, char *why, s
 			continue;
 		}
 		count = sipmsg_header_count(msg, INV_TRUST_HEADER);
+		snprintf(from_host, sizeof(from_host), "%s", host);
 		mem_deref(msg);
 		if (count != 1) {
 			inv_label(m, label, sizeof(label));
 			snprintf(why, n, "%s passed inward from %s carries %d %s header%s, not 1",
-				 label, host, count, INV_TRUST_HEADER, count == 1 ? "" : "s");
+				 label, from_host, count, INV_TRUST_HEADER, count == 1 ? "" : "s");
 			return 1;
 		}
 	}
