@@ -626,6 +626,11 @@ const char *lab_dir(const struct lab *lab)
 	return lab->dir;
 }
 
+const char *lab_pki_dir(const struct lab *lab)
+{
+	return lab->pki;
+}
+
 const char *lab_keylog_path(const struct lab *lab)
 {
 	return lab->keylog;

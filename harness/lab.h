@@ -73,6 +73,8 @@ struct capture *lab_capture(struct lab *lab);
 struct fakedns *lab_dns(struct lab *lab);
 struct sut *lab_sut(struct lab *lab);
 const char *lab_dir(const struct lab *lab);
+/* The run's PKI folder (labca files: roots, good and bad leaves). */
+const char *lab_pki_dir(const struct lab *lab);
 const char *lab_keylog_path(const struct lab *lab);
 const char *lab_pcap_path(const struct lab *lab);
 struct event_base *lab_base(const struct lab *lab);
