@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -28,7 +29,7 @@ enum conf_sect { CS_NONE = 0, CS_GLOBAL, CS_INTERNAL, CS_EXTERNAL, CS_PROVIDER }
 
 enum conf_type {
 	CT_STR = 0, CT_BOOL, CT_UINT, CT_ADDR, CT_FQDN, CT_FILE, CT_LEVEL, CT_LIST, CT_FILTER,
-	CT_TRANSPORT,
+	CT_TRANSPORT, CT_TLSVER,
 };
 
 struct conf_global {
@@ -91,6 +92,12 @@ static const struct conf_key conf_keys[] = {
 	{ "cert", SECT_EDGE, CT_FILE, 0, 0, NULL, true, E(cert), 0, "PEM certificate" },
 	{ "key", SECT_EDGE, CT_FILE, 0, 0, NULL, true, E(key), 0, "PEM private key" },
 	{ "ca", SECT_EDGE, CT_FILE, 0, 0, NULL, true, E(ca), 0, "PEM trust store for peers" },
+	{ "tls_min_version", SECT_EDGE, CT_TLSVER, 0, 0, "1.2", false, E(tls_min_version), 0,
+	  "1.2 | 1.3: the oldest TLS version accepted and offered (TLS-008)" },
+	{ "ciphers", SECT_EDGE, CT_STR, 1, 1023, NULL, false, E(ciphers), 0,
+	  "TLS 1.2 cipher order, OpenSSL cipher list syntax (TLS-008)" },
+	{ "ciphersuites", SECT_EDGE, CT_STR, 1, 1023, NULL, false, E(ciphersuites), 0,
+	  "TLS 1.3 suites in order, colon separated (TLS-008)" },
 	{ "next_hop", SECT(CS_INTERNAL), CT_FQDN, 0, 0, NULL, true, E(next_hop), 0,
 	  "FQDN of the home server pool (TLS-006)" },
 	{ "next_hop_port", SECT(CS_INTERNAL), CT_UINT, 1, 65535, "5061", false,
@@ -198,6 +205,8 @@ static void conf_edge_free(struct conf_edge *e)
 	free(e->key);
 	free(e->ca);
 	free(e->next_hop);
+	free(e->ciphers);
+	free(e->ciphersuites);
 }
 
 static void conf_destroy(void *data)
@@ -454,12 +463,29 @@ static int conf_apply_transport(const struct conf_key *k, void *obj, const char 
 	return 0;
 }
 
+static int conf_apply_tlsver(const struct conf_key *k, void *obj, const char *val, char *err,
+			     size_t esz)
+{
+	int *f = FIELD(obj, k->off, int);
+
+	if (!strcmp(val, "1.2"))
+		*f = TLS1_2_VERSION;
+	else if (!strcmp(val, "1.3"))
+		*f = TLS1_3_VERSION;
+	else {
+		snprintf(err, esz, "%s: '%s' is not 1.2 or 1.3", k->name, val);
+		return EINVAL;
+	}
+	return 0;
+}
+
 static conf_apply_h *const conf_apply[] = {
 	[CT_STR] = conf_apply_str,       [CT_BOOL] = conf_apply_bool,
 	[CT_UINT] = conf_apply_uint,     [CT_ADDR] = conf_apply_addr,
 	[CT_FQDN] = conf_apply_fqdn,     [CT_FILE] = conf_apply_file,
 	[CT_LEVEL] = conf_apply_level,   [CT_LIST] = conf_apply_list,
 	[CT_FILTER] = conf_apply_filter, [CT_TRANSPORT] = conf_apply_transport,
+	[CT_TLSVER] = conf_apply_tlsver,
 };
 
 /* --- the line parser --- */
@@ -759,6 +785,31 @@ static void conf_check_edge_tls(struct conf_parse *st, enum conf_edge_id id)
 	EVP_PKEY_free(pk);
 }
 
+/* TLS-008: a cipher string OpenSSL cannot use would only fail at start; say so in -t. */
+static void conf_check_ciphers(struct conf_parse *st, enum conf_edge_id id)
+{
+	const struct conf_edge *e = &st->cfg->edge[id];
+	const struct conf_lines *l = &st->cfg->elines[id];
+	enum conf_sect sect = id == CONF_INTERNAL ? CS_INTERNAL : CS_EXTERNAL;
+	const char *label = id == CONF_INTERNAL ? "[internal]" : "[external]";
+	SSL_CTX *ctx;
+
+	if (!e->ciphers && !e->ciphersuites)
+		return;
+	ctx = SSL_CTX_new(TLS_method());
+	if (!ctx)
+		return;
+	if (e->ciphers && SSL_CTX_set_cipher_list(ctx, e->ciphers) != 1)
+		conf_problem(st, true, conf_key_line(l, sect, "ciphers"),
+			     "%s ciphers '%s' names no cipher this OpenSSL has", label, e->ciphers);
+	if (e->ciphersuites && SSL_CTX_set_ciphersuites(ctx, e->ciphersuites) != 1)
+		conf_problem(st, true, conf_key_line(l, sect, "ciphersuites"),
+			     "%s ciphersuites '%s' is not a list of TLS 1.3 suites this OpenSSL "
+			     "has", label, e->ciphersuites);
+	ERR_clear_error();
+	SSL_CTX_free(ctx);
+}
+
 static void conf_check_edges(struct conf_parse *st)
 {
 	struct conf *cfg = st->cfg;
@@ -776,6 +827,7 @@ static void conf_check_edges(struct conf_parse *st)
 		}
 		conf_check_required(st, sect, l, label);
 		conf_check_edge_tls(st, id);
+		conf_check_ciphers(st, id);
 		if (e->tcp_listen && !cfg->g.allow_tcp)
 			conf_problem(st, true, conf_key_line(l, sect, "tcp_listen"),
 				     "%s tcp_listen needs allow_tcp = yes in [global]", label);

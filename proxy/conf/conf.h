@@ -28,6 +28,9 @@ struct conf_edge {
 	char *next_hop;                   /* internal only: FQDN of the home server pool */
 	unsigned next_hop_port;
 	bool next_hop_tcp;                /* next_hop_transport = tcp (needs allow_tcp) */
+	int tls_min_version;              /* TLS1_2_VERSION or TLS1_3_VERSION (TLS-008) */
+	char *ciphers;                    /* TLS 1.2 cipher order, OpenSSL syntax; NULL: default */
+	char *ciphersuites;               /* TLS 1.3 suites in order; NULL: default */
 };
 
 /* One [provider NAME] section. */

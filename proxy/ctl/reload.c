@@ -112,6 +112,9 @@ static int reload_tls(const struct conf *cfg, struct tlsctx *ctx[CONF_NEDGES][2]
 			.cert_file = ce->cert, .key_file = ce->key, .ca_file = ce->ca,
 			.keylog_file = conf_keylog_file(cfg),
 			.require_peer_cert = true, /* TLS-001, TLS-006 */
+			.min_version = ce->tls_min_version, /* TLS-008 */
+			.cipher_list = ce->ciphers,
+			.ciphersuites = ce->ciphersuites,
 		};
 
 		err = tlsctx_alloc(&ctx[i][0], true, &tc);

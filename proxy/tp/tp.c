@@ -233,6 +233,9 @@ static int tp_edge_init(struct tp *tp, const struct conf *cfg, enum conf_edge_id
 		.ca_file = ce->ca,
 		.keylog_file = conf_keylog_file(cfg),
 		.require_peer_cert = true, /* TLS-001, TLS-006: mutual TLS on both edges */
+		.min_version = ce->tls_min_version, /* TLS-008 */
+		.cipher_list = ce->ciphers,
+		.ciphersuites = ce->ciphersuites,
 	};
 	char addr[64];
 	int err;
