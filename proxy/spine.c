@@ -12,6 +12,7 @@
 #include "net/conn.h"
 #include "net/sa.h"
 #include "sip/sipmsg.h"
+#include "sip/sipscan.h"
 #include "tp/tp.h"
 #include "tp/rate.h"
 #include "txn/txn.h"
@@ -545,31 +546,118 @@ static int spine_head_limits(const char *buf, size_t len, const char **why)
 	return 0;
 }
 
-/* tp / peer receive: bytes -> limits -> sipmsg_decode -> request or response path. */
+/* A request only the scanner could read (RFC 4475): answered from what it found, with the
+ * status and reason given; nothing can be answered without a Via and a CSeq, nor an ACK. */
+static void spine_scan_reply(struct spine *s, struct conn *c, enum conf_edge_id in,
+			     const struct sipscan *sc, int status, const char *why)
+{
+	char tag[24], *buf = NULL;
+	size_t len;
+	int err;
+
+	if (!sipscan_answerable(sc) || (sc->method.l == 3 && !memcmp(sc->method.p, "ACK", 3))) {
+		log_info("%s edge: unanswerable request dropped: %s", conf_edge_name(in), why);
+		s->st.dropped++;
+		return;
+	}
+	sipmsg_random_token(tag, sizeof(tag));
+	err = sipscan_response(sc, status, NULL, conf_edge(s->cfg, CONF_EXTERNAL)->fqdn, why,
+			       tag, &buf, &len);
+	if (!err)
+		err = conn_send(c, buf, len);
+	if (err) {
+		log_warn("%s edge: cannot answer a malformed request: %s", conf_edge_name(in),
+			 strerror(err));
+	} else {
+		s->st.responses_out++;
+		log_info("%s edge: %.*s %.*s answered %d: %s", conf_edge_name(in),
+			 (int)(sc->method.l > 32 ? 32 : sc->method.l), sc->method.p,
+			 (int)(sc->callid.l > 80 ? 80 : sc->callid.l), sc->callid.p, status, why);
+	}
+	mem_deref(buf);
+}
+
+/* A request the scanner finds well-formed but libosip2 cannot represent (RFC 4475 3.1.1.2):
+ * never 400. Its Request-URI host decides: a domain we route gets 500 (we cannot carry it
+ * faithfully), any other 404 (RFC 3261 16.4: nowhere to send it). */
+static void spine_unparsed(struct spine *s, struct conn *c, enum conf_edge_id in,
+			   const struct sipscan *sc)
+{
+	char host[256];
+	const char *p = sc->ruri.p, *end = sc->ruri.p + sc->ruri.l, *h;
+	size_t n = 0;
+
+	for (h = p; p < end; p++)
+		if (*p == '@' || (*p == ':' && h == sc->ruri.p))
+			h = p + 1;
+	while (h < end && n + 1 < sizeof(host) && !strchr(";:?>", *h))
+		host[n++] = *h++;
+	host[n] = '\0';
+	if (state_is_our_domain(s->snap, host) || state_provider_by_domain(s->snap, host))
+		spine_scan_reply(s, c, in, sc, 500, "the proxy cannot represent this request");
+	else
+		spine_scan_reply(s, c, in, sc, 404, "no route for the Request-URI");
+}
+
+/* ROB-004 for what never reaches spine_sanity: a malformed flood gets no answers. */
+static bool spine_rate_ok(struct spine *s, struct conn *c, enum conf_edge_id in)
+{
+	const char *cn = conn_peer_cn(c);
+	char key[80], ip[64];
+	unsigned retry = 1;
+
+	if (in != CONF_EXTERNAL)
+		return true;
+	snprintf(key, sizeof(key), "%s", cn && *cn ? cn : sa_ip(conn_peer_addr(c), ip, sizeof(ip)));
+	if (rate_take(s->rate, key, &retry))
+		return true;
+	s->st.throttled++;
+	return false;
+}
+
+/* tp / peer receive: bytes -> limits -> scan (RFC 4475 defects) -> sipmsg_decode -> request
+ * or response path. Defective responses are dropped: they cannot be routed (RFC 4475
+ * 3.1.2.5, 3.1.2.19). */
 static void spine_recv(struct conn *c, enum conf_edge_id edge, const char *buf, size_t len,
 		       void *arg)
 {
 	struct spine *s = arg;
 	struct sipmsg *m = NULL;
+	struct sipscan sc;
 	const char *why = NULL;
 	bool over = spine_head_limits(buf, len, &why) != 0;
 
-	if (sipmsg_decode(&m, buf, len)) {
-		/* without a parsed Via there is no way to address a 400: drop (RFC 4475) */
-		log_info("%s edge: undecodable message of %zu bytes dropped%s%s",
-			 conf_edge_name(edge), len, why ? ": " : "", why ? why : "");
+	if (sipscan_parse(&sc, buf, len)) {
+		log_info("%s edge: message of %zu bytes without a start line or header end "
+			 "dropped", conf_edge_name(edge), len);
 		s->st.dropped++;
 		return;
 	}
-	if (over) {
-		if (sipmsg_is_request(m))
-			spine_reply(s, c, edge, m, 400, why);
-		s->st.dropped++;
-	} else if (sipmsg_is_request(m)) {
-		spine_request(s, c, edge, m);
-	} else {
+	if (!sc.request) {
+		if (sc.defect || sipmsg_decode(&m, buf, len)) {
+			log_info("%s edge: malformed response dropped: %s", conf_edge_name(edge),
+				 sc.defect ? sc.why : "libosip2 refuses it");
+			s->st.dropped++;
+			return;
+		}
 		spine_response(s, m);
+		mem_deref(m);
+		return;
 	}
+	if (over || sc.defect || sipmsg_decode(&m, buf, len)) {
+		s->st.requests_in++;
+		if (!spine_rate_ok(s, c, edge))
+			s->st.dropped++;
+		else if (over)
+			spine_scan_reply(s, c, edge, &sc, 400, why);
+		else if (sc.defect)
+			spine_scan_reply(s, c, edge, &sc, sc.defect, sc.why);
+		else
+			spine_unparsed(s, c, edge, &sc);
+		mem_deref(m);
+		return;
+	}
+	spine_request(s, c, edge, m);
 	mem_deref(m);
 }
 

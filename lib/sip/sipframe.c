@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/log.h"
 #include "sip/sipframe.h"
@@ -35,7 +36,7 @@ static bool sipframe_is_ver(const char *p)
 /* Judges a start line, complete (len excludes CRLF) or still arriving (partial): returns
  * false only when no amount of further bytes could make it a Request-Line or Status-Line
  * (RFC 3261 7.1, 7.2). */
-static bool sipframe_startline_ok(const char *p, size_t len, bool partial)
+static bool sipframe_startline_ok(const char *p, size_t len, bool partial, bool lenient)
 {
 	size_t i, sp1 = 0, sp2 = 0;
 
@@ -44,6 +45,10 @@ static bool sipframe_startline_ok(const char *p, size_t len, bool partial)
 	for (i = 0; i < len; i++)
 		if (sipframe_is_ctl((unsigned char)p[i]))
 			return false;
+	if (lenient && len && !sipframe_is_token((unsigned char)p[0]))
+		return false;
+	if (lenient) /* text: the receiver judges it (sipframe_names_sip decides how) */
+		return true;
 	/* Method (or "SIP/2.0") up to the first SP. */
 	for (i = 0; i < len && p[i] != ' '; i++)
 		if (!sipframe_is_token((unsigned char)p[i]) && p[i] != '/')
@@ -75,6 +80,17 @@ static bool sipframe_startline_ok(const char *p, size_t len, bool partial)
 	return len - sp2 - 1 == 7 && sipframe_is_ver(p + sp2 + 1);
 }
 
+/* Does a start line name a SIP version anywhere ("SIP/")? */
+static bool sipframe_names_sip(const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 4 <= len; i++)
+		if (!strncasecmp(p + i, "SIP/", 4))
+			return true;
+	return false;
+}
+
 /* Header name (RFC 3261 7.3.1: case-insensitive, compact form "l", 20). */
 static bool sipframe_is_clen(const char *name, size_t n)
 {
@@ -103,7 +119,8 @@ static int sipframe_clen_value(const char *p, const char *fend, size_t max, size
 }
 
 /* Walks the header fields between the start line and the empty line (hend points at its CR),
- * looking for Content-Length. Conflicting duplicates are refused (RFC 3261 20.14). */
+ * looking for Content-Length: EBADMSG when it is missing or a line is broken, EPROTO when its
+ * value is bad or duplicates conflict (RFC 3261 20.14). */
 static int sipframe_find_clen(const char *p, const char *hend, size_t max, size_t *clenp)
 {
 	bool found = false;
@@ -134,9 +151,9 @@ static int sipframe_find_clen(const char *p, const char *hend, size_t max, size_
 		if (sipframe_is_clen(name, nlen)) {
 			err = sipframe_clen_value(colon + 1, fend, max, &v);
 			if (err)
-				return err;
+				return EPROTO;
 			if (found && v != clen)
-				return EBADMSG;
+				return EPROTO;
 			clen = v;
 			found = true;
 		}
@@ -179,11 +196,12 @@ int sipframe_scan(const struct sipframe_limits *lim, const char *data, size_t av
 	win = n < lim->max_head ? n : lim->max_head;
 	eol = memchr(p, '\n', win);
 	if (!eol) {
-		if (!sipframe_startline_ok(p, win, true))
+		if (!sipframe_startline_ok(p, win, true, lim->lenient))
 			return EBADMSG;
 		return n >= lim->max_head ? EMSGSIZE : EAGAIN;
 	}
-	if (eol == p || eol[-1] != '\r' || !sipframe_startline_ok(p, (size_t)(eol - 1 - p), false))
+	if (eol == p || eol[-1] != '\r' ||
+	    !sipframe_startline_ok(p, (size_t)(eol - 1 - p), false, lim->lenient))
 		return EBADMSG;
 
 	/* The empty line may begin right after the start line (a message with no headers, which
@@ -193,11 +211,23 @@ int sipframe_scan(const struct sipframe_limits *lim, const char *data, size_t av
 		return n >= lim->max_head ? EMSGSIZE : EAGAIN;
 	head = (size_t)(hend + 4 - p);
 	hend += 2;
+	if (lim->lenient && !sipframe_names_sip(p, (size_t)(eol - p))) {
+		/* a line of text that is no SIP start line, up to an empty line: stray bytes
+		 * (say, the tail of a body whose Content-Length was short, RFC 4475 3.1.1.8),
+		 * handed over for the receiver to drop without losing the connection */
+		*msglen = head;
+		return 0;
+	}
 	if (hend == eol + 1)
 		return EBADMSG;
 	err = sipframe_find_clen(eol + 1, hend, lim->max_body, &clen);
+	if (err == EPROTO && lim->lenient) {
+		/* framing is lost: what has arrived goes as one message, to be refused */
+		*msglen = n;
+		return 0;
+	}
 	if (err)
-		return err;
+		return EBADMSG;
 	if (clen > lim->max_body)
 		return EMSGSIZE;
 	if (n - head < clen) {

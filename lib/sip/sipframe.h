@@ -2,6 +2,7 @@
 #ifndef PIC_SIPFRAME_H
 #define PIC_SIPFRAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define SIPFRAME_DEFAULT_MAX_HEAD 16384
@@ -10,6 +11,12 @@
 struct sipframe_limits {
 	size_t max_head; /* bytes up to and including CRLFCRLF */
 	size_t max_body; /* Content-Length value */
+	/* Lenient (a proxy that answers what it can, RFC 4475): any start line of text naming
+	 * "SIP/" frames (extra spaces, another version), and a header with a bad or conflicting
+	 * Content-Length is handed over with every byte available (the rest of that "datagram",
+	 * RFC 4475 3.1.2.3, 3.3.9) for the receiver to refuse with 400. Off: such input is
+	 * EBADMSG. */
+	bool lenient;
 };
 
 /* Looks at the first avail bytes of a stream buffer. Leading CRLFs (keep-alives, RFC 5626 3.5.1)

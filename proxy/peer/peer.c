@@ -207,7 +207,7 @@ static int peer_open(struct peer_pool *pp, struct peer **pp_out, const struct pe
 		     const struct sockaddr *addr)
 {
 	struct conn_handlers h = { .estab = peer_estab, .msg = peer_msg, .close = peer_closed };
-	struct sipframe_limits lim = { TP_MAX_HEAD, TP_MAX_BODY };
+	struct sipframe_limits lim = { TP_MAX_HEAD, TP_MAX_BODY, false };
 	struct sockaddr_storage to;
 	struct peer *p;
 	char txt[64];

@@ -168,7 +168,8 @@ static int tp_src_take(struct tp_edge *e, struct tp_conn *tc, const struct socka
 
 	sa_ip(sa, ip, sizeof(ip));
 	src = hmap_find(e->srcs, ip);
-	if (src && src->n >= TP_MAX_CONNS_PER_IP)
+	if (src && src->n >= (e->id == CONF_INTERNAL ? TP_MAX_CONNS_PER_IP_INTERNAL :
+						       TP_MAX_CONNS_PER_IP))
 		return EMFILE;
 	if (!src) {
 		src = mem_zalloc(sizeof(*src), NULL);
@@ -191,7 +192,9 @@ static void tp_accept(struct conn *c, void *arg)
 	struct tp *tp = e->tp;
 	struct tp_conn *tc = mem_zalloc(sizeof(*tc), tp_conn_destroy);
 	struct conn_handlers h = { .msg = tp_conn_msg, .close = tp_conn_closed };
-	struct sipframe_limits lim = { TP_MAX_HEAD, TP_MAX_BODY };
+	/* lenient framing: what can be answered reaches the spine, which refuses it with a
+	 * status (RFC 4475) rather than a silently closed connection */
+	struct sipframe_limits lim = { TP_MAX_HEAD, TP_MAX_BODY, true };
 	char peer[64];
 	int err;
 

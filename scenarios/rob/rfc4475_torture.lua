@@ -4,7 +4,10 @@ local EXPECT = {
   -- name = { accepted final statuses } ; "drop" = no response expected (responses, garbage)
   -- RFC 3261 18.3: on a stream, a message without Content-Length cannot be framed: closing
   -- the connection is the only sound answer, and is accepted for those (see framed()).
-  badinv01 = { 400 }, clerr = { 400 }, ncl = { 400 }, scalar02 = { 400 }, quotbal = { 400 },
+  -- clerr: RFC 4475 3.1.2.2 says that on a stream "there's not much the receiving party
+  -- could do but wait for more data on the stream and close the connection if none is
+  -- forthcoming": no answer within the wait is what the RFC permits there ("wait").
+  badinv01 = { 400 }, clerr = { 400, "wait" }, ncl = { 400 }, scalar02 = { 400 }, quotbal = { 400 },
   ltgtruri = { 400 }, lwsruri = { 400, 404 }, lwsstart = { 400, 404 }, trws = { 400, 404 },
   escruri = { 400, 404 }, baddate = { 400, 404 }, regbadct = { 400, 404 },
   badaspec = { 400, 404 }, baddn = { 400, 404 }, badvers = { 505, 400 },
@@ -60,6 +63,12 @@ return scenario {
       if name and name ~= "name" then
         count = count + 1
         local text = read(fixture("rfc4475/" .. name .. ".dat"))
+        -- baddn: the archive copy lost the empty line that ends the header (INDEX.tsv notes);
+        -- RFC 4475 3.1.2.15 prints the message with it, and without it a stream message is
+        -- simply incomplete (RFC 3261 7, 18.3). Send it as the RFC has it.
+        if not text:find("\r\n\r\n", 1, true) and text:sub(-2) == "\r\n" then
+          text = text .. "\r\n"
+        end
         local r = pool:send_raw(text, { timeout = 1.5 })
         local want = EXPECT[name]
         local got = r.final and r.final.status
@@ -69,7 +78,7 @@ return scenario {
         elseif not framed(text) then
           ok = got == nil and r.closed or (type(want) == "table" and contains(want, got))
         elseif want then
-          ok = got ~= nil and contains(want, got)
+          ok = (got ~= nil and contains(want, got)) or (got == nil and contains(want, "wait"))
         else
           ok = got ~= nil and got ~= 400 and got < 500
         end
@@ -78,7 +87,8 @@ return scenario {
         if not ok then
           problems[#problems + 1] = string.format("%s (%s, %s): expected %s, got %s%s", name,
             section, class, want == "drop" and "no response" or
-            (want and table.concat(want, "/") or "a non-400 answer below 500"),
+            (want and table.concat(want, "/"):gsub("/wait", " or none") or
+             "a non-400 answer below 500"),
             tostring(got), r.closed and " and the connection closed" or "")
         end
         expect(lab.sut:running(), "accessproxy alive after " .. name)
