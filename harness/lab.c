@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <stdio.h>
@@ -594,6 +595,31 @@ const char *lab_sut_conf(const struct lab *lab)
 const char *lab_sut_binary(const struct lab *lab)
 {
 	return lab->opts.sut_binary;
+}
+
+int lab_sut_restart(struct lab *lab, int sig, char *why, size_t whysize)
+{
+	char ctl[600], slog[600];
+	int err;
+
+	snprintf(ctl, sizeof(ctl), "%s/ctl.sock", lab->dir);
+	snprintf(slog, sizeof(slog), "%s/sut.log", lab->dir);
+	if (lab->sut) {
+		if (sig && sig != SIGTERM) {
+			/* a crash on purpose: the death is expected, reap it */
+			sut_expect_exit(lab->sut);
+			sut_kill(lab->sut, sig);
+		}
+		sut_stop(lab->sut, 2000);
+		lab->sut = mem_deref(lab->sut);
+	}
+	err = sut_start(&lab->sut, lab->base, lab->opts.sut_binary, lab->conf, ctl, slog,
+			lab_sut_died, lab);
+	if (err) {
+		snprintf(why, whysize, "restarting %s: %s", lab->opts.sut_binary, strerror(err));
+		return err;
+	}
+	return sut_wait_ready(lab->sut, 5000, why, whysize);
 }
 
 struct imsrv *lab_enterprise(struct lab *lab)

@@ -106,6 +106,9 @@ uint64_t lab_dns_queries(const struct lab *lab);
 /* The lab PKI's leaves: the defaults plus provisioning.test; zero-terminated, static. */
 struct labca_leaf;
 const struct labca_leaf *lab_pki_leaves(void);
+/* Restarts the SUT with the same configuration and state: sig 0 or SIGTERM stops it gracefully,
+ * another signal (SIGKILL) crashes it first; waits until it is ready again. */
+int lab_sut_restart(struct lab *lab, int sig, char *why, size_t whysize);
 /* Stops the SUT (and reaps it), stops the capture and frees the fakes. Also via mem_deref. */
 void lab_teardown(struct lab *lab);
 

@@ -99,57 +99,21 @@ static int lab_l_sleep(lua_State *L)
 static int lab_l_apctl(lua_State *L)
 {
 	struct scen *s = lab_check(L, 1);
-	struct lab *lab = scen_lab(s);
-	int n = lua_gettop(L), i, status = 0;
-	char bin[700], *slash;
-	const char *argv[40];
-	luaL_Buffer b;
-	int fds[2];
-	pid_t pid;
+	int n = lua_gettop(L), i, code = 0, err;
+	const char *args[40];
+	static char out[65536];
 
-	if (n - 1 > 35)
+	if (n - 1 > 38)
 		return luaL_error(L, "apctl: too many arguments");
-	snprintf(bin, sizeof(bin), "%s", lab_sut_binary(lab));
-	slash = strrchr(bin, '/');
-	snprintf(slash ? slash + 1 : bin, sizeof(bin) - (size_t)(slash ? slash + 1 - bin : 0),
-		 "apctl");
-	argv[0] = bin;
-	argv[1] = "-c";
-	argv[2] = lab_sut_conf(lab);
 	for (i = 2; i <= n; i++)
-		argv[i + 1] = luaL_checkstring(L, i);
-	argv[n + 2] = NULL;
-	if (pipe2(fds, O_CLOEXEC) != 0)
-		return luaL_error(L, "apctl: pipe: %s", strerror(errno));
-	pid = fork();
-	if (pid < 0)
-		return luaL_error(L, "apctl: fork: %s", strerror(errno));
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		alarm(10);
-		execv(bin, (char *const *)argv);
-		fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
-		_exit(127);
-	}
-	close(fds[1]);
-	luaL_buffinit(L, &b);
-	for (;;) {
-		char buf[4096];
-		ssize_t r = read(fds[0], buf, sizeof(buf));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		luaL_addlstring(&b, buf, (size_t)r);
-	}
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	lua_pushinteger(L, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-	luaL_pushresult(&b);
-	log_info("apctl %s -> %d", n >= 2 ? lua_tostring(L, 2) : "", (int)lua_tointeger(L, -2));
+		args[i - 2] = luaL_checkstring(L, i);
+	args[n - 1] = NULL;
+	err = lab_apctl(scen_lab(s), args, out, sizeof(out), &code);
+	if (err)
+		return luaL_error(L, "apctl: %s", strerror(err));
+	log_info("apctl %s -> %d", n >= 2 ? args[0] : "", code);
+	lua_pushinteger(L, code);
+	lua_pushstring(L, out);
 	return 2;
 }
 
@@ -529,6 +493,23 @@ static int sut_l_kill(lua_State *L)
 	return 0;
 }
 
+/* sut:restart{ signal = 9 } restarts the proxy with the same configuration and state (default:
+ * a graceful SIGTERM; signal = 9 crashes it first) and waits until it is ready; its new pid
+ * is returned. A SUT that does not come back fails the scenario. */
+static int sut_l_restart(lua_State *L)
+{
+	struct scen *s = *(struct scen **)luaL_checkudata(L, 1, MT_SUT);
+	int sig = SIGTERM;
+	char why[512];
+
+	if (lua_istable(L, 2) && lua_getfield(L, 2, "signal") == LUA_TNUMBER)
+		sig = (int)lua_tointeger(L, -1);
+	if (lab_sut_restart(scen_lab(s), sig, why, sizeof(why)))
+		return scen_fail(L, 1, "accessproxy did not come back after a restart: %s", why);
+	lua_pushinteger(L, sut_pid(lab_sut(scen_lab(s))));
+	return 1;
+}
+
 /* sut:ctl("status") -> the control socket's one-line answer */
 static int sut_l_ctl(lua_State *L)
 {
@@ -560,7 +541,8 @@ void lua_lab_open(lua_State *L)
 	};
 	static const luaL_Reg sut_methods[] = {
 		{ "pid", sut_l_pid }, { "running", sut_l_running },
-		{ "kill", sut_l_kill }, { "ctl", sut_l_ctl }, { NULL, NULL },
+		{ "kill", sut_l_kill }, { "ctl", sut_l_ctl }, { "restart", sut_l_restart },
+		{ NULL, NULL },
 	};
 
 	luaL_newmetatable(L, MT_LAB);

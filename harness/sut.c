@@ -260,6 +260,12 @@ void sut_stop(struct sut *s, int grace_ms)
 	sut_reap(s, 0);
 }
 
+void sut_expect_exit(struct sut *s)
+{
+	if (s)
+		s->stopping = true;
+}
+
 const char *sut_exit_reason(const struct sut *s)
 {
 	return s && s->reaped ? s->why : "";

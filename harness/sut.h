@@ -26,6 +26,8 @@ pid_t sut_pid(const struct sut *s);
 bool sut_running(const struct sut *s);
 /* Sends sig (for scenarios that kill the SUT on purpose). */
 int sut_kill(struct sut *s, int sig);
+/* The next exit is on purpose: the died handler is not called for it. */
+void sut_expect_exit(struct sut *s);
 /* SIGTERM, up to grace_ms, then SIGKILL; always reaps. Safe to call twice. */
 void sut_stop(struct sut *s, int grace_ms);
 /* How the child ended ("" while it runs). */
