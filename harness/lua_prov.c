@@ -338,7 +338,7 @@ out:
 static int mails_push(lua_State *L, struct lprov *p, unsigned id, const char *stage)
 {
 	char dir[700], path[1000];
-	struct pmail m[PROV_MAIL_MAX * 4];
+	struct pmail m[PROV_MAIL_MAX * 2];
 	struct dirent *de;
 	size_t n = 0, i;
 	int k = 0;

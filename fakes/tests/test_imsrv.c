@@ -14,6 +14,7 @@
 #include "net/sa.h"
 #include "net/tlsctx.h"
 #include "tests/testreg.h"
+#include "../dns/fakedns.h"
 
 #include "../im/imsrv.h"
 #include "../ua/ua.h"
@@ -26,6 +27,8 @@
 #define FAB_IP      "127.77.209.3"
 #define SILENT_IP   "127.77.209.4"
 #define SLAM_IP     "127.77.209.5"
+#define DNS_IP      "127.77.209.6"
+#define DNS_PORT    15353
 #define SIP_PORT    5061
 #define WAIT_MS     5000
 
@@ -170,6 +173,8 @@ static int server_make(struct world *w, enum host h, enum imsrv_role role, const
 		c.proxy_fqdn = proxy_fqdn;
 		sa_set(&c.proxy, proxy_ip, SIP_PORT);
 	}
+	if (role == IMSRV_PROVIDER)
+		sa_set(&c.dns, DNS_IP, DNS_PORT);
 	return imsrv_alloc(&w->srv[h], w->base, &c);
 }
 
@@ -525,6 +530,52 @@ static void test_connection_lost(void)
 	badpeer_case(true, ECONNRESET);
 }
 
+/* DNS-002: a route given by FQDN alone reaches the edge by its A record; a withdrawn route
+ * refuses traffic again; a server without DNS refuses a route without an address. */
+static void test_route_by_dns(void)
+{
+	struct world w;
+	struct ua *alice = NULL, *bob = NULL;
+	struct fakedns *dns = NULL;
+	struct sockaddr_storage ns;
+	struct outcome o;
+
+	world_make(&w);
+	sa_set(&ns, DNS_IP, DNS_PORT);
+	CU_ASSERT_EQUAL_FATAL(fakedns_alloc(&dns, w.base, (struct sockaddr *)&ns,
+					    "pool.contoso.test. 300 IN A " HOME_IP "\n"), 0);
+	CU_ASSERT_EQUAL_FATAL(ua_alloc(&alice, w.srv[H_HOME], "alice@contoso.test"), 0);
+	CU_ASSERT_EQUAL_FATAL(ua_alloc(&bob, w.srv[H_AOL], "bob@aol.test"), 0);
+
+	CU_ASSERT_EQUAL(imsrv_route_del(w.srv[H_AOL], "contoso.test"), 0);
+	CU_ASSERT_EQUAL(imsrv_route_del(w.srv[H_AOL], "contoso.test"), ENOENT);
+	send_wait(&w, bob, "alice@contoso.test", "no route", &o);
+	CU_ASSERT_EQUAL(o.status, 404);
+	CU_ASSERT_EQUAL(fakedns_queries(dns), 0);
+
+	CU_ASSERT_EQUAL(imsrv_route_add(w.srv[H_AOL], "contoso.test", "pool.contoso.test", NULL),
+			0);
+	send_wait(&w, bob, "alice@contoso.test", "by its A record", &o);
+	CU_ASSERT_EQUAL(o.status, 200);
+	CU_ASSERT_EQUAL(ua_inbox_count(alice), 1);
+	CU_ASSERT(fakedns_queries(dns) >= 1);
+
+	/* a name the DNS does not know: the request fails, it is not sent anywhere */
+	CU_ASSERT_EQUAL(imsrv_route_add(w.srv[H_AOL], "fabrikam.test", "nowhere.fabrikam.test",
+					NULL), 0);
+	send_wait(&w, bob, "carl@fabrikam.test", "nobody there", &o);
+	CU_ASSERT_NOT_EQUAL(o.status, 200);
+
+	CU_ASSERT_EQUAL(imsrv_route_add(w.srv[H_HOME], "aol.test", "sip.aol.test", NULL), EINVAL);
+	CU_ASSERT_EQUAL(imsrv_route_add(w.srv[H_AOL], NULL, "x.test", NULL), EINVAL);
+	CU_ASSERT_EQUAL(imsrv_route_del(w.srv[H_AOL], NULL), EINVAL);
+
+	mem_deref(alice);
+	mem_deref(bob);
+	mem_deref(dns);
+	world_free(&w);
+}
+
 static CU_TestInfo imsrv_tests[] = {
 	{ "MESSAGE home -> provider and back", test_message_both_ways },
 	{ "403 unprovisioned, 404 unknown user and no route", test_refusals },
@@ -532,6 +583,7 @@ static CU_TestInfo imsrv_tests[] = {
 	{ "inbound requests answered on their connection", test_inbound_from_edge },
 	{ "Timer F reports ETIMEDOUT", test_timer_f },
 	{ "lost connection reports ECONNRESET", test_connection_lost },
+	{ "routes by DNS, withdrawn routes", test_route_by_dns },
 	CU_TEST_INFO_NULL,
 };
 
