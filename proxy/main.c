@@ -171,6 +171,9 @@ static int ap_run(struct ap *ap)
 		err = spine_alloc(&ap->spine, ap->base, ap->cfg);
 	if (!err)
 		err = reload_alloc(&ap->reload, ap->base, ap->cfg, ap->spine);
+	/* AUD-001: every federated decision goes to the audit log the state database holds */
+	if (!err)
+		spine_set_audit(ap->spine, reload_audit(ap->reload));
 	/* the control socket comes last: "ready" answering means every listener is up */
 	if (!err)
 		err = ctl_alloc(&ap->ctl, ap->base,

@@ -44,6 +44,7 @@ struct spine {
 	struct peer_pool *peers;
 	unsigned char secret[32];
 	struct spine_stats st;
+	bool closing;              /* in its destructor: late audit callbacks only let go */
 };
 
 /* A request on its way out, kept across the DNS lookup. */
@@ -64,6 +65,9 @@ static void spine_destroy(void *data)
 {
 	struct spine *s = data;
 
+	/* first: the audit writer reports what it still holds while everything else stands */
+	s->closing = true;
+	s->audit = mem_deref(s->audit);
 	mem_deref(s->peers);
 	mem_deref(s->tp);
 	mem_deref(s->route);
@@ -72,7 +76,6 @@ static void spine_destroy(void *data)
 	mem_deref(s->snap);
 	mem_deref(s->topo);
 	mem_deref(s->rate);
-	mem_deref(s->audit);
 	mem_deref((void *)s->cfg);
 }
 
@@ -283,6 +286,44 @@ static void spine_routed(int err, const char *why, const struct sockaddr *addr, 
 	mem_deref(f);
 }
 
+/* route: the destination's connection is up, or its address is looked up first. */
+static void spine_go(struct spine_fwd *f)
+{
+	struct spine *s = f->s;
+
+	if (peer_is_up(s->peers, f->dest.fqdn)) {
+		spine_send(f, NULL);
+	} else if (route_resolve(s->route, f->dest.fqdn, spine_routed, mem_ref(f))) {
+		mem_deref(f);
+		spine_fail(s, f->c, f->in, f->req, f->branch, f->method,
+			   "cannot start DNS lookup");
+	}
+}
+
+/* AUD-003: the record of a request held back for critical archiving is durable (or not). */
+static void spine_durable(int err, void *arg)
+{
+	struct spine_fwd *f = arg;
+
+	if (f->s->closing)
+		;
+	else if (err)
+		spine_fail(f->s, f->c, f->in, f->req, f->branch, f->method,
+			   "audit record could not be made durable (AUD-003)");
+	else
+		spine_go(f);
+	mem_deref(f);
+}
+
+/* AUD-003: with archive_critical, a federated request (but an ACK or CANCEL, which nobody
+ * could refuse) waits for its audit record to be durable before it leaves. */
+static bool spine_critical(const struct spine *s, const struct state *st, const char *method)
+{
+	(void)s;
+	return state_settings(st)->archive_critical && strcmp(method, "ACK") &&
+	       strcmp(method, "CANCEL");
+}
+
 /* Checks a request must pass before anything else looks at it; 0 or the status answered. */
 static int spine_sanity(struct spine *s, struct conn *c, enum conf_edge_id in,
 			const struct sipmsg *req, const char *loop)
@@ -458,14 +499,20 @@ static void spine_request(struct spine *s, struct conn *c, enum conf_edge_id in,
 		spine_fail(s, c, in, req, f->branch, f->method, "cannot forward the request");
 		goto out;
 	}
-	spine_audit(s->audit, in, req, v.provider ? v.provider->name : NULL, true, 0, NULL);
 	log_debug("%s edge: %s %s -> %s", conf_edge_name(in), method, f->branch, v.dest_fqdn);
-	if (peer_is_up(s->peers, f->dest.fqdn)) {
-		spine_send(f, NULL);
-	} else if ((err = route_resolve(s->route, f->dest.fqdn, spine_routed, mem_ref(f)))) {
-		mem_deref(f);
-		spine_fail(s, c, in, req, f->branch, f->method, "cannot start DNS lookup");
+	if (spine_critical(s, f->st, method)) {
+		err = spine_audit_durable(s->audit, in, req, v.provider ? v.provider->name : NULL,
+					  spine_durable, mem_ref(f));
+		if (err) {
+			mem_deref(f);
+			spine_fail(s, c, in, req, f->branch, f->method, err == ENODEV ?
+				   "no audit log for critical archiving (AUD-003)" :
+				   "audit record cannot be queued (AUD-003)");
+		}
+		goto out;
 	}
+	spine_audit(s->audit, in, req, v.provider ? v.provider->name : NULL, true, 0, NULL);
+	spine_go(f);
 out:
 	mem_deref(f);
 	mem_deref(vias);

@@ -19,11 +19,6 @@
 #include "ctl.h"
 #include "reload.h"
 
-/* Declared weak so that this file links (and says so at run time) while the spine grows
- * these; the spine owns them. */
-void spine_set_audit(struct spine *s, struct audit *a) __attribute__((weak));
-int spine_set_tls(struct spine *s, enum conf_edge_id edge, struct tlsctx *server_tls,
-		  struct tlsctx *client_tls) __attribute__((weak));
 
 struct reload {
 	struct event_base *base;
@@ -171,19 +166,16 @@ int reload_run(struct reload *r, char *out, size_t size)
 	state_set_version(st, ++r->version);
 	spine_set_state(r->spine, st);
 	audit_set_state(r->audit, st);
-	for (i = 0; i < CONF_NEDGES && spine_set_tls; i++)
+	for (i = 0; i < CONF_NEDGES; i++)
 		if (spine_set_tls(r->spine, (enum conf_edge_id)i, ctx[i][0], ctx[i][1]))
 			log_warn("%s edge: certificates not swapped",
 				 conf_edge_name((enum conf_edge_id)i));
-	if (!spine_set_tls)
-		log_warn("certificate reload not available in this build");
 	reload_restart_notes(r->cfg, cfg);
 	mem_deref(r->cfg);
 	r->cfg = mem_ref(cfg);
 	snprintf(out, size, "ok version %llu: %zu providers, %zu domains, %zu users enabled%s",
 		 (unsigned long long)r->version, state_provider_count(st),
-		 state_domain_count(st), state_users_enabled(st),
-		 spine_set_tls ? ", certificates reloaded" : "");
+		 state_domain_count(st), state_users_enabled(st), ", certificates reloaded");
 	log_info("reloaded: %s", out);
 out:
 	for (i = 0; i < CONF_NEDGES; i++) {
@@ -237,10 +229,6 @@ int reload_alloc(struct reload **rp, struct event_base *base, const struct conf 
 	state_set_version(st, ++r->version);
 	spine_set_state(spine, st);
 	audit_set_state(r->audit, st);
-	if (spine_set_audit)
-		spine_set_audit(spine, r->audit);
-	else if (r->audit)
-		log_warn("this build's spine records no audit");
 	log_info("state version 1: %zu providers, %zu domains, %zu users enabled (%s)",
 		 state_provider_count(st), state_domain_count(st), state_users_enabled(st),
 		 r->db_path ? r->db_path : "config only");
