@@ -1,8 +1,7 @@
 /* lua_prov: the Provisioning class of the scenario API — the lab's provisioning web site, driven
- * through its C API and over real HTTPS, with waits on request states and mails. */
+ * through its C API, with waits on request states and mails (HTTPS is in lua_provhttp.c). */
 #define LOG_MODULE "luaprov"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <lauxlib.h>
@@ -12,36 +11,27 @@
 #include <strings.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/http.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "base/log.h"
 #include "base/mem.h"
 #include "../fakes/provisioning/site.h"
 #include "lab.h"
+#include "lua_prov.h"
 #include "scen.h"
 
-#define MT_PROV "piclab.Provisioning"
-#define PROV_SITE_NAME "provisioning.test"
 #define PROV_POLL_MS 20
 #define PROV_FORM_MAX 8192
 #define PROV_MAIL_MAX 64
 #define PROV_MAIL_SIZE 65536
 
-struct lprov {
-	struct scen *s;
-	SSL_CTX *ssl;      /* HTTPS client context trusting the lab's public root */
-};
-
-static struct lprov *prov_check(lua_State *L, int i)
+struct lprov *lua_prov_check(lua_State *L, int i)
 {
 	return luaL_checkudata(L, i, MT_PROV);
 }
 
-static struct site *prov_site(lua_State *L, struct lprov *p)
+struct site *lua_prov_site(lua_State *L, struct lprov *p)
 {
 	struct site *site = lab_site(scen_lab(p->s));
 
@@ -77,7 +67,7 @@ static void form_add(lua_State *L, char *out, size_t size, size_t *used, const c
 /* Pushes a Lua table as application/x-www-form-urlencoded, keys sorted so the wire is
  * reproducible: true -> "on", false -> left out, providers = { "aol", ... } ->
  * provider_aol=on&... */
-static void form_push(lua_State *L, int t)
+void lua_prov_form_push(lua_State *L, int t)
 {
 	char out[PROV_FORM_MAX] = "";
 	size_t used = 0;
@@ -151,12 +141,12 @@ static void problems_push(lua_State *L, const char *text)
 /* prov:submit{ field = value, ... } -> id | nil, { problem, ... } */
 static int prov_l_submit(lua_State *L)
 {
-	struct site *site = prov_site(L, prov_check(L, 1));
+	struct site *site = lua_prov_site(L, lua_prov_check(L, 1));
 	char problems[4096] = "";
 	unsigned id = 0;
 	int err;
 
-	form_push(L, 2);
+	lua_prov_form_push(L, 2);
 	err = site_submit(site, lua_tostring(L, -1), &id, problems, sizeof(problems));
 	if (err == EINVAL) {
 		lua_pushnil(L);
@@ -172,12 +162,12 @@ static int prov_l_submit(lua_State *L)
 /* prov:change(id, { ap_fqdn = ..., providers = {...} }) -> true | nil, { problem, ... } */
 static int prov_l_change(lua_State *L)
 {
-	struct site *site = prov_site(L, prov_check(L, 1));
+	struct site *site = lua_prov_site(L, lua_prov_check(L, 1));
 	unsigned id = prov_id(L, 2);
 	char problems[4096] = "";
 	int err;
 
-	form_push(L, 3);
+	lua_prov_form_push(L, 3);
 	err = site_change(site, id, lua_tostring(L, -1), problems, sizeof(problems));
 	if (err == EINVAL) {
 		lua_pushnil(L);
@@ -197,7 +187,7 @@ static int prov_l_change(lua_State *L)
 
 static int prov_l_state(lua_State *L)
 {
-	struct site *site = prov_site(L, prov_check(L, 1));
+	struct site *site = lua_prov_site(L, lua_prov_check(L, 1));
 
 	lua_pushstring(L, site_request_state(site, prov_id(L, 2)));
 	return 1;
@@ -205,7 +195,7 @@ static int prov_l_state(lua_State *L)
 
 static int prov_l_provider_state(lua_State *L)
 {
-	struct site *site = prov_site(L, prov_check(L, 1));
+	struct site *site = lua_prov_site(L, lua_prov_check(L, 1));
 
 	lua_pushstring(L, site_provider_state(site, prov_id(L, 2), luaL_checkstring(L, 3)));
 	return 1;
@@ -213,14 +203,14 @@ static int prov_l_provider_state(lua_State *L)
 
 static int prov_l_count(lua_State *L)
 {
-	lua_pushinteger(L, (lua_Integer)site_request_count(prov_site(L, prov_check(L, 1))));
+	lua_pushinteger(L, (lua_Integer)site_request_count(lua_prov_site(L, lua_prov_check(L, 1))));
 	return 1;
 }
 
 /* prov:json(id) -> the request as JSON text (id 0: every request) */
 static int prov_l_json(lua_State *L)
 {
-	struct site *site = prov_site(L, prov_check(L, 1));
+	struct site *site = lua_prov_site(L, lua_prov_check(L, 1));
 	lua_Integer id = luaL_optinteger(L, 2, 0);
 	char *json = NULL;
 	int err;
@@ -241,7 +231,7 @@ static int prov_l_url(lua_State *L)
 {
 	char url[128];
 
-	site_url(prov_site(L, prov_check(L, 1)), url, sizeof(url));
+	site_url(lua_prov_site(L, lua_prov_check(L, 1)), url, sizeof(url));
 	lua_pushstring(L, url);
 	return 1;
 }
@@ -371,9 +361,9 @@ static int mails_push(lua_State *L, struct lprov *p, unsigned id, const char *st
 /* prov:mails(id) -> { { stage, subject, to, cc, from, body }, ... } in the order sent */
 static int prov_l_mails(lua_State *L)
 {
-	struct lprov *p = prov_check(L, 1);
+	struct lprov *p = lua_prov_check(L, 1);
 
-	prov_site(L, p);
+	lua_prov_site(L, p);
 	mails_push(L, p, prov_id(L, 2), NULL);
 	return 1;
 }
@@ -450,9 +440,9 @@ static void pwait_tick(evutil_socket_t fd, short what, void *arg)
 /* Continuation: stack is self, id, [provider,] want, opts, then the result or the marker. */
 static int pwait_k(lua_State *L, int status, lua_KContext ctx)
 {
-	struct lprov *p = prov_check(L, 1);
+	struct lprov *p = lua_prov_check(L, 1);
 	enum pwait_kind kind = (enum pwait_kind)ctx;
-	struct site *site = prov_site(L, p);
+	struct site *site = lua_prov_site(L, p);
 	unsigned id = prov_id(L, 2);
 
 	if (!scen_waiter_timed_out(L))
@@ -473,12 +463,12 @@ static int pwait_k(lua_State *L, int status, lua_KContext ctx)
 
 static int pwait_start(lua_State *L, enum pwait_kind kind, int optidx)
 {
-	struct lprov *p = prov_check(L, 1);
+	struct lprov *p = lua_prov_check(L, 1);
 	double timeout = 5;
 	struct timeval tv = { 0, PROV_POLL_MS * 1000 };
 	struct pwait *pw;
 
-	prov_site(L, p);
+	lua_prov_site(L, p);
 	if (lua_istable(L, optidx) && lua_getfield(L, optidx, "timeout") == LUA_TNUMBER)
 		timeout = lua_tonumber(L, -1);
 	luaL_argcheck(L, timeout > 0 && timeout <= 120, optidx, "timeout between 0 and 120 s");
@@ -525,213 +515,6 @@ static int prov_l_expect_mail(lua_State *L)
 	return pwait_start(L, PW_MAIL, 4);
 }
 
-/* --- raw HTTPS, as a browser on the enterprise's network would speak it --- */
-
-struct hreq {
-	struct scen_waiter *w;
-	struct evhttp_connection *conn;
-	struct event *done_ev;  /* wakes the scenario outside libevent's HTTP callbacks */
-	int status;
-	char reason[128], location[512], ctype[128], error[256];
-	char *body;
-	size_t body_len;
-	bool done;
-};
-
-static void hreq_destroy(void *data)
-{
-	struct hreq *h = data;
-
-	if (h->done_ev)
-		event_free(h->done_ev);
-	if (h->conn)
-		evhttp_connection_free(h->conn);
-	free(h->body);
-}
-
-static void hreq_wake(evutil_socket_t fd, short what, void *arg)
-{
-	struct hreq *h = arg;
-	lua_State *co = scen_waiter_thread(h->w);
-
-	if (!co)
-		return;
-	if (!h->status) {
-		lua_pushnil(co);
-		lua_pushstring(co, h->error[0] ? h->error : "no response");
-		scen_wake(h->w, 2);
-		return;
-	}
-	lua_createtable(co, 0, 5);
-	lua_pushinteger(co, h->status);
-	lua_setfield(co, -2, "status");
-	lua_pushstring(co, h->reason);
-	lua_setfield(co, -2, "reason");
-	lua_pushlstring(co, h->body ? h->body : "", h->body_len);
-	lua_setfield(co, -2, "body");
-	if (h->location[0]) {
-		lua_pushstring(co, h->location);
-		lua_setfield(co, -2, "location");
-	}
-	lua_pushstring(co, h->ctype);
-	lua_setfield(co, -2, "content_type");
-	lua_pushnil(co);
-	scen_wake(h->w, 2);  /* frees h: nothing after this */
-}
-
-static void hreq_done(struct evhttp_request *req, void *arg)
-{
-	struct hreq *h = arg;
-	struct evkeyvalq *hd;
-	struct evbuffer *in;
-	const char *v;
-
-	if (h->done)
-		return;
-	h->done = true;
-	if (req && evhttp_request_get_response_code(req)) {
-		h->status = evhttp_request_get_response_code(req);
-		snprintf(h->reason, sizeof(h->reason), "%s",
-			 evhttp_request_get_response_code_line(req) ?
-			 evhttp_request_get_response_code_line(req) : "");
-		hd = evhttp_request_get_input_headers(req);
-		v = evhttp_find_header(hd, "Location");
-		snprintf(h->location, sizeof(h->location), "%s", v ? v : "");
-		v = evhttp_find_header(hd, "Content-Type");
-		snprintf(h->ctype, sizeof(h->ctype), "%s", v ? v : "");
-		in = evhttp_request_get_input_buffer(req);
-		h->body_len = evbuffer_get_length(in);
-		h->body = malloc(h->body_len + 1);
-		if (h->body) {
-			evbuffer_copyout(in, h->body, h->body_len);
-			h->body[h->body_len] = '\0';
-		} else {
-			h->body_len = 0;
-		}
-	} else {
-		unsigned long e = ERR_get_error();
-
-		snprintf(h->error, sizeof(h->error), "HTTPS request failed%s%s",
-			 e ? ": " : "", e ? ERR_reason_error_string(e) : "");
-	}
-	event_active(h->done_ev, EV_TIMEOUT, 0);
-}
-
-static int hreq_k(lua_State *L, int status, lua_KContext ctx)
-{
-	if (scen_waiter_timed_out(L)) {
-		lua_pushnil(L);
-		lua_pushstring(L, "timed out");
-		return 2;
-	}
-	return 2; /* response, nil | nil, why */
-}
-
-static SSL_CTX *prov_ssl(lua_State *L, struct lprov *p)
-{
-	char root[700];
-
-	if (p->ssl)
-		return p->ssl;
-	p->ssl = SSL_CTX_new(TLS_client_method());
-	if (!p->ssl)
-		luaL_error(L, "cannot make an HTTPS client context");
-	lab_site_ca(scen_lab(p->s), root, sizeof(root));
-	if (SSL_CTX_load_verify_locations(p->ssl, root, NULL) != 1) {
-		SSL_CTX_free(p->ssl);
-		p->ssl = NULL;
-		luaL_error(L, "cannot load the lab's public root %s", root);
-	}
-	SSL_CTX_set_verify(p->ssl, SSL_VERIFY_PEER, NULL);
-	return p->ssl;
-}
-
-/* Sends one request to provisioning.test over a fresh HTTPS connection from the enterprise's
- * address, and yields until its response (or a failure, or the timeout). */
-static int http_send(lua_State *L, enum evhttp_cmd_type cmd, const char *path, const char *body)
-{
-	struct lprov *p = prov_check(L, 1);
-	struct lab *lab = scen_lab(p->s);
-	const struct sockaddr_in *sin;
-	struct evkeyvalq *out;
-	struct bufferevent *bev;
-	struct evhttp_request *req;
-	char ip[64];
-	struct hreq *h;
-	SSL *ssl;
-
-	sin = (const struct sockaddr_in *)site_listen_addr(prov_site(L, p));
-	inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
-	ssl = SSL_new(prov_ssl(L, p));
-	if (!ssl)
-		return luaL_error(L, "cannot make an SSL object");
-	/* RFC 6066 3: the name we ask for; and the certificate must carry it (RFC 6125) */
-	SSL_set_tlsext_host_name(ssl, PROV_SITE_NAME);
-	SSL_set1_host(ssl, PROV_SITE_NAME);
-	h = mem_zalloc(sizeof(*h), hreq_destroy);
-	if (!h) {
-		SSL_free(ssl);
-		return luaL_error(L, "out of memory");
-	}
-	bev = bufferevent_openssl_socket_new(scen_base(p->s), -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-					     BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (!bev) {
-		SSL_free(ssl);
-		mem_deref(h);
-		return luaL_error(L, "cannot make a TLS stream");
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	h->conn = evhttp_connection_base_bufferevent_new(scen_base(p->s), NULL, bev, ip,
-							 ntohs(sin->sin_port));
-	h->done_ev = event_new(scen_base(p->s), -1, 0, hreq_wake, h);
-	req = h->conn && h->done_ev ? evhttp_request_new(hreq_done, h) : NULL;
-	if (!req) {
-		if (!h->conn)
-			bufferevent_free(bev);
-		mem_deref(h);
-		return luaL_error(L, "cannot make an HTTP request");
-	}
-	evhttp_connection_set_local_address(h->conn, lab_host_ip(lab, LAB_POOL));
-	evhttp_connection_set_timeout(h->conn, 10);
-	out = evhttp_request_get_output_headers(req);
-	evhttp_add_header(out, "Host", PROV_SITE_NAME);
-	evhttp_add_header(out, "Connection", "close");
-	if (body) {
-		evhttp_add_header(out, "Content-Type", "application/x-www-form-urlencoded");
-		evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
-	}
-	if (evhttp_make_request(h->conn, req, cmd, path) != 0) {
-		mem_deref(h);
-		return luaL_error(L, "cannot send the HTTP request");
-	}
-	h->w = scen_wait_begin(L, "an HTTPS response", 10);
-	scen_waiter_set_data(h->w, h);
-	return scen_yield(L, h->w, hreq_k);
-}
-
-/* prov:http_get("/") -> { status, reason, body, location, content_type } | nil, error */
-static int prov_l_http_get(lua_State *L)
-{
-	const char *path = luaL_checkstring(L, 2);
-
-	luaL_argcheck(L, path[0] == '/', 2, "a path starting with /");
-	lua_settop(L, 2);
-	return http_send(L, EVHTTP_REQ_GET, path, NULL);
-}
-
-/* prov:http_post("/submit", { field = value } or "a=b&c=d") -> as http_get */
-static int prov_l_http_post(lua_State *L)
-{
-	const char *path = luaL_checkstring(L, 2);
-
-	luaL_argcheck(L, path[0] == '/', 2, "a path starting with /");
-	if (lua_istable(L, 3))
-		form_push(L, 3);
-	else
-		luaL_checkstring(L, 3);
-	return http_send(L, EVHTTP_REQ_POST, path, lua_tostring(L, -1));
-}
-
 static int prov_l_gc(lua_State *L)
 {
 	struct lprov *p = luaL_checkudata(L, 1, MT_PROV);
@@ -752,7 +535,7 @@ static int lab_l_provisioning(lua_State *L)
 	p->s = scen_of(L);
 	p->ssl = NULL;
 	luaL_setmetatable(L, MT_PROV);
-	prov_site(L, p);
+	lua_prov_site(L, p);
 	return 1;
 }
 
@@ -799,8 +582,6 @@ void lua_prov_open(lua_State *L)
 		{ "expect_state", prov_l_expect_state },
 		{ "expect_provider_state", prov_l_expect_provider_state },
 		{ "expect_mail", prov_l_expect_mail },
-		{ "http_get", prov_l_http_get },
-		{ "http_post", prov_l_http_post },
 		{ NULL, NULL },
 	};
 	static const luaL_Reg lab_methods[] = {
@@ -812,6 +593,8 @@ void lua_prov_open(lua_State *L)
 
 	luaL_newmetatable(L, MT_PROV);
 	luaL_newlib(L, methods);
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -3, "methods");  /* lua_class_extend adds here */
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, prov_l_gc);
 	lua_setfield(L, -2, "__gc");
@@ -819,6 +602,7 @@ void lua_prov_open(lua_State *L)
 	lua_setfield(L, -2, "__name");
 	lua_pop(L, 1);
 	lua_class_extend(L, "piclab.Lab", lab_methods);
+	lua_provhttp_open(L);
 	if (luaL_dostring(L, prov_scenario_wrap) != LUA_OK) {
 		log_error("scenario wrapper: %s", lua_tostring(L, -1));
 		lua_pop(L, 1);
