@@ -207,8 +207,9 @@ ap_stop() { # -> RSS in kB just before stopping
 ap_start
 
 # --- (c) memory per idle MTLS connection, first, on a proxy that has carried little ---
+# (from 16 source addresses: the proxy caps connections per source address)
 rss0=$(ap_rss)
-timeout 90 "$BIN/piclab-load" uac "${UAC_TLS[@]}" --idle --conns "$IDLE_CONNS" --duration 60 \
+timeout 90 "$BIN/piclab-load" uac "${UAC_TLS[@]}" --locals 16 --idle --conns "$IDLE_CONNS" --duration 60 \
 	>"$LAB/idle.out" 2>>"$LAB/load.err" &
 IDLE_PID=$!
 PIDS+=($IDLE_PID)

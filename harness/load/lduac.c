@@ -248,7 +248,12 @@ static void lduac_connect_more(struct lduac *u)
 		int err;
 
 		h.arg = cc;
-		err = conn_connect(&cc->c, u->base, u->cf.tls, u->cf.local, u->cf.target,
+		const struct sockaddr *la = u->cf.local;
+
+		if (la && u->cf.nlocal > 1) /* spread over source addresses (per-IP caps) */
+			la = (const struct sockaddr *)&((const struct sockaddr_storage *)la)
+				[u->opened % u->cf.nlocal];
+		err = conn_connect(&cc->c, u->base, u->cf.tls, la, u->cf.target,
 				   u->cf.expect_cn, &h);
 		u->opened++;
 		if (err) {

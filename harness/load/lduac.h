@@ -14,6 +14,8 @@ struct tlsctx;
 struct lduac_conf {
 	const struct sockaddr *target;  /* where MESSAGEs go (the proxy, or the responder) */
 	const struct sockaddr *local;   /* source address (NULL: any) */
+	unsigned nlocal;                /* with local: connection i binds local[i % nlocal]; */
+	                                /* local then points at an array of sockaddr_storage */
 	struct tlsctx *tls;             /* client context (mutual TLS); NULL: plain TCP */
 	const char *expect_cn;          /* server certificate CN to insist on (NULL: any) */
 	unsigned conns;                 /* connections, 1..LDUAC_MAX_CONNS */

@@ -20,6 +20,7 @@
 #define LOG_MODULE "piclab-load"
 #define LOAD_MAX_DURATION_S 600
 #define LOAD_MAX_UAS_S 3600
+#define LOAD_MAX_LOCALS 64
 
 static void usage(FILE *f)
 {
@@ -34,6 +35,8 @@ static void usage(FILE *f)
 		"  --listen IP:PORT     uas address\n"
 		"  --target IP:PORT     uac destination\n"
 		"  --local IP           uac source address\n"
+		"  --locals N           uac: N source addresses from --local up (last octet + i),\n"
+		"                       connections spread over them (per-address caps)\n"
 		"  --tcp                plain TCP instead of mutual TLS\n"
 		"  --cert F --key F     our certificate and key (PEM)\n"
 		"  --ca F               trust store for the peer's certificate\n"
@@ -59,7 +62,7 @@ static void usage(FILE *f)
 struct load_opts {
 	const char *listen, *target, *local, *cert, *key, *ca, *expect_cn;
 	bool tcp, reuseport;
-	unsigned duration_s;
+	unsigned duration_s, nlocal;
 	struct lduac_conf uc;
 };
 
@@ -106,6 +109,7 @@ static int load_parse(int argc, char **argv, struct load_opts *o)
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'L' }, { "target", required_argument, NULL, 'T' },
 		{ "local", required_argument, NULL, 'l' }, { "tcp", no_argument, NULL, 'P' },
+		{ "locals", required_argument, NULL, 'N' },
 		{ "cert", required_argument, NULL, 'C' }, { "key", required_argument, NULL, 'K' },
 		{ "ca", required_argument, NULL, 'A' }, { "expect-cn", required_argument, NULL, 'E' },
 		{ "conns", required_argument, NULL, 'n' }, { "rate", required_argument, NULL, 'r' },
@@ -125,6 +129,7 @@ static int load_parse(int argc, char **argv, struct load_opts *o)
 		case 'L': o->listen = optarg; break;
 		case 'T': o->target = optarg; break;
 		case 'l': o->local = optarg; break;
+		case 'N': o->nlocal = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'P': o->tcp = true; break;
 		case 'C': o->cert = optarg; break;
 		case 'K': o->key = optarg; break;
@@ -184,9 +189,28 @@ static int load_uas(struct event_base *base, const struct load_opts *o)
 	return err;
 }
 
+/* --local A.B.C.D with --locals N: A.B.C.D .. A.B.C.(D+N-1), none past .254. */
+static int load_locals(const char *first, unsigned n, struct sockaddr_storage *out)
+{
+	unsigned a, b, c, d, i;
+	char ip[32];
+
+	if (n <= 1)
+		return sa_set(&out[0], first, 0);
+	if (sscanf(first, "%u.%u.%u.%u", &a, &b, &c, &d) != 4 || d + n - 1 > 254)
+		return EINVAL;
+	for (i = 0; i < n; i++) {
+		snprintf(ip, sizeof(ip), "%u.%u.%u.%u", a, b, c, d + i);
+		if (sa_set(&out[i], ip, 0))
+			return EINVAL;
+	}
+	return 0;
+}
+
 static int load_uac(struct event_base *base, struct load_opts *o, const char *label)
 {
-	struct sockaddr_storage target, local;
+	static struct sockaddr_storage local[LOAD_MAX_LOCALS];
+	struct sockaddr_storage target;
 	struct tlsctx *tls = NULL;
 	struct lduac *u = NULL;
 	int err;
@@ -195,8 +219,9 @@ static int load_uac(struct event_base *base, struct load_opts *o, const char *la
 		fprintf(stderr, "piclab-load %s: --target IP:PORT is required\n", label);
 		return EINVAL;
 	}
-	if (o->local && sa_set(&local, o->local, 0)) {
-		fprintf(stderr, "piclab-load %s: --local wants an IP address\n", label);
+	if (o->nlocal > LOAD_MAX_LOCALS || (o->local && load_locals(o->local, o->nlocal, local))) {
+		fprintf(stderr, "piclab-load %s: --local wants an IPv4 address, --locals 1..%u "
+			"addresses that stay in its /24\n", label, LOAD_MAX_LOCALS);
 		return EINVAL;
 	}
 	if (!o->duration_s || o->duration_s > LOAD_MAX_DURATION_S) {
@@ -205,7 +230,8 @@ static int load_uac(struct event_base *base, struct load_opts *o, const char *la
 		return EINVAL;
 	}
 	o->uc.target = (struct sockaddr *)&target;
-	o->uc.local = o->local ? (struct sockaddr *)&local : NULL;
+	o->uc.local = o->local ? (struct sockaddr *)&local[0] : NULL;
+	o->uc.nlocal = o->nlocal ? o->nlocal : 1;
 	o->uc.duration_ms = o->duration_s * 1000;
 	o->uc.expect_cn = o->expect_cn;
 	o->uc.progress = stdout;
