@@ -324,6 +324,25 @@ static bool spine_critical(const struct spine *s, const struct state *st, const 
 	       strcmp(method, "CANCEL");
 }
 
+/* AUD-001: the provider a refused request concerns, when policy stopped before naming one:
+ * inbound, the peer's certificate name, else the From domain; outbound, the Request-URI's
+ * domain, else the To domain. NULL when none matches. */
+static const char *spine_audit_provider(const struct spine *s, struct conn *c,
+					enum conf_edge_id in, const struct sipmsg *req)
+{
+	const struct state_provider *p = NULL;
+	const char *user, *host;
+
+	if (in == CONF_EXTERNAL && conn_peer_cn(c))
+		p = state_provider_by_fqdn(s->snap, conn_peer_cn(c));
+	if (!p && !sipmsg_uri(req, in == CONF_EXTERNAL ? SIPMSG_FROM : SIPMSG_RURI, &user,
+			      &host) && host)
+		p = state_provider_by_domain(s->snap, host);
+	if (!p && in != CONF_EXTERNAL && !sipmsg_uri(req, SIPMSG_TO, &user, &host) && host)
+		p = state_provider_by_domain(s->snap, host);
+	return p ? p->name : NULL;
+}
+
 /* Checks a request must pass before anything else looks at it; 0 or the status answered. */
 static int spine_sanity(struct spine *s, struct conn *c, enum conf_edge_id in,
 			const struct sipmsg *req, const char *loop)
@@ -446,8 +465,8 @@ static void spine_request(struct spine *s, struct conn *c, enum conf_edge_id in,
 		if (!cancel)
 			spine_reply_hdr(s, c, in, req, v.status ? v.status : 500, v.why,
 					v.hdr_name, v.hdr_value);
-		spine_audit(s->audit, in, req, v.provider ? v.provider->name : NULL, false,
-			    v.status, v.why);
+		spine_audit(s->audit, in, req, v.provider ? v.provider->name :
+			    spine_audit_provider(s, c, in, req), false, v.status, v.why);
 		return;
 	}
 	f = mem_zalloc(sizeof(*f), spine_fwd_destroy);
