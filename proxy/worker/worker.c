@@ -87,6 +87,10 @@ static int worker_spawn(struct worker_slot *w, unsigned idx, worker_run_h *run, 
 		return errno;
 	if (pid == 0) {
 		worker_idx = idx;
+		/* a SIGHUP forwarded before the worker's loop handles it must not kill it (the
+		 * default action); the loop's own handler replaces this one */
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGCHLD, SIG_DFL);
 		worker_sigset(&set);
 		sigprocmask(SIG_UNBLOCK, &set, NULL);
 		err = run(arg);
