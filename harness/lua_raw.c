@@ -70,7 +70,6 @@ static void raw_destroy(void *data)
 	mem_deref(r->tls);
 	for (i = 0; i < r->nresp; i++)
 		mem_deref(r->resp[i].text);
-	mem_deref(r->w);
 }
 
 /* True when the server accepted us. TLS 1.3 (RFC 8446 4.4.2) lets the client finish before the
@@ -363,7 +362,8 @@ static int raw_l_send_raw(lua_State *L)
 		mem_deref(r);
 		return luaL_error(L, "send_raw: cannot connect to %s: %s", pip, strerror(err));
 	}
-	r->w = mem_ref(scen_wait_begin(L, "responses to a raw message", 0));
+	/* the waiter owns the raw exchange: when the wait ends, the connection goes with it */
+	r->w = scen_wait_begin(L, "responses to a raw message", 0);
 	scen_waiter_set_data(r->w, r);
 	{
 		struct timeval tv = { (time_t)o.timeout,
