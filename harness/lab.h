@@ -48,6 +48,11 @@ struct lab_opts {
 	bool capture;                         /* run libpcap */
 	struct lab_user pic_users[LAB_MAX_USERS];
 	int npic_users;
+	char sut_cert[32];          /* "": the good ap.contoso.test leaf on the external edge; else
+				     * the labca bad kind given to the SUT there (TLS-004) */
+	char sut_tls_min[4];        /* both edges' tls_min_version ("" = the SUT's default) */
+	char sut_ciphers[256];      /* both edges' TLS 1.2 cipher order ("" = default) */
+	char sut_ciphersuites[256]; /* both edges' TLS 1.3 suites ("" = default) */
 };
 
 /* The default enterprise users: alice, bob, carol, dave enabled for PIC; eve known but not. */
@@ -89,6 +94,10 @@ int lab_site_peer(struct lab *lab, const struct imsrv *srv, struct tlsctx **cli,
  * (stdout and stderr) into out, its exit code into *exitp. */
 int lab_apctl(const struct lab *lab, const char *const *args, char *out, size_t outsize,
 	      int *exitp);
+/* Makes a site present the labca bad leaf of that kind name for its own FQDN on its new
+ * connections, both ways (kind NULL: its good leaf again); connections already up keep theirs.
+ * EINVAL for an unknown kind, ENOENT if srv is not a site of this lab. */
+int lab_site_cert(struct lab *lab, const struct imsrv *srv, const char *kind);
 /* The SUT's generated configuration file (for apctl). */
 const char *lab_sut_conf(const struct lab *lab);
 const char *lab_sut_binary(const struct lab *lab);

@@ -36,6 +36,7 @@ struct raw {
 	char alert[96];          /* first fatal alert, received or sent */
 	bool alert_sent;
 	int version;             /* negotiated protocol version */
+	char cipher[64];         /* negotiated suite (OpenSSL name) */
 	int hs_done;             /* handshake messages done: a second is a TLS 1.3 ticket */
 	bool got_msg;            /* a SIP message came back */
 	struct scen_waiter *w;
@@ -100,6 +101,8 @@ static void raw_push_tls(lua_State *co, const struct raw *r)
 		lua_pushstring(co, r->version == TLS1_3_VERSION ? "1.3" :
 			       r->version == TLS1_2_VERSION ? "1.2" : "other");
 		lua_setfield(co, -2, "tls_version");
+		lua_pushstring(co, r->cipher);
+		lua_setfield(co, -2, "cipher");
 	}
 	if (r->alert[0]) {
 		lua_pushstring(co, r->alert);
@@ -213,8 +216,11 @@ static void raw_info(const SSL *ssl, int where, int ret)
 	if (!r)
 		return;
 	/* OpenSSL signals each TLS 1.3 post-handshake message (a ticket) as a handshake too */
-	if ((where & SSL_CB_HANDSHAKE_DONE) && r->hs_done++ == 0)
+	if ((where & SSL_CB_HANDSHAKE_DONE) && r->hs_done++ == 0) {
 		r->version = SSL_version(ssl);
+		snprintf(r->cipher, sizeof(r->cipher), "%s",
+			 SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)));
+	}
 	/* RFC 8446 6: close_notify is a warning, not a refusal */
 	if ((where & SSL_CB_ALERT) && (ret >> 8) == SSL3_AL_FATAL && !r->alert[0]) {
 		/* RFC 8446 6.2: certificate_required is newer than OpenSSL's names for alerts */
@@ -321,7 +327,7 @@ static int raw_k(lua_State *L, int status, lua_KContext ctx)
  *   tls_version = "1.2" | "1.3" }) -> { responses = {{status, reason, text}...},
  *   final = first final response or nil, closed = did the proxy close the connection,
  *   established = did TLS come up, error = why it closed, handshake = "ok" | "failed" | "none",
- *   tls_version, alert, alert_sent, reason }
+ *   tls_version, cipher, alert, alert_sent, reason }
  * Opens a fresh connection from the site's address to the proxy edge it faces — mutual TLS with
  * the site's certificate unless told otherwise — sends the bytes exactly as given, and waits for
  * a final response, the connection's end or the timeout. */

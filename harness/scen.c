@@ -539,6 +539,7 @@ static void scen_lab_opts(struct scen *s, int t, struct lab_opts *lo)
 		lua_pop(L, 1);
 	}
 	lua_pop(L, 1);
+	lua_tls_lab_opts(L, t, lo);
 }
 
 static double scen_now(void)
@@ -588,6 +589,7 @@ static void scen_open_lua(struct scen *s)
 	lua_capture_open(L);
 	lua_im_open(L);
 	lua_raw_open(L);
+	lua_tls_open(L);
 	lua_prov_open(L);
 	lua_dns_open(L);
 }

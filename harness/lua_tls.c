@@ -1,0 +1,197 @@
+/* lua_tls: the lab's TLS knobs for scenarios — the SUT's config check, bad certificates on
+ * demand for a site or a config variant, and the lab options that give the SUT other TLS. */
+#define LOG_MODULE "luatls"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lauxlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "../fakes/ca/labca.h"
+#include "lab.h"
+#include "scen.h"
+
+#define TLS_CHECK_OUT_MAX 65536
+
+static struct lab *tls_lab(lua_State *L)
+{
+	luaL_checkudata(L, 1, "piclab.Lab");
+	return scen_lab(scen_of(L));
+}
+
+/* Runs `<sut> -t -c conf`, bounded to 10 s, its stdout and stderr into b. */
+static int tls_run_check(const char *sut, const char *conf, luaL_Buffer *b, int *exitp)
+{
+	const char *argv[] = { sut, "-t", "-c", conf, NULL };
+	int fds[2], status = 0;
+	size_t got = 0;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return errno;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return errno;
+	}
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		alarm(10); /* bounded: a check that hangs must not hang the lab */
+		execv(sut, (char *const *)argv);
+		fprintf(stderr, "exec %s: %s\n", sut, strerror(errno));
+		_exit(127);
+	}
+	close(fds[1]);
+	for (;;) {
+		char buf[4096];
+		ssize_t r = read(fds[0], buf, sizeof(buf));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (got < TLS_CHECK_OUT_MAX)
+			luaL_addlstring(b, buf, (size_t)r);
+		got += (size_t)r;
+	}
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	*exitp = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return 0;
+}
+
+/* lab:sut_check([config_text]) -> exit code, output
+ * Runs the SUT's configuration check (`accessproxy -t -c FILE`) on this lab's generated config,
+ * or on the given text written to <lab.dir>/check-N.conf (CONF-006, TLS-004, TLS-006). */
+static int tls_l_sut_check(lua_State *L)
+{
+	static unsigned seq;
+	struct lab *lab = tls_lab(L);
+	char path[700];
+	const char *conf = lab_sut_conf(lab);
+	luaL_Buffer b;
+	int rc = 0, err;
+
+	if (!lua_isnoneornil(L, 2)) {
+		size_t len;
+		const char *text = luaL_checklstring(L, 2, &len);
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/check-%u.conf", lab_dir(lab), ++seq);
+		f = fopen(path, "w");
+		if (!f || fwrite(text, 1, len, f) != len) {
+			err = errno;
+			if (f)
+				fclose(f);
+			return luaL_error(L, "sut_check: cannot write %s: %s", path, strerror(err));
+		}
+		if (fclose(f) != 0)
+			return luaL_error(L, "sut_check: cannot write %s: %s", path, strerror(errno));
+		conf = path;
+	}
+	luaL_buffinit(L, &b);
+	err = tls_run_check(lab_sut_binary(lab), conf, &b, &rc);
+	if (err)
+		return luaL_error(L, "sut_check: cannot run %s: %s", lab_sut_binary(lab),
+				  strerror(err));
+	luaL_pushresult(&b);
+	lua_pushinteger(L, rc);
+	lua_insert(L, -2);
+	log_info("%s -t -c %s: exit %d", lab_sut_binary(lab), conf, rc);
+	return 2;
+}
+
+static enum labca_bad tls_kind_check(lua_State *L, int idx)
+{
+	const char *name = luaL_checkstring(L, idx);
+	enum labca_bad kind;
+
+	if (labca_bad_parse(name, &kind))
+		luaL_error(L, "'%s' is not a bad certificate kind (no-client-auth, "
+			   "cn-wrong-san-right, expired, not-yet-valid, enterprise-signed, "
+			   "public-signed, self-signed, wrong-key-usage)", name);
+	return kind;
+}
+
+/* lab:bad_cert(kind, fqdn) -> cert path, key path
+ * The labca bad leaf of that kind for that name, made on first use (for config variants). */
+static int tls_l_bad_cert(lua_State *L)
+{
+	struct lab *lab = tls_lab(L);
+	enum labca_bad kind = tls_kind_check(L, 2);
+	const char *cn = luaL_checkstring(L, 3);
+	char cert[700], key[700];
+	int err = labca_make_bad(lab_pki_dir(lab), kind, cn);
+
+	if (err)
+		return luaL_error(L, "bad_cert: %s for %s: %s", labca_bad_name(kind), cn,
+				  strerror(err));
+	lua_pushstring(L, labca_bad_cert_path(lab_pki_dir(lab), kind, cn, cert, sizeof(cert)));
+	lua_pushstring(L, labca_bad_key_path(lab_pki_dir(lab), kind, cn, key, sizeof(key)));
+	return 2;
+}
+
+/* site:present_cert(kind | nil)
+ * The site shows the bad leaf of that kind for its own FQDN on every new connection it makes
+ * or accepts (nil: its good leaf again); connections already up keep theirs. */
+static int tls_l_present_cert(lua_State *L)
+{
+	struct imsrv *srv = lua_site_srv(L, 1);
+	const char *kind = NULL;
+	int err;
+
+	if (!lua_isnoneornil(L, 2)) {
+		tls_kind_check(L, 2);
+		kind = lua_tostring(L, 2);
+	}
+	err = lab_site_cert(scen_lab(scen_of(L)), srv, kind);
+	if (err)
+		return luaL_error(L, "present_cert: %s", strerror(err));
+	return 0;
+}
+
+static void tls_opt_str(lua_State *L, int t, const char *key, char *buf, size_t size)
+{
+	if (lua_getfield(L, t, key) == LUA_TSTRING)
+		snprintf(buf, size, "%s", lua_tostring(L, -1));
+	lua_pop(L, 1);
+}
+
+void lua_tls_lab_opts(lua_State *L, int t, struct lab_opts *lo)
+{
+	if (lua_getfield(L, t, "lab") != LUA_TTABLE) {
+		lua_pop(L, 1);
+		return;
+	}
+	tls_opt_str(L, -1, "sut_cert", lo->sut_cert, sizeof(lo->sut_cert));
+	if (lua_getfield(L, -1, "sut_tls") == LUA_TTABLE) {
+		tls_opt_str(L, -1, "min_version", lo->sut_tls_min, sizeof(lo->sut_tls_min));
+		tls_opt_str(L, -1, "ciphers", lo->sut_ciphers, sizeof(lo->sut_ciphers));
+		tls_opt_str(L, -1, "ciphersuites", lo->sut_ciphersuites,
+			    sizeof(lo->sut_ciphersuites));
+	}
+	lua_pop(L, 2);
+}
+
+void lua_tls_open(lua_State *L)
+{
+	static const luaL_Reg lab_methods[] = {
+		{ "sut_check", tls_l_sut_check },
+		{ "bad_cert", tls_l_bad_cert },
+		{ NULL, NULL },
+	};
+	static const luaL_Reg site_methods[] = {
+		{ "present_cert", tls_l_present_cert },
+		{ NULL, NULL },
+	};
+
+	lua_class_extend(L, "piclab.Lab", lab_methods);
+	lua_class_extend(L, "piclab.Site", site_methods);
+}
