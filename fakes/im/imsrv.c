@@ -52,6 +52,34 @@ static void peer_close_h(struct conn *c, int err, void *arg)
 	mem_deref(s);
 }
 
+/* TLS-004: the AOL-like provider demands the clientAuth extended key usage on every
+ * certificate it is shown, accepted or dialled: a federation edge's certificate serves both
+ * directions. The others leave usages to their TLS library. */
+static bool imsrv_peer_cert_ok(const struct imsrv *s, struct conn *c)
+{
+	X509 *cert;
+
+	if (s->conf.role != IMSRV_PROVIDER || strcmp(s->pf->name, "aol") != 0 ||
+	    !conn_is_tls(c))
+		return true;
+	cert = conn_peer_cert(c);
+	if (cert && tls_cert_has_client_auth(cert))
+		return true;
+	log_warn("%s: refusing the connection with %s: its certificate lacks the clientAuth "
+		 "extended key usage (TLS-004)", s->name, conn_peer_cn(c));
+	return false;
+}
+
+static void peer_estab_h(struct conn *c, void *arg)
+{
+	struct imsrv_peer *p = arg;
+
+	if (imsrv_peer_cert_ok(p->s, c))
+		return;
+	conn_close(c);
+	peer_close_h(c, EPERM, p);
+}
+
 static void peer_destroy(void *data)
 {
 	struct imsrv_peer *p = data;
@@ -150,7 +178,7 @@ int imsrv_peer_send(struct imsrv_peer *p, const char *buf, size_t len)
 static int peer_send_now(struct imsrv_peer *p, const char *buf, size_t len)
 {
 	struct imsrv *s = p->s;
-	struct conn_handlers h = { NULL, peer_msg_h, peer_close_h, p };
+	struct conn_handlers h = { peer_estab_h, peer_msg_h, peer_close_h, p };
 	struct sockaddr_storage local = s->conf.listen;
 	int err;
 
@@ -200,11 +228,21 @@ static void link_close_h(struct conn *c, int err, void *arg)
 	mem_deref(l);
 }
 
+static void link_estab_h(struct conn *c, void *arg)
+{
+	struct link *l = arg;
+
+	if (imsrv_peer_cert_ok(l->s, c))
+		return;
+	conn_close(c);
+	link_close_h(c, EPERM, l);
+}
+
 static void accept_h(struct conn *c, void *arg)
 {
 	struct imsrv *s = arg;
 	struct link *l = mem_zalloc(sizeof(*l), link_destroy);
-	struct conn_handlers h = { NULL, link_msg_h, link_close_h, NULL };
+	struct conn_handlers h = { link_estab_h, link_msg_h, link_close_h, NULL };
 
 	if (!l) {
 		conn_close(c);
