@@ -582,6 +582,8 @@ int lab_boot(struct lab **labp, struct event_base *base, const struct lab_opts *
 		snprintf(why, whysize, "writing %s: %s", conf, strerror(err));
 		goto out;
 	}
+	if (opts->unprovisioned)
+		lab_unprovision(lab);
 	err = lab_users(lab, why, whysize);
 	if (err)
 		goto out;

@@ -46,6 +46,7 @@ struct lab_opts {
 	bool provider_blocked[LAB_NPROVIDERS];/* temporary block */
 	char provider_filter[LAB_NPROVIDERS][24]; /* filter mode ("" = the SUT's default) */
 	bool capture;                         /* run libpcap */
+	bool unprovisioned;                   /* providers start with no route to the enterprise */
 	struct lab_user pic_users[LAB_MAX_USERS];
 	int npic_users;
 	char sut_cert[32];          /* "": the good ap.contoso.test leaf on the external edge; else

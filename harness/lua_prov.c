@@ -555,19 +555,6 @@ static int lab_l_dns_queries(lua_State *L)
 	return 1;
 }
 
-/* scenario{ lab = { provisioned = false }, ... }: the run starts with no routes on the
- * providers, so the scenario provisions through the site. */
-static const char prov_scenario_wrap[] =
-	"local orig = scenario\n"
-	"scenario = function(t)\n"
-	"  if type(t) == 'table' and type(t.lab) == 'table' and t.lab.provisioned == false\n"
-	"     and type(t.run) == 'function' then\n"
-	"    local run = t.run\n"
-	"    t.run = function(lab, ...) lab:unprovision() return run(lab, ...) end\n"
-	"  end\n"
-	"  return orig(t)\n"
-	"end\n";
-
 void lua_prov_open(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
@@ -603,8 +590,4 @@ void lua_prov_open(lua_State *L)
 	lua_pop(L, 1);
 	lua_class_extend(L, "piclab.Lab", lab_methods);
 	lua_provhttp_open(L);
-	if (luaL_dostring(L, prov_scenario_wrap) != LUA_OK) {
-		log_error("scenario wrapper: %s", lua_tostring(L, -1));
-		lua_pop(L, 1);
-	}
 }

@@ -518,6 +518,14 @@ static void scen_lab_opts(struct scen *s, int t, struct lab_opts *lo)
 		}
 	}
 	lua_pop(L, 2);
+	/* lab = { provisioned = false }: providers learn the enterprise's route only through the
+	 * provisioning site during the scenario (PROV-005) */
+	if (lua_getfield(L, t, "lab") == LUA_TTABLE) {
+		lua_getfield(L, -1, "provisioned");
+		lo->unprovisioned = lua_isboolean(L, -1) && !lua_toboolean(L, -1);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
 	if (lua_getfield(L, t, "lab") == LUA_TTABLE &&
 	    lua_getfield(L, -1, "providers") == LUA_TTABLE) {
 		for (i = 0; i < LAB_NPROVIDERS; i++) {
