@@ -19,7 +19,11 @@ return scenario {
       local r = aol:send_raw(sip.request{ from = "bob@aol.test", to = "alice@contoso.test",
         body = "enterprise-signed" }, { cert = "enterprise-signed", tls_version = v })
       expect_eq(r.handshake, "failed", "TLS " .. v .. " handshake with an enterprise-signed provider certificate")
-      expect_eq(r.alert, "unknown CA", "alert from the external edge (TLS " .. v .. ")")
+      -- over TLS 1.3 the refusal comes after the client finished; its alert may be lost in the
+      -- connection reset, but when it arrives it must say why
+      if v == "1.2" or r.alert then
+        expect_eq(r.alert, "unknown CA", "alert from the external edge (TLS " .. v .. ")")
+      end
       expect_eq(#r.responses, 0, "SIP responses on the refused connection")
     end
 
@@ -27,7 +31,7 @@ return scenario {
     local r = lab.enterprise:send_raw(sip.request{ from = "alice@contoso.test", to = "bob@aol.test",
       body = "public-signed" }, { cert = "public-signed" })
     expect_eq(r.handshake, "failed", "handshake with a publicly signed home server certificate")
-    expect_eq(r.alert, "unknown CA", "alert from the internal edge")
+    if r.alert then expect_eq(r.alert, "unknown CA", "alert from the internal edge") end
     -- over TLS 1.3 a probe's request is on its own leg before the refusal; it must go no further
     lab.capture:expect{ leg = "internal", method = "MESSAGE", from = "bob@aol.test", count = 0 }
     lab.capture:expect{ leg = "external", method = "MESSAGE", from = "alice@contoso.test", count = 0 }
