@@ -144,7 +144,8 @@ static int lab_tls(struct lab *lab, bool server, const char *cn, enum labca_root
 	return tlsctx_alloc(ctxp, server, &conf);
 }
 
-/* Every host by A record, and the enterprise's federation SRV record (DNS-001). */
+/* Every host by A record, the enterprise's federation SRV record (DNS-001), and one for
+ * msn.test, used when a scenario makes MSN a federated partner (DNS-003). */
 static int lab_zone(struct lab *lab, char *buf, size_t size)
 {
 	size_t used = 0;
@@ -161,6 +162,12 @@ static int lab_zone(struct lab *lab, char *buf, size_t size)
 	n = snprintf(buf + used, size - used,
 		     "_sipfederationtls._tcp.%s. 300 IN SRV 0 0 %d %s.\n",
 		     LAB_ENTERPRISE_DOMAIN, LAB_SIP_PORT, lab_hosts[LAB_AP_EXT].fqdn);
+	if (n < 0 || (size_t)n >= size - used)
+		return ENOSPC;
+	used += (size_t)n;
+	n = snprintf(buf + used, size - used,
+		     "_sipfederationtls._tcp.msn.test. 300 IN SRV 10 60 %d %s.\n", LAB_SIP_PORT,
+		     lab_hosts[LAB_MSN].fqdn);
 	return n < 0 || (size_t)n >= size - used ? ENOSPC : 0;
 }
 
@@ -234,6 +241,8 @@ static int lab_write_sut_conf(struct lab *lab, const char *path, const char *ctl
 			lab->opts.provider_allow[i] ? "yes" : "no");
 		if (lab->opts.provider_blocked[i])
 			fprintf(f, "blocked = yes\n");
+		if (lab->opts.provider_partner[i])
+			fprintf(f, "public = no\n");
 		if (lab->opts.provider_filter[i][0])
 			fprintf(f, "filter = %s\n", lab->opts.provider_filter[i]);
 		fprintf(f, "\n");

@@ -45,6 +45,7 @@ struct lab_opts {
 	bool provider_allow[LAB_NPROVIDERS];  /* allow flag of aol, yahoo, msn in the SUT */
 	bool provider_blocked[LAB_NPROVIDERS];/* temporary block */
 	char provider_filter[LAB_NPROVIDERS][24]; /* filter mode ("" = the SUT's default) */
+	bool provider_partner[LAB_NPROVIDERS];/* public = no: a federated partner, found by SRV */
 	bool capture;                         /* run libpcap */
 	bool unprovisioned;                   /* providers start with no route to the enterprise */
 	struct lab_user pic_users[LAB_MAX_USERS];

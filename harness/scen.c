@@ -537,6 +537,9 @@ static void scen_lab_opts(struct scen *s, int t, struct lab_opts *lo)
 				lua_getfield(L, -1, "blocked");
 				lo->provider_blocked[i] = lua_toboolean(L, -1);
 				lua_pop(L, 1);
+				lua_getfield(L, -1, "public");
+				lo->provider_partner[i] = lua_isboolean(L, -1) && !lua_toboolean(L, -1);
+				lua_pop(L, 1);
 				if (lua_getfield(L, -1, "filter") == LUA_TSTRING)
 					snprintf(lo->provider_filter[i], sizeof(lo->provider_filter[i]),
 						 "%s", lua_tostring(L, -1));

@@ -59,6 +59,7 @@ struct spine_fwd {
 	char branch[SPINE_BRANCH_MAX];
 	char method[32];
 	struct peer_dest dest;
+	const char *srv_domain;    /* a federated partner's domain, found by SRV (DNS-003) */
 };
 
 static void spine_destroy(void *data)
@@ -257,14 +258,16 @@ static bool spine_is_loop(const struct spine *s, const struct sipmsg *req, const
 	return false;
 }
 
-/* route -> peer: the destination's address is known (or its connection is up). */
-static void spine_send(struct spine_fwd *f, const struct sockaddr *addr)
+/* route -> peer: the destination's addresses are known, in the order to try them (or its
+ * connection is up: none needed). */
+static void spine_send(struct spine_fwd *f, const struct route_addrs *ra)
 {
 	struct spine *s = f->s;
 	char why[256];
 	int err;
 
-	err = peer_send(s->peers, &f->dest, addr, f->buf, f->len, f->branch, f->method);
+	err = peer_send(s->peers, &f->dest, ra ? ra->a : NULL, ra ? ra->n : 0, f->buf, f->len,
+			f->branch, f->method);
 	if (err) {
 		snprintf(why, sizeof(why), "cannot reach %s: %s", f->dest.fqdn, strerror(err));
 		spine_fail(s, f->c, f->in, f->req, f->branch, f->method, why);
@@ -273,7 +276,7 @@ static void spine_send(struct spine_fwd *f, const struct sockaddr *addr)
 	s->st.forwarded++;
 }
 
-static void spine_routed(int err, const char *why, const struct sockaddr *addr, void *arg)
+static void spine_routed(int err, const char *why, const struct route_addrs *ra, void *arg)
 {
 	struct spine_fwd *f = arg;
 
@@ -282,7 +285,7 @@ static void spine_routed(int err, const char *why, const struct sockaddr *addr, 
 	else if (err)
 		spine_fail(f->s, f->c, f->in, f->req, f->branch, f->method, why); /* DNS-004 */
 	else
-		spine_send(f, addr);
+		spine_send(f, ra);
 	mem_deref(f);
 }
 
@@ -293,7 +296,8 @@ static void spine_go(struct spine_fwd *f)
 
 	if (peer_is_up(s->peers, f->dest.fqdn)) {
 		spine_send(f, NULL);
-	} else if (route_resolve(s->route, f->dest.fqdn, spine_routed, mem_ref(f))) {
+	} else if (route_resolve(s->route, f->dest.fqdn, f->srv_domain, spine_routed,
+				 mem_ref(f))) {
 		mem_deref(f);
 		spine_fail(s, f->c, f->in, f->req, f->branch, f->method,
 			   "cannot start DNS lookup");
@@ -482,6 +486,8 @@ static void spine_request(struct spine *s, struct conn *c, enum conf_edge_id in,
 	snprintf(f->method, sizeof(f->method), "%s", method);
 	snprintf(f->branch, sizeof(f->branch), "%s", branch);
 	f->dest = (struct peer_dest){ v.dest_fqdn, v.dest_port, v.dest_tcp, v.out_edge };
+	if (v.provider && !v.provider->public_provider && v.provider->ndomains)
+		f->srv_domain = v.provider->domains[0];
 	out = conf_edge(s->cfg, v.out_edge);
 	if (spine_rewrite(s, req, in, &v, f->st, &rrs)) {
 		spine_reply(s, c, in, req, 500, "cannot rewrite the request");

@@ -1,6 +1,7 @@
 /* peer: persistent MTLS client connections keyed by destination FQDN (CN checked = FQDN),
  * with the requests sent on each that are not answered yet, so that a connection that fails
- * or drops gets each of their senders a prompt failure (ROB-005). */
+ * or drops gets each of their senders a prompt failure (ROB-005), and the further targets a
+ * connection that never came up fails over to (DNS-003). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,6 +19,9 @@
 
 #define LOG_MODULE "peer"
 
+/* Bytes kept per connection that is not up yet, for failover (a few requests). */
+#define PEER_EARLY_MAX (256 * 1024)
+
 struct peer_pending {
 	struct hmap_le le;
 	char *method;        /* points into key, after the branch */
@@ -32,6 +36,14 @@ struct peer {
 	struct conn *c;
 	bool up;             /* handshake done */
 	bool linked;
+	/* until up: where else to try, and a copy of what was sent, to send again there */
+	struct sockaddr_storage targets[PEER_MAX_TARGETS];
+	size_t ntargets, next_target;
+	uint16_t port;
+	bool tcp;
+	char *early;
+	size_t early_len;
+	bool early_lost;     /* more was sent than we keep: no failover */
 	struct hmap *pending; /* unanswered requests by "branch method" */
 };
 
@@ -71,6 +83,7 @@ static void peer_destroy(void *data)
 		conn_close(p->c);
 	mem_deref(p->c);
 	mem_deref(p->fqdn);
+	free(p->early);
 }
 
 static void peer_unlink(struct peer *p)
@@ -139,6 +152,9 @@ static void peer_estab(struct conn *c, void *arg)
 	struct peer *p = arg;
 
 	p->up = true;
+	free(p->early);
+	p->early = NULL;
+	p->early_len = 0;
 	log_info("%s edge: connected to %s (CN %s)", conf_edge_name(p->edge), p->fqdn,
 		 conn_peer_cn(c));
 }
@@ -175,6 +191,42 @@ static void peer_pending_fail(struct hmap_le *le, void *arg)
 	free(q);
 }
 
+static int peer_connect(struct peer *p);
+
+/* DNS-003: a connection that never came up (refused, timed out, TLS failed) moves on to the
+ * next target with the same messages. True if one is trying. */
+static bool peer_failover(struct peer *p, int err)
+{
+	struct timeval now = { 0, 0 };
+	struct conn *old = p->c;
+	char txt[64];
+
+	if (p->up || p->early_lost)
+		return false;
+	while (p->next_target < p->ntargets) {
+		size_t i = p->next_target++;
+
+		log_warn("%s edge: %s target %zu failed (%s): trying %s", conf_edge_name(p->edge),
+			 p->fqdn, i, err ? strerror(err) : "closed",
+			 sa_fmt((struct sockaddr *)&p->targets[i], txt, sizeof(txt)));
+		p->c = NULL;
+		if (peer_connect(p) == 0 &&
+		    (!p->early_len || conn_send(p->c, p->early, p->early_len) == 0)) {
+			/* the old conn is inside its own close callback: release it later */
+			if (event_base_once(p->pool->base, -1, EV_TIMEOUT, peer_release, old,
+					    &now) != 0)
+				log_warn("cannot defer release of a failed connection");
+			return true;
+		}
+		if (p->c) {
+			conn_close(p->c);
+			p->c = mem_deref(p->c);
+		}
+	}
+	p->c = old;
+	return false;
+}
+
 static void peer_closed(struct conn *c, int err, void *arg)
 {
 	struct peer *p = arg;
@@ -182,6 +234,9 @@ static void peer_closed(struct conn *c, int err, void *arg)
 	struct peer_closing pcl;
 	struct timeval now = { 0, 0 };
 	char why[256];
+
+	if (peer_failover(p, err))
+		return;
 
 	snprintf(why, sizeof(why), "connection to %s %s: %s", p->fqdn,
 		 p->up ? "lost" : "failed", err ? strerror(err) : "closed by peer");
@@ -203,43 +258,69 @@ static struct tlsctx *peer_client_tls(const struct peer_pool *pp, enum conf_edge
 	return pp->client_tls[edge] ? pp->client_tls[edge] : tp_client_tls(pp->tp, edge);
 }
 
-static int peer_open(struct peer_pool *pp, struct peer **pp_out, const struct peer_dest *d,
-		     const struct sockaddr *addr)
+/* Connects p to targets[next_target - 1]; a port of 0 there means the configured one. */
+static int peer_connect(struct peer *p)
 {
+	struct peer_pool *pp = p->pool;
 	struct conn_handlers h = { .estab = peer_estab, .msg = peer_msg, .close = peer_closed };
 	struct sipframe_limits lim = { TP_MAX_HEAD, TP_MAX_BODY, false };
-	struct sockaddr_storage to;
-	struct peer *p;
+	struct sockaddr_storage to = p->targets[p->next_target - 1];
 	char txt[64];
 	int err;
 
-	if (!addr)
+	if (!sa_port((struct sockaddr *)&to))
+		sa_set_port(&to, p->port);
+	h.arg = p;
+	err = conn_connect(&p->c, pp->base, p->tcp ? NULL : peer_client_tls(pp, p->edge),
+			   (const struct sockaddr *)&pp->local[p->edge],
+			   (const struct sockaddr *)&to, p->tcp ? NULL : p->fqdn, &h);
+	if (err) {
+		log_warn("%s edge: cannot connect to %s (%s): %s", conf_edge_name(p->edge),
+			 p->fqdn, sa_fmt((struct sockaddr *)&to, txt, sizeof(txt)),
+			 strerror(err));
+		return err;
+	}
+	conn_set_limits(p->c, &lim);
+	if (p->next_target < p->ntargets)
+		conn_set_setup_timeout(p->c, PEER_FAILOVER_SETUP_MS);
+	log_info("%s edge: connecting to %s at %s", conf_edge_name(p->edge), p->fqdn,
+		 sa_fmt((struct sockaddr *)&to, txt, sizeof(txt)));
+	return 0;
+}
+
+static int peer_open(struct peer_pool *pp, struct peer **pp_out, const struct peer_dest *d,
+		     const struct sockaddr_storage *addrs, size_t naddrs)
+{
+	struct peer *p;
+	int err = EDESTADDRREQ;
+
+	if (!addrs || !naddrs)
 		return EDESTADDRREQ;
 	p = mem_zalloc(sizeof(*p), peer_destroy);
 	if (!p)
 		return ENOMEM;
 	p->pool = pp;
 	p->edge = d->edge;
+	p->port = d->port;
+	p->tcp = d->tcp;
+	p->ntargets = naddrs < PEER_MAX_TARGETS ? naddrs : PEER_MAX_TARGETS;
+	memcpy(p->targets, addrs, p->ntargets * sizeof(*addrs));
 	p->fqdn = mem_strdup(d->fqdn);
 	if (!p->fqdn || hmap_alloc(&p->pending, 64)) {
 		mem_deref(p);
 		return ENOMEM;
 	}
-	memset(&to, 0, sizeof(to));
-	memcpy(&to, addr, sa_len(addr));
-	sa_set_port(&to, d->port);
-	h.arg = p;
-	err = conn_connect(&p->c, pp->base, d->tcp ? NULL : peer_client_tls(pp, d->edge),
-			   (const struct sockaddr *)&pp->local[d->edge],
-			   (const struct sockaddr *)&to, d->tcp ? NULL : d->fqdn, &h);
+	/* a target that cannot even start connecting is skipped at once */
+	while (p->next_target < p->ntargets) {
+		p->next_target++;
+		err = peer_connect(p);
+		if (!err)
+			break;
+	}
 	if (err) {
-		log_warn("%s edge: cannot connect to %s (%s): %s", conf_edge_name(d->edge),
-			 d->fqdn, sa_fmt((struct sockaddr *)&to, txt, sizeof(txt)),
-			 strerror(err));
 		mem_deref(p);
 		return err;
 	}
-	conn_set_limits(p->c, &lim);
 	err = hmap_insert(pp->map, &p->le, p->fqdn, p);
 	if (err) {
 		mem_deref(p);
@@ -247,10 +328,25 @@ static int peer_open(struct peer_pool *pp, struct peer **pp_out, const struct pe
 	}
 	p->linked = true;
 	pp->count[d->edge]++;
-	log_info("%s edge: connecting to %s at %s", conf_edge_name(d->edge), d->fqdn,
-		 sa_fmt((struct sockaddr *)&to, txt, sizeof(txt)));
 	*pp_out = p;
 	return 0;
+}
+
+/* What was sent before the connection came up, for a failover to send again. */
+static void peer_keep_early(struct peer *p, const char *buf, size_t len)
+{
+	char *n;
+
+	if (p->up || p->early_lost || p->next_target >= p->ntargets)
+		return;
+	if (p->early_len + len > PEER_EARLY_MAX ||
+	    !(n = realloc(p->early, p->early_len + len))) {
+		p->early_lost = true;
+		return;
+	}
+	memcpy(n + p->early_len, buf, len);
+	p->early = n;
+	p->early_len += len;
 }
 
 int peer_pool_set_tls(struct peer_pool *pp, enum conf_edge_id edge, struct tlsctx *client_tls)
@@ -270,8 +366,9 @@ bool peer_is_up(const struct peer_pool *pp, const char *fqdn)
 	return p && p->up;
 }
 
-int peer_send(struct peer_pool *pp, const struct peer_dest *dest, const struct sockaddr *addr,
-	      const char *buf, size_t len, const char *branch, const char *method)
+int peer_send(struct peer_pool *pp, const struct peer_dest *dest,
+	      const struct sockaddr_storage *addrs, size_t naddrs, const char *buf, size_t len,
+	      const char *branch, const char *method)
 {
 	struct peer *p;
 	int err;
@@ -280,13 +377,14 @@ int peer_send(struct peer_pool *pp, const struct peer_dest *dest, const struct s
 		return EINVAL;
 	p = hmap_find(pp->map, dest->fqdn);
 	if (!p) {
-		err = peer_open(pp, &p, dest, addr);
+		err = peer_open(pp, &p, dest, addrs, naddrs);
 		if (err)
 			return err;
 	}
 	err = conn_send(p->c, buf, len);
 	if (err)
 		return err;
+	peer_keep_early(p, buf, len);
 	if (!strcmp(method, "ACK"))
 		return 0; /* never answered */
 	{

@@ -42,11 +42,19 @@ struct peer_dest {
 
 /* True when a connection to fqdn exists and is usable (no DNS needed to send). */
 bool peer_is_up(const struct peer_pool *pp, const char *fqdn);
-/* Sends buf to dest. Without a connection, one is opened to addr (ignored otherwise); while
- * it connects the message is queued. (branch, method) is remembered (hashed) until
+/* Sends buf to dest. Without a connection, one is opened to addrs[0] (addrs ignored
+ * otherwise; a port of 0 in an address means dest->port); while it connects the message is
+ * queued and a copy kept. If that connection fails before it is up (refused, timed out, TLS
+ * failure), the next address is tried with the same messages (DNS-003: SRV failover), and only
+ * when none is left do the requests fail. (branch, method) is remembered (hashed) until
  * peer_settle, so that a connection failure reaches peer_fail_h for it (not for ACK). */
-int peer_send(struct peer_pool *pp, const struct peer_dest *dest, const struct sockaddr *addr,
-	      const char *buf, size_t len, const char *branch, const char *method);
+int peer_send(struct peer_pool *pp, const struct peer_dest *dest,
+	      const struct sockaddr_storage *addrs, size_t naddrs, const char *buf, size_t len,
+	      const char *branch, const char *method);
+/* With more than one address, a target that neither refuses nor answers is given up after
+ * this long (connect + TLS handshake), so the next one is still tried in time. */
+#define PEER_FAILOVER_SETUP_MS 3000
+#define PEER_MAX_TARGETS 8
 /* The request (branch, method) sent to fqdn got its final response (or timed out). */
 void peer_settle(struct peer_pool *pp, const char *fqdn, const char *branch,
 		 const char *method);
