@@ -251,8 +251,19 @@ static int conn_sock_err(struct conn *c)
 			log_info("TLS error: %s", eb);
 			err = EPROTO;
 		}
-		if (err)
+		if (err) {
+			SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+			long vr = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+			char peer[64];
+
+			/* RFC 5280 6.1: say why the peer's certificate was refused (expired, not yet
+			 * valid, unknown issuer...), not only that the handshake failed */
+			if (vr != X509_V_OK)
+				log_warn("TLS peer %s: certificate refused: %s",
+					 sa_fmt((const struct sockaddr *)&c->peer, peer, sizeof(peer)),
+					 X509_verify_cert_error_string(vr));
 			return err;
+		}
 	}
 	err = EVUTIL_SOCKET_ERROR();
 	if (err == 0 || err == EAGAIN)
