@@ -5,6 +5,7 @@
 # A private lab in 127.77.210.0/24, no harness: labca certificates, fake-dns, two piclab-load
 # responders as the providers (sip.aol.test over MTLS, sip.yahoo.test over TCP), accessproxy.
 # Knobs (environment): BENCH_WORKERS (default 2), BENCH_SECS (seconds per step, default 4),
+# BENCH_STEADY_SECS (the steady-state run at half peak, default 40; 0 skips it),
 # BENCH_IDLE_CONNS (default 2000), BENCH_SIPP_PROCS (default 2), BENCH_KEEP=1 (keep the lab
 # directory with logs and configs).
 set -u
@@ -18,6 +19,7 @@ WORKERS=${BENCH_WORKERS:-2}
 SECS=${BENCH_SECS:-4}
 IDLE_CONNS=${BENCH_IDLE_CONNS:-2000}
 SIPP_PROCS=${BENCH_SIPP_PROCS:-2}
+STEADY=${BENCH_STEADY_SECS:-40}
 SIPP_RATES=${BENCH_SIPP_RATES:-"10000 15000 20000 30000 40000 50000 60000"}
 BENCH_DEADLINE=$((SECONDS + 300))
 
@@ -309,6 +311,16 @@ thru=$(load uac "${UAC_TLS[@]}" --conns $((WORKERS * 4)) --rate "$half" --durati
 	--warmup 500)
 ap_stop
 
+# --- steady state: half peak for longer than Timer F (32 s), the last 10 s measured ---
+steady= steady_rss=
+if [ "$STEADY" -gt 10 ] && [ $SECONDS -lt $((BENCH_DEADLINE - STEADY - 20)) ]; then
+	ap_start
+	steady=$(load uac "${UAC_TLS[@]}" --conns $((WORKERS * 4)) --rate "$half" \
+		--duration "$STEADY" --warmup $(( (STEADY - 10) * 1000 )))
+	ap_stop
+	steady_rss=$AP_LAST_RSS
+fi
+
 # --- the table ---
 sub() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { d = a - b; printf "%.1f", d }'; }
 echo
@@ -331,6 +343,11 @@ printf '%-58s %s\n' "MTLS at $half/s direct to responder p50 / p99 (us)" \
 	"$(field "$base" p50_us) / $(field "$base" p99_us)"
 printf '%-58s %s\n' "added latency at half peak p50 / p99 (us)" \
 	"$(sub "$(field "$thru" p50_us)" "$(field "$base" p50_us)") / $(sub "$(field "$thru" p99_us)" "$(field "$base" p99_us)")"
+if [ -n "$steady" ]; then
+	printf '%-58s %s\n' "steady ${STEADY}s at $half/s MTLS, last 10 s: p50 / p99 (us)" \
+		"$(field "$steady" p50_us) / $(field "$steady" p99_us) (added p99 ~$(sub "$(field "$steady" p99_us)" "$(field "$base" p99_us)"))"
+	printf '%-58s %s\n' "proxy RSS at the end of the steady run (kB)" "$steady_rss"
+fi
 printf '%-58s %s\n' "proxy RSS after ${SECS}s at TCP / MTLS peak (kB)" "$tcp_peak_rss / $tls_peak_rss"
 printf '%-58s %s\n' "proxy RSS before / with $idle_up idle MTLS conns (kB)" "$rss0 / $rss1"
 if [ "${idle_up:-0}" -gt 0 ]; then
@@ -344,4 +361,5 @@ echo "raw: tcp_peak: $tcp_peak"
 echo "raw: tls_peak: $tls_peak"
 echo "raw: baseline: $base"
 echo "raw: through:  $thru"
+echo "raw: steady:   $steady"
 exit 0

@@ -16,14 +16,18 @@ unsigned worker_count(unsigned configured);
 
 /* With n == 1, calls run in this process and returns what it returns (no master, no fork).
  * With n > 1, this process becomes the master: listeners are switched to SO_REUSEPORT, n
- * children each call run, and the master
+ * children each call run (worker 0 alone for its first 500 ms, so one-time work such as
+ * creating the state database does not race), and the master
  *  - forwards SIGHUP, SIGTERM and SIGINT to every worker;
  *  - restarts a worker killed by a signal (a crash), after a delay that doubles from 100 ms
  *    up to 10 s and starts again from 100 ms once a worker has lived 30 s;
  *  - stops everything when a worker exits with a non-zero status (its startup failed, e.g.
  *    EADDRINUSE) and returns that status as the errno;
  *  - on SIGTERM/SIGINT waits up to 10 s for the workers (then SIGKILLs them) and returns 0.
- * Each child first unblocks the signals the master blocks. */
+ * Each child first unblocks the signals the master blocks (SIGHUP ignored until run installs
+ * its handler). Workers share nothing but the listening addresses: each has its own peer
+ * connections, transactions, rate limits and control socket (worker_ctl_path); a worker
+ * restarted after a reload starts from the configuration loaded before the fork. */
 int worker_run(unsigned n, worker_run_h *run, void *arg);
 
 /* 0 in the master, in worker 0 and in a single-process proxy; i for worker i. */
