@@ -45,6 +45,10 @@ int apctl_cmd_usage(struct apctl *c, int argc, char **argv);
 int apctl_cmd_status(struct apctl *c, int argc, char **argv);
 int apctl_cmd_reload(struct apctl *c, int argc, char **argv);
 int apctl_cmd_ready(struct apctl *c, int argc, char **argv);
+int apctl_cmd_backup(struct apctl *c, int argc, char **argv);
+int apctl_cmd_verify(struct apctl *c, int argc, char **argv);
+int apctl_cmd_restore(struct apctl *c, int argc, char **argv);
+int apctl_cmd_export(struct apctl *c, int argc, char **argv);
 
 /* Prints "apctl: " and the message on stderr; returns code. */
 int apctl_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -59,5 +59,22 @@ const struct apctl_cmd apctl_cmds[] = {
 	{ "ready", apctl_cmd_ready,
 	  "  apctl ready\n"
 	  "      prints \"ok\" once the proxy listens on every edge\n" },
+	{ "backup", apctl_cmd_backup,
+	  "  apctl backup FILE\n"
+	  "      all state in one file while the proxy runs (BAK-001): a consistent copy of\n"
+	  "      the database (SQLite online backup), the config file and every certificate\n"
+	  "      and key it names, with a format version and SHA-256 checksums\n" },
+	{ "verify", apctl_cmd_verify,
+	  "  apctl verify FILE\n"
+	  "      checks a backup's format version and every checksum (BAK-002); exit 1\n"
+	  "      naming what is wrong\n" },
+	{ "restore", apctl_cmd_restore,
+	  "  apctl restore FILE [--to DIR]\n"
+	  "      verifies, then restores atomically (BAK-003): a bad backup changes nothing;\n"
+	  "      a running proxy reloads; --to DIR restores under DIR (a fresh install)\n" },
+	{ "export", apctl_cmd_export,
+	  "  apctl export [BACKUP-FILE]\n"
+	  "      the state (database tables) as text, deterministically; of a backup file\n"
+	  "      when given (BAK-004: equal before and after a restore)\n" },
 	{ NULL, NULL, NULL },
 };
