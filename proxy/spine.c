@@ -106,6 +106,18 @@ static void spine_add_warning(struct spine *s, struct sipmsg *rsp, const char *w
 		log_warn("cannot add Warning: %s", why);
 }
 
+/* True if text names one of our inside hosts or addresses: such a diagnostic must not leave
+ * through the external edge (TOPO-001). */
+static bool spine_names_inside(const struct spine *s, const char *text)
+{
+	const struct conf_edge *ie = conf_edge(s->cfg, CONF_INTERNAL);
+	char ip[64];
+
+	sa_ip((const struct sockaddr *)&ie->listen_sa, ip, sizeof(ip));
+	return (ie->fqdn && strcasestr(text, ie->fqdn)) ||
+	       (ie->next_hop && strcasestr(text, ie->next_hop)) || strstr(text, ip);
+}
+
 /* A response of our own to req (RFC 3261 16.2: the proxy acting as UAS), sent on c, with one
  * extra header (hname may be NULL). Its Call-ID is the one req arrived with, so it needs no
  * mapping; nothing internal is in it but what req brought from the same side. */
@@ -122,6 +134,10 @@ static void spine_reply_hdr(struct spine *s, struct conn *c, enum conf_edge_id i
 		return; /* RFC 3261 17.1.1.3: never answered */
 	sipmsg_random_token(tag, sizeof(tag));
 	err = sipmsg_response_alloc(&rsp, req, status, NULL, status > 100 ? tag : NULL);
+	if (why && in == CONF_EXTERNAL && spine_names_inside(s, why)) {
+		log_info("external edge: %d to %s: %s", status, sipmsg_method(req), why);
+		why = "the enterprise network cannot deliver the request now";
+	}
 	if (!err && why)
 		spine_add_warning(s, rsp, why);
 	if (!err && hname && hvalue && *hvalue && sipmsg_header_add(rsp, hname, hvalue))
