@@ -167,6 +167,19 @@ ap_rss() {
 	echo $t
 }
 
+# CPU time (clock ticks, all threads) of the proxy's processes so far.
+ap_cpu() {
+	local p t=0 c
+	for p in $(ap_pids); do
+		c=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null)
+		t=$((t + ${c:-0}))
+	done
+	echo $t
+}
+HZ=$(getconf CLK_TCK)
+# microseconds of proxy CPU per transaction, from ticks and a count
+cpu_per_tx() { awk -v t="${1:-0}" -v n="${2:-0}" -v hz="$HZ" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }'; }
+
 # Each phase gets a fresh proxy, so what one phase leaves behind (transactions kept until
 # Timer F, the audit backlog) does not count against the next; ap_stop reports its RSS.
 AP_STARTS=0
@@ -286,15 +299,21 @@ fi
 # --- piclab-load over TCP (same path as SIPp, our generator) ---
 ap_start
 settle
+c0=$(ap_cpu)
 tcp_peak=$(load uac --tcp --target "$AP_INT:5060" --local "$UAC_IP" --ruri sip:bob@yahoo.test \
 	--conns $((WORKERS * 4)) --window 16 --duration "$SECS")
+settle
+tcp_cpu=$(cpu_per_tx $(( $(ap_cpu) - c0 )) "$(field "$tcp_peak" ok)")
 ap_stop
 tcp_peak_rss=$AP_LAST_RSS
 
 # --- (b) piclab-load over MTLS: closed-loop peak, then latency at half peak ---
 ap_start
 settle
+c0=$(ap_cpu)
 tls_peak=$(load uac "${UAC_TLS[@]}" --conns $((WORKERS * 4)) --window 16 --duration "$SECS")
+settle
+tls_cpu=$(cpu_per_tx $(( $(ap_cpu) - c0 )) "$(field "$tls_peak" ok)")
 ap_stop
 tls_peak_rss=$AP_LAST_RSS
 peak=$(field "$tls_peak" tps)
@@ -343,6 +362,8 @@ printf '%-58s %s\n' "MTLS at $half/s direct to responder p50 / p99 (us)" \
 	"$(field "$base" p50_us) / $(field "$base" p99_us)"
 printf '%-58s %s\n' "added latency at half peak p50 / p99 (us)" \
 	"$(sub "$(field "$thru" p50_us)" "$(field "$base" p50_us)") / $(sub "$(field "$thru" p99_us)" "$(field "$base" p99_us)")"
+printf '%-58s %s\n' "proxy CPU per tx at TCP / MTLS peak (us, audit thread incl.)" \
+	"$tcp_cpu / $tls_cpu"
 if [ -n "$steady" ]; then
 	printf '%-58s %s\n' "steady ${STEADY}s at $half/s MTLS, last 10 s: p50 / p99 (us)" \
 		"$(field "$steady" p50_us) / $(field "$steady" p99_us) (added p99 ~$(sub "$(field "$steady" p99_us)" "$(field "$base" p99_us)"))"
