@@ -720,11 +720,9 @@ int lab_sut_restart(struct lab *lab, int sig, char *why, size_t whysize)
 	}
 	err = sut_start(&lab->sut, lab->base, lab->opts.sut_binary, lab->conf, ctl, slog,
 			lab_sut_died, lab);
-	if (err) {
+	if (err)
 		snprintf(why, whysize, "restarting %s: %s", lab->opts.sut_binary, strerror(err));
-		return err;
-	}
-	return sut_wait_ready(lab->sut, 5000, why, whysize);
+	return err;
 }
 
 struct imsrv *lab_enterprise(struct lab *lab)

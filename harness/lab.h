@@ -118,7 +118,8 @@ uint64_t lab_dns_queries(const struct lab *lab);
 struct labca_leaf;
 const struct labca_leaf *lab_pki_leaves(void);
 /* Restarts the SUT with the same configuration and state: sig 0 or SIGTERM stops it gracefully,
- * another signal (SIGKILL) crashes it first; waits until it is ready again. */
+ * another signal (SIGKILL) crashes it first. Does not wait for readiness (the caller polls
+ * sut_ready_now while the lab's event loop runs, so the lab notices the old connections die). */
 int lab_sut_restart(struct lab *lab, int sig, char *why, size_t whysize);
 /* Stops the SUT (and reaps it), stops the capture and frees the fakes. Also via mem_deref. */
 void lab_teardown(struct lab *lab);

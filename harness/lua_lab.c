@@ -493,21 +493,75 @@ static int sut_l_kill(lua_State *L)
 	return 0;
 }
 
+/* Polls the restarted SUT until it answers "ready"; the lab runs meanwhile. */
+struct sut_restart {
+	struct scen *s;
+	struct scen_waiter *w;   /* borrowed: the waiter owns us */
+	struct event *tick;
+};
+
+static void sut_restart_destroy(void *data)
+{
+	struct sut_restart *r = data;
+
+	if (r->tick)
+		event_free(r->tick);
+}
+
+static void sut_restart_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct sut_restart *r = arg;
+	struct sut *sut = lab_sut(scen_lab(r->s));
+	lua_State *co = scen_waiter_thread(r->w);
+
+	if (!co)
+		return;
+	if (!sut_running(sut)) {
+		lua_pushnil(co);
+		lua_pushfstring(co, "it %s", sut_exit_reason(sut));
+		scen_wake(r->w, 2);
+	} else if (sut_ready_now(sut)) {
+		lua_pushinteger(co, sut_pid(sut));
+		scen_wake(r->w, 1);
+	}
+}
+
+static int sut_restart_k(lua_State *L, int status, lua_KContext ctx)
+{
+	if (scen_waiter_timed_out(L))
+		return scen_fail(L, 1, "accessproxy not ready 10 s after a restart");
+	if (lua_isnil(L, -2))
+		return scen_fail(L, 1, "accessproxy did not come back after a restart: %s",
+				 lua_tostring(L, -1));
+	return 1;
+}
+
 /* sut:restart{ signal = 9 } restarts the proxy with the same configuration and state (default:
- * a graceful SIGTERM; signal = 9 crashes it first) and waits until it is ready; its new pid
- * is returned. A SUT that does not come back fails the scenario. */
+ * a graceful SIGTERM; signal = 9 crashes it first) and waits, with the lab running, until it is
+ * ready; returns its new pid. A SUT that does not come back fails the scenario. */
 static int sut_l_restart(lua_State *L)
 {
 	struct scen *s = *(struct scen **)luaL_checkudata(L, 1, MT_SUT);
+	struct timeval every = { 0, 10000 };
+	struct sut_restart *r;
 	int sig = SIGTERM;
 	char why[512];
 
 	if (lua_istable(L, 2) && lua_getfield(L, 2, "signal") == LUA_TNUMBER)
 		sig = (int)lua_tointeger(L, -1);
+	lua_settop(L, 1);
 	if (lab_sut_restart(scen_lab(s), sig, why, sizeof(why)))
 		return scen_fail(L, 1, "accessproxy did not come back after a restart: %s", why);
-	lua_pushinteger(L, sut_pid(lab_sut(scen_lab(s))));
-	return 1;
+	r = mem_zalloc(sizeof(*r), sut_restart_destroy);
+	if (!r)
+		return luaL_error(L, "out of memory");
+	r->s = s;
+	r->w = scen_wait_begin(L, "accessproxy to be ready after a restart", 10);
+	scen_waiter_set_data(r->w, r);
+	r->tick = event_new(scen_base(s), -1, EV_PERSIST, sut_restart_tick, r);
+	if (r->tick)
+		event_add(r->tick, &every);
+	return scen_yield(L, r->w, sut_restart_k);
 }
 
 /* sut:ctl("status") -> the control socket's one-line answer */

@@ -220,6 +220,14 @@ int sut_wait_ready(struct sut *s, int timeout_ms, char *why, size_t whysize)
 	}
 }
 
+bool sut_ready_now(struct sut *s)
+{
+	char reply[64];
+
+	return s && !s->reaped && sut_ctl(s, "ready", reply, sizeof(reply), 100) == 0 &&
+	       strcmp(reply, "ok") == 0;
+}
+
 pid_t sut_pid(const struct sut *s)
 {
 	return s ? s->pid : -1;

@@ -22,6 +22,8 @@ int sut_start(struct sut **sp, struct event_base *base, const char *binary, cons
 int sut_wait_ready(struct sut *s, int timeout_ms, char *why, size_t whysize);
 /* Sends one control command line and reads one line back (blocking, bounded by timeout_ms). */
 int sut_ctl(struct sut *s, const char *cmd, char *reply, size_t size, int timeout_ms);
+/* One quick readiness probe (control socket "ready" -> "ok"), for polling from a timer. */
+bool sut_ready_now(struct sut *s);
 pid_t sut_pid(const struct sut *s);
 bool sut_running(const struct sut *s);
 /* Sends sig (for scenarios that kill the SUT on purpose). */
