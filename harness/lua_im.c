@@ -554,14 +554,21 @@ static int user_l_send_request(lua_State *L)
 		if (lua_getfield(L, 2, "headers") == LUA_TTABLE) {
 			lua_pushnil(L);
 			while (lua_next(L, -2)) {
-				const char *k = lua_tostring(L, -2), *v = lua_tostring(L, -1);
+				/* { Name = "value" } or { "Name: value", ... } */
+				bool listed = lua_type(L, -2) == LUA_TNUMBER;
+				const char *k = listed ? NULL : lua_tostring(L, -2);
+				const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
 
-				if (lua_type(L, -2) != LUA_TSTRING || !v || strpbrk(k, "\r\n:") ||
-				    strpbrk(v, "\r\n"))
-					return luaL_error(L, "headers: name = value strings without "
-							  "line breaks");
-				used += (size_t)snprintf(hdrs + used, sizeof(hdrs) - used,
-							 "%s: %s\r\n", k, v);
+				if ((!listed && (lua_type(L, -2) != LUA_TSTRING || strpbrk(k, "\r\n:"))) ||
+				    !v || strpbrk(v, "\r\n") || (listed && !strchr(v, ':')))
+					return luaL_error(L, "headers: { Name = \"value\" } or "
+							  "{ \"Name: value\" } without line breaks");
+				if (listed)
+					used += (size_t)snprintf(hdrs + used, sizeof(hdrs) - used,
+								 "%s\r\n", v);
+				else
+					used += (size_t)snprintf(hdrs + used, sizeof(hdrs) - used,
+								 "%s: %s\r\n", k, v);
 				if (used >= sizeof(hdrs))
 					return luaL_error(L, "headers too long");
 				lua_pop(L, 1);
