@@ -439,6 +439,22 @@ static bool spine_cancel(struct spine *s, struct conn *c, enum conf_edge_id in,
 	return true;
 }
 
+/* RFC 3261 17.2.1, 17.2.2, 16.11: a retransmitted request is absorbed by its server
+ * transaction (over TLS/TCP the sender does not retransmit, but a sender that lost its
+ * connection may send again on a new one): answers go to where it came from now, and a
+ * final answer already sent is repeated there. */
+static void spine_retransmitted(struct spine *s, struct conn *c, struct txn *x)
+{
+	size_t len = 0;
+	const char *rsp = txn_response(x, &len);
+
+	txn_set_conn(x, c);
+	log_debug("retransmitted %s %s absorbed%s", txn_method(x), txn_branch(x),
+		  rsp ? ": final answer repeated" : "");
+	if (rsp && !conn_send(c, rsp, len))
+		s->st.responses_out++;
+}
+
 /* Encodes the request as it leaves: our Via on top; through the external edge, the Vias
  * below ours are cut into *vias and the Call-ID mapped; from it, the Call-ID mapped in. */
 static int spine_encode(struct spine *s, struct spine_fwd *f, enum conf_edge_id out,
@@ -474,6 +490,10 @@ static void spine_request(struct spine *s, struct conn *c, enum conf_edge_id in,
 	spine_branch(s, req, in, loop, branch, sizeof(branch));
 	if (spine_sanity(s, c, in, req, loop))
 		return;
+	if (!ack && !cancel && (x = txn_lookup(s->txns, branch, method))) {
+		spine_retransmitted(s, c, x);
+		return;
+	}
 	topo_route_consume(s->topo, req, NULL);
 	if (in == CONF_EXTERNAL && topo_ruri_unhide(s->topo, req, &unhid)) {
 		spine_reply(s, c, in, req, 404, "unknown target (a Contact we did not write)");
@@ -599,6 +619,8 @@ static void spine_response(struct spine *s, struct sipmsg *rsp)
 		err = topo_wire_out(s->topo, &buf, &len, false, NULL);
 	else if (!err)
 		err = topo_wire_in(s->topo, &buf, &len, hvias, txn_hidden_rrs(x));
+	if (!err && status >= 200 && txn_set_response(x, buf, len))
+		log_warn("final response to %s not kept for retransmissions", txn_method(x));
 	if (!err)
 		err = conn_send(txn_conn(x), buf, len);
 	if (err) {

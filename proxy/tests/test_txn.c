@@ -168,7 +168,41 @@ static void test_txn_timeouts(void)
 	CU_ASSERT_EQUAL(mem_live(), live);
 }
 
+/* RFC 3261 17.2.2: a retransmission on a new connection moves the answers there; the final
+ * response is kept for it. */
+static void test_txn_retransmission_conn(void)
+{
+	struct txn_table *t = NULL;
+	struct txn *x = NULL;
+	void *a = mem_zalloc(8, NULL), *b = mem_zalloc(8, NULL);
+	size_t len = 0;
+	const char *rsp;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL_FATAL(txn_table_alloc(&t, NULL), 0);
+	txn_table_set_clock(t, txn_test_clock);
+	CU_ASSERT_EQUAL_FATAL(txn_insert(t, &x, "z9hG4bKrtx", "MESSAGE", a, CONF_INTERNAL, NULL,
+					 "z9hG4bKp", "pool.contoso.test"), 0);
+	CU_ASSERT_PTR_NULL(txn_response(x, &len));
+	txn_set_conn(x, b);
+	CU_ASSERT_PTR_EQUAL(txn_conn(x), b);
+	CU_ASSERT_EQUAL(mem_nrefs(a), 1);
+	CU_ASSERT_EQUAL(mem_nrefs(b), 2);
+	CU_ASSERT_EQUAL(txn_set_response(x, "SIP/2.0 200 OK\r\n\r\n", 19), 0);
+	CU_ASSERT_EQUAL(txn_set_response(x, "SIP/2.0 202 Accepted\r\n\r\n", 25), 0);
+	rsp = txn_response(x, &len);
+	CU_ASSERT_EQUAL(len, 25);
+	CU_ASSERT(rsp && !strncmp(rsp, "SIP/2.0 202", 11));
+	txn_remove(t, x);
+	mem_deref(t);
+	CU_ASSERT_EQUAL(mem_nrefs(b), 1);
+	mem_deref(a);
+	mem_deref(b);
+}
+
 static CU_TestInfo txn_tests[] = {
+	{ "retransmission on a new connection", test_txn_retransmission_conn },
 	{ "timers F and C, CANCEL matching, 408 hook", test_txn_timeouts },
 	{ "insert and lookup", test_txn_insert_lookup },
 	{ "expiry after 64*T1", test_txn_expire },

@@ -31,6 +31,8 @@ struct txn {
 	struct sipmsg *req;
 	char *via_branch;
 	char *via_host;
+	char *rsp;                  /* the final response sent upstream, for retransmissions */
+	size_t rsp_len;
 };
 
 struct txn_queue {
@@ -68,6 +70,7 @@ static void txn_destroy(void *data)
 	mem_deref(x->hid_vias);
 	mem_deref(x->hid_rrs);
 	mem_deref(x->dest);
+	mem_deref(x->rsp);
 }
 
 void txn_remove(struct txn_table *t, struct txn *x)
@@ -351,6 +354,39 @@ int txn_set_dest(struct txn *x, const char *fqdn)
 const char *txn_dest(const struct txn *x)
 {
 	return x ? x->dest : NULL;
+}
+
+void txn_set_conn(struct txn *x, struct conn *c)
+{
+	if (!x || !c || c == x->srv)
+		return;
+	mem_deref(x->srv);
+	x->srv = mem_ref(c);
+}
+
+int txn_set_response(struct txn *x, const char *buf, size_t len)
+{
+	char *copy;
+
+	if (!x || !buf)
+		return EINVAL;
+	copy = mem_zalloc(len + 1, NULL);
+	if (!copy)
+		return ENOMEM;
+	memcpy(copy, buf, len);
+	mem_deref(x->rsp);
+	x->rsp = copy;
+	x->rsp_len = len;
+	return 0;
+}
+
+const char *txn_response(const struct txn *x, size_t *lenp)
+{
+	if (!x || !x->rsp)
+		return NULL;
+	if (lenp)
+		*lenp = x->rsp_len;
+	return x->rsp;
 }
 
 void txn_set_absorb(struct txn *x)

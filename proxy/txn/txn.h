@@ -71,6 +71,12 @@ int txn_set_dest(struct txn *x, const char *fqdn);
 const char *txn_dest(const struct txn *x);
 /* A CANCEL the proxy answered itself (RFC 3261 16.10): responses to its forwarded copy are
  * absorbed. */
+/* RFC 3261 17.2.1, 17.2.2: a retransmission of the request may arrive on another connection
+ * (the old one gone): answers go to the newest; the final response sent upstream is kept (a
+ * copy) so that a retransmission after it gets it again. */
+void txn_set_conn(struct txn *x, struct conn *c);
+int txn_set_response(struct txn *x, const char *buf, size_t len);
+const char *txn_response(const struct txn *x, size_t *lenp);
 void txn_set_absorb(struct txn *x);
 bool txn_absorbs(const struct txn *x);
 /* True while the entry is in its table (false after expiry or txn_remove). */
