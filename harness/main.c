@@ -50,6 +50,7 @@ static void usage(FILE *f)
 		"      --shard K/N         only the K-th of N equal shares (for CI jobs)\n"
 		"      --seed N            seed of math.random in every scenario (default: random,\n"
 		"                          printed so that a run can be repeated)\n"
+		"      --list              list what would run (with the filters) and stop\n"
 		"      --keep              leave a failed scenario's lab up for inspection, print its\n"
 		"                          addresses and a capture command (implies -j 1)\n"
 		"  -v, --verbose           harness log lines at debug level\n"
@@ -101,6 +102,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "keep", no_argument, NULL, 'k' },
+		{ "list", no_argument, NULL, 'l' },
 		{ "tag", required_argument, NULL, 'T' },
 		{ "req", required_argument, NULL, 'R' },
 		{ "shard", required_argument, NULL, 'K' },
@@ -176,6 +178,7 @@ int main(int argc, char **argv)
 			break;
 		case 'v': log_set_level(LOGL_DEBUG); break;
 		case 'k': o.keep = true; break;
+		case 'l': o.list_only = true; break;
 		case 'j':
 			o.jobs = (unsigned)atoi(optarg);
 			if (o.jobs < 1 || o.jobs > 32) {
