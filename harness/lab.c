@@ -23,6 +23,7 @@
 #include "../fakes/provisioning/site.h"
 #include "capture.h"
 #include "lab.h"
+#include "proc.h"
 #include "sut.h"
 
 /* Fixed host numbers inside the lab's /24, so captures read like a map of the network. */
@@ -255,9 +256,7 @@ int lab_apctl(const struct lab *lab, const char *const *args, char *out, size_t 
 {
 	char bin[700], *slash;
 	const char *argv[48];
-	size_t used = 0;
-	int fds[2], status = 0, n;
-	pid_t pid;
+	int n;
 
 	snprintf(bin, sizeof(bin), "%s", lab->opts.sut_binary);
 	slash = strrchr(bin, '/');
@@ -269,46 +268,7 @@ int lab_apctl(const struct lab *lab, const char *const *args, char *out, size_t 
 	for (n = 0; args[n] && n < 44; n++)
 		argv[n + 3] = args[n];
 	argv[n + 3] = NULL;
-	if (out && outsize)
-		out[0] = '\0';
-	if (pipe2(fds, O_CLOEXEC) != 0)
-		return errno;
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return errno;
-	}
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		alarm(10); /* bounded: a wedged proxy must not wedge the lab */
-		execv(bin, (char *const *)argv);
-		fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
-		_exit(127);
-	}
-	close(fds[1]);
-	for (;;) {
-		char buf[4096];
-		ssize_t r = read(fds[0], buf, sizeof(buf));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if (out && used + 1 < outsize) {
-			size_t k = (size_t)r < outsize - 1 - used ? (size_t)r : outsize - 1 - used;
-
-			memcpy(out + used, buf, k);
-			used += k;
-			out[used] = '\0';
-		}
-	}
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	*exitp = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	return 0;
+	return proc_run(argv, 10, out, outsize, exitp);
 }
 
 /* The enterprise users enabled for PIC, imported into the proxy's store before it starts. */

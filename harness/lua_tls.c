@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "../fakes/ca/labca.h"
 #include "lab.h"
+#include "proc.h"
 #include "scen.h"
 
 #define TLS_CHECK_OUT_MAX 65536
@@ -21,50 +22,6 @@ static struct lab *tls_lab(lua_State *L)
 {
 	luaL_checkudata(L, 1, "piclab.Lab");
 	return scen_lab(scen_of(L));
-}
-
-/* Runs `<sut> -t -c conf`, bounded to 10 s, its stdout and stderr into b. */
-static int tls_run_check(const char *sut, const char *conf, luaL_Buffer *b, int *exitp)
-{
-	const char *argv[] = { sut, "-t", "-c", conf, NULL };
-	int fds[2], status = 0;
-	size_t got = 0;
-	pid_t pid;
-
-	if (pipe2(fds, O_CLOEXEC) != 0)
-		return errno;
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return errno;
-	}
-	if (pid == 0) {
-		dup2(fds[1], 1);
-		dup2(fds[1], 2);
-		alarm(10); /* bounded: a check that hangs must not hang the lab */
-		execv(sut, (char *const *)argv);
-		fprintf(stderr, "exec %s: %s\n", sut, strerror(errno));
-		_exit(127);
-	}
-	close(fds[1]);
-	for (;;) {
-		char buf[4096];
-		ssize_t r = read(fds[0], buf, sizeof(buf));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if (got < TLS_CHECK_OUT_MAX)
-			luaL_addlstring(b, buf, (size_t)r);
-		got += (size_t)r;
-	}
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	*exitp = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	return 0;
 }
 
 /* lab:sut_check([config_text]) -> exit code, output
@@ -76,7 +33,6 @@ static int tls_l_sut_check(lua_State *L)
 	struct lab *lab = tls_lab(L);
 	char path[700];
 	const char *conf = lab_sut_conf(lab);
-	luaL_Buffer b;
 	int rc = 0, err;
 
 	if (!lua_isnoneornil(L, 2)) {
@@ -96,14 +52,17 @@ static int tls_l_sut_check(lua_State *L)
 			return luaL_error(L, "sut_check: cannot write %s: %s", path, strerror(errno));
 		conf = path;
 	}
-	luaL_buffinit(L, &b);
-	err = tls_run_check(lab_sut_binary(lab), conf, &b, &rc);
-	if (err)
-		return luaL_error(L, "sut_check: cannot run %s: %s", lab_sut_binary(lab),
-				  strerror(err));
-	luaL_pushresult(&b);
-	lua_pushinteger(L, rc);
-	lua_insert(L, -2);
+	{
+		const char *argv[] = { lab_sut_binary(lab), "-t", "-c", conf, NULL };
+		static char out[TLS_CHECK_OUT_MAX];
+
+		err = proc_run(argv, 10, out, sizeof(out), &rc);
+		if (err)
+			return luaL_error(L, "sut_check: cannot run %s: %s", lab_sut_binary(lab),
+					  strerror(err));
+		lua_pushinteger(L, rc);
+		lua_pushstring(L, out);
+	}
 	log_info("%s -t -c %s: exit %d", lab_sut_binary(lab), conf, rc);
 	return 2;
 }
