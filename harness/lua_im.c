@@ -436,24 +436,6 @@ static int user_l_refresh_contact(lua_State *L)
 
 /* ---- responses (shared by requests, sessions) ---- */
 
-static void resp_h(int status, const char *reason, int err, void *arg)
-{
-	struct scen_waiter *w = arg;
-	lua_State *co = scen_waiter_thread(w);
-
-	if (co) {
-		if (status > 0) {
-			lua_pushinteger(co, status);
-			lua_pushstring(co, reason ? reason : "");
-		} else {
-			lua_pushnil(co);
-			lua_pushfstring(co, "no response: %s", strerror(err ? err : EPROTO));
-		}
-		scen_wake(w, 2);
-	}
-	mem_deref(w);
-}
-
 static int resp_k(lua_State *L, int status, lua_KContext ctx)
 {
 	if (scen_waiter_timed_out(L))
@@ -693,7 +675,7 @@ static int sess_l_send(lua_State *L)
 		return scen_fail(L, 1, "session with %s: expected it established to send, it is %s",
 				 imsess_peer(ls->x), imsess_state_str(imsess_state(ls->x)));
 	w = scen_wait_begin(L, "a response to MESSAGE in a session", 40);
-	err = imsess_send(ls->x, text, resp_h, mem_ref(w));
+	err = imsess_send(ls->x, text, lua_resp_h, mem_ref(w));
 	if (err) {
 		mem_deref(w);
 		return luaL_error(L, "send: %s", strerror(err));
@@ -711,7 +693,7 @@ static int sess_l_bye(lua_State *L)
 		return scen_fail(L, 1, "session with %s: expected it established to end, it is %s",
 				 imsess_peer(ls->x), imsess_state_str(imsess_state(ls->x)));
 	w = scen_wait_begin(L, "a response to BYE", 40);
-	err = imsess_bye(ls->x, resp_h, mem_ref(w));
+	err = imsess_bye(ls->x, lua_resp_h, mem_ref(w));
 	if (err) {
 		mem_deref(w);
 		return luaL_error(L, "bye: %s", strerror(err));

@@ -256,7 +256,7 @@ static int user_gc(lua_State *L)
 	return 0;
 }
 
-static void user_resp_cb(int status, const char *reason, int err, void *arg)
+void lua_resp_h(int status, const char *reason, int err, void *arg)
 {
 	struct scen_waiter *w = arg;
 	lua_State *co = scen_waiter_thread(w);
@@ -295,7 +295,7 @@ static int user_l_send_message(lua_State *L)
 	lua_pushstring(L, ua_aor(u->ua)); /* 4: for messages */
 	lua_pushstring(L, to);            /* 5 */
 	w = scen_wait_begin(L, "a response to MESSAGE", 40);
-	err = ua_send_message(u->ua, to, text, user_resp_cb, mem_ref(w));
+	err = ua_send_message(u->ua, to, text, lua_resp_h, mem_ref(w));
 	if (err) {
 		mem_deref(w);
 		lua_pushnil(L);

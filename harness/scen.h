@@ -92,6 +92,9 @@ struct imsrv;
 struct ua;
 struct imsrv *lua_site_srv(lua_State *L, int idx);
 struct ua *lua_user_ua(lua_State *L, int idx);
+/* A ua_resp_h for waits on a final response: arg is a referenced waiter; pushes status, reason
+ * (or nil, why) on the waiting coroutine, wakes it and drops the reference. */
+void lua_resp_h(int status, const char *reason, int err, void *arg);
 /* Pushes the Lab object for s. */
 void lua_lab_push(lua_State *L, struct scen *s);
 
