@@ -168,8 +168,7 @@ static int tp_src_take(struct tp_edge *e, struct tp_conn *tc, const struct socka
 
 	sa_ip(sa, ip, sizeof(ip));
 	src = hmap_find(e->srcs, ip);
-	if (src && src->n >= (e->id == CONF_INTERNAL ? TP_MAX_CONNS_PER_IP_INTERNAL :
-						       TP_MAX_CONNS_PER_IP))
+	if (src && src->n >= TP_MAX_CONNS_PER_IP)
 		return EMFILE;
 	if (!src) {
 		src = mem_zalloc(sizeof(*src), NULL);

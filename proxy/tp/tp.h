@@ -14,9 +14,6 @@ struct tlsctx;
 
 /* ROB-003 limits on accepted connections, per listener. */
 #define TP_MAX_CONNS_PER_IP 32u    /* a source address opening more is refused at accept */
-/* The internal edge faces the enterprise's own home-server pool (mutual TLS with its
- * certificate): its front ends may hold many connections from one address. */
-#define TP_MAX_CONNS_PER_IP_INTERNAL 256u
 #define TP_IDLE_MS (120u * 1000u)  /* no complete message for this long: closed (a stalled
 				    * partial message included; an idle peer reconnects) */
 #define TP_MAX_HEAD 16384u         /* framing: header bytes; more closes the connection */
