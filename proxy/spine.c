@@ -412,7 +412,7 @@ static int spine_rewrite(struct spine *s, struct sipmsg *req, enum conf_edge_id 
 		if (!err)
 			err = topo_rr_take(req, rrs);
 		if (!err && rr)
-			err = topo_rr_add(s->topo, req, in, v->out_edge);
+			err = topo_rr_add_external(s->topo, req, rrs);
 		if (!err)
 			err = topo_contact_hide(s->topo, req);
 		return err;

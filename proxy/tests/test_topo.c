@@ -267,9 +267,24 @@ static void test_topo_routes(void)
 		     "Record-Route: <sip:ap.contoso.test:5061;transport=tls;lr>\r\n"
 		     "Record-Route: <sip:sip.aol.test;lr>\r\n");
 	CU_ASSERT_EQUAL(topo_rr_hide_response(t, m), 0);
-	CU_ASSERT_EQUAL(sipmsg_route_count(m, true), 3);
+	CU_ASSERT_EQUAL(sipmsg_route_count(m, true), 2);
 	CU_ASSERT_EQUAL(sipmsg_route_str(m, true, 0, r, sizeof(r)), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r, "ap-int.contoso.test"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, "sip:ap.contoso.test:5061"));
+	mem_deref(m);
+	/* leaving through the external edge: only our external entry on the wire, the internal
+	 * one kept above the inside entries for the responses (RFC 5658, TOPO-001) */
+	m = topo_req("sip:bob@aol.test", "Record-Route: <sip:pool.contoso.test;lr>\r\n");
+	mem_deref(saved);
+	saved = NULL;
+	CU_ASSERT_EQUAL(topo_rr_take(m, &saved), 0);
+	CU_ASSERT_EQUAL(topo_rr_add_external(t, m, &saved), 0);
+	CU_ASSERT_EQUAL(sipmsg_route_count(m, true), 1);
+	CU_ASSERT_EQUAL(sipmsg_route_str(m, true, 0, r, sizeof(r)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, "sip:ap.contoso.test:5061"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(saved);
+	CU_ASSERT_STRING_EQUAL(saved,
+			       "Record-Route: <sip:ap-int.contoso.test:5061;transport=tls;lr>\r\n"
+			       "Record-Route: <sip:pool.contoso.test;lr>\r\n");
 	mem_deref(m);
 	/* in-dialog: both our Route entries consumed, the next one kept */
 	m = topo_req("sip:bob@aol.test",

@@ -257,6 +257,55 @@ int topo_rr_add(const struct topo *t, struct sipmsg *req, enum conf_edge_id in,
 	return sipmsg_route_push(req, true, uri);
 }
 
+/* Prepends "Record-Route: <uri>\r\n" to the mem string *savedp (allocated if NULL). */
+static int topo_saved_prepend(char **savedp, const char *uri)
+{
+	size_t have = *savedp ? strlen(*savedp) : 0;
+	int n = snprintf(NULL, 0, "Record-Route: %s\r\n", uri);
+	char *s;
+
+	if (n < 0)
+		return EINVAL;
+	s = mem_zalloc(have + (size_t)n + 1, NULL);
+	if (!s)
+		return ENOMEM;
+	snprintf(s, (size_t)n + 1, "Record-Route: %s\r\n", uri);
+	if (have)
+		memcpy(s + n, *savedp, have + 1);
+	mem_deref(*savedp);
+	*savedp = s;
+	return 0;
+}
+
+int topo_rr_add_external(const struct topo *t, struct sipmsg *req, char **savedp)
+{
+	char uri[300];
+	int err;
+
+	if (!t || !req || !savedp)
+		return EINVAL;
+	/* RFC 5658 4.2 double record-routing with TOPO-001 hiding: the inside-facing entry
+	 * never leaves; responses get it back below ours so the inside's route set (RFC 3261
+	 * 12.1.2) names us by our inside name. */
+	snprintf(uri, sizeof(uri), "<sip:%s:%u;transport=tls;lr>", t->fqdn[CONF_INTERNAL],
+		 t->port[CONF_INTERNAL]);
+	err = topo_saved_prepend(savedp, uri);
+	if (err)
+		return err;
+	snprintf(uri, sizeof(uri), "<sip:%s:%u;transport=tls;lr>", t->fqdn[CONF_EXTERNAL],
+		 t->port[CONF_EXTERNAL]);
+	return sipmsg_route_push(req, true, uri);
+}
+
+/* True if the URI names our internal edge. */
+static bool topo_uri_is_inside_edge(const struct topo *t, const char *uri)
+{
+	char host[256];
+
+	return !topo_uri_host(uri, host, sizeof(host)) && *t->fqdn[CONF_INTERNAL] &&
+	       !strcasecmp(host, t->fqdn[CONF_INTERNAL]);
+}
+
 int topo_rr_hide_response(const struct topo *t, struct sipmsg *rsp)
 {
 	char r[TOPO_URI_MAX];
@@ -270,6 +319,8 @@ int topo_rr_hide_response(const struct topo *t, struct sipmsg *rsp)
 			at = i;
 	if (at < 0) /* not record-routed by us: every entry was placed inside */
 		at = n;
+	else if (topo_uri_is_inside_edge(t, r)) /* RFC 5658: our inside entry stays inside */
+		at++;
 	for (i = 0; i < at; i++)
 		sipmsg_route_pop(rsp, true);
 	return 0;

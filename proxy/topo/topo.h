@@ -55,8 +55,12 @@ int topo_rr_take(struct sipmsg *m, char **savedp);
 /* TOPO-002 double record-routing: one entry per edge, the one facing the next hop on top. */
 int topo_rr_add(const struct topo *t, struct sipmsg *req, enum conf_edge_id in,
 		enum conf_edge_id out);
+/* TOPO-002 double record-routing of a request leaving through the external edge: only our
+ * external entry goes on top; our internal entry is put in front of *savedp (the inside
+ * entries topo_rr_take kept), so topo_wire_in restores it below ours on the responses. */
+int topo_rr_add_external(const struct topo *t, struct sipmsg *req, char **savedp);
 /* A response on its way out of the external edge: drops the Record-Route entries above ours
- * (placed inside after we record-routed). */
+ * (placed inside after we record-routed) and our internal-edge entry. */
 int topo_rr_hide_response(const struct topo *t, struct sipmsg *rsp);
 
 /* Last pass over an encoded message leaving through the external edge: cuts every Via but
