@@ -21,16 +21,17 @@ enum sipscan_hdr {
 
 struct sipscan_name {
 	const char *name;
+	size_t len;
 	char compact;
 	enum sipscan_hdr id;
 };
 
 static const struct sipscan_name sipscan_names[] = {
-	{ "Via", 'v', SIPSCAN_H_VIA }, { "From", 'f', SIPSCAN_H_FROM },
-	{ "To", 't', SIPSCAN_H_TO }, { "Call-ID", 'i', SIPSCAN_H_CALLID },
-	{ "CSeq", 0, SIPSCAN_H_CSEQ }, { "Max-Forwards", 0, SIPSCAN_H_MAXFWD },
-	{ "Content-Length", 'l', SIPSCAN_H_CLEN }, { "Contact", 'm', SIPSCAN_H_CONTACT },
-	{ "Date", 0, SIPSCAN_H_DATE },
+	{ "Via", 3, 'v', SIPSCAN_H_VIA }, { "From", 4, 'f', SIPSCAN_H_FROM },
+	{ "To", 2, 't', SIPSCAN_H_TO }, { "Call-ID", 7, 'i', SIPSCAN_H_CALLID },
+	{ "CSeq", 4, 0, SIPSCAN_H_CSEQ }, { "Max-Forwards", 12, 0, SIPSCAN_H_MAXFWD },
+	{ "Content-Length", 14, 'l', SIPSCAN_H_CLEN }, { "Contact", 7, 'm', SIPSCAN_H_CONTACT },
+	{ "Date", 4, 0, SIPSCAN_H_DATE },
 };
 
 /* RFC 3261 25.1: token characters. */
@@ -38,7 +39,13 @@ static bool sipscan_is_token(unsigned char c)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
 		return true;
-	return c && strchr("-.!%*_+`'~", c) != NULL;
+	switch (c) {
+	case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`':
+	case '\'': case '~':
+		return true;
+	default:
+		return false;
+	}
 }
 
 static bool sipscan_is_ws(char c)
@@ -82,7 +89,7 @@ static enum sipscan_hdr sipscan_hdr_id(const char *name, size_t n)
 		const struct sipscan_name *h = &sipscan_names[i];
 
 		if ((n == 1 && h->compact && (name[0] | 0x20) == h->compact) ||
-		    (n == strlen(h->name) && !strncasecmp(name, h->name, n)))
+		    (n == h->len && !strncasecmp(name, h->name, n)))
 			return h->id;
 	}
 	return SIPSCAN_H_OTHER;
@@ -478,13 +485,14 @@ int sipscan_parse(struct sipscan *sc, const char *buf, size_t len)
 		n--;
 	/* the header ends at the first empty line; bare LFs are tolerated here */
 	hend = NULL;
-	for (body = eol; body + 1 < buf + len; body++) {
-		if (body[0] == '\n' && body[1] == '\n') {
+	for (body = eol; body && body + 1 < buf + len;
+	     body = memchr(body + 1, '\n', (size_t)(buf + len - body - 1))) {
+		if (body[1] == '\n') {
 			hend = body;
 			body += 2;
 			break;
 		}
-		if (body[0] == '\n' && body + 2 < buf + len && body[1] == '\r' && body[2] == '\n') {
+		if (body + 2 < buf + len && body[1] == '\r' && body[2] == '\n') {
 			hend = body;
 			body += 3;
 			break;
