@@ -23,7 +23,7 @@ end
 
 return scenario {
   title  = "Hot backup, verify, refused bad copies, atomic restore, equal export, round trips after",
-  covers = { "BAK-001", "BAK-002", "BAK-003", "BAK-004" },
+  covers = { "BAK-001", "BAK-002", "BAK-003", "BAK-004", "BAK-005" },
   tags   = { "backup" },
   timeout = 60,
   run = function(lab)
@@ -80,6 +80,23 @@ return scenario {
     expect_eq(rc, 0, "apctl restore of the good backup (" .. out .. ")")
     local _, restored = lab:apctl("export")
     expect(restored == exported, "BAK-004: the export after the restore equals the backup's")
+
+    -- BAK-005 (state part): restored onto a fresh install under another root, the state
+    -- exports the same and the config, certificates and keys are there
+    local root = lab.dir .. "/fresh"
+    rc, out = lab:apctl("restore", file, "--to", root)
+    expect_eq(rc, 0, "apctl restore --to a fresh root (" .. out .. ")")
+    local _, fresh = lab:apctl("--db", root .. lab.dir .. "/state.db", "export")
+    expect(fresh == exported, "the fresh install's export equals the backup's")
+    local conf = io.open(root .. lab.dir .. "/accessproxy.conf", "rb")
+    expect(conf, "the config restored under the fresh root")
+    if conf then
+      local key = (conf:read("a"):match("\nkey = ([^\n]+)") or "")
+      conf:close()
+      local kf = io.open(root .. key, "rb")
+      expect(kf, "the key " .. key .. " restored under the fresh root")
+      if kf then kf:close() end
+    end
 
     rc, out = lab:apctl("reload")
     expect_eq(rc, 0, "apctl reload after the restore (" .. out .. ")")
