@@ -589,7 +589,8 @@ static void spine_response(struct spine *s, struct sipmsg *rsp)
 	const char *hvias;
 	int status = sipmsg_status(rsp), err;
 	char *buf = NULL;
-	size_t len;
+	const char *kept = NULL;
+	size_t len = 0;
 
 	if (!x) { /* RFC 3261 16.7 step 1: no match -> forward statelessly; we have no path */
 		log_debug("response %d %s matches no transaction: dropped", status,
@@ -597,13 +598,22 @@ static void spine_response(struct spine *s, struct sipmsg *rsp)
 		s->st.dropped++;
 		return;
 	}
+	/* RFC 3261 16.7 step 5: after a final response only an INVITE's 2xx still goes on */
+	if (txn_is_complete(x) &&
+	    (status < 200 || status >= 300 || strcmp(txn_method(x), "INVITE"))) {
+		log_debug("response %d to answered %s %s absorbed", status, txn_method(x), branch);
+		return;
+	}
 	if (status >= 200) {
 		txn_set_final(x);
 		if (txn_dest(x))
 			peer_settle(s->peers, txn_dest(x), txn_branch(x), txn_method(x));
 	}
-	if (status == 100 || txn_absorbs(x)) /* RFC 3261 16.7 step 5; 16.10 */
+	if (status == 100 || txn_absorbs(x)) { /* RFC 3261 16.7 step 5; 16.10 */
+		if (status >= 200)
+			txn_complete(x, status, NULL, 0);
 		return;
+	}
 	hvias = txn_hidden_vias(x);
 	err = sipmsg_via_pop(rsp);
 	if (!err && sipmsg_via_count(rsp) == 0 && !hvias)
@@ -619,10 +629,12 @@ static void spine_response(struct spine *s, struct sipmsg *rsp)
 		err = topo_wire_out(s->topo, &buf, &len, false, NULL);
 	else if (!err)
 		err = topo_wire_in(s->topo, &buf, &len, hvias, txn_hidden_rrs(x));
-	if (!err && status >= 200 && txn_set_response(x, buf, len))
-		log_warn("final response to %s not kept for retransmissions", txn_method(x));
-	if (!err)
+	if (!err) {
+		kept = buf;
 		err = conn_send(txn_conn(x), buf, len);
+	}
+	if (status >= 200) /* kept compact, to repeat it to a retransmission (17.2.2) */
+		txn_complete(x, status, kept, kept ? len : 0);
 	if (err) {
 		log_info("%s edge: response %d to %s not delivered: %s",
 			 conf_edge_name(txn_edge(x)), status, txn_method(x), strerror(err));

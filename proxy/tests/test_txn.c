@@ -168,41 +168,99 @@ static void test_txn_timeouts(void)
 	CU_ASSERT_EQUAL(mem_live(), live);
 }
 
-/* RFC 3261 17.2.2: a retransmission on a new connection moves the answers there; the final
- * response is kept for it. */
+/* RFC 3261 17.2.2: a retransmission on a new connection moves the answers there; once the
+ * final response is sent the entry is compact (request and connection released, the response
+ * kept) and lives only the absorption window, on its own FIFO queue. */
 static void test_txn_retransmission_conn(void)
 {
 	struct txn_table *t = NULL;
-	struct txn *x = NULL;
-	void *a = mem_zalloc(8, NULL), *b = mem_zalloc(8, NULL);
+	struct txn *x = NULL, *y = NULL;
+	void *a = mem_zalloc(8, NULL), *b = mem_zalloc(8, NULL), *req = mem_zalloc(64, NULL);
 	size_t len = 0;
 	const char *rsp;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(req);
 	CU_ASSERT_EQUAL_FATAL(txn_table_alloc(&t, NULL), 0);
 	txn_table_set_clock(t, txn_test_clock);
-	CU_ASSERT_EQUAL_FATAL(txn_insert(t, &x, "z9hG4bKrtx", "MESSAGE", a, CONF_INTERNAL, NULL,
-					 "z9hG4bKp", "pool.contoso.test"), 0);
+	txn_table_set_done_timers(t, 300, 700);
+	txn_test_now = 10000;
+	CU_ASSERT_EQUAL_FATAL(txn_insert(t, &x, "z9hG4bKrtx", "MESSAGE", a, CONF_INTERNAL,
+					 (struct sipmsg *)req, "z9hG4bKp", "pool.contoso.test"), 0);
+	CU_ASSERT_EQUAL(txn_set_hidden(x, "Via: SIP/2.0/TLS pool\r\n", NULL), 0);
 	CU_ASSERT_PTR_NULL(txn_response(x, &len));
+	CU_ASSERT_FALSE(txn_is_complete(x));
 	txn_set_conn(x, b);
 	CU_ASSERT_PTR_EQUAL(txn_conn(x), b);
 	CU_ASSERT_EQUAL(mem_nrefs(a), 1);
 	CU_ASSERT_EQUAL(mem_nrefs(b), 2);
-	CU_ASSERT_EQUAL(txn_set_response(x, "SIP/2.0 200 OK\r\n\r\n", 19), 0);
-	CU_ASSERT_EQUAL(txn_set_response(x, "SIP/2.0 202 Accepted\r\n\r\n", 25), 0);
+	CU_ASSERT_EQUAL(mem_nrefs(req), 2);
+	/* an INVITE sent later, answered with a 2xx: nothing to repeat, kept 64*T1 (here 700) */
+	CU_ASSERT_EQUAL_FATAL(txn_insert(t, &y, "z9hG4bKinv", "INVITE", a, CONF_INTERNAL, NULL,
+					 NULL, NULL), 0);
+	txn_test_now = 20000; /* answered 10 s later: the window starts at the answer */
+	txn_complete(x, 200, "SIP/2.0 200 OK\r\n\r\n", 19);
+	txn_complete(x, 202, "SIP/2.0 202 Accepted\r\n\r\n", 25); /* only the first counts */
+	txn_complete(y, 200, "SIP/2.0 200 OK\r\n\r\n", 19);
+	CU_ASSERT_TRUE(txn_is_complete(x));
+	CU_ASSERT_TRUE(txn_has_final(x));
 	rsp = txn_response(x, &len);
-	CU_ASSERT_EQUAL(len, 25);
-	CU_ASSERT(rsp && !strncmp(rsp, "SIP/2.0 202", 11));
-	txn_remove(t, x);
-	mem_deref(t);
+	CU_ASSERT_EQUAL(len, 19);
+	CU_ASSERT(rsp && !strncmp(rsp, "SIP/2.0 200", 11));
+	CU_ASSERT_PTR_NULL(txn_response(y, NULL));
+	CU_ASSERT_PTR_NULL(txn_request(x));
+	CU_ASSERT_PTR_NULL(txn_conn(x));
+	CU_ASSERT_PTR_NULL(txn_hidden_vias(x));
+	CU_ASSERT_PTR_EQUAL(txn_conn(y), a); /* 2xx retransmissions still go upstream */
 	CU_ASSERT_EQUAL(mem_nrefs(b), 1);
+	CU_ASSERT_EQUAL(mem_nrefs(req), 1);
+	txn_set_conn(x, b); /* a retransmission after the answer takes no connection */
+	CU_ASSERT_EQUAL(mem_nrefs(b), 1);
+	txn_test_now = 20299;
+	CU_ASSERT_EQUAL(txn_expire(t), 0);
+	txn_test_now = 20300;
+	CU_ASSERT_EQUAL(txn_expire(t), 1);
+	CU_ASSERT_PTR_NULL(txn_lookup(t, "z9hG4bKrtx", "MESSAGE"));
+	CU_ASSERT_PTR_EQUAL(txn_lookup(t, "z9hG4bKinv", "INVITE"), y);
+	txn_test_now = 20700;
+	CU_ASSERT_EQUAL(txn_expire(t), 1);
+	CU_ASSERT_EQUAL(txn_count(t), 0);
+	CU_ASSERT_EQUAL(mem_nrefs(a), 1);
+	mem_deref(t);
 	mem_deref(a);
 	mem_deref(b);
+	mem_deref(req);
+}
+
+/* A final response over TXN_RSP_MAX is not kept; a non-2xx to an INVITE is. */
+static void test_txn_complete_bounds(void)
+{
+	struct txn_table *t = NULL;
+	struct txn *x = NULL, *y = NULL;
+	static char big[TXN_RSP_MAX + 2];
+	size_t live = mem_live(), len = 0;
+
+	memset(big, 'x', sizeof(big) - 1);
+	CU_ASSERT_EQUAL_FATAL(txn_table_alloc(&t, NULL), 0);
+	CU_ASSERT_EQUAL(txn_insert(t, &x, "z9hG4bKbig", "MESSAGE", NULL, CONF_EXTERNAL, NULL,
+				   NULL, NULL), 0);
+	CU_ASSERT_EQUAL(txn_insert(t, &y, "z9hG4bKrej", "INVITE", NULL, CONF_EXTERNAL, NULL,
+				   NULL, NULL), 0);
+	txn_complete(x, 200, big, sizeof(big) - 1);
+	txn_complete(y, 486, "SIP/2.0 486 Busy Here\r\n\r\n", 25);
+	CU_ASSERT_TRUE(txn_is_complete(x));
+	CU_ASSERT_PTR_NULL(txn_response(x, &len));
+	CU_ASSERT_PTR_NOT_NULL(txn_response(y, &len));
+	CU_ASSERT_EQUAL(len, 25);
+	mem_deref(t);
+	CU_ASSERT_EQUAL(mem_live(), live);
 }
 
 static CU_TestInfo txn_tests[] = {
-	{ "retransmission on a new connection", test_txn_retransmission_conn },
+	{ "retransmission on a new connection, compact after the answer",
+	  test_txn_retransmission_conn },
+	{ "kept final response bounded; INVITE keeps a non-2xx", test_txn_complete_bounds },
 	{ "timers F and C, CANCEL matching, 408 hook", test_txn_timeouts },
 	{ "insert and lookup", test_txn_insert_lookup },
 	{ "expiry after 64*T1", test_txn_expire },

@@ -1,5 +1,6 @@
 /* txn: forwarded requests keyed by our branch + CSeq method, expiring after Timer F (INVITE:
- * Timer C); two queues in insertion order, so expiry never scans. */
+ * Timer C) or, once answered, after a short absorption window; one FIFO queue per lifetime,
+ * so expiry never scans. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,11 +18,13 @@ struct txn {
 	struct txn_table *tab;  /* NULL once removed */
 	struct hmap_le le;
 	struct txn *older, *newer;  /* insertion order == expiry order within one queue */
-	int q;                      /* queue: 0 non-INVITE, 1 INVITE */
+	int q;                      /* enum txn_q */
 	uint64_t born_ms;
 	uint64_t life_ms;
 	bool final;
 	bool absorb;
+	bool invite;
+	bool done;                  /* txn_complete ran: a compact record */
 	char *hid_vias, *hid_rrs, *dest;
 	char *key;                  /* "branch method" */
 	char *branch;
@@ -39,12 +42,21 @@ struct txn_queue {
 	struct txn *oldest, *newest;
 };
 
+/* One queue per lifetime, so that the oldest entry of each is the next to expire. */
+enum txn_q {
+	TXN_Q_PENDING = 0,          /* non-INVITE waiting for its final response: Timer F */
+	TXN_Q_PENDING_INV,          /* INVITE waiting: Timer C */
+	TXN_Q_DONE,                 /* non-INVITE answered: TXN_ABSORB_MS */
+	TXN_Q_DONE_INV,             /* INVITE answered: TXN_INV_DONE_MS */
+	TXN_NQ
+};
+
 struct txn_table {
 	struct hmap *map;
-	struct txn_queue q[2];
+	struct txn_queue q[TXN_NQ];
 	struct event *tmr;
 	uint64_t (*now_ms)(void);
-	unsigned life_ms[2];
+	unsigned life_ms[TXN_NQ];
 	txn_timeout_h *th;
 	void *th_arg;
 };
@@ -73,14 +85,11 @@ static void txn_destroy(void *data)
 	mem_deref(x->rsp);
 }
 
-void txn_remove(struct txn_table *t, struct txn *x)
+/* Takes x out of its queue (not out of the map). */
+static void txn_unqueue(struct txn_table *t, struct txn *x)
 {
-	struct txn_queue *q;
+	struct txn_queue *q = &t->q[x->q];
 
-	if (!t || !x || x->tab != t)
-		return;
-	q = &t->q[x->q];
-	hmap_unlink(t->map, &x->le);
 	if (x->older)
 		x->older->newer = x->newer;
 	else
@@ -90,6 +99,28 @@ void txn_remove(struct txn_table *t, struct txn *x)
 	else
 		q->newest = x->older;
 	x->older = x->newer = NULL;
+}
+
+/* Appends x to queue qi, its life starting now. */
+static void txn_enqueue(struct txn_table *t, struct txn *x, int qi)
+{
+	x->q = qi;
+	x->born_ms = t->now_ms();
+	x->life_ms = t->life_ms[qi];
+	x->older = t->q[qi].newest;
+	if (t->q[qi].newest)
+		t->q[qi].newest->newer = x;
+	else
+		t->q[qi].oldest = x;
+	t->q[qi].newest = x;
+}
+
+void txn_remove(struct txn_table *t, struct txn *x)
+{
+	if (!t || !x || x->tab != t)
+		return;
+	hmap_unlink(t->map, &x->le);
+	txn_unqueue(t, x);
 	x->tab = NULL;
 	mem_deref(x);
 }
@@ -98,12 +129,13 @@ static void txn_table_destroy(void *data)
 {
 	struct txn_table *t = data;
 
+	int i;
+
 	if (t->tmr)
 		event_free(t->tmr);
-	while (t->q[0].oldest)
-		txn_remove(t, t->q[0].oldest);
-	while (t->q[1].oldest)
-		txn_remove(t, t->q[1].oldest);
+	for (i = 0; i < TXN_NQ; i++)
+		while (t->q[i].oldest)
+			txn_remove(t, t->q[i].oldest);
 	mem_deref(t->map);
 }
 
@@ -116,7 +148,7 @@ size_t txn_expire(struct txn_table *t)
 	if (!t)
 		return 0;
 	now = t->now_ms();
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < TXN_NQ; i++) {
 		struct txn *x;
 
 		while ((x = t->q[i].oldest) && now - x->born_ms >= x->life_ms) {
@@ -148,13 +180,15 @@ int txn_table_alloc(struct txn_table **tp, struct event_base *base)
 	if (!t)
 		return ENOMEM;
 	t->now_ms = txn_mono_ms;
-	t->life_ms[0] = TXN_TIMER_F_MS;
-	t->life_ms[1] = TXN_TIMER_C_MS;
+	t->life_ms[TXN_Q_PENDING] = TXN_TIMER_F_MS;
+	t->life_ms[TXN_Q_PENDING_INV] = TXN_TIMER_C_MS;
+	t->life_ms[TXN_Q_DONE] = TXN_ABSORB_MS;
+	t->life_ms[TXN_Q_DONE_INV] = TXN_INV_DONE_MS;
 	err = hmap_alloc(&t->map, 4096);
 	if (err)
 		goto out;
 	if (base) {
-		struct timeval tv = { 1, 0 };
+		struct timeval tv = { 0, TXN_TICK_MS * 1000 };
 
 		t->tmr = event_new(base, -1, EV_PERSIST, txn_tick, t);
 		if (!t->tmr || event_add(t->tmr, &tv) != 0) {
@@ -181,9 +215,19 @@ void txn_table_set_timers(struct txn_table *t, unsigned f_ms, unsigned c_ms)
 	if (!t)
 		return;
 	if (f_ms)
-		t->life_ms[0] = f_ms;
+		t->life_ms[TXN_Q_PENDING] = f_ms;
 	if (c_ms)
-		t->life_ms[1] = c_ms;
+		t->life_ms[TXN_Q_PENDING_INV] = c_ms;
+}
+
+void txn_table_set_done_timers(struct txn_table *t, unsigned absorb_ms, unsigned inv_ms)
+{
+	if (!t)
+		return;
+	if (absorb_ms)
+		t->life_ms[TXN_Q_DONE] = absorb_ms;
+	if (inv_ms)
+		t->life_ms[TXN_Q_DONE_INV] = inv_ms;
 }
 
 void txn_table_set_timeout_handler(struct txn_table *t, txn_timeout_h *th, void *arg)
@@ -232,21 +276,14 @@ int txn_insert(struct txn_table *t, struct txn **txp, const char *branch, const 
 	x->srv = mem_ref(srv);
 	x->req = mem_ref(req);
 	x->edge = edge;
-	x->q = strcmp(method, "INVITE") ? 0 : 1;
-	x->born_ms = t->now_ms();
-	x->life_ms = t->life_ms[x->q];
+	x->invite = !strcmp(method, "INVITE");
 	err = hmap_insert(t->map, &x->le, x->key, x);
 	if (err) {
 		mem_deref(x);
 		return err;
 	}
 	x->tab = t;
-	x->older = t->q[x->q].newest;
-	if (t->q[x->q].newest)
-		t->q[x->q].newest->newer = x;
-	else
-		t->q[x->q].oldest = x;
-	t->q[x->q].newest = x;
+	txn_enqueue(t, x, x->invite ? TXN_Q_PENDING_INV : TXN_Q_PENDING);
 	if (txp)
 		*txp = x;
 	return 0;
@@ -358,26 +395,53 @@ const char *txn_dest(const struct txn *x)
 
 void txn_set_conn(struct txn *x, struct conn *c)
 {
-	if (!x || !c || c == x->srv)
+	if (!x || !c || c == x->srv || x->done)
 		return;
 	mem_deref(x->srv);
 	x->srv = mem_ref(c);
 }
 
-int txn_set_response(struct txn *x, const char *buf, size_t len)
+/* RFC 3261 17.2.2 / 17.2.1 over TLS/TCP (Timers J and I are 0): the server transaction could
+ * end with its final response. What stays is a compact record, only so that a sender that
+ * lost its connection and sends the request again on a new one gets the same answer instead
+ * of a second forwarded copy (16.11): the key, and the encoded final response if it is small.
+ * The parsed request, the connection and the hidden headers go now; an INVITE keeps its
+ * connection and hidden headers, which 2xx retransmissions and the ACK of a non-2xx still
+ * need (RFC 6026 Timer L, RFC 3261 Timer H: 64*T1), and repeats only a non-2xx. */
+void txn_complete(struct txn *x, int status, const char *rsp, size_t len)
 {
-	char *copy;
+	struct txn_table *t;
 
-	if (!x || !buf)
-		return EINVAL;
-	copy = mem_zalloc(len + 1, NULL);
-	if (!copy)
-		return ENOMEM;
-	memcpy(copy, buf, len);
-	mem_deref(x->rsp);
-	x->rsp = copy;
-	x->rsp_len = len;
-	return 0;
+	if (!x || x->done)
+		return;
+	x->final = true;
+	x->done = true;
+	x->req = mem_deref(x->req);
+	x->dest = mem_deref(x->dest);
+	x->via_branch = mem_deref(x->via_branch);
+	x->via_host = mem_deref(x->via_host);
+	if (!x->invite) {
+		x->srv = mem_deref(x->srv);
+		x->hid_vias = mem_deref(x->hid_vias);
+		x->hid_rrs = mem_deref(x->hid_rrs);
+	}
+	if (rsp && len <= TXN_RSP_MAX && (!x->invite || status >= 300)) {
+		x->rsp = mem_zalloc(len + 1, NULL);
+		if (x->rsp) {
+			memcpy(x->rsp, rsp, len);
+			x->rsp_len = len;
+		}
+	}
+	t = x->tab;
+	if (!t)
+		return;
+	txn_unqueue(t, x);
+	txn_enqueue(t, x, x->invite ? TXN_Q_DONE_INV : TXN_Q_DONE);
+}
+
+bool txn_is_complete(const struct txn *x)
+{
+	return x && x->done;
 }
 
 const char *txn_response(const struct txn *x, size_t *lenp)
@@ -410,20 +474,26 @@ size_t txn_debug(const struct txn_table *t, char *buf, size_t size)
 	const struct txn *x;
 	size_t off = 0;
 	uint64_t now;
+	int i;
 
 	if (!t || !buf || !size)
 		return 0;
 	buf[0] = '\0';
 	now = t->now_ms();
-	for (x = t->q[0].oldest ? t->q[0].oldest : t->q[1].oldest; x && off < size;
-	     x = x->newer ? x->newer : (x->q == 0 ? t->q[1].oldest : NULL)) {
-		int n = snprintf(buf + off, size - off, "%s edge=%s age_ms=%llu via=%s;%s\n",
-				 x->key, conf_edge_name(x->edge),
-				 (unsigned long long)(now - x->born_ms), x->via_host,
-				 x->via_branch);
-		if (n < 0)
-			break;
-		off += (size_t)n;
+	for (i = 0, x = NULL; i < TXN_NQ && off < size; i++) {
+		for (x = t->q[i].oldest; x && off < size; x = x->newer) {
+			int n = snprintf(buf + off, size - off,
+					 "%s edge=%s age_ms=%llu via=%s;%s%s\n", x->key,
+					 conf_edge_name(x->edge),
+					 (unsigned long long)(now - x->born_ms),
+					 x->via_host ? x->via_host : "",
+					 x->via_branch ? x->via_branch : "",
+					 x->done ? " done" : "");
+
+			if (n < 0)
+				return off;
+			off += (size_t)n;
+		}
 	}
 	return off < size ? off : size - 1;
 }
