@@ -48,6 +48,7 @@ struct lab_opts {
 	bool provider_partner[LAB_NPROVIDERS];/* public = no: a federated partner, found by SRV */
 	bool capture;                         /* run libpcap */
 	bool unprovisioned;                   /* providers start with no route to the enterprise */
+	unsigned state_disk_kb;               /* >0: the SUT's database on a tmpfs of this size */
 	struct lab_user pic_users[LAB_MAX_USERS];
 	int npic_users;
 	char sut_cert[32];          /* "": the good ap.contoso.test leaf on the external edge; else
@@ -102,6 +103,8 @@ int lab_apctl(const struct lab *lab, const char *const *args, char *out, size_t 
 int lab_site_cert(struct lab *lab, const struct imsrv *srv, const char *kind);
 /* The SUT's generated configuration file (for apctl). */
 const char *lab_sut_conf(const struct lab *lab);
+/* The folder holding the SUT's database (its own small disk with state_disk_kb). */
+const char *lab_state_dir(const struct lab *lab);
 const char *lab_sut_binary(const struct lab *lab);
 /* The provisioning site (provisioning.test:443); its route callback adds and withdraws the
  * enterprise's routes on the providers, which find the edge by DNS (DNS-002). */

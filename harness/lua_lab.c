@@ -150,6 +150,8 @@ static int lab_l_index(lua_State *L)
 		luaL_setmetatable(L, MT_SUT);
 	} else if (strcmp(k, "dir") == 0) {
 		lua_pushstring(L, lab_dir(lab));
+	} else if (strcmp(k, "state_dir") == 0) {
+		lua_pushstring(L, lab_state_dir(lab));
 	} else if (strcmp(k, "addr") == 0) {
 		unsigned h;
 

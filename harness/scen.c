@@ -524,6 +524,10 @@ static void scen_lab_opts(struct scen *s, int t, struct lab_opts *lo)
 		lua_getfield(L, -1, "provisioned");
 		lo->unprovisioned = lua_isboolean(L, -1) && !lua_toboolean(L, -1);
 		lua_pop(L, 1);
+		lua_getfield(L, -1, "state_disk_kb");
+		if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0 && lua_tointeger(L, -1) < (1 << 20))
+			lo->state_disk_kb = (unsigned)lua_tointeger(L, -1);
+		lua_pop(L, 1);
 	}
 	lua_pop(L, 1);
 	if (lua_getfield(L, t, "lab") == LUA_TTABLE &&

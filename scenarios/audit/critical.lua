@@ -1,7 +1,6 @@
 -- AUD-003 (the forwarding half): with critical archiving a federated MESSAGE is forwarded only
 -- once its audit record is durable, so it is on record the moment it is delivered. The refusal
--- half (503 when recording fails) has no lab fault that breaks only the proxy's database
--- writes; it is left to the code path in spine_durable() and named as a gap.
+-- half (503 when recording fails) is audit/critical_disk_full.lua.
 return scenario {
   title  = "Critical archiving: every forwarded MESSAGE is on record the moment it is delivered",
   covers = { "AUD-003", "AUD-001" },
