@@ -96,6 +96,11 @@ struct scen *scen_of(lua_State *L)
 	return s;
 }
 
+const char *scen_root(struct scen *s)
+{
+	return s->root ? s->root : ".";
+}
+
 struct lab *scen_lab(struct scen *s)
 {
 	return s->lab;
@@ -311,84 +316,6 @@ int scen_fail(lua_State *L, int level, const char *fmt, ...)
 	return lua_error(L);
 }
 
-/* scenario{ title=, covers={...}, tags={...}, timeout=, lab={...}, run=function(lab) } */
-static int scen_l_scenario(lua_State *L)
-{
-	luaL_checktype(L, 1, LUA_TTABLE);
-	if (lua_getfield(L, 1, "title") != LUA_TSTRING)
-		luaL_error(L, "scenario{}: 'title' (a string) is required");
-	if (lua_getfield(L, 1, "covers") != LUA_TTABLE)
-		luaL_error(L, "scenario{}: 'covers' (a list of requirement ids) is required");
-	if (lua_getfield(L, 1, "run") != LUA_TFUNCTION)
-		luaL_error(L, "scenario{}: 'run' (a function taking the lab) is required");
-	lua_pop(L, 3);
-	lua_pushboolean(L, 1);
-	lua_setfield(L, 1, "__scenario");
-	lua_settop(L, 1);
-	return 1;
-}
-
-/* fail(reason): ends the scenario with verdict fail here. */
-static int scen_l_fail(lua_State *L)
-{
-	return scen_fail(L, 1, "%s", luaL_checkstring(L, 1));
-}
-
-/* skip(reason): the SUT lacks a capability the scenario needs. */
-static int scen_l_skip(lua_State *L)
-{
-	lua_createtable(L, 0, 2);
-	lua_pushstring(L, "skip");
-	lua_setfield(L, -2, "piclab_verdict");
-	lua_pushstring(L, luaL_checkstring(L, 1));
-	lua_setfield(L, -2, "reason");
-	return lua_error(L);
-}
-
-/* expect(cond, what): fails with `what` unless cond is truthy; returns cond. */
-static int scen_l_expect(lua_State *L)
-{
-	if (!lua_toboolean(L, 1))
-		return scen_fail(L, 1, "expected %s", luaL_optstring(L, 2, "a true value"));
-	lua_settop(L, 1);
-	return 1;
-}
-
-/* expect_eq(actual, expected, what): fails with expected vs actual. */
-static int scen_l_expect_eq(lua_State *L)
-{
-	const char *what = luaL_optstring(L, 3, "value");
-
-	if (lua_compare(L, 1, 2, LUA_OPEQ))
-		return 0;
-	return scen_fail(L, 1, "%s: expected %s, got %s", what, luaL_tolstring(L, 2, NULL),
-			 luaL_tolstring(L, 1, NULL));
-}
-
-/* fixture("rfc4475/wsinv.dat") -> absolute path under scenarios/fixtures/ */
-static int scen_l_fixture(lua_State *L)
-{
-	struct scen *s = scen_of(L);
-	const char *rel = luaL_checkstring(L, 1);
-
-	if (strstr(rel, "..") || rel[0] == '/')
-		return luaL_error(L, "fixture(): a path inside scenarios/fixtures/, got '%s'", rel);
-	lua_pushfstring(L, "%s/scenarios/fixtures/%s", s->root ? s->root : ".", rel);
-	return 1;
-}
-
-/* log(...): a line in the scenario's lab.log. */
-static int scen_l_log(lua_State *L)
-{
-	lua_Debug ar;
-	char where[256] = "";
-
-	if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar))
-		snprintf(where, sizeof(where), "%s:%d", ar.short_src, ar.currentline);
-	log_info("%s: %s", where, luaL_tolstring(L, 1, NULL));
-	return 0;
-}
-
 static void scen_limit_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct scen *s = arg;
@@ -567,13 +494,6 @@ static double scen_now(void)
 
 static void scen_open_lua(struct scen *s)
 {
-	static const luaL_Reg globals[] = {
-		{ "scenario", scen_l_scenario }, { "fail", scen_l_fail },
-		{ "skip", scen_l_skip },         { "expect", scen_l_expect },
-		{ "expect_eq", scen_l_expect_eq }, { "log", scen_l_log },
-		{ "fixture", scen_l_fixture },
-		{ NULL, NULL },
-	};
 	lua_State *L = s->L;
 
 	luaL_openlibs(L);
@@ -597,9 +517,7 @@ static void scen_open_lua(struct scen *s)
 	lua_pushstring(L, "");
 	lua_setfield(L, -2, "cpath");
 	lua_pop(L, 1);
-	lua_pushglobaltable(L);
-	luaL_setfuncs(L, globals, 0);
-	lua_pop(L, 1);
+	lua_base_open(L);
 	lua_lab_open(L);
 	lua_capture_open(L);
 	lua_im_open(L);

@@ -51,6 +51,8 @@ void scen_run(struct event_base *base, const char *path, const char *name,
 struct scen;
 struct scen *scen_of(lua_State *L);
 struct lab *scen_lab(struct scen *s);
+/* The project root (fixture() paths, scenarios/lib). */
+const char *scen_root(struct scen *s);
 struct event_base *scen_base(struct scen *s);
 /* A wait: the binding calls scen_wait_begin, starts its asynchronous operation with the returned
  * waiter as argument, then returns scen_yield(L, waiter, k). When the operation completes, it
@@ -70,6 +72,7 @@ bool scen_waiter_timed_out(lua_State *L);
 /* Raises a scenario failure (verdict fail, with file:line of the Lua caller at level). */
 int scen_fail(lua_State *L, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+void lua_base_open(lua_State *L);
 void lua_lab_open(lua_State *L);
 /* Adds methods to a class of the API ("piclab.Lab", "piclab.Site", "piclab.User", ...), so a
  * binding file per concern can extend the classes lua_lab.c defines. */
