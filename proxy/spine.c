@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "base/mem.h"
@@ -43,6 +45,8 @@ struct spine {
 	struct route *route;
 	struct peer_pool *peers;
 	unsigned char secret[32];
+	unsigned char keyed_from[STATE_SECRET_LEN]; /* the persistent secret in use, if keyed */
+	bool keyed;
 	struct spine_stats st;
 	bool closing;              /* in its destructor: late audit callbacks only let go */
 };
@@ -78,6 +82,8 @@ static void spine_destroy(void *data)
 	mem_deref(s->topo);
 	mem_deref(s->rate);
 	mem_deref((void *)s->cfg);
+	OPENSSL_cleanse(s->secret, sizeof(s->secret));
+	OPENSSL_cleanse(s->keyed_from, sizeof(s->keyed_from));
 }
 
 static void spine_fwd_destroy(void *data)
@@ -869,10 +875,36 @@ out:
 	return err;
 }
 
+/* CONT-005: the seal and the branch/loop secret keyed from the installation's persistent
+ * secret, so that sealed Contacts and Call-IDs survive a restart and every worker computes
+ * the same branches (RFC 3261 16.11) and loop hashes (16.6 step 8) as the others. A snapshot
+ * without one (config only) keeps the per-process random keys. */
+static void spine_key(struct spine *s, const struct state *st)
+{
+	const unsigned char *key = state_secret(st);
+	unsigned char branch[32];
+	unsigned len = sizeof(branch);
+
+	if (!key || (s->keyed && !CRYPTO_memcmp(key, s->keyed_from, STATE_SECRET_LEN)))
+		return;
+	if (!HMAC(EVP_sha256(), key, STATE_SECRET_LEN, (const unsigned char *)"branch", 6,
+		  branch, &len) || len != sizeof(s->secret) || topo_set_secret(s->topo, key)) {
+		log_error("cannot key the topology seal from the stored secret: tokens from "
+			  "before a restart will not be read");
+		return;
+	}
+	memcpy(s->secret, branch, sizeof(s->secret));
+	memcpy(s->keyed_from, key, STATE_SECRET_LEN);
+	s->keyed = true;
+	OPENSSL_cleanse(branch, sizeof(branch));
+	log_info("topology seal and branches keyed from the stored secret");
+}
+
 void spine_set_state(struct spine *s, struct state *st)
 {
 	if (!s || !st || st == s->snap)
 		return;
+	spine_key(s, st);
 	mem_deref(s->snap);
 	s->snap = mem_ref(st);
 	log_info("policy snapshot version %llu in use",

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <openssl/crypto.h>
 #include <string.h>
 #include <strings.h>
 
@@ -45,6 +46,8 @@ struct state {
 	char *default_route;
 	bool all_users_enabled;
 	uint64_t version;
+	unsigned char secret[STATE_SECRET_LEN];
+	bool has_secret;
 };
 
 static void state_prov_destroy(void *data)
@@ -91,6 +94,7 @@ static void state_destroy(void *data)
 	free(st->dom);
 	free(st->users);
 	mem_deref(st->default_route);
+	OPENSSL_cleanse(st->secret, sizeof(st->secret));
 }
 
 int state_alloc(struct state **sp)
@@ -409,6 +413,20 @@ void state_set_version(struct state *st, uint64_t v)
 {
 	if (st)
 		st->version = v;
+}
+
+int state_set_secret(struct state *st, const unsigned char *key, size_t len)
+{
+	if (!st || !key || len != STATE_SECRET_LEN)
+		return EINVAL;
+	memcpy(st->secret, key, len);
+	st->has_secret = true;
+	return 0;
+}
+
+const unsigned char *state_secret(const struct state *st)
+{
+	return st && st->has_secret ? st->secret : NULL;
 }
 
 const char *state_archive_name(enum state_archive a)

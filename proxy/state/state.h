@@ -78,6 +78,13 @@ const struct state_settings *state_settings(const struct state *st);
 /* Monotonic version, bumped by every rebuild (for logs and status). */
 uint64_t state_version(const struct state *st);
 void state_set_version(struct state *st, uint64_t v);
+/* The installation's persistent secret (the store's, created once): what the topology seal
+ * and the branch/loop hashes are keyed from, so tokens and branches written before a restart
+ * or by another worker stay valid (CONT-005). EINVAL unless len is STATE_SECRET_LEN. */
+#define STATE_SECRET_LEN 32
+int state_set_secret(struct state *st, const unsigned char *key, size_t len);
+/* NULL when the snapshot has none (built from the config alone). */
+const unsigned char *state_secret(const struct state *st);
 const char *state_filter_name(enum state_filter f);
 int state_filter_parse(const char *s, enum state_filter *fp);
 const char *state_archive_name(enum state_archive a);

@@ -65,8 +65,19 @@ static const char store_v2[] =
 	"CREATE INDEX audit_from ON audit(from_aor, time);"
 	"CREATE INDEX audit_to ON audit(to_aor, time);";
 
+/* 3: the installation's secret (CONT-005), created once with 32 random bytes (SQLite's
+ * randomblob: its generator is seeded from the operating system's), never changed: topology
+ * tokens (sealed Contacts and Call-IDs) and our branches are keyed from it, so that they stay
+ * valid across restarts and agree between workers. */
+static const char store_v3[] =
+	"CREATE TABLE secrets ("
+	" name TEXT PRIMARY KEY,"
+	" value BLOB NOT NULL CHECK (length(value) = 32));"
+	"INSERT INTO secrets (name, value) VALUES ('topology', randomblob(32));";
+
 const struct store_migration store_migrations[] = {
 	{ 1, store_v1 },
 	{ 2, store_v2 },
+	{ 3, store_v3 },
 };
 const size_t store_nmigrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

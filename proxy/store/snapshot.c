@@ -70,6 +70,26 @@ static void store_load_setting(const char *key, const char *value, void *arg)
 	}
 }
 
+/* CONT-005: the installation's secret into the snapshot. */
+static int store_load_secret(struct store *s, struct state *st)
+{
+	sqlite3_stmt *q = NULL;
+	int err, rc;
+
+	err = store_prepare(s, &q, "SELECT value FROM secrets WHERE name = 'topology'");
+	if (err)
+		return err;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 0) == STATE_SECRET_LEN)
+		err = state_set_secret(st, sqlite3_column_blob(q, 0), STATE_SECRET_LEN);
+	else
+		err = rc == SQLITE_ROW || rc == SQLITE_DONE ? EBADMSG : store_errno(rc);
+	sqlite3_finalize(q);
+	if (err)
+		log_error("%s: no usable secret: %s", s->path, strerror(err));
+	return err;
+}
+
 int store_load_state(struct store *s, const struct conf *cfg, struct state **stp)
 {
 	struct store_load l = { .cfg = cfg };
@@ -106,6 +126,8 @@ int store_load_state(struct store *s, const struct conf *cfg, struct state **stp
 		err = store_setting_each(s, store_load_setting, &sl);
 	if (!err)
 		err = state_set_settings(l.st, &sl.set);
+	if (!err)
+		err = store_load_secret(s, l.st);
 	store_rollback(s);
 	if (err) {
 		log_error("%s: cannot build a snapshot: %s", s->path, strerror(err));

@@ -175,7 +175,18 @@ static int store_migrate(struct store *s, const struct conf *seed, char *why, si
 		if (s->readonly)
 			return store_why(why, wsz, EACCES, "%s: schema version %d needs migrating "
 					 "to %d", s->path, v, STORE_SCHEMA_VERSION);
+		/* BEGIN IMMEDIATE, then look again: another process (a worker starting at the
+		 * same time, apctl) may have applied this step while we waited for the lock */
 		err = store_begin(s);
+		if (!err && store_schema_version(s) >= m->version) {
+			if (m->version == 1)
+				s->created = false;
+			err = store_commit(s);
+			if (err)
+				return store_why(why, wsz, err, "%s: %s", s->path,
+						 sqlite3_errmsg(s->db));
+			continue;
+		}
 		if (!err && (err = store_exec(s, m->sql)))
 			store_why(why, wsz, err, "%s: migration %d: %s", s->path, m->version,
 				  sqlite3_errmsg(s->db));

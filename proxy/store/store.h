@@ -15,7 +15,7 @@ struct conf;
 struct sqlite3;
 
 /* The schema version this program writes (PRAGMA user_version after migration). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Reasons are written to why (may be NULL) as one line naming the rule ("CONF-003: ..."). */
 
@@ -39,6 +39,8 @@ int store_errno(int rc);
  * enabled), settings. cfg may be NULL; when given, a provider the database marks tcp keeps
  * it only if cfg allows tcp. */
 int store_load_state(struct store *s, const struct conf *cfg, struct state **stp);
+/* The snapshot also carries the installation's secret (state_secret), from the secrets table
+ * that migration 3 fills once. */
 
 /* accessproxy -t: calls ph(false, msg) for each way the config's domains and providers
  * differ from the database (the database wins). */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <sqlite3.h>
 
 #include "tests/testreg.h"
@@ -222,7 +223,76 @@ static void test_store_users(void)
 	CU_ASSERT_EQUAL(mem_live(), live);
 }
 
+/* CONT-005: one secret per installation, created by the migration, the same on every open
+ * and in every snapshot; another database has another. */
+static void test_store_secret(void)
+{
+	const char *p1 = store_test_db("sec1");
+	char path[128], why[256];
+	unsigned char first[STATE_SECRET_LEN];
+	size_t live = mem_live();
+	struct store *s = NULL;
+	struct state *st = NULL;
+
+	snprintf(path, sizeof(path), "%s", p1);
+	CU_ASSERT_EQUAL_FATAL(store_open(&s, path, false, NULL, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_load_state(s, NULL, &st), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(state_secret(st));
+	memcpy(first, state_secret(st), sizeof(first));
+	st = mem_deref(st);
+	s = mem_deref(s);
+	CU_ASSERT_EQUAL_FATAL(store_open(&s, path, true, NULL, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_load_state(s, NULL, &st), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(state_secret(st));
+	CU_ASSERT_EQUAL(memcmp(state_secret(st), first, sizeof(first)), 0);
+	st = mem_deref(st);
+	s = mem_deref(s);
+	store_test_rm(path);
+	p1 = store_test_db("sec2");
+	CU_ASSERT_EQUAL_FATAL(store_open(&s, p1, false, NULL, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_load_state(s, NULL, &st), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(state_secret(st));
+	CU_ASSERT_NOT_EQUAL(memcmp(state_secret(st), first, sizeof(first)), 0);
+	mem_deref(st);
+	mem_deref(s);
+	store_test_rm(p1);
+	CU_ASSERT_EQUAL(mem_live(), live);
+}
+
+/* Two processes creating the same new database at once: both succeed, one migrates. */
+static void test_store_concurrent_create(void)
+{
+	const char *path = store_test_db("race");
+	struct store *s = NULL;
+	char why[256];
+	int i, status = -1, ok = 0;
+
+	for (i = 0; i < 3; i++) {
+		pid_t pid;
+
+		store_test_rm(path);
+		pid = fork();
+		CU_ASSERT_FATAL(pid >= 0);
+		if (pid == 0) {
+			int err = store_open(&s, path, false, NULL, why, sizeof(why));
+
+			mem_deref(s);
+			_exit(err ? 1 : 0);
+		}
+		if (!store_open(&s, path, false, NULL, why, sizeof(why)) &&
+		    store_schema_version(s) == STORE_SCHEMA_VERSION)
+			ok++;
+		s = mem_deref(s);
+		CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+		CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	CU_ASSERT_EQUAL(ok, 3);
+	store_test_rm(path);
+}
+
 static CU_TestInfo store_tests[] = {
+	{ "the installation secret", test_store_secret },
+	{ "two processes create one database", test_store_concurrent_create },
 	{ "migrations from empty, idempotent re-open, default rows", test_store_migrate },
 	{ "CONF-003 and CONF-004 refusals", test_store_refusals },
 	{ "users, licences, CSV import all or nothing", test_store_users },

@@ -86,9 +86,9 @@ static int worker_test_fail(void *arg)
 static void test_worker_startup_failure(void)
 {
 	worker_test_file_new();
-	/* worker 0 fails during its head start: the master stops with its errno */
+	/* the workers fail at startup (all started at once): the master stops with the errno */
 	CU_ASSERT_EQUAL(worker_run(2, worker_test_fail, NULL), EADDRINUSE);
-	CU_ASSERT_EQUAL(worker_test_ticks(), 1);
+	CU_ASSERT(worker_test_ticks() >= 1 && worker_test_ticks() <= 2);
 	unlink(worker_test_file);
 }
 

@@ -9,7 +9,7 @@ struct seal;
 
 /* A sealer with a fresh random key (tokens are valid for this process's lifetime). */
 int seal_alloc(struct seal **sp);
-/* A sealer with a given 32-byte key (tests; a future persistent key). */
+/* A sealer with a given 32-byte key (the installation's persistent secret; tests). */
 int seal_alloc_key(struct seal **sp, const unsigned char key[32]);
 /* Token for in: 32 hex digits of SIV then 2 hex digits per byte of in; the same input always
  * gives the same token. ENOSPC if out is too small; EINVAL for input over 256 bytes. */

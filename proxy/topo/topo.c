@@ -67,6 +67,21 @@ int topo_alloc(struct topo **tp, const char *const fqdn[CONF_NEDGES],
 	return err;
 }
 
+int topo_set_secret(struct topo *t, const unsigned char key[32])
+{
+	struct seal *seal = NULL;
+	int err;
+
+	if (!t || !key)
+		return EINVAL;
+	err = seal_alloc_key(&seal, key);
+	if (err)
+		return err;
+	mem_deref(t->seal);
+	t->seal = seal;
+	return 0;
+}
+
 /* True if s names one of the internal hosts or addresses (case-insensitive). */
 static bool topo_names_internal(const struct topo *t, const char *s)
 {

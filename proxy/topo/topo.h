@@ -33,6 +33,11 @@ struct sipmsg;
 int topo_alloc(struct topo **tp, const char *const fqdn[CONF_NEDGES],
 	       const uint16_t port[CONF_NEDGES], const char *const *internal_names);
 
+/* Keys the seal from the installation's persistent secret (CONT-005) instead of the random
+ * per-process key topo_alloc starts with: tokens written before a restart, or by another
+ * worker, are read back. */
+int topo_set_secret(struct topo *t, const unsigned char key[32]);
+
 /* Call-ID mapping (see above): in(out(x)) == x for any x. ENOSPC if out is too small. */
 int topo_callid_out(const struct topo *t, const char *callid, char *out, size_t size);
 int topo_callid_in(const struct topo *t, const char *callid, char *out, size_t size);

@@ -20,7 +20,6 @@
 #define WORKER_BACKOFF_MAX_MS 10000
 #define WORKER_STABLE_MS 30000     /* a worker that lived this long resets the backoff */
 #define WORKER_STOP_MS 10000       /* grace after SIGTERM before SIGKILL */
-#define WORKER_HEADSTART_MS 500    /* worker 0 alone first: it creates/migrates the database */
 
 struct worker_slot {
 	pid_t pid;                 /* 0: not running */
@@ -200,22 +199,10 @@ static int worker_master(struct worker_slot *ws, unsigned n, worker_run_h *run, 
 	int err = 0, sig;
 
 	worker_sigset(&set);
-	/* Worker 0 starts alone: one-time work of a fresh start (creating, migrating and seeding
-	 * the state database) must not race between processes. A failure stops here. */
-	err = worker_spawn(&ws[0], 0, run, arg);
-	while (!err && ws[0].pid && worker_now_ms() - ws[0].started_ms < WORKER_HEADSTART_MS) {
-		struct timespec ts = { 0, 20 * 1000000L };
-
-		sig = sigtimedwait(&set, &si, &ts);
-		if (sig == SIGTERM || sig == SIGINT) {
-			worker_stop_all(ws, n, sig);
-			return 0;
-		}
-		err = worker_reap(ws, n, false);
-	}
-	if (!err && !ws[0].pid)
-		err = EIO; /* killed during startup */
-	for (i = 1; i < n && !err; i++)
+	/* All at once: the one-time work of a fresh start (creating, migrating and seeding the
+	 * state database) is serialised by the store itself (each step in BEGIN IMMEDIATE, the
+	 * version looked at again under the lock). */
+	for (i = 0; i < n && !err; i++)
 		err = worker_spawn(&ws[i], i, run, arg);
 	while (!err) {
 		uint64_t now = worker_now_ms(), wait = worker_next_wait(ws, n, now);

@@ -16,8 +16,8 @@ unsigned worker_count(unsigned configured);
 
 /* With n == 1, calls run in this process and returns what it returns (no master, no fork).
  * With n > 1, this process becomes the master: listeners are switched to SO_REUSEPORT, n
- * children each call run (worker 0 alone for its first 500 ms, so one-time work such as
- * creating the state database does not race), and the master
+ * children each call run, all started at once (creating the state database is serialised
+ * by the store's own locking), and the master
  *  - forwards SIGHUP, SIGTERM and SIGINT to every worker;
  *  - restarts a worker killed by a signal (a crash), after a delay that doubles from 100 ms
  *    up to 10 s and starts again from 100 ms once a worker has lived 30 s;
