@@ -30,12 +30,21 @@ enum ap_exit {
 	AP_EXIT_STARTUP = 3,  /* valid configuration but startup failed (bind, TLS, socket) */
 };
 
+/* A graceful stop waits this long at most for the transactions in flight, polling on a tick. */
+#define AP_DRAIN_MS 1000
+#define AP_DRAIN_TICK_MS 10
+#define AP_DRAIN_TICKS (AP_DRAIN_MS / AP_DRAIN_TICK_MS)
+/* ... and then this many ticks for the 503s it sent to leave */
+#define AP_FLUSH_TICKS 5
+
 struct ap {
 	struct event_base *base;
 	struct conf *cfg;
 	struct spine *spine;
 	struct ctl *ctl;
 	struct reload *reload;
+	struct event *drain;       /* a graceful stop under way */
+	unsigned drain_ticks;
 	time_t started;
 };
 
@@ -130,6 +139,27 @@ static int ap_cmd_status(const char *args, char *out, size_t size, void *arg)
 	return 0;
 }
 
+/* A graceful stop lets the requests in flight get their answers first (bounded by
+ * AP_DRAIN_MS): a peer whose request lost its answer to a restart may end a dialog or a
+ * subscription over it (RFC 6665 4.2.2; CONT-005). */
+static void ap_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct ap *ap = arg;
+	size_t n = spine_pending(ap->spine);
+
+	++ap->drain_ticks;
+	if (n && ap->drain_ticks < AP_DRAIN_TICKS)
+		return;
+	if (n) {
+		log_warn("stopping: %zu forwarded request(s) unanswered get 503", n);
+		spine_stop(ap->spine);
+		return;
+	}
+	if (ap->drain_ticks > AP_DRAIN_TICKS && ap->drain_ticks < AP_DRAIN_TICKS + AP_FLUSH_TICKS)
+		return;
+	event_base_loopbreak(ap->base);
+}
+
 static void ap_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct ap *ap = arg;
@@ -144,7 +174,14 @@ static void ap_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	event_base_loopbreak(ap->base);
+	if (!ap->drain && spine_pending(ap->spine)) {
+		struct timeval tv = { 0, AP_DRAIN_TICK_MS * 1000 };
+
+		ap->drain = event_new(ap->base, -1, EV_PERSIST, ap_drain_tick, ap);
+		if (ap->drain && event_add(ap->drain, &tv) == 0)
+			return;
+	}
+	event_base_loopbreak(ap->base); /* nothing in flight, or a second signal */
 }
 
 static int ap_run(struct ap *ap)
@@ -194,6 +231,9 @@ static int ap_run(struct ap *ap)
 	for (i = 0; i < 3; i++)
 		if (sigs[i])
 			event_free(sigs[i]);
+	if (ap->drain)
+		event_free(ap->drain);
+	ap->drain = NULL;
 	event_base_free(ap->base);
 	return err;
 }

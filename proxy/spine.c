@@ -944,6 +944,30 @@ void spine_set_timers(struct spine *s, unsigned f_ms, unsigned c_ms)
 		txn_table_set_timers(s->txns, f_ms, c_ms);
 }
 
+static void spine_stop_one(struct txn *x, void *arg)
+{
+	struct spine *s = arg;
+	struct sipmsg *req = txn_request(x);
+
+	if (txn_dest(x))
+		peer_settle(s->peers, txn_dest(x), txn_branch(x), txn_method(x));
+	if (!txn_absorbs(x) && req && !sipmsg_via_pop(req) && sipmsg_via_count(req) > 0)
+		spine_reply_hdr(s, txn_conn(x), txn_edge(x), req, 503, "the proxy is restarting",
+				"Retry-After", "1");
+	txn_complete(x, 503, NULL, 0);
+}
+
+void spine_stop(struct spine *s)
+{
+	if (s)
+		txn_pending_each(s->txns, spine_stop_one, s);
+}
+
+size_t spine_pending(const struct spine *s)
+{
+	return s ? txn_pending(s->txns) : 0;
+}
+
 void spine_stats(const struct spine *s, struct spine_stats *st)
 {
 	int i;

@@ -46,5 +46,11 @@ int spine_set_tls(struct spine *s, enum conf_edge_id edge, struct tlsctx *server
 /* Shorter Timer F / Timer C (tests); 0 keeps a value. */
 void spine_set_timers(struct spine *s, unsigned f_ms, unsigned c_ms);
 void spine_stats(const struct spine *s, struct spine_stats *st);
+/* Forwarded requests still waiting for their final response (a graceful stop waits for
+ * them, bounded). */
+size_t spine_pending(const struct spine *s);
+/* Stopping: every request still waiting is answered 503 with Retry-After (RFC 3261 21.5.4),
+ * so that its sender tries again once the proxy is back instead of giving up. */
+void spine_stop(struct spine *s);
 
 #endif

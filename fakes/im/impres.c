@@ -45,8 +45,15 @@ struct imsub {
 	enum imsub_state state;
 	unsigned expires;
 	struct event *timer;      /* notifier: expiry; watcher: refresh */
+	struct event *resend;     /* notifier: the NOTIFY again after a lost connection */
+	unsigned resends;         /* in a row, without an answer */
 	bool unsubscribing;
 };
+
+/* A NOTIFY whose connection went before its answer (the edge restarted) is sent again on a
+ * new connection, after 250 ms, doubling, this many times; then the subscription ends. */
+#define IMSUB_RESENDS 5
+#define IMSUB_RESEND_MS 250u
 
 static const char *substate_str(enum imsub_state st)
 {
@@ -68,6 +75,8 @@ static void sub_destroy(void *data)
 	imtab_del(&x->un);
 	if (x->timer)
 		event_free(x->timer);
+	if (x->resend)
+		event_free(x->resend);
 	if (x->contact && x->contact->sub == x)
 		x->contact->sub = NULL;
 }
@@ -86,6 +95,7 @@ static void sub_end(struct imsub *x)
 }
 
 static void sub_timer_h(evutil_socket_t fd, short what, void *arg);
+static void sub_resend_h(evutil_socket_t fd, short what, void *arg);
 
 static int sub_alloc(struct imsub **xp, struct imsrv *s, enum imsub_side side)
 {
@@ -97,7 +107,8 @@ static int sub_alloc(struct imsub **xp, struct imsrv *s, enum imsub_side side)
 	x->s = s;
 	x->side = side;
 	x->timer = evtimer_new(s->base, sub_timer_h, x);
-	if (!x->timer) {
+	x->resend = evtimer_new(s->base, sub_resend_h, x);
+	if (!x->timer || !x->resend) {
 		mem_deref(x);
 		return ENOMEM;
 	}
@@ -174,9 +185,42 @@ static void notify_done(int status, const char *reason, const struct sipmsg *rsp
 {
 	struct imsub *x = arg;
 
+	/* the connection went before the answer (not a timeout), or a 503 with Retry-After
+	 * (RFC 6665 4.2.2: not a failure): the NOTIFY again later, on a new connection if
+	 * needed, while the subscription is still on */
+	const char *ra = status == 503 && rsp ? sipmsg_header(rsp, "Retry-After", 0) : NULL;
+
+	if (((!status && err == ECONNRESET) || ra) && x->state != IMSUB_TERMINATED &&
+	    x->d.dn.pprev && x->resends < IMSUB_RESENDS) {
+		unsigned ms = ra ? (unsigned)strtoul(ra, NULL, 10) * 1000u :
+			      IMSUB_RESEND_MS << x->resends;
+		struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+		x->resends++;
+		log_info("%s: NOTIFY to %s %s: again in %u ms", x->s->name, x->d.dlg.remote_aor,
+			 ra ? "answered 503 with Retry-After" : "lost with its connection", ms);
+		evtimer_add(x->resend, &tv);
+		mem_deref(x);
+		return;
+	}
+	if (status)
+		x->resends = 0;
 	/* RFC 6665 4.2.2: a 481 or no answer at all ends the subscription */
 	if (status == 481 || (!status && err) || (status >= 300 && x->state != IMSUB_TERMINATED))
 		sub_end(x);
+	mem_deref(x);
+}
+
+static void sub_notify(struct imsub *x, const char *reason);
+
+static void sub_resend_h(evutil_socket_t fd, short what, void *arg)
+{
+	struct imsub *x = arg;
+
+	if (x->state == IMSUB_TERMINATED || !x->d.dn.pprev)
+		return;
+	mem_ref(x);
+	sub_notify(x, NULL);
 	mem_deref(x);
 }
 

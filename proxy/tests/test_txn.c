@@ -199,12 +199,15 @@ static void test_txn_retransmission_conn(void)
 	/* an INVITE sent later, answered with a 2xx: nothing to repeat, kept 64*T1 (here 700) */
 	CU_ASSERT_EQUAL_FATAL(txn_insert(t, &y, "z9hG4bKinv", "INVITE", a, CONF_INTERNAL, NULL,
 					 NULL, NULL), 0);
+	CU_ASSERT_EQUAL(txn_pending(t), 2);
 	txn_test_now = 20000; /* answered 10 s later: the window starts at the answer */
 	txn_complete(x, 200, "SIP/2.0 200 OK\r\n\r\n", 19);
 	txn_complete(x, 202, "SIP/2.0 202 Accepted\r\n\r\n", 25); /* only the first counts */
 	txn_complete(y, 200, "SIP/2.0 200 OK\r\n\r\n", 19);
 	CU_ASSERT_TRUE(txn_is_complete(x));
 	CU_ASSERT_TRUE(txn_has_final(x));
+	CU_ASSERT_EQUAL(txn_pending(t), 0);
+	CU_ASSERT_EQUAL(txn_count(t), 2);
 	rsp = txn_response(x, &len);
 	CU_ASSERT_EQUAL(len, 19);
 	CU_ASSERT(rsp && !strncmp(rsp, "SIP/2.0 200", 11));

@@ -40,6 +40,7 @@ struct txn {
 
 struct txn_queue {
 	struct txn *oldest, *newest;
+	size_t n;
 };
 
 /* One queue per lifetime, so that the oldest entry of each is the next to expire. */
@@ -90,6 +91,7 @@ static void txn_unqueue(struct txn_table *t, struct txn *x)
 {
 	struct txn_queue *q = &t->q[x->q];
 
+	q->n--;
 	if (x->older)
 		x->older->newer = x->newer;
 	else
@@ -113,6 +115,7 @@ static void txn_enqueue(struct txn_table *t, struct txn *x, int qi)
 	else
 		t->q[qi].oldest = x;
 	t->q[qi].newest = x;
+	t->q[qi].n++;
 }
 
 void txn_remove(struct txn_table *t, struct txn *x)
@@ -301,6 +304,25 @@ struct txn *txn_lookup(const struct txn_table *t, const char *branch, const char
 size_t txn_count(const struct txn_table *t)
 {
 	return t ? hmap_count(t->map) : 0;
+}
+
+void txn_pending_each(struct txn_table *t, txn_each_h *h, void *arg)
+{
+	int qs[2] = { TXN_Q_PENDING, TXN_Q_PENDING_INV }, i;
+
+	for (i = 0; t && h && i < 2; i++) {
+		struct txn *x, *next;
+
+		for (x = t->q[qs[i]].oldest; x; x = next) {
+			next = x->newer;
+			h(x, arg);
+		}
+	}
+}
+
+size_t txn_pending(const struct txn_table *t)
+{
+	return t ? t->q[TXN_Q_PENDING].n + t->q[TXN_Q_PENDING_INV].n : 0;
 }
 
 struct conn *txn_conn(const struct txn *x)

@@ -68,6 +68,11 @@ void txn_remove(struct txn_table *t, struct txn *x);
  * a final response); returns how many went. */
 size_t txn_expire(struct txn_table *t);
 size_t txn_count(const struct txn_table *t);
+/* Entries still waiting for their final response. */
+size_t txn_pending(const struct txn_table *t);
+/* Calls h for each of them (a scan: for shutdown only); h may complete x, not remove it. */
+typedef void (txn_each_h)(struct txn *x, void *arg);
+void txn_pending_each(struct txn_table *t, txn_each_h *h, void *arg);
 
 struct conn *txn_conn(const struct txn *x);
 enum conf_edge_id txn_edge(const struct txn *x);
