@@ -109,6 +109,51 @@ static void test_wire_cut_restore(void)
 	CU_ASSERT_EQUAL(mem_live(), live);
 }
 
+/* Scrub: a needle matches at a line's first and last byte and in any case, never across a
+ * line end or in the body; kept headers and the start line stay and are reported. */
+static void test_wire_scrub(void)
+{
+	static const char msg[] =
+		"MESSAGE sip:bob@aol.test SIP/2.0\r\n"
+		"Via: SIP/2.0/TLS Pool.Contoso.TEST:5061;branch=z9hG4bK1\r\n"
+		"pool.contoso.test: starts the line\r\n"
+		"X-End: ends the line POOL.contoso.test\r\n"
+		"X-Split: pool.contoso.\r\n"
+		"test: not one needle across two lines\r\n"
+		"X-Addr: at 10.1.2.3\r\n"
+		"X-Near: 10.1.2.30 and pool-contoso.test\r\n"
+		"Content-Length: 17\r\n\r\npool.contoso.test";
+	static const char *const needles[] = { "", "pool.contoso.test", "10.1.2.3", "p", NULL };
+	static const char *const needles2[] = { "pool.contoso.test", "10.1.2.3", NULL };
+	static const char *const keep[] = { "Via", NULL };
+	size_t len, live = mem_live();
+	char *buf = topo_dup(msg, &len);
+	unsigned n = 0;
+	int kept_hit = 0;
+
+	CU_ASSERT_EQUAL(wire_scrub(&buf, &len, needles2, keep, &n, &kept_hit), 0);
+	CU_ASSERT_EQUAL(n, 4);
+	CU_ASSERT_EQUAL(kept_hit, 1);
+	CU_ASSERT_EQUAL(strlen(buf), len);
+	CU_ASSERT_STRING_EQUAL(buf,
+		"MESSAGE sip:bob@aol.test SIP/2.0\r\n"
+		"Via: SIP/2.0/TLS Pool.Contoso.TEST:5061;branch=z9hG4bK1\r\n"
+		"X-Split: pool.contoso.\r\n"
+		"test: not one needle across two lines\r\n"
+		"Content-Length: 17\r\n\r\npool.contoso.test");
+	mem_deref(buf);
+	/* a one-byte needle sharing a first byte with a longer one hits every line holding it */
+	buf = topo_dup(msg, &len);
+	CU_ASSERT_EQUAL(wire_scrub(&buf, &len, needles, NULL, &n, &kept_hit), 0);
+	CU_ASSERT_EQUAL(n, 6);
+	CU_ASSERT_EQUAL(kept_hit, 1); /* the start line ("sip:") stays whatever it holds */
+	CU_ASSERT_STRING_EQUAL(buf, "MESSAGE sip:bob@aol.test SIP/2.0\r\n"
+			       "test: not one needle across two lines\r\n"
+			       "Content-Length: 17\r\n\r\npool.contoso.test");
+	mem_deref(buf);
+	CU_ASSERT_EQUAL(mem_live(), live);
+}
+
 static void test_seal(void)
 {
 	static const unsigned char k1[32] = { 1 }, k2[32] = { 2 };
@@ -331,6 +376,7 @@ static void test_topo_wire_out_in(void)
 static CU_TestInfo topo_tests[] = {
 	{ "wire edits", test_wire_table },
 	{ "wire cut and restore", test_wire_cut_restore },
+	{ "wire scrub", test_wire_scrub },
 	{ "seal", test_seal },
 	{ "Call-ID mapping", test_topo_callid },
 	{ "Contact hidden, target restored", test_topo_contact },

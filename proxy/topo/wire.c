@@ -1,4 +1,5 @@
 /* wire: line-level edits of encoded SIP messages for topology hiding. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,23 +20,20 @@ struct wire_line {
 /* End of the header section: the offset of the empty line's CRLF (or len when none). */
 static size_t wire_head_end(const char *buf, size_t len)
 {
-	size_t i;
+	const char *e = memmem(buf, len, "\r\n\r\n", 4);
 
-	for (i = 0; i + 3 < len; i++)
-		if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' &&
-		    buf[i + 3] == '\n')
-			return i + 2;
-	return len;
+	return e ? (size_t)(e - buf) + 2 : len;
 }
 
 static bool wire_next_line(const char *p, const char *end, struct wire_line *l)
 {
-	const char *q = p;
+	const char *q;
 
 	if (p >= end)
 		return false;
-	while (q < end && *q != '\n')
-		q++;
+	q = memchr(p, '\n', (size_t)(end - p));
+	if (!q)
+		q = end;
 	l->b = p;
 	l->e = q > p && q[-1] == '\r' ? q - 1 : q;
 	l->next = q < end ? q + 1 : q;
@@ -226,14 +224,49 @@ int wire_value(const char *buf, size_t len, const char *name, const char *compac
 	return ENOENT;
 }
 
-static bool wire_has(const char *b, const char *e, const char *needle)
-{
-	size_t nl = strlen(needle);
-	const char *p;
+/* The needles of one scrub: which bytes can start one, so a line is read once and the
+ * case-insensitive compare runs only where a needle could begin. */
+struct wire_needles {
+	const char *const *list;
+	bool first[256];
+};
 
-	for (p = b; nl && p + nl <= e; p++)
-		if (!strncasecmp(p, needle, nl))
-			return true;
+static void wire_needles_init(struct wire_needles *w, const char *const *needles)
+{
+	const char *const *nd;
+	unsigned char c;
+
+	memset(w, 0, sizeof(*w));
+	w->list = needles;
+	for (nd = needles; *nd; nd++) {
+		if (!**nd)
+			continue;
+		c = (unsigned char)**nd;
+		w->first[tolower(c)] = true;
+		w->first[toupper(c)] = true;
+	}
+}
+
+/* True if [b, e) contains one of the needles (case-insensitive). */
+static bool wire_has(const struct wire_needles *w, const char *b, const char *e)
+{
+	const char *const *nd;
+	const char *p;
+	size_t nl;
+	int c;
+
+	for (p = b; p < e; p++) {
+		if (!w->first[(unsigned char)*p])
+			continue;
+		c = tolower((unsigned char)*p);
+		for (nd = w->list; *nd; nd++) {
+			if (tolower((unsigned char)**nd) != c)
+				continue;
+			nl = strlen(*nd);
+			if (nl <= (size_t)(e - p) && !strncasecmp(p, *nd, nl))
+				return true;
+		}
+	}
 	return false;
 }
 
@@ -241,9 +274,10 @@ int wire_scrub(char **bufp, size_t *lenp, const char *const *needles, const char
 	       unsigned *np, int *kept_hit)
 {
 	struct wire_out o = { 0 };
+	struct wire_needles w;
 	struct wire_line l;
 	const char *buf, *p, *he;
-	const char *const *nd, *const *k;
+	const char *const *k;
 	bool first = true;
 	unsigned n = 0;
 
@@ -251,13 +285,12 @@ int wire_scrub(char **bufp, size_t *lenp, const char *const *needles, const char
 		return EINVAL;
 	if (kept_hit)
 		*kept_hit = 0;
+	wire_needles_init(&w, needles);
 	buf = *bufp;
 	he = buf + wire_head_end(buf, *lenp);
 	for (p = buf; wire_next_line(p, he, &l); p = l.next, first = false) {
-		bool hit = false, kept = first;
+		bool hit = wire_has(&w, l.b, l.e), kept = first;
 
-		for (nd = needles; *nd && !hit; nd++)
-			hit = **nd && wire_has(l.b, l.e, *nd);
 		for (k = keep; hit && !kept && k && *k; k++)
 			kept = wire_is(&l, *k, NULL, NULL);
 		if (hit && !kept) {
