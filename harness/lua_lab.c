@@ -150,6 +150,13 @@ static int lab_l_index(lua_State *L)
 		luaL_setmetatable(L, MT_SUT);
 	} else if (strcmp(k, "dir") == 0) {
 		lua_pushstring(L, lab_dir(lab));
+	} else if (strcmp(k, "sanitized") == 0) {
+		/* built with ASan: memory figures of the (equally built) SUT mean little */
+#ifdef __SANITIZE_ADDRESS__
+		lua_pushboolean(L, 1);
+#else
+		lua_pushboolean(L, 0);
+#endif
 	} else if (strcmp(k, "state_dir") == 0) {
 		lua_pushstring(L, lab_state_dir(lab));
 	} else if (strcmp(k, "addr") == 0) {
