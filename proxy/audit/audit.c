@@ -424,7 +424,10 @@ static int audit_enqueue(struct audit *a, const struct audit_rec *rec, audit_don
 	a->tail = it;
 	a->depth++;
 	a->st.queued++;
-	pthread_cond_signal(&a->work);
+	/* The writer waits only on an empty queue, or for a batch to fill: waking it for every
+	 * record costs the loop a futex call and the writer a context switch each time. */
+	if (a->depth == 1 || a->depth == a->opts.batch_max)
+		pthread_cond_signal(&a->work);
 	pthread_mutex_unlock(&a->mtx);
 	return 0;
 }

@@ -154,6 +154,49 @@ static void test_audit_failure(void)
 	CU_ASSERT_EQUAL(mem_live(), live);
 }
 
+/* The writer is woken when the queue stops being empty and when a batch is full, not for every
+ * record: a full batch commits at once (one transaction) without waiting out its window, and a
+ * lone record after it is still written and reported. */
+static void test_audit_wakeups(void)
+{
+	const char *path = audit_test_db("wake");
+	struct event_base *base = event_base_new();
+	struct audit_opts o = { .queue_max = 64, .batch_max = 3, .batch_ms = 60000 };
+	struct audit_rec r = { .direction = AUDIT_OUT, .method = "MESSAGE", .call_id = "w" };
+	struct audit_test_done d = { .path = path };
+	struct audit *a = NULL;
+	struct audit_stats st;
+	size_t live = mem_live();
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(base);
+	CU_ASSERT_EQUAL_FATAL(audit_alloc_opts(&a, base, path, &o), 0);
+	for (i = 0; i < 3; i++) { /* spaced so that the writer is waiting for the batch to fill */
+		CU_ASSERT_EQUAL(audit_record_durable(a, &r, audit_test_done_h, &d), 0);
+		usleep(20000);
+	}
+	audit_test_loop(base, &d.calls, 3); /* bounded: 5 s, far less than the window */
+	CU_ASSERT_EQUAL(d.calls, 3);
+	CU_ASSERT_EQUAL(d.err, 0);
+	CU_ASSERT_EQUAL(d.rows_at_callback, 3);
+	audit_stats(a, &st);
+	CU_ASSERT_EQUAL(st.written, 3);
+	CU_ASSERT_EQUAL(st.transactions, 1);
+	mem_deref(a);
+
+	/* no window: one record alone wakes the writer */
+	o.batch_ms = 0;
+	d.calls = 0;
+	CU_ASSERT_EQUAL_FATAL(audit_alloc_opts(&a, base, path, &o), 0);
+	CU_ASSERT_EQUAL(audit_record_durable(a, &r, audit_test_done_h, &d), 0);
+	audit_test_loop(base, &d.calls, 1);
+	CU_ASSERT_EQUAL(d.calls, 1);
+	CU_ASSERT_EQUAL(d.rows_at_callback, 4);
+	mem_deref(a);
+	event_base_free(base);
+	CU_ASSERT_EQUAL(mem_live(), live);
+}
+
 static void test_audit_full_queue(void)
 {
 	const char *path = audit_test_db("full");
@@ -305,6 +348,7 @@ static CU_TestInfo audit_tests[] = {
 	{ "sustained rate (AUDIT_BENCH=N prints it)", test_audit_rate },
 	{ "1000 records land, group commit, durable callback after commit", test_audit_bulk },
 	{ "a failing database reports an error to the durable callback", test_audit_failure },
+	{ "the writer wakes for an empty queue and a full batch", test_audit_wakeups },
 	{ "a full queue drops and counts", test_audit_full_queue },
 	{ "archive per settings and user flag; usage report", test_audit_archive_usage },
 	CU_TEST_INFO_NULL,
