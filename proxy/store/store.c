@@ -209,6 +209,22 @@ static int store_migrate(struct store *s, const struct conf *seed, char *why, si
 	return 0;
 }
 
+/* Switching a new database to WAL takes an exclusive lock, and SQLite may report "locked"
+ * at once instead of waiting when another process is opening the same new file (two workers
+ * starting together): retry, bounded, like the busy handler would. */
+static int store_wal(struct store *s)
+{
+	int err = 0, i;
+
+	for (i = 0; i < 100; i++) {
+		err = store_exec(s, "PRAGMA journal_mode = WAL");
+		if (err != EBUSY && err != EAGAIN)
+			break;
+		usleep(10000);
+	}
+	return err;
+}
+
 int store_open(struct store **sp, const char *path, bool readonly, const struct conf *seed,
 	       char *why, size_t wsz)
 {
@@ -240,7 +256,7 @@ int store_open(struct store **sp, const char *path, bool readonly, const struct 
 	 * power loss, not only a killed process (AUD-004) */
 	err = store_exec(s, "PRAGMA foreign_keys = ON");
 	if (!err && !readonly)
-		err = store_exec(s, "PRAGMA journal_mode = WAL");
+		err = store_wal(s);
 	if (!err)
 		err = store_exec(s, "PRAGMA synchronous = FULL");
 	if (err) {
