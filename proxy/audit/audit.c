@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <event2/event.h>
 #include <sqlite3.h>
 
@@ -20,6 +22,10 @@
 #include "../state/state.h"
 #include "../store/store.h"
 #include "audit.h"
+
+#ifndef AUDIT_NICE
+#define AUDIT_NICE 10
+#endif
 
 /* One queued record: the struct and every string it points to live in one malloc block, so
  * the writer thread owns it outright (no refcounts cross threads). */
@@ -161,6 +167,12 @@ static void *audit_thread(void *arg)
 	bool signal;
 	int err;
 
+	/* Latency: the event loop threads answer messages, this one only makes them durable and
+	 * commits in groups anyway; on few cores a SQLite batch must not hold a loop thread off
+	 * the CPU for a whole time slice, so the scheduler prefers the loops (nice is per thread
+	 * on Linux). A backlog only makes the batches larger. */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), AUDIT_NICE) != 0)
+		log_debug("audit writer priority: %s", strerror(errno));
 	pthread_mutex_lock(&a->mtx);
 	while ((batch = audit_take(a))) {
 		pthread_mutex_unlock(&a->mtx);
@@ -285,6 +297,8 @@ int audit_alloc_opts(struct audit **ap, struct event_base *base, const char *db_
 	}
 	err = pthread_create(&a->thread, NULL, audit_thread, a);
 	a->started = err == 0;
+	if (a->started)
+		pthread_setname_np(a->thread, "ap-audit");
 out:
 	if (err)
 		mem_deref(a);
