@@ -238,6 +238,10 @@ static int lab_write_sut_conf(struct lab *lab, const char *path, const char *ctl
 	fprintf(f, "[external]\nlisten = %s:%d\nfqdn = %s\ncert = %s\nkey = %s\nca = %s\n",
 		lab->ip[LAB_AP_EXT], LAB_SIP_PORT, lab_hosts[LAB_AP_EXT].fqdn, c2, k2,
 		labca_root_path(lab->pki, LABCA_PUBLIC, r2, sizeof(r2)));
+	if (lab->opts.rate_per_sec)
+		fprintf(f, "rate_per_sec = %u\n", lab->opts.rate_per_sec);
+	if (lab->opts.rate_burst)
+		fprintf(f, "rate_burst = %u\n", lab->opts.rate_burst);
 	lab_write_sut_tls(lab, f);
 	for (i = 0; i < LAB_NPROVIDERS; i++) {
 		fprintf(f, "[provider %s]\nfqdn = %s\nport = %d\ndomains = %s\nallow = %s\n",

@@ -451,6 +451,16 @@ static void scen_lab_opts(struct scen *s, int t, struct lab_opts *lo)
 		lua_getfield(L, -1, "provisioned");
 		lo->unprovisioned = lua_isboolean(L, -1) && !lua_toboolean(L, -1);
 		lua_pop(L, 1);
+		if (lua_getfield(L, -1, "sut_rate") == LUA_TTABLE) {
+			lua_getfield(L, -1, "per_sec");
+			lua_getfield(L, -2, "burst");
+			if (lua_isinteger(L, -2) && lua_tointeger(L, -2) > 0)
+				lo->rate_per_sec = (unsigned)lua_tointeger(L, -2);
+			if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0)
+				lo->rate_burst = (unsigned)lua_tointeger(L, -1);
+			lua_pop(L, 2);
+		}
+		lua_pop(L, 1);
 		lua_getfield(L, -1, "state_disk_kb");
 		if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0 && lua_tointeger(L, -1) < (1 << 20))
 			lo->state_disk_kb = (unsigned)lua_tointeger(L, -1);

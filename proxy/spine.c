@@ -853,7 +853,9 @@ int spine_alloc(struct spine **sp, struct event_base *base, const struct conf *c
 	if (!err)
 		err = spine_topo_alloc(s, cfg);
 	if (!err)
-		err = rate_alloc(&s->rate, RATE_DEFAULT_PER_SEC, RATE_DEFAULT_BURST);
+		err = rate_alloc(&s->rate,
+				 conf_edge(cfg, CONF_EXTERNAL)->rate_per_sec ?: RATE_DEFAULT_PER_SEC,
+				 conf_edge(cfg, CONF_EXTERNAL)->rate_burst ?: RATE_DEFAULT_BURST);
 	if (!err)
 		err = txn_table_alloc(&s->txns, base);
 	if (!err)

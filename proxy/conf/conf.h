@@ -31,6 +31,8 @@ struct conf_edge {
 	int tls_min_version;              /* TLS1_2_VERSION or TLS1_3_VERSION (TLS-008) */
 	char *ciphers;                    /* TLS 1.2 cipher order, OpenSSL syntax; NULL: default */
 	char *ciphersuites;               /* TLS 1.3 suites in order; NULL: default */
+	unsigned rate_per_sec;            /* external: requests a second per provider (ROB-004) */
+	unsigned rate_burst;              /* external: burst allowance per provider */
 };
 
 /* One [provider NAME] section. */
