@@ -109,6 +109,11 @@ struct imdlg {
 	uint32_t local_cseq, remote_cseq;
 };
 
+/* imdlg.c: fills r with the fields of the next in-dialog request of g (RFC 3261 12.2.1.1):
+ * remote target as Request-URI, tags, Call-ID, the next local CSeq, the route set. */
+struct imreq;
+void imdlg_request(struct imdlg *g, struct imreq *r, const char *method);
+
 enum imdialog_kind { IMDIALOG_SUB = 0, IMDIALOG_SESS };
 
 /* First member of every dialog owner (struct imsub, struct imsess) kept in imsrv.dialogs. */

@@ -124,23 +124,10 @@ static void sub_arm(struct imsub *x, unsigned secs)
 	evtimer_add(x->timer, &tv);
 }
 
-/* The request fields of an in-dialog request (RFC 3261 12.2.1.1). */
+/* The request fields of an in-dialog request, with a Contact (RFC 3261 12.2.1.1, 6665 4.1.2). */
 static void dlg_req(struct imdlg *g, struct imreq *r, const char *method)
 {
-	int i;
-
-	memset(r, 0, sizeof(*r));
-	r->method = method;
-	r->ruri = g->remote_target;
-	r->from_aor = g->local_aor;
-	r->from_tag = g->local_tag;
-	r->to_aor = g->remote_aor;
-	r->to_tag = g->remote_tag;
-	r->call_id = g->call_id;
-	r->cseq = ++g->local_cseq;
-	for (i = 0; i < g->nroute; i++)
-		r->route[i] = g->route[i];
-	r->nroute = g->nroute;
+	imdlg_request(g, r, method);
 	r->contact = true;
 }
 

@@ -89,24 +89,6 @@ static void sess_end(struct imsess *x, const char *why)
 	}
 }
 
-static void dlg_fill(struct imdlg *g, struct imreq *r, const char *method)
-{
-	int i;
-
-	memset(r, 0, sizeof(*r));
-	r->method = method;
-	r->ruri = g->remote_target;
-	r->from_aor = g->local_aor;
-	r->from_tag = g->local_tag;
-	r->to_aor = g->remote_aor;
-	r->to_tag = g->remote_tag;
-	r->call_id = g->call_id;
-	r->cseq = ++g->local_cseq;
-	for (i = 0; i < g->nroute; i++)
-		r->route[i] = g->route[i];
-	r->nroute = g->nroute;
-}
-
 static void dlg_from_msg(struct imdlg *g, const struct sipmsg *m, bool uac)
 {
 	int n = sipmsg_route_count(m, true), i;
@@ -172,7 +154,7 @@ static void invite_done(int status, const char *reason, const struct sipmsg *rsp
 		snprintf(x->d.dlg.remote_tag, sizeof(x->d.dlg.remote_tag), "%s", sipmsg_to_tag(rsp));
 		dlg_from_msg(&x->d.dlg, rsp, true);
 		/* RFC 3261 13.2.2.4: the ACK of a 2xx is its own transaction, same CSeq number */
-		dlg_fill(&x->d.dlg, &r, "ACK");
+		imdlg_request(&x->d.dlg, &r, "ACK");
 		r.cseq = --x->d.dlg.local_cseq;
 		imuac_send(x->s, &r, NULL, NULL);
 		x->state = IMSESS_ESTABLISHED;
@@ -181,7 +163,7 @@ static void invite_done(int status, const char *reason, const struct sipmsg *rsp
 	} else if (x->state == IMSESS_CALLING) {
 		if (rsp) {
 			/* RFC 3261 17.1.1.3: the ACK of a failure reuses the INVITE's branch */
-			dlg_fill(&x->d.dlg, &r, "ACK");
+			imdlg_request(&x->d.dlg, &r, "ACK");
 			r.cseq = --x->d.dlg.local_cseq;
 			r.to_tag = sipmsg_to_tag(rsp);
 			r.branch = x->branch;
@@ -216,7 +198,7 @@ int imsess_start(struct imsess **xp, struct imsrv_user *u, const char *to_aor, u
 	x->state = IMSESS_CALLING;
 	x->rh = rh;
 	x->arg = arg;
-	dlg_fill(&x->d.dlg, &r, "INVITE");
+	imdlg_request(&x->d.dlg, &r, "INVITE");
 	r.to_tag = NULL;
 	r.contact = true;
 	r.branch = x->branch;
@@ -597,7 +579,7 @@ int imsess_send(struct imsess *x, const char *text, ua_resp_h *rh, void *arg)
 	cb = sess_cb_new(x, rh, arg);
 	if (!cb)
 		return ENOMEM;
-	dlg_fill(&x->d.dlg, &r, "MESSAGE");
+	imdlg_request(&x->d.dlg, &r, "MESSAGE");
 	r.ctype = "text/plain";
 	r.body = text;
 	r.blen = strlen(text);
@@ -618,7 +600,7 @@ int imsess_bye(struct imsess *x, ua_resp_h *rh, void *arg)
 	cb = sess_cb_new(x, rh, arg);
 	if (!cb)
 		return ENOMEM;
-	dlg_fill(&x->d.dlg, &r, "BYE");
+	imdlg_request(&x->d.dlg, &r, "BYE");
 	err = imuac_send(x->s, &r, sess_cb_done, cb);
 	if (err) {
 		mem_deref(cb);

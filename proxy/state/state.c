@@ -299,6 +299,19 @@ int state_set_settings(struct state *st, const struct state_settings *set)
 	return 0;
 }
 
+void state_provider_from_conf(struct state_provider *p, const struct conf_provider *cp)
+{
+	*p = (struct state_provider){
+		.name = cp->name, .fqdn = cp->fqdn, .port = (uint16_t)cp->port,
+		.domains = (const char *const *)cp->domains, .ndomains = cp->ndomains,
+		.allowed = cp->allow, .blocked = cp->blocked,
+		.public_provider = cp->public_provider, .tcp = cp->tcp,
+		.filter = cp->filter == CONF_FILTER_CONTACTS_ONLY ? STATE_FILTER_CONTACTS_ONLY :
+			  cp->filter == CONF_FILTER_ALLOW_ALL ? STATE_FILTER_ALLOW_ALL :
+			  STATE_FILTER_VERIFIED_ONLY,
+	};
+}
+
 int state_from_conf(struct state **sp, const struct conf *cfg)
 {
 	struct state *st;
@@ -314,17 +327,9 @@ int state_from_conf(struct state **sp, const struct conf *cfg)
 	for (i = 0; !err && i < conf_domain_count(cfg); i++)
 		err = state_add_domain(st, conf_domain(cfg, i));
 	for (i = 0; !err && i < conf_provider_count(cfg); i++) {
-		const struct conf_provider *cp = conf_provider_at(cfg, i);
-		struct state_provider p = {
-			.name = cp->name, .fqdn = cp->fqdn, .port = (uint16_t)cp->port,
-			.domains = (const char *const *)cp->domains, .ndomains = cp->ndomains,
-			.allowed = cp->allow, .blocked = cp->blocked,
-			.public_provider = cp->public_provider, .tcp = cp->tcp,
-			.filter = cp->filter == CONF_FILTER_CONTACTS_ONLY ? STATE_FILTER_CONTACTS_ONLY :
-				  cp->filter == CONF_FILTER_ALLOW_ALL ? STATE_FILTER_ALLOW_ALL :
-				  STATE_FILTER_VERIFIED_ONLY,
-		};
+		struct state_provider p;
 
+		state_provider_from_conf(&p, conf_provider_at(cfg, i));
 		err = state_add_provider(st, &p);
 	}
 	if (err) {

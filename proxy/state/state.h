@@ -52,6 +52,9 @@ int state_set_user(struct state *st, const char *aor, bool enabled);
 /* Per-user archive flag (AUD-002); creates the user (not enabled) if unknown. */
 int state_set_user_archive(struct state *st, const char *aor, bool archive);
 int state_set_settings(struct state *st, const struct state_settings *set);
+/* A provider row as a [provider] section of the config file describes it (strings borrowed). */
+struct conf_provider;
+void state_provider_from_conf(struct state_provider *p, const struct conf_provider *cp);
 /* A snapshot seeded from the config file alone ([provider] sections, domain keys); every user
  * enabled (no store: nothing else is known). */
 int state_from_conf(struct state **sp, const struct conf *cfg);

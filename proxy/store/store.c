@@ -135,22 +135,14 @@ static int store_seed(struct store *s, const struct conf *cfg, char *why, size_t
 	}
 	sqlite3_finalize(st);
 	for (i = 0; !err && i < conf_provider_count(cfg); i++) {
-		const struct conf_provider *cp = conf_provider_at(cfg, i);
-		struct state_provider p = {
-			.name = cp->name, .fqdn = cp->fqdn, .port = (uint16_t)cp->port,
-			.domains = (const char *const *)cp->domains, .ndomains = cp->ndomains,
-			.allowed = cp->allow, .blocked = cp->blocked,
-			.public_provider = cp->public_provider, .tcp = cp->tcp,
-			.filter = cp->filter == CONF_FILTER_CONTACTS_ONLY ? STATE_FILTER_CONTACTS_ONLY :
-				  cp->filter == CONF_FILTER_ALLOW_ALL ? STATE_FILTER_ALLOW_ALL :
-				  STATE_FILTER_VERIFIED_ONLY,
-		};
+		struct state_provider p;
 		char r[256];
 
+		state_provider_from_conf(&p, conf_provider_at(cfg, i));
 		err = store_provider_put(s, &p, r, sizeof(r));
 		if (err)
 			store_why(why, wsz, err, "seeding from %s: provider %s: %s",
-				  conf_path(cfg), cp->name, r);
+				  conf_path(cfg), p.name, r);
 	}
 	return err;
 }
