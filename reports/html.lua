@@ -43,6 +43,14 @@ local function ladder(msgs)
   local height = top + #msgs * step + 20
   local out = { string.format('<svg class="ladder" width="%d" height="%d" ' ..
     'xmlns="http://www.w3.org/2000/svg" font-family="monospace" font-size="11">', width, height) }
+  -- the proxy's two edges are one process: one shaded box spans them
+  local a, b = x["ap-int.contoso.test"], x["ap.contoso.test"]
+  if a and b then
+    out[#out + 1] = string.format('<rect x="%d" y="22" width="%d" height="%d" fill="#f3f0e6" stroke="#d8d0b0"/>',
+      math.min(a, b) - 6, math.abs(b - a) + 12, height - 30)
+    out[#out + 1] = string.format('<text x="%d" y="%d" text-anchor="middle" fill="#8a7a40" font-style="italic">accessproxy</text>',
+      (a + b) // 2, height - 12)
+  end
   for _, h in ipairs(cols) do
     out[#out + 1] = string.format('<text x="%d" y="16" text-anchor="middle" font-weight="bold">%s</text>',
       x[h], esc(h ~= "" and h or "?"))
