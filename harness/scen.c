@@ -23,6 +23,18 @@
 #include "sut.h"
 
 #define SCEN_MEM_LIMIT (256u << 20) /* a scenario's Lua heap */
+#define SCEN_MAX_BRANCHES 16
+
+/* lab:parallel: branches run as coroutines of their own; the caller waits for all of them. */
+struct scen_group {
+	struct scen_waiter *w;     /* the caller's wait, once it waits */
+	unsigned remaining;
+};
+
+struct scen_branch {
+	lua_State *co;             /* NULL: free slot */
+	struct scen_group *g;
+};
 
 struct scen {
 	lua_State *L;
@@ -30,7 +42,10 @@ struct scen {
 	struct event_base *base;
 	struct lab *lab;
 	struct scen_result *res;
-	struct scen_waiter *current;
+	/* the waits in progress, at most one per coroutine: the run function's and those of the
+	 * branches of lab:parallel */
+	struct scen_waiter *waits[SCEN_MAX_BRANCHES + 1];
+	struct scen_branch branches[SCEN_MAX_BRANCHES];
 	struct event *limit_ev;
 	size_t mem_used;
 	double timeout;
@@ -132,8 +147,34 @@ static void scen_waiter_end(struct scen_waiter *w)
 	w->scen = NULL;
 	if (w->timer)
 		event_del(w->timer);
-	if (s->current == w)
-		s->current = mem_deref(s->current);
+	for (unsigned i = 0; i <= SCEN_MAX_BRANCHES; i++) {
+		if (s->waits[i] == w) {
+			s->waits[i] = mem_deref(s->waits[i]);
+			break;
+		}
+	}
+}
+
+/* The wait of coroutine co, or NULL. */
+static struct scen_waiter *scen_wait_of(const struct scen *s, const lua_State *co)
+{
+	unsigned i;
+
+	for (i = 0; i <= SCEN_MAX_BRANCHES; i++)
+		if (s->waits[i] && s->waits[i]->co == co)
+			return s->waits[i];
+	return NULL;
+}
+
+/* Some wait in progress (the run function's first), for messages: NULL if none. */
+static struct scen_waiter *scen_some_wait(const struct scen *s)
+{
+	struct scen_waiter *w = scen_wait_of(s, s->co);
+	unsigned i;
+
+	for (i = 0; !w && i <= SCEN_MAX_BRANCHES; i++)
+		w = s->waits[i];
+	return w;
 }
 
 static void scen_waiter_destroy(void *data)
@@ -175,23 +216,35 @@ static void scen_judge_error(struct scen *s, lua_State *co)
 	lua_pop(s->L, 1);
 }
 
-static void scen_resume(struct scen *s, int nargs)
+static void scen_branch_done(struct scen *s, lua_State *co);
+static int scen_l_parallel(lua_State *L);
+
+/* Resumes coroutine co (the run function or a branch of lab:parallel) with nargs values. */
+static void scen_resume_co(struct scen *s, lua_State *co, lua_State *from, int nargs)
 {
 	int nres = 0, status;
 
-	status = lua_resume(s->co, s->L, nargs, &nres);
+	status = lua_resume(co, from, nargs, &nres);
 	if (status == LUA_YIELD) {
-		lua_pop(s->co, nres);
-		if (!s->current)
+		lua_pop(co, nres);
+		if (!scen_wait_of(s, co))
 			scen_finish(s, SCEN_ERROR, "the scenario yielded by itself; waiting is done "
 				    "only through the lab's calls", NULL);
 		return;
 	}
-	if (status == LUA_OK) {
-		scen_finish(s, SCEN_PASS, "", "");
+	if (status != LUA_OK) {
+		scen_judge_error(s, co);
 		return;
 	}
-	scen_judge_error(s, s->co);
+	if (co == s->co)
+		scen_finish(s, SCEN_PASS, "", "");
+	else
+		scen_branch_done(s, co);
+}
+
+static void scen_resume(struct scen *s, lua_State *co, int nargs)
+{
+	scen_resume_co(s, co, s->L, nargs);
 }
 
 static void scen_waiter_timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -211,8 +264,8 @@ struct scen_waiter *scen_wait_begin(lua_State *L, const char *what, double timeo
 	struct scen_waiter *w;
 	lua_Debug ar;
 
-	if (s->current)
-		luaL_error(L, "a wait is already in progress (%s)", s->current->what);
+	if (scen_wait_of(s, L))
+		luaL_error(L, "a wait is already in progress (%s)", scen_wait_of(s, L)->what);
 	if (!lua_isyieldable(L))
 		luaL_error(L, "%s must be called from the scenario's run function", what);
 	w = mem_zalloc(sizeof(*w), scen_waiter_destroy);
@@ -231,8 +284,15 @@ struct scen_waiter *scen_wait_begin(lua_State *L, const char *what, double timeo
 		if (w->timer)
 			evtimer_add(w->timer, &tv);
 	}
-	s->current = w;
-	return w;
+	for (unsigned i = 0; i <= SCEN_MAX_BRANCHES; i++) {
+		if (!s->waits[i]) {
+			s->waits[i] = w;
+			return w;
+		}
+	}
+	mem_deref(w);
+	luaL_error(L, "too many waits at once");
+	return NULL;
 }
 
 int scen_yield(lua_State *L, struct scen_waiter *w, lua_KFunction k)
@@ -266,7 +326,7 @@ void scen_wake(struct scen_waiter *w, int nres)
 	}
 	mem_ref(w);
 	scen_waiter_end(w);
-	scen_resume(s, nres);
+	scen_resume(s, w->co, nres);
 	mem_deref(w);
 }
 
@@ -321,16 +381,20 @@ static void scen_limit_cb(evutil_socket_t fd, short what, void *arg)
 	struct scen *s = arg;
 	char reason[512];
 
+	struct scen_waiter *w = scen_some_wait(s);
+
 	snprintf(reason, sizeof(reason), "time limit of %.0f s exceeded%s%s", s->timeout,
-		 s->current ? " while waiting for " : "", s->current ? s->current->what : "");
-	scen_finish(s, SCEN_FAIL, reason, s->current ? s->current->where : "");
+		 w ? " while waiting for " : "", w ? w->what : "");
+	scen_finish(s, SCEN_FAIL, reason, w ? w->where : "");
 }
 
 static void scen_lab_broken(struct lab *lab, const char *why, void *arg)
 {
 	struct scen *s = arg;
 
-	scen_finish(s, SCEN_FAIL, why, s->current ? s->current->where : "");
+	struct scen_waiter *w = scen_some_wait(s);
+
+	scen_finish(s, SCEN_FAIL, why, w ? w->where : "");
 }
 
 /* Loads the file and leaves its scenario table on the stack; an error string otherwise. */
@@ -529,6 +593,12 @@ static void scen_open_lua(struct scen *s)
 	lua_pop(L, 1);
 	lua_base_open(L);
 	lua_lab_open(L);
+	{
+		static const luaL_Reg lab_methods[] = { { "parallel", scen_l_parallel },
+							{ NULL, NULL } };
+
+		lua_class_extend(L, "piclab.Lab", lab_methods);
+	}
 	lua_capture_open(L);
 	lua_im_open(L);
 	lua_raw_open(L);
@@ -536,6 +606,85 @@ static void scen_open_lua(struct scen *s)
 	lua_tls_open(L);
 	lua_prov_open(L);
 	lua_dns_open(L);
+}
+
+/* A branch of lab:parallel returned: free its slot; the last one resumes the caller. */
+static void scen_branch_done(struct scen *s, lua_State *co)
+{
+	struct scen_group *g = NULL;
+	unsigned i;
+
+	for (i = 0; i < SCEN_MAX_BRANCHES; i++) {
+		if (s->branches[i].co == co) {
+			g = s->branches[i].g;
+			s->branches[i].co = NULL;
+			s->branches[i].g = NULL;
+			/* unanchor the thread: the collector may take it now */
+			lua_pushnil(s->L);
+			lua_rawsetp(s->L, LUA_REGISTRYINDEX, co);
+			break;
+		}
+	}
+	if (!g)
+		return;
+	if (--g->remaining == 0 && g->w)
+		scen_wake(g->w, 0);
+	mem_deref(g);
+}
+
+static int scen_parallel_k(lua_State *L, int status, lua_KContext ctx)
+{
+	return 0;
+}
+
+/* lab:parallel(f1, f2, ...): runs the functions as branches at the same time (each may wait on
+ * the lab: send, expect, sleep...) and returns when all have returned; the first failure in
+ * any branch ends the scenario, as anywhere else. At most 16 branches at once. */
+static int scen_l_parallel(lua_State *L)
+{
+	struct scen *s = scen_of(L);
+	struct scen_group *g;
+	int n = lua_gettop(L), i;
+	unsigned free_slots = 0, k;
+
+	luaL_checkudata(L, 1, "piclab.Lab");
+	for (i = 2; i <= n; i++)
+		luaL_checktype(L, i, LUA_TFUNCTION);
+	for (k = 0; k < SCEN_MAX_BRANCHES; k++)
+		free_slots += s->branches[k].co == NULL;
+	if ((unsigned)(n - 1) > free_slots)
+		return luaL_error(L, "lab:parallel: at most %u branches at once", free_slots);
+	if (!lua_isyieldable(L))
+		return luaL_error(L, "lab:parallel must be called from the scenario's run function");
+	g = mem_zalloc(sizeof(*g), NULL);
+	if (!g)
+		return luaL_error(L, "out of memory");
+	g->remaining = (unsigned)(n - 1);
+	for (i = 2; i <= n && !s->finished; i++) {
+		lua_State *co = lua_newthread(L);
+
+		/* anchored in the registry until the branch returns */
+		lua_pushvalue(L, -1);
+		lua_rawsetp(L, LUA_REGISTRYINDEX, co);
+		lua_pop(L, 1);
+		for (k = 0; s->branches[k].co; k++)
+			;
+		s->branches[k].co = co;
+		s->branches[k].g = mem_ref(g);
+		lua_pushvalue(L, i);
+		lua_xmove(L, co, 1);
+		scen_resume_co(s, co, L, 0);
+	}
+	if (s->finished || g->remaining == 0) {
+		mem_deref(g);
+		if (s->finished)
+			return luaL_error(L, "a branch of lab:parallel ended the scenario");
+		return 0;
+	}
+	lua_settop(L, 0);
+	g->w = scen_wait_begin(L, "the branches of lab:parallel", 0);
+	mem_deref(g);
+	return scen_yield(L, g->w, scen_parallel_k);
 }
 
 /* The capture-wide rules, after a scenario passed its own checks. */
@@ -694,7 +843,7 @@ void scen_run(struct event_base *base, const char *path, const char *name,
 	lua_getfield(s.L, t, "run");
 	lua_xmove(s.L, s.co, 1);
 	lua_lab_push(s.co, &s);
-	scen_resume(&s, 1);
+	scen_resume(&s, s.co, 1);
 	while (!s.finished)
 		event_base_loop(base, EVLOOP_ONCE);
 	if (res->verdict == SCEN_PASS && lab_capture(s.lab)) {
@@ -709,8 +858,9 @@ void scen_run(struct event_base *base, const char *path, const char *name,
 	if (o->keep && res->verdict != SCEN_PASS && res->verdict != SCEN_SKIP)
 		scen_keep(&s, o);
 out:
-	if (s.current)
-		scen_waiter_end(s.current);
+	for (unsigned i = 0; i <= SCEN_MAX_BRANCHES; i++)
+		if (s.waits[i])
+			scen_waiter_end(s.waits[i]);
 	if (s.lab && lab_capture(s.lab)) {
 		capture_sync(lab_capture(s.lab));
 		res->packets = capture_packets(lab_capture(s.lab));
