@@ -397,6 +397,27 @@ static int dir_lock(const char *dir)
 	return fd;
 }
 
+/* Creates dir if needed, takes its lock (*lockfdp, -1 if not taken) and loads or makes both
+ * roots; an error after the lock leaves it held for the caller to release. */
+static int pki_open(const char *dir, struct labca_root_pair roots[2], int *lockfdp)
+{
+	int err;
+
+	*lockfdp = -1;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		err = errno;
+		log_error("%s: %s", dir, strerror(err));
+		return err;
+	}
+	*lockfdp = dir_lock(dir);
+	if (*lockfdp < 0) {
+		log_error("%s: cannot lock: %s", dir, strerror(-*lockfdp));
+		return -*lockfdp;
+	}
+	err = root_get(dir, LABCA_PUBLIC, &roots[0]);
+	return err ? err : root_get(dir, LABCA_ENTERPRISE, &roots[1]);
+}
+
 int labca_make(const char *dir, const struct labca_leaf *leaves)
 {
 	struct labca_root_pair roots[2] = { { 0 } };
@@ -413,18 +434,10 @@ int labca_make(const char *dir, const struct labca_leaf *leaves)
 			return EINVAL;
 		}
 	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		err = errno;
-		log_error("%s: %s", dir, strerror(err));
+	err = pki_open(dir, roots, &lockfd);
+	if (lockfd < 0)
 		return err;
-	}
-	lockfd = dir_lock(dir);
-	if (lockfd < 0) {
-		log_error("%s: cannot lock: %s", dir, strerror(-lockfd));
-		return -lockfd;
-	}
-	if ((err = root_get(dir, LABCA_PUBLIC, &roots[0])) ||
-	    (err = root_get(dir, LABCA_ENTERPRISE, &roots[1])))
+	if (err)
 		goto out;
 	for (l = leaves; l->cn; l++) {
 		const struct labca_root_pair *rp = &roots[l->root == LABCA_ENTERPRISE];
@@ -601,18 +614,10 @@ int labca_make_bad(const char *dir, enum labca_bad kind, const char *cn)
 
 	if (!dir || !*dir || (unsigned)kind >= LABCA_BAD_NKINDS || !cn_ok(cn))
 		return EINVAL;
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		err = errno;
-		log_error("%s: %s", dir, strerror(err));
+	err = pki_open(dir, roots, &lockfd);
+	if (lockfd < 0)
 		return err;
-	}
-	lockfd = dir_lock(dir);
-	if (lockfd < 0) {
-		log_error("%s: cannot lock: %s", dir, strerror(-lockfd));
-		return -lockfd;
-	}
-	if ((err = root_get(dir, LABCA_PUBLIC, &roots[0])) ||
-	    (err = root_get(dir, LABCA_ENTERPRISE, &roots[1])))
+	if (err)
 		goto out;
 	who = bad_spec(kind, cn, &sp, wrong, sizeof(wrong));
 	signer = who < 0 ? NULL : &roots[who];
