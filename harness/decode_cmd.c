@@ -56,7 +56,8 @@ int decode_cmd(const char *pcap, const char *keylog, int bench)
 		printf("%.6f %s -> %s %s flow=%u %.*s\n", m->ts,
 		       sa_fmt((const struct sockaddr *)&m->src, src, sizeof(src)),
 		       sa_fmt((const struct sockaddr *)&m->dst, dst, sizeof(dst)),
-		       m->tls ? "tls" : "clear", m->flow,
+		       m->udp ? "udp" : m->ws ? (m->tls ? "wss" : "ws") : m->tls ? "tls" : "clear",
+		       m->flow,
 		       (int)(eol ? (size_t)(eol - m->data) : m->len), m->data);
 	}
 	for (i = 0; i < capdec_flow_count(d); i++) {

@@ -50,7 +50,9 @@ int capdec_open(struct capdec **cp, const char *pcap_path, const char *keylog_pa
 		if (err)
 			goto out;
 	}
-	err = pcapread_run(c, pcap_path);
+	err = pcapdsb_load(c, pcap_path);
+	if (!err)
+		err = pcapread_run(c, pcap_path);
 	if (err)
 		goto out;
 	tcpflow_finish(c);
@@ -83,6 +85,8 @@ int capdec_msg_add(struct capdec *c, struct cd_flow *f, struct cd_dir *d, double
 	m->pub.src = d->src;
 	m->pub.dst = d->dst;
 	m->pub.tls = f->kind == CD_KIND_TLS;
+	m->pub.udp = f->pub.udp;
+	m->pub.ws = buf == &d->ws;
 	m->pub.flow = f->pub.id;
 	m->pub.data = NULL;
 	m->pub.len = len;
@@ -106,6 +110,28 @@ void capdec_flow_error(struct cd_flow *f, const char *fmt, ...)
 	va_end(ap);
 	f->pub.error = f->errbuf;
 	log_debug("flow %u: %s", f->pub.id, f->errbuf);
+}
+
+const char *capdec_truncated(const struct capdec *c)
+{
+	return c && c->truncated[0] ? c->truncated : NULL;
+}
+
+int capdec_linktype(const struct capdec *c)
+{
+	return c ? c->dlt : -1;
+}
+
+size_t capdec_dsb_keys(const struct capdec *c)
+{
+	return c ? c->dsb_keys : 0;
+}
+
+const char *capdec_unsupported(const struct capdec *c, size_t *count)
+{
+	if (count)
+		*count = c ? c->nunsupported : 0;
+	return c ? c->unsupported : NULL;
 }
 
 size_t capdec_sip_count(const struct capdec *c)
@@ -142,7 +168,8 @@ void capdec_debug(const struct capdec *c, FILE *f)
 		fprintf(f, "  flow %u %s -> %s %s%s%s sip=%u cleartext=%u%s%s\n", fl->id,
 			sa_fmt((const struct sockaddr *)&fl->client, cl, sizeof(cl)),
 			sa_fmt((const struct sockaddr *)&fl->server, sv, sizeof(sv)),
-			fl->tls ? "tls" : "tcp",
+			fl->udp ? "udp" : fl->tls ? (fl->ws ? "tls+ws" : "tls") :
+			fl->ws ? "tcp+ws" : "tcp",
 			fl->tls_version == 0x0304 ? "1.3" : fl->tls_version == 0x0303 ? "1.2" : "",
 			fl->tls ? (fl->decrypted ? " decrypted" : " opaque") : "", fl->sip_msgs,
 			fl->cleartext_sip, fl->error ? " error: " : "", fl->error ? fl->error : "");

@@ -17,6 +17,8 @@ struct capdec_sip {
 	struct sockaddr_storage src;    /* sender ip:port */
 	struct sockaddr_storage dst;
 	bool tls;                       /* carried inside TLS records (decrypted) */
+	bool udp;                       /* one UDP datagram (else a TCP stream) */
+	bool ws;                        /* one WebSocket message (RFC 7118) */
 	unsigned flow;                  /* connection number, in order of first packet */
 	const char *data;               /* the whole message (start line to end of body) */
 	size_t len;
@@ -28,6 +30,8 @@ struct capdec_flow {
 	struct sockaddr_storage client;  /* side that sent the SYN (or the first packet) */
 	struct sockaddr_storage server;
 	bool tls;                        /* looks like TLS (record header seen) */
+	bool udp;                        /* UDP datagrams between the two (client: first sender) */
+	bool ws;                         /* SIP over WebSocket (RFC 7118) after an HTTP upgrade */
 	int tls_version;                 /* 0x0303 or 0x0304 once known, else 0 */
 	bool decrypted;                  /* secrets found and every application record opened */
 	unsigned cleartext_sip;          /* SIP messages seen outside TLS */
@@ -36,10 +40,22 @@ struct capdec_flow {
 	                                    or NULL */
 };
 
-/* Reads a whole capture (pcap or pcapng, Ethernet/loopback/raw/Linux SLL link types) and, if
- * keylog_path is not NULL, decrypts TLS 1.2 (AES-GCM, ChaCha20-Poly1305) and TLS 1.3 flows with
- * the NSS key log lines in it. EINVAL/ENOENT if a file cannot be read (message logged). */
+/* Reads a whole capture (pcap or pcapng; Ethernet with VLAN tags, loopback/null, raw IP, Linux
+ * SLL and SLL2 link types; IPv4 and IPv6; SIP over UDP, TCP, TLS and WebSocket; GTP-U tunnels)
+ * and decrypts TLS 1.2 (AES-GCM, ChaCha20-Poly1305) and TLS 1.3 flows with the NSS key log
+ * lines of keylog_path (may be NULL) and of the pcapng's Decryption Secrets Blocks.
+ * EINVAL/ENOENT if a file cannot be read, EPROTONOSUPPORT for an unknown link type (message
+ * logged). A file cut short is decoded up to the cut: see capdec_truncated. */
 int capdec_open(struct capdec **cp, const char *pcap_path, const char *keylog_path);
+/* Why the file ended early ("truncated dump file ..."), or NULL when it was read to its end. */
+const char *capdec_truncated(const struct capdec *c);
+/* The link type number of the file (DLT_*). */
+int capdec_linktype(const struct capdec *c);
+/* Key log lines that came from the capture's own Decryption Secrets Blocks. */
+size_t capdec_dsb_keys(const struct capdec *c);
+/* Packets of an encapsulation the decoder does not open (e.g. "ESP"), counted by name; the
+ * first name seen, or NULL. */
+const char *capdec_unsupported(const struct capdec *c, size_t *count);
 
 size_t capdec_sip_count(const struct capdec *c);
 const struct capdec_sip *capdec_sip_at(const struct capdec *c, size_t i);

@@ -25,6 +25,7 @@ void dbuf_reset(struct dbuf *b);
 /* One TCP segment as pcapread hands it to tcpflow. */
 struct cd_pkt {
 	double ts;
+	uint8_t proto;                  /* IPPROTO_TCP or IPPROTO_UDP */
 	struct sockaddr_storage src;
 	struct sockaddr_storage dst;
 	uint32_t seq;
@@ -70,6 +71,11 @@ struct cd_dir {
 	struct dbuf app;                /* decrypted application data */
 	size_t scan_off;                /* SIP scanner position (in raw or app) */
 	bool not_sip;
+	/* WebSocket (RFC 6455) carrying SIP (RFC 7118) */
+	int ws_state;                   /* 0 not yet known, 1 HTTP upgrade, 2 frames, 3 not WS */
+	size_t ws_off;                  /* frame parser position (in raw or app) */
+	struct dbuf ws;                 /* unmasked payloads of complete messages */
+	size_t ws_msg;                  /* start of the message being assembled in ws */
 	/* TLS */
 	struct dbuf hs;                 /* handshake messages being reassembled */
 	enum cd_epoch epoch;
@@ -90,6 +96,7 @@ enum cd_kind {
 struct cd_flow {
 	struct capdec_flow pub;
 	struct cd_flow *hnext;
+	uint8_t proto;
 	struct cd_dir dir[2];
 	enum cd_kind kind;
 	bool syn_seen;
@@ -109,6 +116,11 @@ struct tlskeys;
 
 struct capdec {
 	struct tlskeys *keys;
+	int dlt;
+	char truncated[200];
+	size_t dsb_keys;
+	const char *unsupported;        /* static name */
+	size_t nunsupported;
 	struct cd_flow **flows;
 	size_t nflows;
 	size_t capflows;
@@ -133,9 +145,30 @@ void capdec_flow_error(struct cd_flow *f, const char *fmt, ...)
 
 /* pcapread.c */
 int pcapread_run(struct capdec *c, const char *path);
+/* An IP packet (version from its first nibble) inside some encapsulation: TCP or UDP in it
+ * goes on to tcpflow/udpsip with pk's timestamp. */
+int pcapread_ip(struct capdec *c, struct cd_pkt *pk, const uint8_t *p, size_t len);
+
+/* pcapdsb.c: TLS key log text of pcapng Decryption Secrets Blocks into c->keys. */
+int pcapdsb_load(struct capdec *c, const char *path);
+
+/* udpsip.c: one UDP datagram (SIP, or GTP-U carrying IP). */
+int udpsip_datagram(struct capdec *c, struct cd_pkt *pk, const uint8_t *p, size_t len);
+
+/* gtpu.c: GTP-U (3GPP TS 29.281) G-PDUs; the inner IP packet goes back to pcapread_ip. */
+bool gtpu_port(uint16_t port);
+int gtpu_packet(struct capdec *c, struct cd_pkt *pk, const uint8_t *p, size_t len);
+
+/* wsframe.c: RFC 6455 on a cleartext or decrypted stream; RFC 7118 5: one SIP message per
+ * WebSocket message. Returns 0 (d->ws_state 3 when the stream is no WebSocket after all). */
+bool wsframe_starts(const uint8_t *p, size_t len);
+int wsframe_run(struct capdec *c, struct cd_flow *f, struct cd_dir *d, double ts,
+		const struct dbuf *buf);
 
 /* tcpflow.c */
 int tcpflow_segment(struct capdec *c, const struct cd_pkt *pkt);
+/* The flow and direction of a packet of pk->proto (created on first sight). */
+int tcpflow_find(struct capdec *c, const struct cd_pkt *pk, struct cd_flow **fp, int *dirp);
 void tcpflow_finish(struct capdec *c);
 void tcpflow_free(struct cd_flow *f);
 
@@ -160,6 +193,9 @@ struct tlskeys_entry {
 };
 
 int tlskeys_load(struct tlskeys **kp, const char *path);
+/* Adds the key log lines of text (a DSB's payload); *kp is allocated when NULL. The number of
+ * lines taken goes to *added. */
+int tlskeys_add_text(struct tlskeys **kp, const char *text, size_t len, size_t *added);
 const struct tlskeys_entry *tlskeys_find(const struct tlskeys *k, const uint8_t cr[32]);
 
 /* tlsdec.c */

@@ -1,5 +1,6 @@
 /* pcapread: reads pcap/pcapng files with libpcap and cuts link, IP and TCP headers off. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -35,6 +36,27 @@ static inline uint32_t rd32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* UDP header (RFC 768): SIP datagrams and tunnels (GTP-U) go to udpsip. */
+static int pcapread_udp(struct capdec *c, struct cd_pkt *pk, const uint8_t *p, size_t len)
+{
+	size_t ul;
+
+	if (len < 8)
+		return 0;
+	ul = rd16(p + 4);
+	if (ul < 8 || ul > len)
+		return 0;
+	((struct sockaddr_in *)&pk->src)->sin_port = htons(rd16(p));
+	((struct sockaddr_in *)&pk->dst)->sin_port = htons(rd16(p + 2));
+	pk->proto = IPPROTO_UDP;
+	pk->flags = 0;
+	pk->seq = 0;
+	return udpsip_datagram(c, pk, p + 8, ul - 8);
+}
+
+static int pcapread_l4(struct capdec *c, struct cd_pkt *pk, uint8_t proto, const uint8_t *p,
+		       size_t len);
+
 /* TCP header (RFC 9293 3.1); the payload length comes from the IP layer, not the frame. */
 static int pcapread_tcp(struct capdec *c, struct cd_pkt *pk, const uint8_t *p, size_t len)
 {
@@ -47,6 +69,7 @@ static int pcapread_tcp(struct capdec *c, struct cd_pkt *pk, const uint8_t *p, s
 		return 0;
 	((struct sockaddr_in *)&pk->src)->sin_port = htons(rd16(p));
 	((struct sockaddr_in *)&pk->dst)->sin_port = htons(rd16(p + 2));
+	pk->proto = IPPROTO_TCP;
 	pk->seq = rd32(p + 4);
 	pk->flags = p[13];
 	pk->payload = p + hl;
@@ -69,14 +92,14 @@ static int pcapread_ipv4(struct capdec *c, struct cd_pkt *pk, const uint8_t *p, 
 	if (tot > len)          /* truncated by the snap length: the data is not all here */
 		return 0;
 	/* Fragments: loopback MTU makes them absent in the lab; skip rather than misparse. */
-	if ((rd16(p + 6) & 0x3fff) != 0 || p[9] != IPPROTO_TCP)
+	if ((rd16(p + 6) & 0x3fff) != 0 || (p[9] != IPPROTO_TCP && p[9] != IPPROTO_UDP))
 		return 0;
 	memset(s, 0, sizeof(*s));
 	memset(d, 0, sizeof(*d));
 	s->sin_family = d->sin_family = AF_INET;
 	memcpy(&s->sin_addr, p + 12, 4);
 	memcpy(&d->sin_addr, p + 16, 4);
-	return pcapread_tcp(c, pk, p + hl, tot - hl);
+	return pcapread_l4(c, pk, p[9], p + hl, tot - hl);
 }
 
 /* IPv6 with the extension headers that can precede TCP (RFC 8200 4). */
@@ -95,7 +118,7 @@ static int pcapread_ipv6(struct capdec *c, struct cd_pkt *pk, const uint8_t *p, 
 		return 0;
 	len = 40 + plen;
 	nh = p[6];
-	for (hops = 0; hops < 8 && nh != IPPROTO_TCP; hops++) {
+	for (hops = 0; hops < 8 && nh != IPPROTO_TCP && nh != IPPROTO_UDP; hops++) {
 		if (nh != 0 && nh != 43 && nh != 60)   /* hop-by-hop, routing, destination */
 			return 0;
 		if (off + 8 > len)
@@ -103,14 +126,20 @@ static int pcapread_ipv6(struct capdec *c, struct cd_pkt *pk, const uint8_t *p, 
 		nh = p[off];
 		off += ((size_t)p[off + 1] + 1) * 8;
 	}
-	if (nh != IPPROTO_TCP || off > len)
+	if ((nh != IPPROTO_TCP && nh != IPPROTO_UDP) || off > len)
 		return 0;
 	memset(s, 0, sizeof(*s));
 	memset(d, 0, sizeof(*d));
 	s->sin6_family = d->sin6_family = AF_INET6;
 	memcpy(&s->sin6_addr, p + 8, 16);
 	memcpy(&d->sin6_addr, p + 24, 16);
-	return pcapread_tcp(c, pk, p + off, len - off);
+	return pcapread_l4(c, pk, nh, p + off, len - off);
+}
+
+static int pcapread_l4(struct capdec *c, struct cd_pkt *pk, uint8_t proto, const uint8_t *p,
+		       size_t len)
+{
+	return proto == IPPROTO_UDP ? pcapread_udp(c, pk, p, len) : pcapread_tcp(c, pk, p, len);
 }
 
 static int pcapread_ethertype(struct capdec *c, struct cd_pkt *pk, uint16_t et,
@@ -125,7 +154,7 @@ static int pcapread_ethertype(struct capdec *c, struct cd_pkt *pk, uint16_t et,
 
 /* BSD loopback: the address family in 4 bytes, host order (DLT_NULL) or network order
  * (DLT_LOOP); IPv6 has a different value on each BSD, so the IP version nibble decides. */
-static int pcapread_ip(struct capdec *c, struct cd_pkt *pk, const uint8_t *p, size_t len)
+int pcapread_ip(struct capdec *c, struct cd_pkt *pk, const uint8_t *p, size_t len)
 {
 	if (len < 1)
 		return 0;
@@ -199,9 +228,13 @@ int pcapread_run(struct capdec *c, const char *path)
 		return strstr(ebuf, "No such file") ? ENOENT : EINVAL;
 	}
 	dlt = pcap_datalink(pc);
+	c->dlt = dlt;
 	if (!pcapread_dlt_ok(dlt)) {
-		log_error("%s: unsupported link type %d", path, dlt);
-		err = EINVAL;
+		const char *name = pcap_datalink_val_to_name(dlt);
+
+		log_error("%s: unsupported link type %d (%s); known: Ethernet, Linux SLL/SLL2, raw "
+			  "IP, loopback/null", path, dlt, name ? name : "unnamed");
+		err = EPROTONOSUPPORT;
 		goto out;
 	}
 	memset(&pk, 0, sizeof(pk));
@@ -212,7 +245,9 @@ int pcapread_run(struct capdec *c, const char *path)
 			goto out;
 	}
 	if (rc == PCAP_ERROR) {
-		/* A file cut short (a capture still being written) keeps what was read. */
+		/* A file cut short (a capture still being written) keeps what was read; callers
+		 * that must not act on half a capture ask capdec_truncated. */
+		snprintf(c->truncated, sizeof(c->truncated), "%s", pcap_geterr(pc));
 		log_warn("%s: %s", path, pcap_geterr(pc));
 	}
 out:

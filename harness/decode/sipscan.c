@@ -15,6 +15,18 @@ int sipscan_run(struct capdec *c, struct cd_flow *f, struct cd_dir *d, double ts
 	size_t skip = 0, mlen = 0;
 	int rc, err;
 
+	/* RFC 7118: SIP inside WebSocket frames after an HTTP upgrade on the same stream. */
+	if (d->ws_state == 0 && d->scan_off == 0 && buf->len >= 4) {
+		d->ws_state = wsframe_starts(buf->p, buf->len) ? 1 : 3;
+		if (d->ws_state == 1) {
+			f->pub.ws = true;
+			/* the server's side answers "HTTP/1.1 101" and frames the same way */
+			f->dir[!d->idx].ws_state = f->dir[!d->idx].ws_state ? f->dir[!d->idx].ws_state : 1;
+		}
+	}
+	if (d->ws_state == 1 || d->ws_state == 2)
+		return wsframe_run(c, f, d, ts, buf);
+
 	while (d->scan_off < buf->len) {
 		skip = 0;
 		rc = sipframe_next(NULL, (const char *)buf->p + d->scan_off,

@@ -74,6 +74,7 @@ void tcpflow_free(struct cd_flow *f)
 		dbuf_reset(&d->raw);
 		dbuf_reset(&d->app);
 		dbuf_reset(&d->hs);
+		dbuf_reset(&d->ws);
 		tlsdec_clear(d);
 	}
 	free(f);
@@ -142,6 +143,8 @@ static int tcpflow_new(struct capdec *c, const struct cd_pkt *pk, bool from_serv
 	if (!f)
 		return ENOMEM;
 	f->pub.id = (unsigned)c->nflows;
+	f->proto = pk->proto;
+	f->pub.udp = pk->proto == IPPROTO_UDP;
 	f->pub.client = from_server ? pk->dst : pk->src;
 	f->pub.server = from_server ? pk->src : pk->dst;
 	for (i = 0; i < 2; i++) {
@@ -170,6 +173,8 @@ static int tcpflow_lookup(struct capdec *c, const struct cd_pkt *pk, struct cd_f
 	if (c->hsize) {
 		b = tcpflow_hash(pk) & (c->hsize - 1);
 		for (f = c->htab[b]; f; f = f->hnext) {
+			if (f->proto != pk->proto)
+				continue;
 			if (tcpflow_addr_eq(&pk->src, &f->dir[0].src) &&
 			    tcpflow_addr_eq(&pk->dst, &f->dir[0].dst)) {
 				*dirp = 0;
@@ -198,6 +203,11 @@ static int tcpflow_lookup(struct capdec *c, const struct cd_pkt *pk, struct cd_f
 	}
 	*fp = f;
 	return 0;
+}
+
+int tcpflow_find(struct capdec *c, const struct cd_pkt *pk, struct cd_flow **fp, int *dirp)
+{
+	return tcpflow_lookup(c, pk, fp, dirp);
 }
 
 /* New bytes are in d->raw: classify the connection, then hand them to TLS or SIP. */

@@ -181,3 +181,32 @@ int tlskeys_load(struct tlskeys **kp, const char *path)
 	*kp = k;
 	return 0;
 }
+
+int tlskeys_add_text(struct tlskeys **kp, const char *text, size_t len, size_t *added)
+{
+	char line[512];
+	size_t i = 0, before;
+	unsigned lineno = 0;
+	int err = 0;
+
+	if (!*kp) {
+		*kp = mem_zalloc(sizeof(**kp), tlskeys_destroy);
+		if (!*kp)
+			return ENOMEM;
+	}
+	before = (*kp)->n;
+	while (i < len && !err) {
+		size_t j = i, n;
+
+		while (j < len && text[j] != '\n')
+			j++;
+		n = j - i < sizeof(line) - 1 ? j - i : sizeof(line) - 1;
+		memcpy(line, text + i, n);
+		line[n] = '\0';
+		err = tlskeys_line(*kp, line, ++lineno);
+		i = j + 1;
+	}
+	if (added)
+		*added = (*kp)->n - before;
+	return err;
+}

@@ -22,6 +22,7 @@
 #include "base/mem.h"
 #include "tests/testreg.h"
 #include "../decode/capdec.h"
+#include "../pcapng.h"
 
 #define LOG_MODULE "test_capdec"
 
@@ -522,6 +523,21 @@ static void tc_tls_case(const struct tc_tls *t, int hostoct)
 		CU_ASSERT_EQUAL_FATAL(err, 0);
 		CU_ASSERT(capdec_flow_at(c, 0)->decrypted);
 		CU_ASSERT_PTR_NULL(capdec_flow_at(c, 0)->error);
+		tc_check_msgs(c, &ex, 5061, true);
+		c = mem_deref(c);
+	}
+
+	/* The same capture as pcapng with the key log in a Decryption Secrets Block: decrypted
+	 * with no key log file at all. */
+	{
+		char ng[256];
+
+		snprintf(ng, sizeof(ng), "%s/cap.pcapng", dir);
+		CU_ASSERT_EQUAL_FATAL(pcapng_write_with_secrets(pcap, ckl, ng), 0);
+		err = capdec_open(&c, ng, NULL);
+		CU_ASSERT_EQUAL_FATAL(err, 0);
+		CU_ASSERT(capdec_dsb_keys(c) >= 1);
+		CU_ASSERT(capdec_flow_at(c, 0)->decrypted);
 		tc_check_msgs(c, &ex, 5061, true);
 		c = mem_deref(c);
 	}
