@@ -16,6 +16,7 @@
 #include "cmds.h"
 #include "decode_cmd.h"
 #include "runner.h"
+#include "replay/replay.h"
 
 static void usage(FILE *f)
 {
@@ -138,6 +139,14 @@ int main(int argc, char **argv)
 			argc -= 2;
 		}
 		return decode_cmd(argv[2], argc > 3 ? argv[3] : NULL, bench);
+	}
+	if (!strcmp(cmd, "replay")) {
+		find_root(argv[0], root, sizeof(root));
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		exe[n > 0 ? n : 0] = '\0';
+		snprintf(sut, sizeof(sut), "%s/accessproxy", dirname(exe));
+		signal(SIGPIPE, SIG_IGN);
+		return replay_cmd(root, sut, argc - 1, argv + 1);
 	}
 	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "list") != 0 && strcmp(cmd, "coverage") != 0 &&
 	    strcmp(cmd, "new") != 0 && strcmp(cmd, "lab") != 0) {

@@ -64,6 +64,8 @@ struct imsrv {
 	unsigned sub_expires;     /* what our users ask for in SUBSCRIBE */
 	unsigned timer_f_ms;
 	unsigned n_in, n_out;
+	imsrv_intercept_h *intercept;
+	void *intercept_arg;
 };
 
 /* A local user's registration (the handle a ua holds) and what the server keeps for it:

@@ -716,6 +716,8 @@ static void imsrv_recv(struct imsrv *s, struct conn *c, const char *buf, size_t 
 	struct sipmsg *m = NULL;
 	int err;
 
+	if (s->intercept && s->intercept(s, c, buf, len, s->intercept_arg))
+		return;
 	err = sipmsg_decode(&m, buf, len);
 	if (err) {
 		log_warn("%s: undecodable message from %s: %s", s->name, conn_peer_cn(c),
@@ -991,4 +993,12 @@ int imsrv_debug(const struct imsrv *s, char *buf, size_t size)
 		     imtab_count(&s->routes), imtab_count(&s->links), imtab_count(&s->pending),
 		     imtab_count(&s->dialogs), s->nfaults, s->n_in, s->n_out);
 	return r < 0 || (size_t)r >= size ? ENOSPC : 0;
+}
+
+void imsrv_set_intercept(struct imsrv *s, imsrv_intercept_h *h, void *arg)
+{
+	if (!s)
+		return;
+	s->intercept = h;
+	s->intercept_arg = arg;
 }

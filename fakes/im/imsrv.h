@@ -76,6 +76,14 @@ void imsrv_set_sub_expires(struct imsrv *s, unsigned secs);
 const char *imsrv_profile(const struct imsrv *s);
 /* The user agent registered for aor on this server, or NULL. */
 struct ua *imsrv_ua(const struct imsrv *s, const char *aor);
+/* Sees every SIP message the server receives (on connections it accepted or opened) before
+ * the server does; returns true when it took the message (the server then ignores it). A
+ * replay answers requests as a recording did through this. c is the connection it came on
+ * (conn_send answers on it). NULL h removes the hook. */
+struct conn;
+typedef bool (imsrv_intercept_h)(struct imsrv *s, struct conn *c, const char *buf, size_t len,
+				 void *arg);
+void imsrv_set_intercept(struct imsrv *s, imsrv_intercept_h *h, void *arg);
 /* One line of state (users, routes, connections, pending transactions) into buf. */
 int imsrv_debug(const struct imsrv *s, char *buf, size_t size);
 

@@ -88,6 +88,7 @@ int capdec_msg_add(struct capdec *c, struct cd_flow *f, struct cd_dir *d, double
 	m->pub.udp = f->pub.udp;
 	m->pub.ws = buf == &d->ws;
 	m->pub.flow = f->pub.id;
+	m->pub.frame = c->frame;
 	m->pub.data = NULL;
 	m->pub.len = len;
 	m->buf = buf;

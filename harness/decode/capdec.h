@@ -20,6 +20,7 @@ struct capdec_sip {
 	bool udp;                       /* one UDP datagram (else a TCP stream) */
 	bool ws;                        /* one WebSocket message (RFC 7118) */
 	unsigned flow;                  /* connection number, in order of first packet */
+	unsigned frame;                 /* packet number (from 1) of the packet that completed it */
 	const char *data;               /* the whole message (start line to end of body) */
 	size_t len;
 };

@@ -117,6 +117,7 @@ struct tlskeys;
 struct capdec {
 	struct tlskeys *keys;
 	int dlt;
+	unsigned frame;                 /* packets read so far */
 	char truncated[200];
 	size_t dsb_keys;
 	const char *unsupported;        /* static name */
