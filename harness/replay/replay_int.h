@@ -138,7 +138,8 @@ struct rp_txn {
 	int nhops;
 	int *resps;                      /* rec indices of the responses, in order */
 	int nresps;
-	int client, server;              /* endpoints of the first hop's sender, last hop's receiver */
+	int client, server;              /* endpoints of the first hop's sender, the far side */
+	int far_hop;                     /* the hop that reached the far side */
 	bool proxy_origin;               /* sent by the recorded proxy itself: not replayed */
 	bool rec_reached;                /* the request reached a party beyond the proxy */
 	int rec_final;                   /* final status that reached the client (0: none) */
@@ -221,6 +222,7 @@ struct replay {
 	struct rp_lab_user users[64];
 	int nusers;
 	bool provider_allow[3];
+	bool provider_blocked[3];
 	char provider_filter[3][24];
 	/* send */
 	struct rp_step *steps;

@@ -166,11 +166,13 @@ static int rpcast_map_line(struct replay *r, const char *file, unsigned ln, char
 			r->provider_allow[pi] = true;
 		else if (!strcmp(w[2], "deny"))
 			r->provider_allow[pi] = false;
+		else if (!strcmp(w[2], "block"))
+			r->provider_blocked[pi] = true;
 		else if (!strcmp(w[2], "filter") && n == 4)
 			snprintf(r->provider_filter[pi], sizeof(r->provider_filter[pi]), "%s", w[3]);
 		else
-			return rpcast_map_error(file, ln, "provider: '%s' is not allow, deny or "
-						"filter MODE", w[2]);
+			return rpcast_map_error(file, ln, "provider: '%s' is not allow, deny, block "
+						"or filter MODE", w[2]);
 		return 0;
 	}
 	return rpcast_map_error(file, ln, "unknown rule '%s' (endpoint, domain, user, provider)",
@@ -202,7 +204,7 @@ static void rpcast_lab_addr(struct rp_ep *e)
 	const struct sockaddr_in *in = (const struct sockaddr_in *)&e->addr;
 	uint32_t a;
 
-	if (e->role != RP_ROLE_NONE || e->addr.ss_family != AF_INET)
+	if (e->role_from_map || e->addr.ss_family != AF_INET)
 		return;
 	a = ntohl(in->sin_addr.s_addr);
 	if ((a >> 16) != ((127u << 8) | 77u))
@@ -286,9 +288,17 @@ static int rpcast_aor(struct replay *r, const char *aor, enum rp_role role)
 {
 	char key[320], nu[300], dkey[320];
 	const char *at = strchr(aor, '@'), *m;
+	enum rp_role own;
 	size_t i, o = 0;
 
-	if (!at || at == aor || role < RP_ROLE_ENTERPRISE)
+	if (!at || at == aor)
+		return 0;
+	/* a domain the lab knows keeps its role (a provider may send for another's domain:
+	 * that is what the proxy must refuse); an unknown one takes the side's */
+	own = rpcast_domain_role(r, at + 1);
+	if (own >= RP_ROLE_ENTERPRISE)
+		role = own;
+	if (role < RP_ROLE_ENTERPRISE)
 		return 0;
 	snprintf(key, sizeof(key), "aor:%s", aor);
 	m = rpmap_get(r->map, RPMAP_GLOBAL, key, strlen(key));
@@ -344,7 +354,21 @@ static int rpcast_users(struct replay *r)
 		const struct rp_rec *first = &r->recs[t->hops[0]];
 
 		t->proxy_origin = r->eps[t->client].role == RP_ROLE_PROXY;
-		t->rec_reached = r->eps[t->server].role != RP_ROLE_PROXY;
+		/* the far side is the first party beyond the proxy the request reached (a party
+		 * that sent it back, a loop, is not its far side) */
+		t->rec_reached = false;
+		t->far_hop = t->nhops - 1;
+		for (int h = 0; h < t->nhops; h++) {
+			int d = r->recs[t->hops[h]].dst;
+
+			if (r->eps[d].role != RP_ROLE_PROXY) {
+				t->server = d;
+				t->far_hop = h;
+				t->rec_reached = true;
+				t->rec_far_ts = r->recs[t->hops[h]].ts;
+				break;
+			}
+		}
 		t->far_role = rpcast_far(r, t);
 		if (t->proxy_origin)
 			continue;
@@ -407,8 +431,9 @@ void rpcast_print(const struct replay *r, FILE *f)
 		fprintf(f, "  user %-35s provisioned%s\n", r->users[i].aor,
 			r->users[i].enabled ? "" : " (not enabled for PIC)");
 	for (i = 0; i < 3; i++)
-		if (!r->provider_allow[i] || r->provider_filter[i][0])
-			fprintf(f, "  provider %s %s%s%s\n", lab_provider_name((unsigned)i),
+		if (!r->provider_allow[i] || r->provider_filter[i][0] || r->provider_blocked[i])
+			fprintf(f, "  provider %s %s%s%s%s\n", lab_provider_name((unsigned)i),
 				r->provider_allow[i] ? "allowed" : "not allowed",
+				r->provider_blocked[i] ? ", blocked" : "",
 				r->provider_filter[i][0] ? ", filter " : "", r->provider_filter[i]);
 }

@@ -157,8 +157,8 @@ static void rp_judge_txn(struct replay *r, struct rp_txn *t)
 		    rp_sip_hdr_count(&q, RP_TRUST) != 1)
 			rp_diff(t, true, "%d trust headers on a request entering the enterprise",
 				rp_sip_hdr_count(&q, RP_TRUST));
-		if (t->rec_reached && t->nhops > 1)
-			rp_judge_forward(r, t, &r->recs[t->hops[t->nhops - 1]].sip, &q, strict);
+		if (t->rec_reached && t->far_hop > 0)
+			rp_judge_forward(r, t, &r->recs[t->hops[t->far_hop]].sip, &q, strict);
 		else if (t->rec_reached)
 			rp_judge_forward(r, t, &first->sip, &q, false);
 	}

@@ -149,7 +149,7 @@ static bool rp_arrival(struct replay *r, enum rp_role at, struct conn *c, const 
 		struct rp_sip lq;
 
 		rp_sip_parse(&lq, t->arrived_text, len);
-		rprewrite_learn(r, t->server, &r->recs[t->hops[t->nhops - 1]].sip, &lq);
+		rprewrite_learn(r, t->server, &r->recs[t->hops[t->far_hop]].sip, &lq);
 	}
 	rp_exp_settle(r, ti, RP_EXP_ARRIVE);
 	rp_pump(r);
@@ -423,6 +423,7 @@ static void rp_lab_opts(struct replay *r, struct lab_opts *lo, char *pki, size_t
 	lo->capture = true;
 	for (i = 0; i < LAB_NPROVIDERS; i++) {
 		lo->provider_allow[i] = r->provider_allow[i];
+		lo->provider_blocked[i] = r->provider_blocked[i];
 		snprintf(lo->provider_filter[i], sizeof(lo->provider_filter[i]), "%s",
 			 r->provider_filter[i]);
 	}
