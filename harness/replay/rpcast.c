@@ -115,10 +115,10 @@ static int rpcast_map_line(struct replay *r, const char *file, unsigned ln, char
 	enum rp_role role;
 	char key[300];
 
-	for (char *t = strtok_r(line, " \t\r\n", &save); t && n < 5;
+	for (char *t = strtok_r(line, " \t\r\n", &save); t && n < 5 && t[0] != '#';
 	     t = strtok_r(NULL, " \t\r\n", &save))
 		w[n++] = t;
-	if (!n || w[0][0] == '#')
+	if (!n)
 		return 0;
 	if (!strcmp(w[0], "endpoint") || !strcmp(w[0], "domain")) {
 		int e;
