@@ -5,6 +5,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "cmds.h"
 #include "decode_cmd.h"
 #include "runner.h"
+#include "sutkind.h"
 
 static void usage(FILE *f)
 {
@@ -41,7 +43,12 @@ static void usage(FILE *f)
 		"options of run:\n"
 		"  -t, --timeout SECONDS   default time limit per scenario (30)\n"
 		"  -o, --out DIR           where run folders go (default: reports/out)\n"
-		"      --sut PATH          the accessproxy binary (default: beside piclab)\n"
+		"      --sut PATH          the SUT's program (default: accessproxy beside piclab;\n"
+		"                          /usr/sbin/kamailio for --sut-kind kamailio)\n"
+		"      --sut-kind KIND     the adapter for the SUT: accessproxy (default), kamailio\n"
+		"                          (a Kamailio edge generated per lab from\n"
+		"                          harness/kamailio/edge.cfg), external (an edge already\n"
+		"                          running on the lab's edge addresses; see edge-kit)\n"
 		"      --no-capture        do not capture traffic (capture checks then error)\n"
 		"      --lab N             first lab index: labs use 127.77.N.0/24 upwards (1)\n"
 		"  -j, --jobs N            labs in parallel (default: number of cores)\n"
@@ -97,6 +104,7 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "sut", required_argument, NULL, 'S' },
+		{ "sut-kind", required_argument, NULL, 'U' },
 		{ "no-capture", no_argument, NULL, 'N' },
 		{ "lab", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -114,6 +122,7 @@ int main(int argc, char **argv)
 	struct runner_opts o = { .timeout = 30, .capture = true, .first_lab = 1 };
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *cmd;
+	bool sut_given = false;
 	ssize_t n;
 	int c;
 
@@ -167,7 +176,15 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'o': o.out_base = optarg; break;
-		case 'S': o.sut_binary = optarg; break;
+		case 'S': o.sut_binary = optarg; sut_given = true; break;
+		case 'U':
+			if (!sut_kind_find(optarg)) {
+				fprintf(stderr, "piclab: --sut-kind '%s' is not one of: %s\n", optarg,
+					sut_kind_names());
+				return 2;
+			}
+			o.sut_kind = optarg;
+			break;
 		case 'N': o.capture = false; break;
 		case 'L':
 			o.first_lab = (unsigned)atoi(optarg);
@@ -224,6 +241,12 @@ int main(int argc, char **argv)
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		o.seed = (unsigned long)(ts.tv_nsec ^ (ts.tv_sec << 20) ^ getpid()) % 1000000000UL + 1;
+	}
+	if (o.sut_kind && !strcmp(o.sut_kind, "kamailio") && !sut_given)
+		o.sut_binary = "/usr/sbin/kamailio";
+	if (o.sut_kind && !strcmp(o.sut_kind, "external") && o.jobs != 1) {
+		/* one edge, on the edge addresses of one lab */
+		o.jobs = 1;
 	}
 	if (o.first_lab + o.jobs - 1 > 250) {
 		fprintf(stderr, "piclab: --lab %u with %u jobs goes past 127.77.250.0/24\n",

@@ -228,7 +228,8 @@ static void runner_worker(struct runner *r, unsigned k, unsigned jobs, int fd)
 		struct runner_item *it = r->items[i];
 		struct scen_opts so = {
 			.lab_index = r->o->first_lab + k, .out_dir = r->out, .pki_dir = r->pki,
-			.sut_binary = r->o->sut_binary, .default_timeout = r->o->timeout,
+			.sut_binary = r->o->sut_binary, .sut_kind = r->o->sut_kind,
+			.default_timeout = r->o->timeout,
 			.capture = r->o->capture, .seed = r->o->seed, .run_log = r->log,
 			.root = r->o->root, .keep = r->o->keep,
 		};

@@ -8,7 +8,8 @@
 struct runner_opts {
 	const char *root;        /* the project root (scenarios/, reports/) */
 	const char *out_base;    /* where run folders go (default <root>/reports/out) */
-	const char *sut_binary;  /* accessproxy */
+	const char *sut_binary;  /* accessproxy, or the program of sut_kind */
+	const char *sut_kind;    /* adapter name (sutkind.h); NULL: accessproxy */
 	double timeout;          /* default per-scenario time limit, seconds */
 	bool capture;
 	bool list_only;

@@ -91,6 +91,22 @@ void scen_finish(struct scen *s, enum scen_verdict v, const char *reason, const 
 	event_base_loopbreak(s->base);
 }
 
+int scen_not_applicable(lua_State *L, const char *fmt, ...)
+{
+	char reason[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	lua_createtable(L, 0, 2);
+	lua_pushstring(L, "skip");
+	lua_setfield(L, -2, "piclab_verdict");
+	lua_pushfstring(L, "not applicable: %s", reason);
+	lua_setfield(L, -2, "reason");
+	return lua_error(L);
+}
+
 int scen_fail(lua_State *L, int level, const char *fmt, ...)
 {
 	char reason[2048];
@@ -437,11 +453,12 @@ void scen_run(struct event_base *base, const char *path, const char *name,
 {
 	struct scen s = { .base = base, .res = res, .root = o->root };
 	struct lab_opts lo = { .index = o->lab_index, .pki_dir = o->pki_dir,
-			       .sut_binary = o->sut_binary, .capture = o->capture };
+			       .sut_binary = o->sut_binary, .capture = o->capture,
+			       .sut_kind = o->sut_kind, .root = o->root };
 	char why[1024] = "", logpath[600];
 	double t0 = scen_now();
 	FILE *logf = NULL;
-	int t;
+	int t, boot;
 
 	memset(res, 0, sizeof(*res));
 	snprintf(res->name, sizeof(res->name), "%s", name);
@@ -486,12 +503,20 @@ void scen_run(struct event_base *base, const char *path, const char *name,
 	lua_pop(s.L, 1);
 	scen_lab_opts(&s, t, &lo);
 
-	if (lab_boot(&s.lab, base, &lo, scen_lab_broken, &s, why, sizeof(why))) {
+	boot = lab_boot(&s.lab, base, &lo, scen_lab_broken, &s, why, sizeof(why));
+	if (boot) {
 		char reason[1100];
 
-		snprintf(reason, sizeof(reason), "lab did not boot: %s", why);
 		s.finished = false;
-		scen_finish(&s, SCEN_ERROR, reason, NULL);
+		if (boot == ENOTSUP) {
+			/* the SUT kind under test cannot be set up the way this scenario needs */
+			snprintf(reason, sizeof(reason), "not applicable to SUT kind %s: %s",
+				 o->sut_kind ? o->sut_kind : "accessproxy", why);
+			scen_finish(&s, SCEN_SKIP, reason, NULL);
+		} else {
+			snprintf(reason, sizeof(reason), "lab did not boot: %s", why);
+			scen_finish(&s, SCEN_ERROR, reason, NULL);
+		}
 		goto out;
 	}
 	s.finished = false;
