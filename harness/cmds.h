@@ -9,5 +9,8 @@ int cmd_coverage(const char *root, const char *run_dir);
 int cmd_new(const char *root, const char *name);
 /* Boots the default lab in 127.77.<index>.0/24 and keeps it up until SIGINT/SIGTERM. */
 int cmd_lab(const char *out_base, const char *sut_binary, unsigned index);
+/* piclab edge-kit [--lab N] DIR: the PKI, configuration example and instructions for an edge
+ * judged with --sut-kind external on lab N's addresses. */
+int cmd_edge_kit(const char *dir, unsigned index);
 
 #endif

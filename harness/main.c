@@ -38,6 +38,11 @@ static void usage(FILE *f)
 		"  new AREA/NAME    writes scenarios/AREA/NAME.lua from a template\n"
 		"  lab [--lab N]    brings the default lab up in 127.77.N.0/24 (default 1) and keeps\n"
 		"                   it running for manual use, printing every address\n"
+		"  edge-kit [--lab N] DIR\n"
+		"                   writes what an edge judged with --sut-kind external needs: the\n"
+		"                   lab PKI (DIR/pki), the addresses and names to answer on, the DNS\n"
+		"                   server, providers and users (DIR/EDGE.txt), and the same as an\n"
+		"                   accessproxy configuration (DIR/accessproxy.conf, DIR/users.csv)\n"
 		"  help             this text\n"
 		"\n"
 		"options of run:\n"
@@ -49,6 +54,8 @@ static void usage(FILE *f)
 		"                          (a Kamailio edge generated per lab from\n"
 		"                          harness/kamailio/edge.cfg), external (an edge already\n"
 		"                          running on the lab's edge addresses; see edge-kit)\n"
+		"      --pki DIR           the lab PKI to use (made there if missing; default: a new\n"
+		"                          one in the run folder); edge-kit's DIR/pki for external\n"
 		"      --no-capture        do not capture traffic (capture checks then error)\n"
 		"      --lab N             first lab index: labs use 127.77.N.0/24 upwards (1)\n"
 		"  -j, --jobs N            labs in parallel (default: number of cores)\n"
@@ -105,6 +112,7 @@ int main(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "sut", required_argument, NULL, 'S' },
 		{ "sut-kind", required_argument, NULL, 'U' },
+		{ "pki", required_argument, NULL, 'P' },
 		{ "no-capture", no_argument, NULL, 'N' },
 		{ "lab", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -149,7 +157,7 @@ int main(int argc, char **argv)
 		return decode_cmd(argv[2], argc > 3 ? argv[3] : NULL, bench);
 	}
 	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "list") != 0 && strcmp(cmd, "coverage") != 0 &&
-	    strcmp(cmd, "new") != 0 && strcmp(cmd, "lab") != 0) {
+	    strcmp(cmd, "new") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "edge-kit") != 0) {
 		fprintf(stderr, "piclab: unknown command '%s' (try 'piclab help')\n", cmd);
 		return 2;
 	}
@@ -177,6 +185,7 @@ int main(int argc, char **argv)
 			break;
 		case 'o': o.out_base = optarg; break;
 		case 'S': o.sut_binary = optarg; sut_given = true; break;
+		case 'P': o.pki_dir = optarg; break;
 		case 'U':
 			if (!sut_kind_find(optarg)) {
 				fprintf(stderr, "piclab: --sut-kind '%s' is not one of: %s\n", optarg,
@@ -262,6 +271,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "new"))
 		return optind < argc ? cmd_new(root, argv[optind]) : (usage(stderr), 2);
+	if (!strcmp(cmd, "edge-kit"))
+		return optind < argc ? cmd_edge_kit(argv[optind], o.first_lab) : (usage(stderr), 2);
 	if (!strcmp(cmd, "lab"))
 		return cmd_lab(o.out_base, o.sut_binary, o.first_lab);
 	return runner_run(&o, argc - optind, argv + optind);

@@ -451,6 +451,10 @@ static int runner_prepare(struct runner *r)
 	snprintf(r->out, sizeof(r->out), "%s/%s-%d", r->o->out_base, run_id, (int)getpid());
 	snprintf(r->pki, sizeof(r->pki), "%s/pki", r->out);
 	err = runner_mkdirs(r->pki);
+	if (!err && r->o->pki_dir) {
+		snprintf(r->pki, sizeof(r->pki), "%s", r->o->pki_dir);
+		err = runner_mkdirs(r->pki);
+	}
 	if (err) {
 		fprintf(stderr, "piclab: cannot create %s: %s\n", r->pki, strerror(err));
 		return err;

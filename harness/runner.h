@@ -10,6 +10,7 @@ struct runner_opts {
 	const char *out_base;    /* where run folders go (default <root>/reports/out) */
 	const char *sut_binary;  /* accessproxy, or the program of sut_kind */
 	const char *sut_kind;    /* adapter name (sutkind.h); NULL: accessproxy */
+	const char *pki_dir;     /* the lab PKI to use (NULL: a new one in the run folder) */
 	double timeout;          /* default per-scenario time limit, seconds */
 	bool capture;
 	bool list_only;
