@@ -203,6 +203,22 @@ static void scen_read_meta(struct scen *s, int t, const struct scen_opts *o)
 		lua_pop(L, 1);
 	}
 	lua_pop(L, 1);
+	/* sut_kinds = { "accessproxy" }: written for those SUT kinds only (their configuration
+	 * files, their tools); for any other it is not applicable */
+	if (lua_getfield(L, t, "sut_kinds") == LUA_TTABLE) {
+		const char *kind = o->sut_kind ? o->sut_kind : "accessproxy";
+		bool listed = false;
+
+		for (i = 1; lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
+			listed |= strcmp(lua_tostring(L, -1), kind) == 0;
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
+		if (!listed)
+			snprintf(s->not_for_kind, sizeof(s->not_for_kind), "written for SUT kinds "
+				 "other than %s (its configuration or tools)", kind);
+	}
+	lua_pop(L, 1);
 	if (lua_getfield(L, t, "waive") == LUA_TTABLE) {
 		used = 0;
 		lua_pushnil(L);
@@ -502,6 +518,13 @@ void scen_run(struct event_base *base, const char *path, const char *name,
 	lua_call(s.L, 1, 0);
 	lua_pop(s.L, 1);
 	scen_lab_opts(&s, t, &lo);
+	if (s.not_for_kind[0]) {
+		char reason[400];
+
+		snprintf(reason, sizeof(reason), "not applicable: %s", s.not_for_kind);
+		scen_finish(&s, SCEN_SKIP, reason, NULL);
+		goto out;
+	}
 
 	boot = lab_boot(&s.lab, base, &lo, scen_lab_broken, &s, why, sizeof(why));
 	if (boot) {

@@ -40,6 +40,7 @@ struct scen {
 	bool waived[INV_COUNT];
 	const char *root;
 	char bad_waiver[128];
+	char not_for_kind[200];  /* set: the scenario is not applicable to this SUT kind */
 };
 
 struct scen_waiter {
