@@ -12,5 +12,7 @@ int cmd_lab(const char *out_base, const char *sut_binary, unsigned index);
 /* piclab edge-kit [--lab N] DIR: the PKI, configuration example and instructions for an edge
  * judged with --sut-kind external on lab N's addresses. */
 int cmd_edge_kit(const char *dir, unsigned index);
+/* piclab merge [-o DIR] RUN...: sharded runs' folders into one run folder under out_base. */
+int cmd_merge(const char *root, const char *out_base, int nruns, char **runs);
 
 #endif

@@ -38,6 +38,10 @@ static void usage(FILE *f)
 		"  new AREA/NAME    writes scenarios/AREA/NAME.lua from a template\n"
 		"  lab [--lab N]    brings the default lab up in 127.77.N.0/24 (default 1) and keeps\n"
 		"                   it running for manual use, printing every address\n"
+		"  merge [-o DIR] RUN...\n"
+		"                   combines the run folders of `run --shard K/N` jobs into one run\n"
+		"                   folder (results.json, junit.xml, report, coverage over the\n"
+		"                   union); exit status like run's\n"
 		"  edge-kit [--lab N] DIR\n"
 		"                   writes what an edge judged with --sut-kind external needs: the\n"
 		"                   lab PKI (DIR/pki), the addresses and names to answer on, the DNS\n"
@@ -157,7 +161,8 @@ int main(int argc, char **argv)
 		return decode_cmd(argv[2], argc > 3 ? argv[3] : NULL, bench);
 	}
 	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "list") != 0 && strcmp(cmd, "coverage") != 0 &&
-	    strcmp(cmd, "new") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "edge-kit") != 0) {
+	    strcmp(cmd, "new") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "edge-kit") != 0 &&
+	    strcmp(cmd, "merge") != 0) {
 		fprintf(stderr, "piclab: unknown command '%s' (try 'piclab help')\n", cmd);
 		return 2;
 	}
@@ -271,6 +276,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "new"))
 		return optind < argc ? cmd_new(root, argv[optind]) : (usage(stderr), 2);
+	if (!strcmp(cmd, "merge"))
+		return cmd_merge(root, o.out_base, argc - optind, argv + optind);
 	if (!strcmp(cmd, "edge-kit"))
 		return optind < argc ? cmd_edge_kit(argv[optind], o.first_lab) : (usage(stderr), 2);
 	if (!strcmp(cmd, "lab"))
