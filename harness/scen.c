@@ -206,7 +206,7 @@ static void scen_read_meta(struct scen *s, int t, const struct scen_opts *o)
 	/* sut_kinds = { "accessproxy" }: written for those SUT kinds only (their configuration
 	 * files, their tools); for any other it is not applicable */
 	if (lua_getfield(L, t, "sut_kinds") == LUA_TTABLE) {
-		const char *kind = o->sut_kind ? o->sut_kind : "accessproxy";
+		const char *kind = o && o->sut_kind ? o->sut_kind : "accessproxy";
 		bool listed = false;
 
 		for (i = 1; lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
