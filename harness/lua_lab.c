@@ -154,6 +154,8 @@ static int lab_l_index(lua_State *L)
 		luaL_setmetatable(L, MT_SUT);
 	} else if (strcmp(k, "dir") == 0) {
 		lua_pushstring(L, lab_dir(lab));
+	} else if (strcmp(k, "sut_kind") == 0) {
+		lua_pushstring(L, lab_sut_kind(lab)->name);
 	} else if (strcmp(k, "sanitized") == 0) {
 		/* built with ASan: memory figures of the (equally built) SUT mean little */
 #ifdef __SANITIZE_ADDRESS__

@@ -207,16 +207,19 @@ static void scen_read_meta(struct scen *s, int t, const struct scen_opts *o)
 	 * files, their tools); for any other it is not applicable */
 	if (lua_getfield(L, t, "sut_kinds") == LUA_TTABLE) {
 		const char *kind = o && o->sut_kind ? o->sut_kind : "accessproxy";
+		char kinds[120] = "";
 		bool listed = false;
 
 		for (i = 1; lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
 			listed |= strcmp(lua_tostring(L, -1), kind) == 0;
+			snprintf(kinds + strlen(kinds), sizeof(kinds) - strlen(kinds), "%s%s",
+				 i > 1 ? ", " : "", lua_tostring(L, -1));
 			lua_pop(L, 1);
 		}
 		lua_pop(L, 1);
 		if (!listed)
-			snprintf(s->not_for_kind, sizeof(s->not_for_kind), "written for SUT kinds "
-				 "other than %s (its configuration or tools)", kind);
+			snprintf(s->not_for_kind, sizeof(s->not_for_kind), "written for %s (its "
+				 "configuration files or tools), not for %s", kinds, kind);
 	}
 	lua_pop(L, 1);
 	if (lua_getfield(L, t, "waive") == LUA_TTABLE) {

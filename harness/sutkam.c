@@ -167,6 +167,7 @@ static int kam_configure(struct lab *lab, char *why, size_t whysize)
 		lab->ip[LAB_AP_INT], LAB_SIP_PORT, lab->ip[LAB_AP_EXT], LAB_SIP_PORT);
 	fprintf(f, "#!define EXT_FQDN \"%s\"\n#!define POOL_CN \"%s\"\n#!define OUR_DOMAIN \"%s\"\n",
 		lab_hosts[LAB_AP_EXT].fqdn, lab_hosts[LAB_POOL].fqdn, LAB_ENTERPRISE_DOMAIN);
+	fprintf(f, "#!substdef \"!AP_EXT_FQDN!%s!\"\n", lab_hosts[LAB_AP_EXT].fqdn);
 	fprintf(f, "#!define NEXT_HOP \"sip:%s:%d;transport=tls\"\n", lab_hosts[LAB_POOL].fqdn,
 		LAB_SIP_PORT);
 	fprintf(f, "#!define TLS_CFG \"%s\"\n#!define CTL_SOCK \"unix:%s\"\n", tls, lab->ctl);
