@@ -26,6 +26,7 @@
 #include "capture.h"
 #include "lab.h"
 #include "lab_int.h"
+#include "labrt.h"
 #include "proc.h"
 #include "sut.h"
 
@@ -271,6 +272,8 @@ void lab_teardown(struct lab *lab)
 	if (lab->sut)
 		sut_stop(lab->sut, 2000);
 	lab->sut = mem_deref(lab->sut);
+	if (lab->ctl[0])
+		unlink(lab->ctl);
 	if (lab->statefs && umount2(lab->statedir, MNT_DETACH) != 0)
 		log_warn("umount %s: %s", lab->statedir, strerror(errno));
 	lab->statefs = false;
@@ -290,7 +293,8 @@ void lab_teardown(struct lab *lab)
 int lab_boot(struct lab **labp, struct event_base *base, const struct lab_opts *opts,
 	     lab_broken_h *bh, void *arg, char *why, size_t whysize)
 {
-	char zone[4096], net[32], conf[600], ctl[600], slog[600];
+	char zone[4096], net[32], conf[600], slog[600];
+	const char *rt;
 	struct sockaddr_storage ns;
 	struct lab *lab;
 	unsigned h;
@@ -358,10 +362,18 @@ int lab_boot(struct lab **labp, struct event_base *base, const struct lab_opts *
 			goto out;
 		}
 	}
-	snprintf(ctl, sizeof(ctl), "%s/ctl.sock", lab->dir);
+	/* a unix socket path holds at most 107 bytes; the checkout's path may be longer */
+	rt = labrt_dir();
+	if (!rt) {
+		err = errno;
+		snprintf(why, whysize, "runtime folder for the control socket under %s: %s",
+			 labrt_base(), strerror(err));
+		goto out;
+	}
+	snprintf(lab->ctl, sizeof(lab->ctl), "%s/lab%u.sock", rt, opts->index);
 	snprintf(slog, sizeof(slog), "%s/sut.log", lab->dir);
-	unlink(ctl);
-	err = lab_write_sut_conf(lab, conf, ctl);
+	unlink(lab->ctl);
+	err = lab_write_sut_conf(lab, conf, lab->ctl);
 	if (err) {
 		snprintf(why, whysize, "writing %s: %s", conf, strerror(err));
 		goto out;
@@ -371,7 +383,8 @@ int lab_boot(struct lab **labp, struct event_base *base, const struct lab_opts *
 	err = lab_users(lab, why, whysize);
 	if (err)
 		goto out;
-	err = sut_start(&lab->sut, base, opts->sut_binary, conf, ctl, slog, lab_sut_died, lab);
+	err = sut_start(&lab->sut, base, opts->sut_binary, conf, lab->ctl, slog, lab_sut_died,
+			lab);
 	if (err) {
 		snprintf(why, whysize, "starting %s: %s", opts->sut_binary, strerror(err));
 		goto out;

@@ -36,6 +36,7 @@ struct lab {
 	char ip[LAB_NHOSTS][INET_ADDRSTRLEN];
 	char keylog[600];
 	char conf[600];
+	char ctl[128];        /* the SUT's control socket, in the short runtime folder (labrt) */
 	char statedir[600];   /* where the SUT keeps its database (a small tmpfs on request) */
 	bool statefs;         /* statedir is our tmpfs mount */
 	char pcap[600];

@@ -149,6 +149,11 @@ const char *lab_sut_conf(const struct lab *lab)
 	return lab->conf;
 }
 
+const char *lab_ctl_path(const struct lab *lab)
+{
+	return lab->ctl;
+}
+
 const char *lab_state_dir(const struct lab *lab)
 {
 	return lab->statedir;
@@ -161,10 +166,9 @@ const char *lab_sut_binary(const struct lab *lab)
 
 int lab_sut_restart(struct lab *lab, int sig, char *why, size_t whysize)
 {
-	char ctl[600], slog[600];
+	char slog[600];
 	int err;
 
-	snprintf(ctl, sizeof(ctl), "%s/ctl.sock", lab->dir);
 	snprintf(slog, sizeof(slog), "%s/sut.log", lab->dir);
 	if (lab->sut) {
 		if (sig && sig != SIGTERM) {
@@ -175,7 +179,7 @@ int lab_sut_restart(struct lab *lab, int sig, char *why, size_t whysize)
 		sut_stop(lab->sut, 2000);
 		lab->sut = mem_deref(lab->sut);
 	}
-	err = sut_start(&lab->sut, lab->base, lab->opts.sut_binary, lab->conf, ctl, slog,
+	err = sut_start(&lab->sut, lab->base, lab->opts.sut_binary, lab->conf, lab->ctl, slog,
 			lab_sut_died, lab);
 	if (err)
 		snprintf(why, whysize, "restarting %s: %s", lab->opts.sut_binary, strerror(err));

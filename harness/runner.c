@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "../fakes/ca/labca.h"
 #include "lab.h"
+#include "labrt.h"
 #include "runner.h"
 #include "scen.h"
 
@@ -41,6 +42,9 @@ struct runner {
 	char out[1024];
 	char pki[1100];
 	unsigned finished;
+	unsigned lab[RUNNER_MAX_JOBS];   /* worker k's lab index, locked (labrt) */
+	int lockfd[RUNNER_MAX_JOBS];
+	unsigned nlocks;
 	FILE *log;    /* the run's own log (PKI, workers); scenarios log into their folders */
 };
 
@@ -214,7 +218,7 @@ static void runner_print(struct runner *r, const struct scen_result *res)
 	fflush(stdout);
 }
 
-/* Runs items k, k+jobs, ... in lab first_lab+k; results go to fd (or stay in place if fd<0). */
+/* Runs items k, k+jobs, ... in lab r->lab[k]; results go to fd (or stay in place if fd<0). */
 static void runner_worker(struct runner *r, unsigned k, unsigned jobs, int fd)
 {
 	struct event_base *base = event_base_new();
@@ -227,7 +231,7 @@ static void runner_worker(struct runner *r, unsigned k, unsigned jobs, int fd)
 	for (i = k; i < r->n; i += jobs) {
 		struct runner_item *it = r->items[i];
 		struct scen_opts so = {
-			.lab_index = r->o->first_lab + k, .out_dir = r->out, .pki_dir = r->pki,
+			.lab_index = r->lab[k], .out_dir = r->out, .pki_dir = r->pki,
 			.sut_binary = r->o->sut_binary, .default_timeout = r->o->timeout,
 			.capture = r->o->capture, .seed = r->o->seed, .run_log = r->log,
 			.root = r->o->root, .keep = r->o->keep,
@@ -420,6 +424,40 @@ static double runner_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* One lab index per worker from first_lab upwards, each locked; an index another piclab holds
+ * is skipped (and said), so two runs on one machine never share a /24. */
+static int runner_lock_labs(struct runner *r, unsigned jobs)
+{
+	unsigned idx = r->o->first_lab;
+	char holder[600];
+
+	while (r->nlocks < jobs) {
+		int fd, err;
+
+		if (idx > 250) {
+			fprintf(stderr, "piclab: no free lab index from %u to 250 for %u labs; see "
+				"who holds them in %s/lab-*.lock, or pick another range with --lab N\n",
+				r->o->first_lab, jobs, labrt_base());
+			return EBUSY;
+		}
+		err = labrt_lock(idx, &fd, holder, sizeof(holder));
+		if (err == EBUSY) {
+			printf("piclab: lab %u (127.77.%u.0/24) is in use by %s; using the next free "
+			       "index\n", idx, idx, holder);
+			idx++;
+			continue;
+		}
+		if (err) {
+			fprintf(stderr, "piclab: lock of lab %u in %s: %s\n", idx, labrt_base(),
+				strerror(err));
+			return err;
+		}
+		r->lab[r->nlocks] = idx++;
+		r->lockfd[r->nlocks++] = fd;
+	}
+	return 0;
+}
+
 static int runner_list(struct runner *r)
 {
 	unsigned i;
@@ -509,6 +547,17 @@ int runner_run(const struct runner_opts *o, int npaths, char **paths)
 		jobs = r.n;
 	if (jobs > RUNNER_MAX_JOBS)
 		jobs = RUNNER_MAX_JOBS;
+	if (runner_lock_labs(&r, jobs) != 0) {
+		rc = 2;
+		goto out;
+	}
+	/* made before the workers fork, so their sockets share the parent's folder */
+	if (!labrt_dir()) {
+		fprintf(stderr, "piclab: runtime folder under %s: %s\n", labrt_base(),
+			strerror(errno));
+		rc = 2;
+		goto out;
+	}
 	printf("piclab: %u scenario%s in %u lab%s, seed %lu, results in %s\n", r.n,
 	       r.n == 1 ? "" : "s", jobs, jobs == 1 ? "" : "s", o->seed, r.out);
 	fflush(stdout);
@@ -539,6 +588,8 @@ out:
 		log_set_file(NULL);
 		fclose(r.log);
 	}
+	for (i = 0; i < r.nlocks; i++)
+		labrt_unlock(r.lockfd[i]);
 	for (i = 0; i < r.n; i++) {
 		free(r.items[i]->path);
 		free(r.items[i]);
