@@ -26,6 +26,7 @@
 #include "capture.h"
 #include "lab.h"
 #include "lab_int.h"
+#include "labrt.h"
 #include "proc.h"
 #include "sut.h"
 #include "sutkind.h"
@@ -272,6 +273,8 @@ void lab_teardown(struct lab *lab)
 	if (lab->sut)
 		sut_stop(lab->sut, 2000);
 	lab->sut = mem_deref(lab->sut);
+	if (lab->ctl[0])
+		unlink(lab->ctl);
 	if (lab->statefs && umount2(lab->statedir, MNT_DETACH) != 0)
 		log_warn("umount %s: %s", lab->statedir, strerror(errno));
 	lab->statefs = false;
@@ -292,6 +295,7 @@ int lab_boot(struct lab **labp, struct event_base *base, const struct lab_opts *
 	     lab_broken_h *bh, void *arg, char *why, size_t whysize)
 {
 	char zone[4096], net[32];
+	const char *rt;
 	struct sockaddr_storage ns;
 	struct lab *lab;
 	unsigned h;
@@ -364,7 +368,15 @@ int lab_boot(struct lab **labp, struct event_base *base, const struct lab_opts *
 			goto out;
 		}
 	}
-	snprintf(lab->ctl, sizeof(lab->ctl), "%s/ctl.sock", lab->dir);
+	/* a unix socket path holds at most 107 bytes; the checkout's path may be longer */
+	rt = labrt_dir();
+	if (!rt) {
+		err = errno;
+		snprintf(why, whysize, "runtime folder for the control socket under %s: %s",
+			 labrt_base(), strerror(err));
+		goto out;
+	}
+	snprintf(lab->ctl, sizeof(lab->ctl), "%s/lab%u.sock", rt, opts->index);
 	if (opts->unprovisioned)
 		lab_unprovision(lab);
 	err = lab->kind->configure(lab, why, whysize);

@@ -107,6 +107,10 @@ int lab_apctl(const struct lab *lab, const char *const *args, char *out, size_t 
 int lab_site_cert(struct lab *lab, const struct imsrv *srv, const char *kind);
 /* The SUT's generated configuration file (for apctl). */
 const char *lab_sut_conf(const struct lab *lab);
+/* The options the lab was booted with (users, providers, ...). */
+const struct lab_opts *lab_options(const struct lab *lab);
+/* The SUT's control socket (in this process's short runtime folder, see labrt.h). */
+const char *lab_ctl_path(const struct lab *lab);
 /* The folder holding the SUT's database (its own small disk with state_disk_kb). */
 const char *lab_state_dir(const struct lab *lab);
 const char *lab_sut_binary(const struct lab *lab);

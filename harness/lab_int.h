@@ -36,7 +36,7 @@ struct lab {
 	char ip[LAB_NHOSTS][INET_ADDRSTRLEN];
 	char keylog[600];
 	char conf[600];       /* the SUT's configuration file */
-	char ctl[600];        /* its control socket */
+	char ctl[128];        /* the SUT's control socket, in the short runtime folder (labrt) */
 	const struct sut_kind *kind;
 	char statedir[600];   /* where the SUT keeps its database (a small tmpfs on request) */
 	bool statefs;         /* statedir is our tmpfs mount */

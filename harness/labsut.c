@@ -150,6 +150,16 @@ const char *lab_sut_conf(const struct lab *lab)
 	return lab->conf;
 }
 
+const struct lab_opts *lab_options(const struct lab *lab)
+{
+	return &lab->opts;
+}
+
+const char *lab_ctl_path(const struct lab *lab)
+{
+	return lab->ctl;
+}
+
 const char *lab_state_dir(const struct lab *lab)
 {
 	return lab->statedir;

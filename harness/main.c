@@ -1,6 +1,7 @@
 /* piclab: the lab's command — runs scenario suites against the access proxy. */
 #define LOG_MODULE "piclab"
 
+#include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -15,6 +16,7 @@
 
 #include "base/log.h"
 #include "cmds.h"
+#include "console.h"
 #include "decode_cmd.h"
 #include "runner.h"
 #include "sutkind.h"
@@ -32,6 +34,9 @@ static void usage(FILE *f)
 		"  decode PCAP [KEYLOG] [--bench N]\n"
 		"                   print the SIP messages of a capture, TLS decrypted with an NSS key\n"
 		"                   log; --bench decodes N times and prints messages per second\n"
+		"  ladder CAPTURE [KEYLOG]\n"
+		"                   the SIP flow of a capture as an aligned text ladder (TLS decrypted\n"
+		"                   with the key log); a failed scenario on a terminal shows its end\n"
 		"  coverage [RUN]   every requirement id of reports/requirements.tsv as passing,\n"
 		"                   failing or untested in RUN (default reports/out/latest);\n"
 		"                   exits 1 when a covered id fails\n"
@@ -127,12 +132,14 @@ int main(int argc, char **argv)
 		{ "req", required_argument, NULL, 'R' },
 		{ "shard", required_argument, NULL, 'K' },
 		{ "seed", required_argument, NULL, 'D' },
+		{ "script", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char root[PATH_MAX], out[PATH_MAX + 32], sut[PATH_MAX + 32], exe[PATH_MAX];
 	struct runner_opts o = { .timeout = 30, .capture = true, .first_lab = 1 };
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *script = NULL;
 	const char *cmd;
 	bool sut_given = false;
 	ssize_t n;
@@ -159,6 +166,14 @@ int main(int argc, char **argv)
 			argc -= 2;
 		}
 		return decode_cmd(argv[2], argc > 3 ? argv[3] : NULL, bench);
+	}
+	if (!strcmp(cmd, "ladder")) {
+		if (argc < 3 || argc > 4 || argv[2][0] == '-') {
+			fprintf(stderr, "usage: piclab ladder CAPTURE [KEYLOG]\n");
+			return 2;
+		}
+		find_root(argv[0], root, sizeof(root));
+		return cmd_ladder(root, argv[2], argc > 3 ? argv[3] : NULL);
 	}
 	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "list") != 0 && strcmp(cmd, "coverage") != 0 &&
 	    strcmp(cmd, "new") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "edge-kit") != 0 &&
@@ -246,6 +261,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case 'F': script = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -280,7 +296,21 @@ int main(int argc, char **argv)
 		return cmd_merge(root, o.out_base, argc - optind, argv + optind);
 	if (!strcmp(cmd, "edge-kit"))
 		return optind < argc ? cmd_edge_kit(argv[optind], o.first_lab) : (usage(stderr), 2);
-	if (!strcmp(cmd, "lab"))
-		return cmd_lab(o.out_base, o.sut_binary, o.first_lab);
+	if (!strcmp(cmd, "lab")) {
+		struct console_opts co = { .root = root, .out_base = o.out_base,
+					   .sut_binary = o.sut_binary, .index = o.first_lab,
+					   .script = script, .capture = o.capture };
+
+		if (script && access(script, R_OK) != 0) {
+			fprintf(stderr, "piclab lab: --script %s: %s\n", script, strerror(errno));
+			return 2;
+		}
+		if (optind < argc) {
+			fprintf(stderr, "piclab lab: unexpected '%s' (a file to run goes after "
+				"--script)\n", argv[optind]);
+			return 2;
+		}
+		return console_run(&co);
+	}
 	return runner_run(&o, argc - optind, argv + optind);
 }

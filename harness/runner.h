@@ -27,6 +27,20 @@ struct runner_opts {
 	bool keep;               /* leave a failed lab up for inspection (implies jobs = 1) */           /* a progress line on a terminal */
 };
 
+/* A run's folder <out_base>/<date>-<time>-<pid>/ with the lab PKI (the same for piclab run
+ * and piclab lab), the <out_base>/latest link, and harness.log, where log lines go until
+ * runner_dirs_close. Errors are printed. */
+#include <stdio.h>
+struct runner_dirs {
+	char out[1024];
+	char pki[1100];
+	FILE *log;
+};
+int runner_dirs_open(struct runner_dirs *d, const char *out_base, const char *pki_dir);
+void runner_dirs_close(struct runner_dirs *d);
+/* EPERM, with what to do printed, unless root (cmd: "run", "lab"). */
+int runner_need_root(const char *cmd);
+
 /* Runs the scenarios under paths (files or folders; none: <root>/scenarios). Returns the exit
  * code: 0 all passed, 1 any failure, 2 a harness or lab error. */
 int runner_run(const struct runner_opts *o, int npaths, char **paths);

@@ -137,6 +137,9 @@ int sut_spawn(struct sut **sp, struct event_base *base, const char *const *argv,
 
 		/* The SUT must never outlive the harness, even if the harness is killed. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* Its own process group: Ctrl-C at the terminal is for the harness (the console
+		 * interrupts a wait with it), which stops the proxy itself. */
+		setpgid(0, 0);
 		if (getppid() != parent)
 			_exit(127);
 		if (!ctl_path)

@@ -15,7 +15,7 @@ return scenario {
     local db = lab.dir .. "/fresh-" .. tag .. ".db"
     text = text:gsub("\n%[provider.*$", "\n")
     text = text:gsub("\ndatabase = [^\n]*", "\ndatabase = " .. db)
-    text = text:gsub("\ncontrol_socket = [^\n]*", "\ncontrol_socket = " .. lab.dir .. "/none-" .. tag .. ".sock")
+    text = text:gsub("\ncontrol_socket = ([^\n]*)", "\ncontrol_socket = %1.none-" .. tag)
     expect(not text:find("[provider", 1, true), "no provider section in the fresh config")
     local cfg = lab.dir .. "/fresh-" .. tag .. ".conf"
     f = assert(io.open(cfg, "wb"))
