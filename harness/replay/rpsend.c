@@ -420,6 +420,7 @@ static void rp_lab_opts(struct replay *r, struct lab_opts *lo, char *pki, size_t
 	lo->dir = r->dir;
 	lo->pki_dir = pki;
 	lo->sut_binary = r->o->sut_binary;
+	lo->root = r->o->root;
 	lo->capture = true;
 	for (i = 0; i < LAB_NPROVIDERS; i++) {
 		lo->provider_allow[i] = r->provider_allow[i];
