@@ -38,7 +38,7 @@ void rp_log(struct replay *r, const char *fmt, ...)
 		fprintf(r->log, "replay: %s\n", line);
 }
 
-static void replay_free(struct replay *r)
+void replay_free(struct replay *r)
 {
 	int i;
 
@@ -133,20 +133,27 @@ static void replay_summary(const struct replay *r)
 	       r->sut_alive ? "" : "; the proxy or the lab died");
 }
 
+int replay_read(struct replay *r)
+{
+	int err = rpmap_alloc(&r->map);
+
+	if (!err)
+		err = rpdecode_run(r);
+	if (!err)
+		err = rpgroup_run(r);
+	if (!err)
+		err = rpcast_run(r);
+	return err;
+}
+
 int replay_run(const struct replay_opts *o)
 {
 	struct replay r = { .o = o };
 	double t0 = rp_now();
 	int err, rc = 2;
 
-	err = rpmap_alloc(&r.map);
 	/* decode -> group -> cast: reading only */
-	if (!err)
-		err = rpdecode_run(&r);
-	if (!err)
-		err = rpgroup_run(&r);
-	if (!err)
-		err = rpcast_run(&r);
+	err = replay_read(&r);
 	if (err)
 		goto out;
 	rpcast_print(&r, stdout);

@@ -266,6 +266,9 @@ int rpjudge_run(struct replay *r);
 int rpreport_write(struct replay *r);
 
 /* replay.c */
+/* decode -> group -> cast (reading only; messages on stderr when the input is bad). */
+int replay_read(struct replay *r);
+void replay_free(struct replay *r);
 void rp_log(struct replay *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 double rp_now(void);
 
