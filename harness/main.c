@@ -20,6 +20,7 @@
 #include "decode_cmd.h"
 #include "runner.h"
 #include "replay/replay.h"
+#include "anon/anon.h"
 #include "sutkind.h"
 
 static void usage(FILE *f)
@@ -44,6 +45,11 @@ static void usage(FILE *f)
 		"  replay --to-lua CAPTURE [--keys KEYLOG] [--map FILE] -o FILE.lua\n"
 		"                   writes the capture as an editable scenario that re-creates its\n"
 		"                   traffic and checks the recorded outcomes\n"
+		"  anonymize CAPTURE [--keys KEYLOG] [--map FILE] --key SECRET|--key-file F\n"
+		"         -o OUT.pcapng\n"
+		"                   keyed, consistent pseudonyms for users, domains, addresses,\n"
+		"                   Call-IDs, tags and text; the decrypted SIP as cleartext TCP in\n"
+		"                   OUT.pcapng, its cast in OUT.map; says what it could not anonymize\n"
 		"  ladder CAPTURE [KEYLOG]\n"
 		"                   the SIP flow of a capture as an aligned text ladder (TLS decrypted\n"
 		"                   with the key log); a failed scenario on a terminal shows its end\n"
@@ -185,6 +191,8 @@ int main(int argc, char **argv)
 		signal(SIGPIPE, SIG_IGN);
 		return replay_cmd(root, sut, argc - 1, argv + 1);
 	}
+	if (!strcmp(cmd, "anonymize"))
+		return anon_cmd(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ladder")) {
 		if (argc < 3 || argc > 4 || argv[2][0] == '-') {
 			fprintf(stderr, "usage: piclab ladder CAPTURE [KEYLOG]\n");

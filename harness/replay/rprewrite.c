@@ -441,6 +441,28 @@ void rprewrite_learn(struct replay *r, int party, const struct rp_sip *rec,
 
 /* Static entries: every endpoint's address and host names become its lab host's name, every
  * domain its role's lab domain. */
+/* The lab name of a recorded proxy address that is not a lab's: its internal edge's when it
+ * spoke mostly with the enterprise, else its external edge's (an anonymized lab capture names
+ * its proxy with pseudonyms that the judge must see as the lab proxy's). */
+static const char *rp_proxy_name(const struct replay *r, int e)
+{
+	size_t i;
+	long inside = 0, outside = 0;
+
+	for (i = 0; i < r->nrecs; i++) {
+		int peer = r->recs[i].src == e ? r->recs[i].dst :
+			   r->recs[i].dst == e ? r->recs[i].src : -1;
+
+		if (peer < 0)
+			continue;
+		if (r->eps[peer].role == RP_ROLE_ENTERPRISE)
+			inside++;
+		else if (r->eps[peer].role != RP_ROLE_PROXY)
+			outside++;
+	}
+	return inside > outside ? "ap-int.contoso.test" : "ap.contoso.test";
+}
+
 int rprewrite_prepare(struct replay *r)
 {
 	static const char *const fqdn[RP_NROLES] = {
@@ -462,11 +484,13 @@ int rprewrite_prepare(struct replay *r)
 		/* a lab's own capture keeps its host names; a proxy's names stay its own */
 		err = rp_store(r, RPMAP_GLOBAL, "v:", ep->label, strlen(ep->label),
 			       lab_addr ? lab_host_name(lh) : fqdn[ep->role], false);
-		if (lab_addr || ep->role == RP_ROLE_PROXY)
+		if (lab_addr)
 			continue;
 		snprintf(names, sizeof(names), "%s", ep->names);
 		for (t = strtok_r(names, " ", &save); !err && t; t = strtok_r(NULL, " ", &save))
-			err = rp_store(r, RPMAP_GLOBAL, "v:", t, strlen(t), fqdn[ep->role], false);
+			err = rp_store(r, RPMAP_GLOBAL, "v:", t, strlen(t),
+				       ep->role == RP_ROLE_PROXY ? rp_proxy_name(r, e) :
+				       fqdn[ep->role], false);
 	}
 	for (i = 0; !err && i < r->nrecs; i++) {
 		const struct rp_sip *s = &r->recs[i].sip;
@@ -483,6 +507,18 @@ int rprewrite_prepare(struct replay *r)
 				continue;
 			err = rp_store(r, RPMAP_GLOBAL, "v:", rp_aor_domain(aors[k]),
 				       strlen(rp_aor_domain(aors[k])), rp_aor_domain(m), false);
+		}
+		/* the recorded proxy names its external edge in its trust mark */
+		{
+			const struct rp_hdr *h = rp_sip_hdr(s, "ms-edge-proxy-message-trust", 0);
+			char ep[128];
+
+			if (!h)
+				continue;
+			rp_param(h->val, h->vlen, "ms-ep-fqdn", ep, sizeof(ep));
+			if (ep[0])
+				err = rp_store(r, RPMAP_GLOBAL, "v:", ep, strlen(ep),
+					       "ap.contoso.test", false);
 		}
 	}
 	return err;
