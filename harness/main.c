@@ -33,9 +33,11 @@ static void usage(FILE *f)
 		"                   each in its own lab in 127.77.L.0/24, against accessproxy;\n"
 		"                   prints a verdict per scenario and 'N passed, N failed'\n"
 		"  list [PATH...]   list the scenarios that run would run (name, covers, tags, title)\n"
-		"  decode PCAP [KEYLOG] [--bench N]\n"
+		"  decode PCAP [KEYLOG] [--bench N | --stream]\n"
 		"                   print the SIP messages of a capture, TLS decrypted with an NSS key\n"
-		"                   log; --bench decodes N times and prints messages per second\n"
+		"                   log; --bench decodes N times and prints messages per second;\n"
+		"                   --stream decodes once in bounded memory and prints MB/s,\n"
+		"                   messages/s and peak RSS\n"
 		"  replay CAPTURE [--keys KEYLOG] [--map FILE] [--expect recorded|policy]\n"
 		"         [--speed X | --fast] [--wait S] [--lab N] [-o DIR] [--cast]\n"
 		"                   replays a capture (pcap/pcapng; UDP, TCP, TLS, WebSocket) through\n"
@@ -174,12 +176,15 @@ int main(int argc, char **argv)
 		int bench = 0;
 
 		if (argc < 3) {
-			fprintf(stderr, "usage: piclab decode PCAP [KEYLOG] [--bench N]\n");
+			fprintf(stderr, "usage: piclab decode PCAP [KEYLOG] [--bench N | --stream]\n");
 			return 2;
 		}
 		if (argc >= 5 && !strcmp(argv[argc - 2], "--bench")) {
 			bench = atoi(argv[argc - 1]);
 			argc -= 2;
+		} else if (argc >= 4 && !strcmp(argv[argc - 1], "--stream")) {
+			bench = -1;
+			argc -= 1;
 		}
 		return decode_cmd(argv[2], argc > 3 ? argv[3] : NULL, bench);
 	}

@@ -18,7 +18,8 @@ static void capdec_destroy(void *data)
 	size_t i;
 
 	for (i = 0; i < c->nflows; i++)
-		tcpflow_free(c->flows[i]);
+		if (c->flows[i])
+			tcpflow_free(c->flows[i]);
 	free(c->flows);
 	free(c->htab);
 	free(c->msgs);
@@ -66,10 +67,56 @@ out:
 	return err;
 }
 
+int capdec_stream(const char *pcap_path, const char *keylog_path, capdec_msg_h *h, void *arg,
+		  struct capdec_stats *st)
+{
+	struct capdec *c;
+	size_t i;
+	int err;
+
+	if (!pcap_path || !h)
+		return EINVAL;
+	c = mem_zalloc(sizeof(*c), capdec_destroy);
+	if (!c)
+		return ENOMEM;
+	c->stream_h = h;
+	c->stream_arg = arg;
+	err = keylog_path ? tlskeys_load(&c->keys, keylog_path) : 0;
+	if (!err)
+		err = pcapdsb_load(c, pcap_path);
+	if (!err)
+		err = pcapread_run(c, pcap_path);
+	if (!err) {
+		tcpflow_finish(c);
+		for (i = 0; i < c->nflows; i++)
+			if (c->flows[i])
+				tcpflow_account(c, c->flows[i]);
+		c->st.packets = c->frame;
+		if (st)
+			*st = c->st;
+	}
+	mem_deref(c);
+	return err;
+}
+
 int capdec_msg_add(struct capdec *c, struct cd_flow *f, struct cd_dir *d, double ts,
 		   const struct dbuf *buf, size_t off, size_t len)
 {
 	struct cd_msg *m;
+
+	if (c->stream_h) {
+		struct capdec_sip s = {
+			.ts = ts, .src = d->src, .dst = d->dst, .tls = f->kind == CD_KIND_TLS,
+			.udp = f->pub.udp, .ws = buf == &d->ws, .flow = f->pub.id,
+			.frame = c->frame, .data = (const char *)buf->p + off, .len = len,
+		};
+
+		f->pub.sip_msgs++;
+		if (!s.tls)
+			f->pub.cleartext_sip++;
+		c->st.msgs++;
+		return c->stream_h(&s, c->stream_arg);
+	}
 
 	if (c->nmsgs == c->capmsgs) {
 		size_t cap = c->capmsgs ? c->capmsgs * 2 : 256;
@@ -152,7 +199,7 @@ size_t capdec_flow_count(const struct capdec *c)
 
 const struct capdec_flow *capdec_flow_at(const struct capdec *c, size_t i)
 {
-	return c && i < c->nflows ? &c->flows[i]->pub : NULL;
+	return c && i < c->nflows && c->flows[i] ? &c->flows[i]->pub : NULL;
 }
 
 void capdec_debug(const struct capdec *c, FILE *f)
@@ -164,7 +211,11 @@ void capdec_debug(const struct capdec *c, FILE *f)
 		return;
 	fprintf(f, "capdec: %zu flows, %zu SIP messages\n", c->nflows, c->nmsgs);
 	for (i = 0; i < c->nflows; i++) {
-		const struct capdec_flow *fl = &c->flows[i]->pub;
+		const struct capdec_flow *fl;
+
+		if (!c->flows[i])
+			continue;
+		fl = &c->flows[i]->pub;
 
 		fprintf(f, "  flow %u %s -> %s %s%s%s sip=%u cleartext=%u%s%s\n", fl->id,
 			sa_fmt((const struct sockaddr *)&fl->client, cl, sizeof(cl)),

@@ -58,6 +58,27 @@ size_t capdec_dsb_keys(const struct capdec *c);
  * first name seen, or NULL. */
 const char *capdec_unsupported(const struct capdec *c, size_t *count);
 
+/* Streaming: h gets every SIP message as soon as it is complete (m->data is valid only during
+ * the call; a non-zero return stops the decoding with that error). Bytes already cut into
+ * messages are dropped and finished connections (FIN both ways, RST) are freed as the file is
+ * read, so memory follows the connections open at once, not the capture's size. */
+typedef int (capdec_msg_h)(const struct capdec_sip *m, void *arg);
+
+struct capdec_stats {
+	uint64_t packets;
+	uint64_t msgs;
+	uint64_t flows;                 /* connections and datagram flows that carried data */
+	uint64_t tls_flows;
+	uint64_t decrypted_flows;
+	uint64_t flow_errors;           /* flows with a decoding problem */
+	uint64_t flows_freed;           /* finished before the end of the file */
+	uint64_t max_open_flows;
+	uint64_t max_buffered;          /* most bytes one direction held after a trim */
+};
+
+int capdec_stream(const char *pcap_path, const char *keylog_path, capdec_msg_h *h, void *arg,
+		  struct capdec_stats *st);
+
 size_t capdec_sip_count(const struct capdec *c);
 const struct capdec_sip *capdec_sip_at(const struct capdec *c, size_t i);
 size_t capdec_flow_count(const struct capdec *c);

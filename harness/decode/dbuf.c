@@ -52,3 +52,25 @@ void dbuf_reset(struct dbuf *b)
 	b->p = NULL;
 	b->len = b->cap = 0;
 }
+
+/* Streaming: a buffer whose bytes were mostly cut gives its memory back (an idle connection
+ * keeps at most 16 kB per buffer). */
+void dbuf_shrink(struct dbuf *b)
+{
+	size_t cap = 16384;
+	uint8_t *p;
+
+	if (b->cap <= cap || b->len > b->cap / 8)
+		return;
+	if (!b->len) {
+		dbuf_reset(b);
+		return;
+	}
+	while (cap < b->len * 2)
+		cap *= 2;
+	p = realloc(b->p, cap);
+	if (p) {
+		b->p = p;
+		b->cap = cap;
+	}
+}

@@ -21,6 +21,7 @@ struct dbuf {
 int dbuf_reserve(struct dbuf *b, size_t more);
 int dbuf_append(struct dbuf *b, const void *data, size_t n);
 void dbuf_reset(struct dbuf *b);
+void dbuf_shrink(struct dbuf *b);
 
 /* One TCP segment as pcapread hands it to tcpflow. */
 struct cd_pkt {
@@ -130,6 +131,11 @@ struct capdec {
 	struct cd_msg *msgs;
 	size_t nmsgs;
 	size_t capmsgs;
+	/* streaming (capdec_stream): messages go to stream_h, finished flows are freed */
+	capdec_msg_h *stream_h;
+	void *stream_arg;
+	struct capdec_stats st;
+	uint64_t open_flows;
 };
 
 struct cd_msg {
@@ -171,6 +177,11 @@ int tcpflow_segment(struct capdec *c, const struct cd_pkt *pkt);
 /* The flow and direction of a packet of pk->proto (created on first sight). */
 int tcpflow_find(struct capdec *c, const struct cd_pkt *pk, struct cd_flow **fp, int *dirp);
 void tcpflow_finish(struct capdec *c);
+/* Streaming only: drops the bytes of f already cut into messages; frees f (NULL in c->flows)
+ * once both sides sent FIN or one sent RST (reset). */
+void tcpflow_trim(struct capdec *c, struct cd_flow *f, bool reset);
+/* Counts a flow into c->st (at its end). */
+void tcpflow_account(struct capdec *c, const struct cd_flow *f);
 void tcpflow_free(struct cd_flow *f);
 
 /* tlsrec.c */

@@ -153,6 +153,8 @@ static int tcpflow_new(struct capdec *c, const struct cd_pkt *pk, bool from_serv
 		f->dir[i].dst = i ? f->pub.client : f->pub.server;
 	}
 	c->flows[c->nflows++] = f;
+	if (++c->open_flows > c->st.max_open_flows)
+		c->st.max_open_flows = c->open_flows;
 	b = tcpflow_hash(pk) & (c->hsize - 1);
 	f->hnext = c->htab[b];
 	c->htab[b] = f;
@@ -163,7 +165,7 @@ static int tcpflow_new(struct capdec *c, const struct cd_pkt *pk, bool from_serv
 /* Finds the connection and the direction of a segment, starting a new connection for a
  * fresh SYN on a reused port pair. */
 static int tcpflow_lookup(struct capdec *c, const struct cd_pkt *pk, struct cd_flow **fp,
-			  int *dirp)
+			  int *dirp, bool create)
 {
 	bool syn_only = (pk->flags & (CD_TH_SYN | CD_TH_ACK)) == CD_TH_SYN;
 	struct cd_flow *f = NULL;
@@ -191,6 +193,10 @@ static int tcpflow_lookup(struct capdec *c, const struct cd_pkt *pk, struct cd_f
 			f = NULL;
 		}
 	}
+	if (!f && !create) {
+		*fp = NULL;
+		return 0;
+	}
 	if (!f) {
 		/* A SYN+ACK first means the SYN was missed: its sender is the server. */
 		bool from_server = (pk->flags & (CD_TH_SYN | CD_TH_ACK)) ==
@@ -207,7 +213,7 @@ static int tcpflow_lookup(struct capdec *c, const struct cd_pkt *pk, struct cd_f
 
 int tcpflow_find(struct capdec *c, const struct cd_pkt *pk, struct cd_flow **fp, int *dirp)
 {
-	return tcpflow_lookup(c, pk, fp, dirp);
+	return tcpflow_lookup(c, pk, fp, dirp, true);
 }
 
 /* New bytes are in d->raw: classify the connection, then hand them to TLS or SIP. */
@@ -312,8 +318,9 @@ int tcpflow_segment(struct capdec *c, const struct cd_pkt *pk)
 	int32_t start, end;
 	int dir, err;
 
-	err = tcpflow_lookup(c, pk, &f, &dir);
-	if (err)
+	/* streaming: a bare ACK or FIN after a connection was freed starts nothing */
+	err = tcpflow_lookup(c, pk, &f, &dir, !c->stream_h || len || (pk->flags & CD_TH_SYN));
+	if (err || !f)
 		return err;
 	d = &f->dir[dir];
 	if (pk->flags & CD_TH_SYN) {
@@ -331,7 +338,7 @@ int tcpflow_segment(struct capdec *c, const struct cd_pkt *pk)
 	if (pk->flags & (CD_TH_FIN | CD_TH_RST))
 		d->fin = true;
 	if (!len || d->stopped)
-		return 0;
+		goto out;
 	if (!d->have_next) {
 		/* Capture started mid-connection: take the stream from here. */
 		d->next = seq;
@@ -340,9 +347,11 @@ int tcpflow_segment(struct capdec *c, const struct cd_pkt *pk)
 	start = (int32_t)(seq - d->next);
 	end = (int32_t)(seq + (uint32_t)len - d->next);
 	if (end <= 0)
-		return 0;               /* retransmission of delivered data */
-	if (start > 0)
-		return tcpflow_hold(f, d, seq, p, len);
+		goto out;               /* retransmission of delivered data */
+	if (start > 0) {
+		err = tcpflow_hold(f, d, seq, p, len);
+		goto out;
+	}
 	if (start < 0) {                /* overlap: keep only the new tail */
 		p += (size_t)-start;
 		len -= (size_t)-start;
@@ -350,9 +359,89 @@ int tcpflow_segment(struct capdec *c, const struct cd_pkt *pk)
 	err = tcpflow_append(d, p, len);
 	if (!err)
 		err = tcpflow_drain(d);
-	if (err || d->stopped || !d->raw.len)
-		return err;
-	return tcpflow_deliver(c, f, d, pk->ts);
+	if (!err && !d->stopped && d->raw.len)
+		err = tcpflow_deliver(c, f, d, pk->ts);
+out:
+	if (!err && c->stream_h)
+		tcpflow_trim(c, f, (pk->flags & CD_TH_RST) != 0);
+	return err;
+}
+
+/* Drops b[0, n) and moves the offsets that point into b back. */
+static void tcpflow_cut(struct dbuf *b, size_t n, size_t *o1, size_t *o2)
+{
+	if (!n || n > b->len)
+		return;
+	memmove(b->p, b->p + n, b->len - n);
+	b->len -= n;
+	if (o1)
+		*o1 = *o1 >= n ? *o1 - n : 0;
+	if (o2)
+		*o2 = *o2 >= n ? *o2 - n : 0;
+}
+
+void tcpflow_account(struct capdec *c, const struct cd_flow *f)
+{
+	if (!f->pub.sip_msgs && !f->dir[0].raw.len && !f->dir[1].raw.len && f->kind == CD_KIND_UNKNOWN)
+		return;
+	c->st.flows++;
+	c->st.tls_flows += f->kind == CD_KIND_TLS;
+	c->st.decrypted_flows += f->kind == CD_KIND_TLS && f->keys_found && !f->open_failed;
+	c->st.flow_errors += f->pub.error != NULL;
+}
+
+void tcpflow_trim(struct capdec *c, struct cd_flow *f, bool reset)
+{
+	uint64_t held;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct cd_dir *d = &f->dir[i];
+		bool ws = d->ws_state == 1 || d->ws_state == 2;
+		size_t used;
+
+		if (f->pub.udp || (d->not_sip && f->kind != CD_KIND_TLS)) {
+			d->raw.len = 0;
+			d->scan_off = d->ws_off = 0;
+			dbuf_shrink(&d->raw);
+			continue;
+		}
+		if (d->not_sip) {       /* TLS records still go through tlsrec (raw_off) */
+			d->app.len = 0;
+			d->scan_off = d->ws_off = 0;
+			dbuf_shrink(&d->app);
+			continue;
+		}
+		if (f->kind == CD_KIND_TLS) {
+			/* records are cut by tlsrec (raw_off); the plaintext by the scanners */
+			used = ws ? d->ws_off : d->scan_off;
+			tcpflow_cut(&d->app, used, &d->scan_off, &d->ws_off);
+		} else if (f->kind == CD_KIND_CLEAR) {
+			used = ws ? d->ws_off : d->scan_off;
+			tcpflow_cut(&d->raw, used, &d->scan_off, &d->ws_off);
+		}
+		tcpflow_cut(&d->ws, d->ws_msg, &d->ws_msg, NULL);
+		dbuf_shrink(&d->raw);
+		dbuf_shrink(&d->app);
+		dbuf_shrink(&d->ws);
+		held = d->raw.cap + d->app.cap + d->ws.cap + d->hs.cap + d->ooo_bytes;
+		if (held > c->st.max_buffered)
+			c->st.max_buffered = held;
+	}
+	if (!reset && !(f->dir[0].fin && f->dir[1].fin))
+		return;
+	for (i = 0; i < 2; i++)
+		if (f->dir[i].ooo)
+			capdec_flow_error(f, "%zu bytes after a hole in the %s stream",
+					  f->dir[i].ooo_bytes, i ? "server" : "client");
+	tcpflow_account(c, f);
+	c->st.flows_freed++;
+	tcpflow_unlink(c, f, tcpflow_hash(&(struct cd_pkt){ .src = f->dir[0].src,
+							      .dst = f->dir[0].dst }) &
+		       (c->hsize - 1));
+	c->flows[f->pub.id] = NULL;
+	c->open_flows--;
+	tcpflow_free(f);
 }
 
 /* End of capture: report holes and incomplete TLS; settle the decrypted flag. */
@@ -363,6 +452,9 @@ void tcpflow_finish(struct capdec *c)
 
 	for (i = 0; i < c->nflows; i++) {
 		struct cd_flow *f = c->flows[i];
+
+		if (!f)
+			continue;
 
 		for (k = 0; k < 2; k++) {
 			if (f->dir[k].ooo)

@@ -63,5 +63,8 @@ int udpsip_datagram(struct capdec *c, struct cd_pkt *pk, const uint8_t *p, size_
 	err = dbuf_append(&d->raw, p, len);
 	if (err)
 		return err;
-	return capdec_msg_add(c, f, d, pk->ts, &d->raw, off + skip, mlen);
+	err = capdec_msg_add(c, f, d, pk->ts, &d->raw, off + skip, mlen);
+	if (!err && c->stream_h)
+		tcpflow_trim(c, f, false);
+	return err;
 }
