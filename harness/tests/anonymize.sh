@@ -24,12 +24,12 @@ fi
 
 # The identifiers of a capture, one a line, as tshark reads them (TLS opened with the DSB).
 identifiers() {
-	tshark -r "$1" -Y sip -T fields -E separator='\n' -e sip.from.user -e sip.from.host \
+	tshark -r "$1" -Y sip -T fields -E separator=/t -e sip.from.user -e sip.from.host \
 		-e sip.to.user -e sip.to.host -e sip.r-uri.user -e sip.r-uri.host \
 		-e sip.contact.user -e sip.contact.host -e sip.Call-ID -e sip.from.tag \
 		-e sip.to.tag -e sip.Via.branch -e sip.Via.sent-by.address -e sip.display.info \
 		-e ip.src -e ip.dst -e ipv6.src -e ipv6.dst -e data-text-lines 2>/dev/null |
-		tr ',' '\n' | sed 's/^"//; s/"$//; s/\\r\\n$//' | awk 'length($0) >= 3' | sort -u
+		tr ',\t' '\n\n' | sed 's/^"//; s/"$//; s/\\r\\n$//' | awk 'length($0) >= 3' | sort -u
 }
 
 # check NAME CAPTURE [anonymize args...]: anonymize, search, decode
