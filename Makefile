@@ -4,7 +4,8 @@
 PKGS      := openssl libosip2 libevent libevent_openssl libcares ldns sqlite3 lua5.4 libpcap cunit
 DEB_PKGS  := build-essential pkg-config libssl-dev libosip2-dev libevent-dev libc-ares-dev \
              libldns-dev libsqlite3-dev liblua5.4-dev lua5.4 lua-cjson libpcap-dev libcunit1-dev \
-             tshark sip-tester chromium chromium-driver curl
+             tshark sip-tester chromium chromium-driver curl \
+             libxml2-utils poppler-utils
 
 CC        ?= cc
 BUILD     ?= build
@@ -58,7 +59,15 @@ TESTS    := $(BUILD)/tests/test_lib $(BUILD)/tests/test_fakes $(BUILD)/tests/tes
 .PHONY: all help deps deps-auto check unit scenarios run bench clean tests-build
 .DEFAULT_GOAL := all
 
-all: $(PROGRAMS) ## build every program (default)
+all: $(PROGRAMS) $(BUILD)/buildinfo ## build every program (default)
+
+# What the report names as the binaries' identity: version, git hash, compiler and flags of this
+# build tree (rewritten when a program is relinked).
+$(BUILD)/buildinfo: $(BIN)/accessproxy
+	@{ echo "version=$$(git describe --always --dirty 2>/dev/null || echo unknown)"; \
+	  echo "git=$$(git rev-parse HEAD 2>/dev/null || echo unknown)"; \
+	  echo "cc=$$($(CC) --version 2>/dev/null | head -1)"; \
+	  echo "cflags=$(strip $(CFLAGS_BASE) $(CFLAGS))"; echo "ldflags=$(strip $(LDFLAGS))"; } > $@
 
 help: ## list the targets
 	@echo "PIClab make targets:"
@@ -100,10 +109,10 @@ tests-build: $(TESTS) $(MUTANTS)
 # Deliberately broken proxies for harness/tests/mutants.sh: the capture invariants must catch them.
 $(BUILD)/mutant-no-topo/bin/accessproxy: FORCE
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/mutant-no-topo WERROR=$(WERROR) \
-		CFLAGS="$(CFLAGS) -DAP_MUTANT_NO_TOPO" $@ $(@D)/apctl
+		CFLAGS="$(CFLAGS) -DAP_MUTANT_NO_TOPO" $@ $(@D)/apctl $(BUILD)/mutant-no-topo/buildinfo
 $(BUILD)/mutant-no-trust/bin/accessproxy: FORCE
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/mutant-no-trust WERROR=$(WERROR) \
-		CFLAGS="$(CFLAGS) -DAP_MUTANT_NO_TRUST" $@ $(@D)/apctl
+		CFLAGS="$(CFLAGS) -DAP_MUTANT_NO_TRUST" $@ $(@D)/apctl $(BUILD)/mutant-no-trust/buildinfo
 .PHONY: FORCE
 FORCE:
 

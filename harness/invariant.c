@@ -64,7 +64,8 @@ static void inv_label(const struct capdec_sip *m, char *buf, size_t size)
 	}
 }
 
-static int inv_external_tls(const struct lab *lab, const struct capdec *d, char *why, size_t n)
+static int inv_external_tls(const struct lab *lab, const struct capdec *d, char *why, size_t n,
+			const struct capdec_sip **bad)
 {
 	size_t i;
 
@@ -80,6 +81,14 @@ static int inv_external_tls(const struct lab *lab, const struct capdec *d, char 
 				 f->cleartext_sip, sa_fmt((const struct sockaddr *)&f->client, c,
 							  sizeof(c)),
 				 sa_fmt((const struct sockaddr *)&f->server, s, sizeof(s)));
+			for (size_t k = 0; k < capdec_sip_count(d); k++) {
+				const struct capdec_sip *m = capdec_sip_at(d, k);
+
+				if (m->flow == f->id && !m->tls) {
+					*bad = m;
+					break;
+				}
+			}
 			return 1;
 		}
 	}
@@ -108,7 +117,8 @@ static const char *inv_memcasemem(const char *h, size_t hl, const char *n)
 	return NULL;
 }
 
-static int inv_topology(const struct lab *lab, const struct capdec *d, char *why, size_t n)
+static int inv_topology(const struct lab *lab, const struct capdec *d, char *why, size_t n,
+			const struct capdec_sip **bad)
 {
 	const enum lab_host inside[] = { LAB_POOL, LAB_AP_INT };
 	size_t i, k;
@@ -130,6 +140,7 @@ static int inv_topology(const struct lab *lab, const struct capdec *d, char *why
 			inv_label(m, label, sizeof(label));
 			snprintf(why, n, "internal %s %s leaked on the external leg in %s: \"%s\"",
 				 k % 2 ? "address" : "name", needle, label, line);
+			*bad = m;
 			return 1;
 		}
 	}
@@ -137,7 +148,8 @@ static int inv_topology(const struct lab *lab, const struct capdec *d, char *why
 }
 
 /* Requests the proxy passes inward from outside: internal leg, sent by ap-int, From not ours. */
-static int inv_trust(const struct lab *lab, const struct capdec *d, char *why, size_t n)
+static int inv_trust(const struct lab *lab, const struct capdec *d, char *why, size_t n,
+			const struct capdec_sip **bad)
 {
 	char apint[64];
 	size_t i;
@@ -166,13 +178,15 @@ static int inv_trust(const struct lab *lab, const struct capdec *d, char *why, s
 			inv_label(m, label, sizeof(label));
 			snprintf(why, n, "%s passed inward from %s carries %d %s header%s, not 1",
 				 label, from_host, count, INV_TRUST_HEADER, count == 1 ? "" : "s");
+			*bad = m;
 			return 1;
 		}
 	}
 	return 0;
 }
 
-static int inv_well_formed(const struct lab *lab, const struct capdec *d, char *why, size_t n)
+static int inv_well_formed(const struct lab *lab, const struct capdec *d, char *why, size_t n,
+			const struct capdec_sip **bad)
 {
 	size_t i;
 
@@ -186,6 +200,7 @@ static int inv_well_formed(const struct lab *lab, const struct capdec *d, char *
 		inv_label(m, label, sizeof(label));
 		if (sipmsg_decode(&msg, m->data, m->len) != 0) {
 			snprintf(why, n, "%s on the %s leg does not parse", label, inv_leg(lab, m));
+			*bad = m;
 			return 1;
 		}
 		body = sipmsg_body(msg, &blen);
@@ -195,6 +210,7 @@ static int inv_well_formed(const struct lab *lab, const struct capdec *d, char *
 			snprintf(why, n, "%s on the %s leg: Content-Length %s but the body has %zu bytes",
 				 label, inv_leg(lab, m), cl, blen);
 			mem_deref(msg);
+			*bad = m;
 			return 1;
 		}
 		mem_deref(msg);
@@ -205,10 +221,12 @@ static int inv_well_formed(const struct lab *lab, const struct capdec *d, char *
 struct inv_txn {
 	char key[300];   /* flow/branch/cseq method */
 	char label[200];
+	const struct capdec_sip *m;
 	bool final;
 };
 
-static int inv_txn_end(const struct lab *lab, const struct capdec *d, char *why, size_t n)
+static int inv_txn_end(const struct lab *lab, const struct capdec *d, char *why, size_t n,
+			const struct capdec_sip **badm)
 {
 	size_t i, j, nt = 0, cap = capdec_sip_count(d);
 	struct inv_txn *t = calloc(cap ? cap : 1, sizeof(*t));
@@ -230,6 +248,7 @@ static int inv_txn_end(const struct lab *lab, const struct capdec *d, char *why,
 			if (strcasecmp(sipmsg_method(msg), "ACK") != 0 && nt < cap) {
 				snprintf(t[nt].key, sizeof(t[nt].key), "%s", key);
 				inv_label(m, t[nt].label, sizeof(t[nt].label));
+				t[nt].m = m;
 				nt++;
 			}
 		} else if (sipmsg_status(msg) >= 200) {
@@ -242,6 +261,7 @@ static int inv_txn_end(const struct lab *lab, const struct capdec *d, char *why,
 	for (j = 0; j < nt && !bad; j++) {
 		if (!t[j].final) {
 			snprintf(why, n, "%s never got a final response on its connection", t[j].label);
+			*badm = t[j].m;
 			bad = 1;
 		}
 	}
@@ -252,8 +272,14 @@ static int inv_txn_end(const struct lab *lab, const struct capdec *d, char *why,
 int invariant_check(const struct lab *lab, const struct capdec *d, const bool *waived, char *why,
 		    size_t whysize)
 {
+	return invariant_check_at(lab, d, waived, why, whysize, NULL);
+}
+
+int invariant_check_at(const struct lab *lab, const struct capdec *d, const bool *waived,
+		       char *why, size_t whysize, const struct capdec_sip **at)
+{
 	static int (*const checks[INV_COUNT])(const struct lab *, const struct capdec *, char *,
-					      size_t) = {
+					      size_t, const struct capdec_sip **) = {
 		[INV_EXTERNAL_TLS] = inv_external_tls,
 		[INV_TOPOLOGY] = inv_topology,
 		[INV_TRUST] = inv_trust,
@@ -265,8 +291,13 @@ int invariant_check(const struct lab *lab, const struct capdec *d, const bool *w
 	for (i = 0; i < INV_COUNT; i++) {
 		if (waived && waived[i])
 			continue;
-		if (checks[i](lab, d, why, whysize))
+		const struct capdec_sip *bad = NULL;
+
+		if (checks[i](lab, d, why, whysize, &bad)) {
+			if (at)
+				*at = bad;
 			return i;
+		}
 	}
 	return -1;
 }

@@ -25,5 +25,10 @@ int invariant_find(const char *name);
  * Returns the first violated invariant's id and writes what leaked where into why, or -1. */
 int invariant_check(const struct lab *lab, const struct capdec *d, const bool *waived, char *why,
 		    size_t whysize);
+/* The same, and *at (if not NULL) is set to the message the violation is about (NULL when it is
+ * about no single message). */
+struct capdec_sip;
+int invariant_check_at(const struct lab *lab, const struct capdec *d, const bool *waived,
+		       char *why, size_t whysize, const struct capdec_sip **at);
 
 #endif

@@ -66,6 +66,8 @@ static void cap_push_msg(lua_State *L, struct lab *lab, const struct capdec_sip 
 	lua_setfield(L, -2, "flow");
 	lua_pushnumber(L, m->ts);
 	lua_setfield(L, -2, "time");
+	lua_pushinteger(L, (lua_Integer)m->frame);
+	lua_setfield(L, -2, "frame");
 	lua_pushlstring(L, m->data, m->len);
 	lua_setfield(L, -2, "text");
 	if (sipmsg_decode(&msg, m->data, m->len) != 0) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "baseline.h"
 #include "cmds.h"
 #include "decode_cmd.h"
 #include "runner.h"
@@ -33,6 +34,10 @@ static void usage(FILE *f)
 		"  coverage [RUN]   every requirement id of reports/requirements.tsv as passing,\n"
 		"                   failing or untested in RUN (default reports/out/latest);\n"
 		"                   exits 1 when a covered id fails\n"
+		"  compare A B [--xfail FILE]\n"
+		"                   classify each scenario of run B against run A (folders or\n"
+		"                   results.json): pass, FAIL (was pass), fail, fixed, new-pass,\n"
+		"                   new-fail, xfail, xfail->PASS, flaky, removed; exits 1 on a regression\n"
 		"  new AREA/NAME    writes scenarios/AREA/NAME.lua from a template\n"
 		"  lab [--lab N]    brings the default lab up in 127.77.N.0/24 (default 1) and keeps\n"
 		"                   it running for manual use, printing every address\n"
@@ -53,8 +58,17 @@ static void usage(FILE *f)
 		"      --list              list what would run (with the filters) and stop\n"
 		"      --keep              leave a failed scenario's lab up for inspection, print its\n"
 		"                          addresses and a capture command (implies -j 1)\n"
+		"      --pics FILE         the SUT's PICS (default reports/pics/accessproxy.pics):\n"
+		"                          scenarios of requirements it makes n/a do not run\n"
+		"      --baseline RUN      compare with a run folder or results.json; the exit status\n"
+		"                          then follows the regressions only\n"
+		"      --xfail FILE        expected failures, 'scenario reason' lines (default\n"
+		"                          reports/expected-failures.txt when it exists)\n"
+		"      --repeat N          run each scenario N times; mixed verdicts: flaky\n"
 		"  -v, --verbose           harness log lines at debug level\n"
 		"\n"
+		"verdicts: pass, fail, inconc (the lab could not establish what the test needs),\n"
+		"error (harness), skip, n/a (not claimed by the PICS); flaky with --repeat.\n"
 		"exit status: 0 all passed, 1 a scenario failed, 2 a harness or lab error.\n"
 		"Each run writes reports/out/<run>/<scenario>/: capture.pcap, keys.log (NSS key\n"
 		"log for Wireshark/tshark), lab.log, sut.log, accessproxy.conf.\n");
@@ -107,10 +121,16 @@ int main(int argc, char **argv)
 		{ "req", required_argument, NULL, 'R' },
 		{ "shard", required_argument, NULL, 'K' },
 		{ "seed", required_argument, NULL, 'D' },
+		{ "pics", required_argument, NULL, 'P' },
+		{ "baseline", required_argument, NULL, 'B' },
+		{ "xfail", required_argument, NULL, 'X' },
+		{ "repeat", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char root[PATH_MAX], out[PATH_MAX + 32], sut[PATH_MAX + 32], exe[PATH_MAX];
+	char pics[PATH_MAX + 40], xfail[PATH_MAX + 40], base[PATH_MAX + 20];
+	struct stat st;
 	struct runner_opts o = { .timeout = 30, .capture = true, .first_lab = 1 };
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *cmd;
@@ -140,7 +160,7 @@ int main(int argc, char **argv)
 		return decode_cmd(argv[2], argc > 3 ? argv[3] : NULL, bench);
 	}
 	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "list") != 0 && strcmp(cmd, "coverage") != 0 &&
-	    strcmp(cmd, "new") != 0 && strcmp(cmd, "lab") != 0) {
+	    strcmp(cmd, "new") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "compare") != 0) {
 		fprintf(stderr, "piclab: unknown command '%s' (try 'piclab help')\n", cmd);
 		return 2;
 	}
@@ -152,6 +172,11 @@ int main(int argc, char **argv)
 	snprintf(sut, sizeof(sut), "%s/accessproxy", dirname(exe));
 	o.root = root;
 	o.out_base = out;
+	snprintf(pics, sizeof(pics), "%s/reports/pics/accessproxy.pics", root);
+	o.pics = pics;
+	snprintf(xfail, sizeof(xfail), "%s/reports/expected-failures.txt", root);
+	if (stat(xfail, &st) == 0)
+		o.xfail = xfail;
 	o.sut_binary = sut;
 	log_set_level(LOGL_INFO);
 	optind = 2;
@@ -215,6 +240,16 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case 'P': o.pics = optarg; break;
+		case 'B': o.baseline = optarg; break;
+		case 'X': o.xfail = optarg; break;
+		case 'r':
+			o.repeat = (unsigned)atoi(optarg);
+			if (o.repeat < 1 || o.repeat > 100) {
+				fprintf(stderr, "piclab: --repeat must be 1..100\n");
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -236,6 +271,18 @@ int main(int argc, char **argv)
 
 		snprintf(latest, sizeof(latest), "%s/latest", o.out_base);
 		return cmd_coverage(root, optind < argc ? argv[optind] : latest);
+	}
+	if (!strcmp(cmd, "compare")) {
+		if (argc - optind != 2) {
+			fprintf(stderr, "usage: piclab compare A B [--xfail FILE]\n");
+			return 2;
+		}
+		return cmd_compare(root, argv[optind], argv[optind + 1], o.xfail);
+	}
+	if (o.baseline) {
+		if (baseline_resolve(o.baseline, base, sizeof(base)))
+			return 2;
+		o.baseline = base;
 	}
 	if (!strcmp(cmd, "new"))
 		return optind < argc ? cmd_new(root, argv[optind]) : (usage(stderr), 2);

@@ -22,7 +22,11 @@ struct runner_opts {
 	const char *reqs[16];    /* run only scenarios covering one of these requirement ids */
 	unsigned nreqs;
 	bool progress;
-	bool keep;               /* leave a failed lab up for inspection (implies jobs = 1) */           /* a progress line on a terminal */
+	bool keep;               /* leave a failed lab up for inspection (implies jobs = 1) */
+	const char *pics;        /* the SUT's PICS file (default reports/pics/accessproxy.pics) */
+	const char *baseline;    /* a run folder or results.json to compare with, or NULL */
+	const char *xfail;       /* expected failures (name TAB reason), or NULL */
+	unsigned repeat;         /* runs per scenario (0, 1: once); mixed verdicts mark it flaky */
 };
 
 /* Runs the scenarios under paths (files or folders; none: <root>/scenarios). Returns the exit

@@ -30,6 +30,8 @@ const char *scen_verdict_str(enum scen_verdict v)
 	case SCEN_FAIL: return "fail";
 	case SCEN_ERROR: return "error";
 	case SCEN_SKIP: return "skip";
+	case SCEN_INCONC: return "inconc";
+	case SCEN_NA: return "n/a";
 	}
 	return "?";
 }
@@ -86,9 +88,22 @@ void scen_finish(struct scen *s, enum scen_verdict v, const char *reason, const 
 		return;
 	s->finished = true;
 	s->res->verdict = v;
+	/* evidence: what the capture held when the expectation failed */
+	if ((v == SCEN_FAIL || v == SCEN_INCONC) && s->lab && lab_capture(s->lab)) {
+		capture_sync(lab_capture(s->lab));
+		s->res->fail_frame = capture_packets(lab_capture(s->lab));
+	}
 	snprintf(s->res->reason, sizeof(s->res->reason), "%s", reason ? reason : "");
 	snprintf(s->res->where, sizeof(s->res->where), "%s", where ? where : "");
 	event_base_loopbreak(s->base);
+}
+
+void scen_count_assertion(lua_State *L)
+{
+	struct scen *s = scen_of(L);
+
+	if (s && s->res)
+		s->res->assertions++;
 }
 
 int scen_fail(lua_State *L, int level, const char *fmt, ...)
@@ -353,6 +368,7 @@ static void scen_open_lua(struct scen *s)
 static void scen_check_invariants(struct scen *s)
 {
 	struct capdec *d = NULL;
+	const struct capdec_sip *at = NULL;
 	char why[1500], reason[1700];
 	int id, err;
 
@@ -364,7 +380,11 @@ static void scen_check_invariants(struct scen *s)
 			 lab_pcap_path(s->lab), strerror(err));
 		return;
 	}
-	id = invariant_check(s->lab, d, s->waived, why, sizeof(why));
+	id = invariant_check_at(s->lab, d, s->waived, why, sizeof(why), &at);
+	if (id >= 0 && at) {
+		s->res->fail_frame = at->frame;
+		s->res->fail_frame_exact = true;
+	}
 	mem_deref(d);
 	if (id < 0)
 		return;
@@ -517,7 +537,7 @@ void scen_run(struct event_base *base, const char *path, const char *name,
 		if (res->verdict == SCEN_PASS)
 			scen_check_invariants(&s);
 	}
-	if (o->keep && res->verdict != SCEN_PASS && res->verdict != SCEN_SKIP)
+	if (o->keep && (res->verdict == SCEN_FAIL || res->verdict == SCEN_ERROR))
 		scen_keep(&s, o);
 out:
 	for (unsigned i = 0; i <= SCEN_MAX_BRANCHES; i++)

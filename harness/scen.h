@@ -9,7 +9,9 @@
 
 struct lab;
 
-enum scen_verdict { SCEN_PASS = 0, SCEN_FAIL, SCEN_ERROR, SCEN_SKIP };
+/* TTCN-3-like: inconc = the lab could not establish what the test needs; na = the SUT's PICS
+ * does not claim a capability the scenario exercises (it does not run). */
+enum scen_verdict { SCEN_PASS = 0, SCEN_FAIL, SCEN_ERROR, SCEN_SKIP, SCEN_INCONC, SCEN_NA };
 
 struct scen_result {
 	enum scen_verdict verdict;
@@ -23,6 +25,14 @@ struct scen_result {
 	char dir[512];       /* its output folder */
 	double seconds;
 	unsigned long packets;
+	/* evidence: the capture frame the failure is about (exact for a capture invariant), or
+	 * the frames captured when it was raised (the message before it); 0 if none */
+	unsigned long fail_frame;
+	bool fail_frame_exact;
+	/* --repeat: runs made, how many passed, their verdicts in order ("pass fail pass") */
+	unsigned runs, runs_passed;
+	char history[128];
+	unsigned assertions;  /* expect/expect_eq calls and waits for an outcome */
 };
 
 struct scen_opts {
@@ -69,6 +79,8 @@ void scen_waiter_set_data(struct scen_waiter *w, void *data);
 void *scen_waiter_data(struct scen_waiter *w);
 /* In a continuation: true if the wait ended by its own timeout (then nothing was pushed). */
 bool scen_waiter_timed_out(lua_State *L);
+/* Counts one assertion (expect, expect_eq, a wait for an outcome) for the results. */
+void scen_count_assertion(lua_State *L);
 /* Raises a scenario failure (verdict fail, with file:line of the Lua caller at level). */
 int scen_fail(lua_State *L, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

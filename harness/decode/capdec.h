@@ -14,6 +14,7 @@ struct capdec;
 /* One SIP message found in the capture. */
 struct capdec_sip {
 	double ts;                      /* capture time of the segment that completed it */
+	unsigned long frame;            /* 1-based number of that segment's frame in the file */
 	struct sockaddr_storage src;    /* sender ip:port */
 	struct sockaddr_storage dst;
 	bool tls;                       /* carried inside TLS records (decrypted) */
