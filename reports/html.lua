@@ -17,7 +17,7 @@ table{border-collapse:collapse;margin:1em 0} td,th{border:1px solid #ccc;padding
 .skip,.skipped{background:#e0e0e0}.inconc{background:#f5f0a0}.na,.n_a{background:#eef;color:#557}
 .untested{background:#f4f4f4;color:#777}.cat{background:#e8e0f8}
 .badge{display:inline-block;padding:0 6px;margin:1px;border-radius:3px;font-size:90%;text-decoration:none;color:#222}
-table.id td{font-family:monospace;font-size:85%;word-break:break-all} .statement{font-size:110%;font-weight:bold}
+td.rid{white-space:nowrap} table.id td{font-family:monospace;font-size:85%;word-break:break-all} .statement{font-size:110%;font-weight:bold}
 pre{background:#f6f6f6;padding:6px;overflow-x:auto;font-size:85%;white-space:pre-wrap}
 .ladder{border:1px solid #eee;background:#fff;max-width:100%;height:auto} .reason{color:#800}
 details.evidence{border:2px solid #d00} details.msg summary{cursor:pointer}
@@ -115,7 +115,7 @@ function M.render(run, id, pics, pixit, cmp)
       local v = util.shown(s)
       sc[#sc + 1] = string.format('<a class="badge %s" href="%s">%s</a>', util.css_class(v), util.page(s.name), esc(s.name))
     end
-    h[#h + 1] = string.format('<tr id="req-%s" class="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
+    h[#h + 1] = string.format('<tr id="req-%s" class="%s"><td class="rid">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
       esc(r.id), util.css_class(st), esc(r.id), esc(picsmod.status(pics, r.id)), st, esc(r.text), esc(r.source),
       table.concat(sc, " "))
   end
