@@ -1,4 +1,5 @@
--- coverage: every requirement id of the catalog as passing, failing or untested in one run.
+-- coverage: every requirement id of the catalog as passing, failing, inconc, skipped, n/a or untested
+-- in one run.
 -- Returns function(root, run_dir) -> exit code (0: no covered id fails, 1: one does).
 local cjson = require("cjson")
 local catalog = require("catalog")
@@ -22,17 +23,19 @@ return function(root, run_dir)
       local v = s.verdict
       if v == "fail" or v == "error" then status[id] = "failing"
       elseif v == "pass" and status[id] ~= "failing" then status[id] = "passing"
+      elseif v == "inconc" and status[id] ~= "failing" then status[id] = "inconc"
+      elseif v == "n/a" and not status[id] then status[id] = "n/a"
       elseif v == "skip" and not status[id] then status[id] = "skipped" end
     end
   end
-  local counts = { passing = 0, failing = 0, untested = 0, skipped = 0 }
+  local counts = { passing = 0, failing = 0, untested = 0, skipped = 0, inconc = 0, ["n/a"] = 0 }
   for _, r in ipairs(list) do
     local st = status[r.id] or "untested"
     counts[st] = counts[st] + 1
     print(string.format("%-9s %-9s %s", r.id, st, who[r.id] and table.concat(who[r.id], " ") or ""))
   end
-  print(string.format("%d requirements: %d passing, %d failing, %d untested, %d skipped",
-    #list, counts.passing, counts.failing, counts.untested, counts.skipped))
+  print(string.format("%d requirements: %d passing, %d failing, %d untested, %d skipped, %d inconc, %d n/a",
+    #list, counts.passing, counts.failing, counts.untested, counts.skipped, counts.inconc, counts["n/a"]))
   for _, u in ipairs(unknown) do print("unknown requirement id named by a scenario: " .. u) end
   return (counts.failing > 0 or #unknown > 0) and 1 or 0
 end
