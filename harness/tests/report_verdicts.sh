@@ -66,7 +66,7 @@ check "PICS: the table says INVITE no, and the global statement" \
 	'grep -q "<td>INVITE</td><td>o</td>.*<td class=\"na\">no</td>" "$run/index.html" &&
 	 grep -q "All mandatory capabilities implemented: yes" "$run/index.html"'
 check "PICS: IM-002 is n/a in the coverage matrix, with status c:INVITE" \
-	'grep -q "<tr id=\"req-IM-002\" class=\"na\"><td>IM-002</td><td>c:INVITE</td><td>n/a</td>" "$run/index.html"'
+	'grep -q "<tr id=\"req-IM-002\" class=\"na\"><td class=\"rid\">IM-002</td><td>c:INVITE</td><td>n/a</td>" "$run/index.html"'
 serial=$(openssl x509 -noout -serial -in "$run/pki/public-root.crt" | cut -d= -f2)
 check "PIXIT: the public root's subject and serial ($serial), ports, the SUT's edges" \
 	'grep -q "public-root</td><td>.*serial $serial" "$run/index.html" &&
@@ -91,9 +91,13 @@ fr=$(lj "$j" 'S("fixtures/report/fail").evidence.frame')
 ix=$(lj "$j" 'S("fixtures/report/fail").evidence.index')
 page="$run/pages/fixtures.report.fail.html"
 check "evidence: the failing expectation names frame $fr, message #$ix" '[ "$fr" -gt 0 ] && [ "$ix" -gt 0 ]'
-check "evidence: frame $fr of the capture is a SIP message (tshark)" \
-	'tshark -r "$run/fixtures.report.fail/capture.pcap" -o "tls.keylog_file:$run/fixtures.report.fail/keys.log" \
-		-Y "frame.number==$fr && sip" 2>/dev/null | grep -q SIP'
+label=$(lj "$j" 'S("fixtures/report/fail").evidence.label')
+wire=$(tshark -r "$run/fixtures.report.fail/capture.pcap" -o "tls.keylog_file:$run/fixtures.report.fail/keys.log" \
+	-Y "frame.number==$fr && sip" -T fields -e sip.Method -e sip.Status-Code -e sip.CSeq.method \
+	-e ip.src -e tcp.srcport -e ip.dst -e tcp.dstport 2>/dev/null | head -1 |
+	awk -F'\t' '{ if ($1 != "") printf "%s %s:%s → %s:%s", $1, $4, $5, $6, $7;
+		else printf "%s (%s) %s:%s → %s:%s", $2, $3, $4, $5, $6, $7 }')
+check "evidence: tshark decodes frame $fr as the same message ($wire)" '[ -n "$wire" ] && [ "$wire" = "$label" ]'
 check "evidence: the page links frame $fr to the decoded message #$ix, open, with expected vs actual" \
 	'grep -q "href=\"#msg-$ix\">frame $fr, message #$ix" "$page" &&
 	 grep -q "<details id=\"msg-$ix\" class=\"msg evidence\" open><summary>#$ix frame $fr " "$page" &&
