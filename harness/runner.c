@@ -459,6 +459,8 @@ static int runner_list(struct runner *r)
 
 		if (r->items[i]->probe_failed)
 			printf("%s\tINVALID: %s\n", s->name, s->reason);
+		else if (s->verdict == SCEN_NA)
+			printf("%s\t[%s]\t{%s}\tN/A: %s\n", s->name, s->covers, s->tags, s->reason);
 		else
 			printf("%s\t[%s]\t{%s}\t%s\n", s->name, s->covers, s->tags, s->title);
 	}

@@ -60,6 +60,36 @@ check "an expected failure without a reason is refused, naming file and line (rc
 rc=$?
 check "a missing baseline is refused clearly (rc $rc)" '[ "$rc" = 2 ] && grep -q "nothing: neither a run folder" "$tmp/c4.out"'
 
+# PICS files with mistakes are refused, naming file, line and the mistake (no lab needed: list)
+printf 'sut x\nFOO yes\n' >"$tmp/p1.pics"
+"$piclab" list --pics "$tmp/p1.pics" "$fx/pass.lua" >"$tmp/p1.out" 2>&1
+rc=$?
+check "PICS: an unknown item is refused with file:line (rc $rc)" \
+	'[ "$rc" = 2 ] && grep -q "p1.pics:2: unknown PICS item .FOO." "$tmp/p1.out"'
+sed 's/^INVITE.*/INVITE maybe/' "$root/reports/pics/minimal.pics" >"$tmp/p2.pics"
+"$piclab" list --pics "$tmp/p2.pics" "$fx/pass.lua" >"$tmp/p2.out" 2>&1
+rc=$?
+check "PICS: an answer other than yes/no is refused (rc $rc)" \
+	'[ "$rc" = 2 ] && grep -q "p2.pics:[0-9]*: INVITE must be answered yes or no, not .maybe." "$tmp/p2.out"'
+grep -v "^ARCHIVING" "$root/reports/pics/minimal.pics" >"$tmp/p3.pics"
+"$piclab" list --pics "$tmp/p3.pics" "$fx/pass.lua" >"$tmp/p3.out" 2>&1
+rc=$?
+check "PICS: an unanswered item is refused (rc $rc)" \
+	'[ "$rc" = 2 ] && grep -q "p3.pics: PICS item ARCHIVING is not answered" "$tmp/p3.out"'
+"$piclab" list --pics "$root/reports/pics/minimal.pics" "$fx/na.lua" "$fx/pass.lua" >"$tmp/p4.out" 2>&1
+check "list shows the scenarios the PICS makes n/a" \
+	'grep -q "^fixtures/report/na.*N/A: IM-002 is conditional on PICS item INVITE" "$tmp/p4.out" &&
+	 ! grep -q "^fixtures/report/pass.*N/A" "$tmp/p4.out"'
+
+sed 's/^TLS12.*/TLS12 no/' "$root/reports/pics/minimal.pics" >"$tmp/p5.pics"
+lua5.4 "$root/reports/synth.lua" "$root" "$tmp/synth" 12 "$tmp/p5.pics" >/dev/null 2>"$tmp/p5.err"
+check "PICS: a mandatory item answered no makes the statement no, naming it" \
+	'grep -q "All mandatory capabilities implemented: no (missing: TLS12)" "$tmp/synth/index.html" &&
+	 [ "$(lj "$tmp/synth/results.json" r.pics.mandatory_implemented)" = false ]'
+lua5.4 "$root/reports/synth.lua" "$root" "$tmp/synth2" 12 >/dev/null 2>&1
+check "PICS: accessproxy claims every mandatory item" \
+	'grep -q "All mandatory capabilities implemented: yes" "$tmp/synth2/index.html"'
+
 # run --baseline: fail.lua passed in the baseline -> FAIL, exit 1; listed as xfail -> exit 0
 printf '{"scenarios":[%s,%s,%s]}\n' "$(sc fixtures/report/pass pass)" "$(sc fixtures/report/fail pass)" \
 	"$(sc fixtures/report/gone pass)" >"$tmp/base.json"
