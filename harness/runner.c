@@ -608,8 +608,8 @@ int runner_run(const struct runner_opts *o, int npaths, char **paths)
 		printf(", %u inconc, %u n/a, %u flaky", inconc, na, flaky);
 	printf("\n");
 	rc = errors || err ? 2 : failed ? 1 : 0;
-	/* against a baseline, only regressions fail the run (expected failures do not) */
-	if (o->baseline && rc != 2)
+	/* against a baseline or an expected-failures list, only regressions fail the run */
+	if ((o->baseline || o->xfail) && rc != 2)
 		rc = r.regressions ? 1 : 0;
 out:
 	if (r.log) {

@@ -77,7 +77,9 @@ function M.render(run, id, pics, pixit, cmp)
   end
   h[#h + 1] = "</table>"
   if cmp then
-    h[#h + 1] = '<h2 id="baseline">Against the baseline</h2><p>Baseline <code>' .. esc(run.baseline) .. "</code>: "
+    h[#h + 1] = '<h2 id="baseline">Against the baseline</h2><p>Baseline <code>' ..
+      esc(run.baseline ~= "" and run.baseline or "(none)") .. "</code>, expected failures <code>" ..
+      esc(run.xfail ~= "" and run.xfail or "(none)") .. "</code>: "
     local cs = {}
     for _, c in ipairs(compare.ORDER) do
       if cmp.counts[c] then cs[#cs + 1] = badge(compare.REGRESSION[c] and "fail" or "cat", cmp.counts[c] .. " " .. c) end

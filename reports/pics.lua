@@ -44,7 +44,9 @@ function M.load(root, pics_path)
   ls, err = lines(pics_path)
   if not ls then return nil, "PICS file: " .. err end
   for _, l in ipairs(ls) do
-    local f = fields(l.text)
+    -- ITEM yes|no [note], separated by tabs or spaces
+    local item, answer, note = l.text:match("^%s*(%S+)%s*(%S*)%s*(.-)%s*$")
+    local f = { item, answer ~= "" and answer or nil, note }
     if f[1] == "sut" then
       p.sut = f[2] or "?"
     elseif not p.items[f[1]] then

@@ -109,6 +109,10 @@ printf 'fixtures/report/fail  bug 99: the proxy answers 200 where 403 is due\n' 
 rc=$?
 check "run --baseline --xfail: the failure is xfail and the run exits 0 (got $rc)" \
 	'[ "$rc" = 0 ] && grep -q "^xfail  *fixtures/report/fail .*bug 99" "$tmp/r2.log"'
+"$piclab" run -j1 --lab 152 --out "$tmp/r4" --xfail "$tmp/xf" "$fx/pass.lua" "$fx/fail.lua" >"$tmp/r4.log" 2>&1
+rc=$?
+check "run --xfail without a baseline: xfail and new-pass, exit 0 (got $rc)" \
+	'[ "$rc" = 0 ] && grep -q "^xfail  *fixtures/report/fail" "$tmp/r4.log" && grep -q "^new-pass  *fixtures/report/pass" "$tmp/r4.log"'
 "$piclab" run -j1 --lab 152 --out "$tmp/r2" --baseline "$tmp/r2/latest" "$fx/pass.lua" >"$tmp/r3.log" 2>&1
 rc=$?
 check "run --baseline RUN_FOLDER (the latest link, moved by the run itself): removed is no regression (got $rc)" \
