@@ -81,6 +81,8 @@ static void scen_judge_error(struct scen *s, lua_State *co)
 			scen_finish(s, SCEN_SKIP, reason, where);
 		else if (v && strcmp(v, "inconc") == 0)
 			scen_finish(s, SCEN_INCONC, reason, where);
+		else if (v && strcmp(v, "n/a") == 0)
+			scen_finish(s, SCEN_NA, reason, where);
 		else if (v)
 			scen_finish(s, SCEN_FAIL, reason, where);
 		else
@@ -114,7 +116,9 @@ static void scen_resume_co(struct scen *s, lua_State *co, lua_State *from, int n
 		scen_judge_error(s, co);
 		return;
 	}
-	if (co == s->co)
+	if (co == s->co && s->step_h)
+		scen_step_end(s, co, nres, SCEN_PASS, "", "");
+	else if (co == s->co)
 		scen_finish(s, SCEN_PASS, "", "");
 	else
 		scen_branch_done(s, co);

@@ -7,29 +7,15 @@ local picsmod = require("pics")
 local esc = util.esc
 local M = {}
 
--- Lab hosts left to right, as the topology drawing in DESIGN.md.
-local COLUMNS = { "pool.contoso.test", "ap-int.contoso.test", "ap.contoso.test",
-                  "sip.aol.test", "sip.yahoo.test", "sip.msn.test", "provisioning.test", "ns.test" }
+local ladder_model = require("ladder")
 
-function M.label(m)
-  if m.unparsable then return "(unparsable)" end
-  if m.request then return m.method end
-  return tostring(m.status) .. " (" .. tostring(m.method) .. ")"
-end
+M.label = ladder_model.label
 
 -- An SVG ladder: one lifeline per host that took part, one arrow per SIP message; each arrow
 -- links to its decoded message; the evidence message's arrow is drawn thick.
 function M.ladder(msgs, evidence)
   if #msgs == 0 then return "<p><em>no SIP messages in the capture</em></p>" end
-  local used = {}
-  for _, m in ipairs(msgs) do used[m.src_host] = true; used[m.dst_host] = true end
-  local cols, x = {}, {}
-  for _, h in ipairs(COLUMNS) do if used[h] then cols[#cols + 1] = h end end
-  for h in pairs(used) do
-    local known = false
-    for _, c in ipairs(cols) do if c == h then known = true end end
-    if not known then cols[#cols + 1] = h end
-  end
+  local cols, x = ladder_model.columns(msgs), {}
   local colw, top, step = 170, 40, 26
   for i, h in ipairs(cols) do x[h] = 90 + (i - 1) * colw end
   local width = 180 + (#cols - 1) * colw
@@ -50,7 +36,7 @@ function M.ladder(msgs, evidence)
   end
   for i, m in ipairs(msgs) do
     local y = top + (i - 1) * step
-    local x1, x2 = x[m.src_host], x[m.dst_host]
+    local x1, x2 = x[ladder_model.host(m, "src")], x[ladder_model.host(m, "dst")]
     local color = m.leg == "external" and "#b35900" or (m.leg == "internal" and "#1f5fa8" or "#555")
     if not m.tls then color = "#c00" end
     local ev = evidence and evidence.index == i

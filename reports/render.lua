@@ -25,6 +25,7 @@ local function results_json(run, id, pics, pixit, cmp)
       seconds = s.seconds, packets = s.packets, assertions = s.assertions,
       covers = util.split(s.covers), tags = util.split(s.tags), waived = s.waived,
       config_digest = s.config_digest, evidence = s.evidence, dir = dir, page = util.page(s.name),
+      fail_frame = s.fail_frame, fail_frame_exact = s.fail_frame_exact,
       artifacts = dir ~= "" and { capture = dir .. "/capture.pcapng", pcap = dir .. "/capture.pcap",
                     keylog = dir .. "/keys.log", lab_log = dir .. "/lab.log",
                     sut_log = dir .. "/sut.log" } or nil,
@@ -40,16 +41,17 @@ local function results_json(run, id, pics, pixit, cmp)
 end
 
 return function(run)
-  local pics, err = picsmod.load(run.root, run.pics ~= "" and run.pics or
+  local pics, err = picsmod.load(run.root, run.pics and run.pics ~= "" and run.pics or
     (run.root .. "/reports/pics/accessproxy.pics"))
   if not pics then error(err) end
-  local id = identity.identity(run)
-  local pixit = identity.pixit(run)
+  -- a merge of shards brings the identity and PIXIT of the runs it merges
+  local id = run.identity or identity.identity(run)
+  local pixit = run.pixit or identity.pixit(run)
   local cmp
   if (run.baseline and run.baseline ~= "") or (run.xfail and run.xfail ~= "") then
     -- expected failures alone: classified against an empty baseline
     local base, xf = { scenarios = {} }, nil
-    if run.baseline ~= "" then
+    if run.baseline and run.baseline ~= "" then
       base, err = compare.load_results(run.baseline)
       if not base then error("baseline: " .. err) end
     end
