@@ -72,12 +72,21 @@ function M.evidence(s, msgs)
            label = M.label(msgs[pick]) .. " " .. (msgs[pick].src or "") .. " → " .. (msgs[pick].dst or "") }
 end
 
+-- The capture invariants' rules (scenarios/README.md), for the expected side of a violation.
+M.RULES = {
+  ["external-tls-only"] = "no cleartext SIP on the external edge",
+  ["topology-hiding"] = "no internal host name (pool.contoso.test, ap-int.contoso.test) or internal address on the external edge",
+  ["trust-header"] = "every request the proxy passes inward from outside carries exactly one ms-edge-proxy-message-trust header",
+  ["well-formed"] = "every message parses and its Content-Length matches its body",
+  ["transactions-end"] = "every request (but ACK) gets a final response on its connection",
+}
+
 -- "what: expected X, got Y" and "invariant N violated: why" as expected/actual rows.
 function M.expected_actual(s)
   local what, exp, act = s.reason:match("^(.-): expected (.-), got (.*)$")
   if what then return what, exp, act end
   local inv, why = s.reason:match("^invariant (%S+) violated: (.*)$")
-  if inv then return "capture invariant " .. inv, "the rule " .. inv .. " holds for every message", why end
+  if inv then return "capture invariant " .. inv, M.RULES[inv] or ("the rule " .. inv .. " holds"), why end
   exp = s.reason:match("^expected (.*)$")
   if exp then return "expectation", exp, "not so" end
   return "outcome", "the scenario's expectations hold", s.reason

@@ -51,6 +51,8 @@ check "the no-trust mutant fails the smoke scenario (exit $rc)" '[ "$rc" = 1 ] &
 ev=$(lj "$run/results.json" 'S("smoke/message_both_ways").evidence.index')
 fr=$(lj "$run/results.json" 'S("smoke/message_both_ways").evidence.frame')
 check "results.json names the evidence: message #$ev, frame $fr" '[ "$ev" -gt 0 ] && [ "$fr" -gt 0 ]'
+check "the page's expected-versus-actual view states the trust-header rule and what the capture shows" \
+	'grep -q "<th>capture invariant trust-header</th><td>every request the proxy passes inward from outside carries exactly one ms-edge-proxy-message-trust header</td><td>MESSAGE from 127.77.153.3:[0-9]* to 127.77.153.2:5061 passed inward from aol.test carries 0 ms-edge-proxy-message-trust headers, not 1</td>" "$run/pages/smoke.message_both_ways.html"'
 
 # ---- chromedriver ----
 for try in $(seq 0 19); do
