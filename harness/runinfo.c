@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 
+#include "../proxy/txn/txn.h"
 #include "lab_int.h"
 #include "runinfo.h"
 #include "runner.h"
@@ -56,6 +57,11 @@ static int runinfo_l_layout(lua_State *L)
 	lua_setfield(L, -2, "domain");
 	lua_pushinteger(L, LAB_SITE_STEP_MS);
 	lua_setfield(L, -2, "site_step_ms");
+	/* accessproxy's transaction timers (RFC 3261 Timer F and C as it sets them) */
+	lua_pushinteger(L, TXN_TIMER_F_MS);
+	lua_setfield(L, -2, "sut_timer_f_ms");
+	lua_pushinteger(L, TXN_TIMER_C_MS);
+	lua_setfield(L, -2, "sut_timer_c_ms");
 	return 1;
 }
 
@@ -92,6 +98,7 @@ void runinfo_set(lua_State *L, const struct runner_opts *o, time_t start, time_t
 	runinfo_str(L, "harness_binary", exe);
 	runinfo_str(L, "sut_binary", realpath(o->sut_binary, sut) ? sut : o->sut_binary);
 	runinfo_str(L, "pics", o->pics);
+	runinfo_str(L, "sut_kind", o->sut_kind ? o->sut_kind : "accessproxy");
 	runinfo_str(L, "baseline", o->baseline);
 	runinfo_str(L, "xfail", o->xfail);
 	runinfo_num(L, "repeat", o->repeat ? o->repeat : 1);

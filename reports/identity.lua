@@ -53,7 +53,7 @@ function M.identity(run)
   local bin = run.sut_binary and util.read(run.sut_binary)
   return {
     sut = {
-      binary = run.sut_binary or "", sha256 = sha(bin),
+      kind = run.sut_kind or "accessproxy", binary = run.sut_binary or "", sha256 = sha(bin),
       version = sut.version or "unknown", git = sut.git or "unknown",
       build_flags = sut.cflags or (sut.missing and ("unknown: no " .. sut.file) or "unknown"),
       compiler = sut.cc or "unknown",
@@ -73,7 +73,7 @@ end
 -- Flat "key", "value" rows of the identity, for the header and junit properties.
 function M.rows(id)
   return {
-    { "sut.binary", id.sut.binary }, { "sut.version", id.sut.version },
+    { "sut.kind", id.sut.kind or "accessproxy" }, { "sut.binary", id.sut.binary }, { "sut.version", id.sut.version },
     { "sut.git", id.sut.git }, { "sut.sha256", id.sut.sha256 },
     { "sut.build_flags", id.sut.build_flags }, { "sut.compiler", id.sut.compiler },
     { "sut.config_digest", id.sut.config_digest .. " (" .. id.sut.configs .. " distinct)" },
@@ -129,6 +129,10 @@ function M.pixit(run)
   add("timer", "scenario time limit (default, s)", run.timeout or "")
   add("timer", "settle before the capture invariants (s)", "0.3")
   add("timer", "provisioning site workflow step (ms)", layout.site_step_ms or "")
+  if (run.sut_kind or "") == "" or run.sut_kind == "accessproxy" then
+    add("timer", "accessproxy Timer F, non-INVITE transaction (ms)", layout.sut_timer_f_ms or "")
+    add("timer", "accessproxy Timer C, INVITE awaiting a final response (ms)", layout.sut_timer_c_ms or "")
+  end
   for _, n in ipairs({ "public-root", "enterprise-root", "ap.contoso.test", "ap-int.contoso.test",
                        "pool.contoso.test", "sip.aol.test", "sip.yahoo.test", "sip.msn.test",
                        "provisioning.test" }) do

@@ -46,6 +46,9 @@ check "identity: SUT binary, git hash and build flags from $BUILD/buildinfo" \
 	 [ "$(lj "$j" r.identity.sut.git)" = "$(sed -n "s/^git=//p" "$bi")" ] &&
 	 [ "$(lj "$j" r.identity.sut.build_flags)" = "$(sed -n "s/^cflags=//p" "$bi")" ] &&
 	 [ "$(lj "$j" r.identity.sut.version)" = "$(sed -n "s/^version=//p" "$bi")" ]'
+check "identity: the SUT kind, and accessproxy's Timer F in the PIXIT" \
+	'[ "$(lj "$j" r.identity.sut.kind)" = accessproxy ] &&
+	 grep -q "<td>timer</td><td>accessproxy Timer F, non-INVITE transaction (ms)</td><td>32000</td>" "$run/index.html"'
 check "identity: the SUT binary's sha256" \
 	'[ "$(lj "$j" r.identity.sut.sha256)" = "$(sha256sum "$root/$BUILD/bin/accessproxy" | cut -d" " -f1)" ]'
 check "identity: a config digest (64 hex digits)" \
