@@ -56,8 +56,8 @@ function M.render(run, id, pics)
     out[#out + 1] = "    </properties>"
     for _, s in ipairs(su.cases) do
       local v = util.shown(s)
-      out[#out + 1] = string.format('    <testcase classname="piclab.%s" name="%s" time="%.3f" assertions="%d">',
-        xml(area), xml(s.name), s.seconds, s.assertions or 0)
+      out[#out + 1] = string.format('    <testcase classname="piclab.%s" name="%s" time="%.3f" assertions="%d" file="%s">',
+        xml(area), xml(s.name), s.seconds, s.assertions or 0, xml(util.relpath(s.file or "", run.root or "")))
       out[#out + 1] = "      <properties>"
       out[#out + 1] = string.format('        <property name="verdict" value="%s"/>', xml(v))
       if s.category then
