@@ -63,17 +63,29 @@ static int scen_l_inconc(lua_State *L)
 	return scen_l_end_with(L, "inconc");
 }
 
-/* expect(cond, what): fails with `what` unless cond is truthy; returns cond. */
+/* A decoded message (from lab.capture:sip) given as the evidence of an expectation. */
+static void scen_evidence_arg(lua_State *L, int idx)
+{
+	if (lua_istable(L, idx) && lua_getfield(L, idx, "frame") == LUA_TNUMBER)
+		scen_evidence(L, (unsigned long)lua_tointeger(L, -1));
+	if (lua_istable(L, idx))
+		lua_pop(L, 1);
+}
+
+/* expect(cond, what [, msg]): fails with `what` unless cond is truthy; returns cond. msg: the
+ * decoded message it is about, linked as the evidence. */
 static int scen_l_expect(lua_State *L)
 {
 	scen_count_assertion(L);
-	if (!lua_toboolean(L, 1))
+	if (!lua_toboolean(L, 1)) {
+		scen_evidence_arg(L, 3);
 		return scen_fail(L, 1, "expected %s", luaL_optstring(L, 2, "a true value"));
+	}
 	lua_settop(L, 1);
 	return 1;
 }
 
-/* expect_eq(actual, expected, what): fails with expected vs actual. */
+/* expect_eq(actual, expected, what [, msg]): fails with expected vs actual; msg as expect's. */
 static int scen_l_expect_eq(lua_State *L)
 {
 	const char *what = luaL_optstring(L, 3, "value");
@@ -81,6 +93,7 @@ static int scen_l_expect_eq(lua_State *L)
 	scen_count_assertion(L);
 	if (lua_compare(L, 1, 2, LUA_OPEQ))
 		return 0;
+	scen_evidence_arg(L, 4);
 	return scen_fail(L, 1, "%s: expected %s, got %s", what, luaL_tolstring(L, 2, NULL),
 			 luaL_tolstring(L, 1, NULL));
 }

@@ -219,6 +219,13 @@ static int cap_l_expect(lua_State *L)
 	lua_pop(L, 1);
 	cap_select(L, s, 2);
 	got = (lua_Integer)lua_rawlen(L, -1);
+	if (want >= 0 && got > want) {
+		/* one too many: the first match past the count is the evidence */
+		lua_rawgeti(L, -1, want + 1);
+		lua_getfield(L, -1, "frame");
+		scen_evidence(L, (unsigned long)lua_tointeger(L, -1));
+		lua_pop(L, 2);
+	}
 	if ((want < 0 && got == 0) || (want >= 0 && got != want))
 		return scen_fail(L, 1, "capture: expected %s SIP message%s matching %s, found %d",
 				 want < 0 ? "at least 1" : lua_pushfstring(L, "%d", (int)want),

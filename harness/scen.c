@@ -94,13 +94,24 @@ void scen_finish(struct scen *s, enum scen_verdict v, const char *reason, const 
 	s->finished = true;
 	s->res->verdict = v;
 	/* evidence: what the capture held when the expectation failed */
-	if ((v == SCEN_FAIL || v == SCEN_INCONC) && s->lab && lab_capture(s->lab)) {
+	if ((v == SCEN_FAIL || v == SCEN_INCONC) && !s->res->fail_frame_exact && s->lab &&
+	    lab_capture(s->lab)) {
 		capture_sync(lab_capture(s->lab));
 		s->res->fail_frame = capture_packets(lab_capture(s->lab));
 	}
 	snprintf(s->res->reason, sizeof(s->res->reason), "%s", reason ? reason : "");
 	snprintf(s->res->where, sizeof(s->res->where), "%s", where ? where : "");
 	event_base_loopbreak(s->base);
+}
+
+void scen_evidence(lua_State *L, unsigned long frame)
+{
+	struct scen *s = scen_of(L);
+
+	if (!s || !s->res || !frame || s->finished)
+		return;
+	s->res->fail_frame = frame;
+	s->res->fail_frame_exact = true;
 }
 
 void scen_count_assertion(lua_State *L)

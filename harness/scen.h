@@ -109,6 +109,9 @@ void scen_waiter_set_data(struct scen_waiter *w, void *data);
 void *scen_waiter_data(struct scen_waiter *w);
 /* In a continuation: true if the wait ended by its own timeout (then nothing was pushed). */
 bool scen_waiter_timed_out(lua_State *L);
+/* The failure about to be raised is about the capture frame `frame` (a decoded message's
+ * `frame`): the report links exactly that message. 0: no-op. */
+void scen_evidence(lua_State *L, unsigned long frame);
 /* Counts one assertion (expect, expect_eq, a wait for an outcome) for the results. */
 void scen_count_assertion(lua_State *L);
 /* Raises a scenario failure (verdict fail, with file:line of the Lua caller at level). */

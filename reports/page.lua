@@ -55,7 +55,8 @@ function M.ladder(msgs, evidence)
 end
 
 -- The message a failure is about: the one at the failing frame when the harness knows it
--- exactly (a capture invariant), else the last message captured before the failure was raised.
+-- exactly (a capture invariant, capture:expect with a count, expect/expect_eq given the decoded
+-- message), else the last message captured before the failure was raised.
 function M.evidence(s, msgs)
   local f = s.fail_frame or 0
   if f <= 0 or #msgs == 0 then return nil end
@@ -138,7 +139,7 @@ function M.render(run, s, pics)
     h[#h + 1] = string.format("<tr><th>%s</th><td>%s</td><td>%s</td></tr>", esc(what), esc(exp), esc(act))
     if ev then
       h[#h + 1] = string.format('<tr><th>message</th><td>%s</td><td><a class="evidence" id="evidence-link" href="#msg-%d">' ..
-        'frame %d, message #%d: %s</a>%s</td></tr>', ev.exact and "this message obeys the rule" or "(the last message before the failure)",
+        'frame %d, message #%d: %s</a>%s</td></tr>', ev.exact and "(the message the failure is about)" or "(the last message before the failure)",
         ev.index, ev.frame, ev.index, esc(ev.label), ev.exact and "" or " (the last one captured before the failure)")
     else
       h[#h + 1] = string.format("<tr><th>message</th><td colspan=\"2\">%s</td></tr>",

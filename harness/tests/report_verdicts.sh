@@ -108,6 +108,22 @@ check "evidence: the page links frame $fr to the decoded message #$ix, open, wit
 check "evidence: the index links the failure to that message" \
 	'grep -q "href=\"pages/fixtures.report.fail.html#msg-$ix\">frame $fr, message #$ix</a>" "$run/index.html"'
 
+# exact evidence of Lua expectations: capture:expect with a count, expect_eq given the message
+"$piclab" run -j1 --lab 151 --out "$tmp/c" "$fx/capture_fail.lua" "$fx/expect_msg.lua" >"$tmp/c.log" 2>&1
+runc=$(readlink -f "$tmp/c/latest")
+for n in capture_fail expect_msg; do
+	fr=$(lj "$runc/results.json" "S(\"fixtures/report/$n\").evidence.frame")
+	label=$(lj "$runc/results.json" "S(\"fixtures/report/$n\").evidence.label")
+	wire=$(tshark -r "$runc/fixtures.report.$n/capture.pcap" -o "tls.keylog_file:$runc/fixtures.report.$n/keys.log" \
+		-Y "frame.number==$fr && sip" -T fields -e sip.Method -e ip.src -e tcp.srcport -e ip.dst -e tcp.dstport \
+		2>/dev/null | head -1 | awk -F'\t' '{ printf "%s %s:%s → %s:%s", $1, $2, $3, $4, $5 }')
+	check "exact evidence of $n: frame $fr is the external-leg MESSAGE ($label)" \
+		'[ "$(lj "$runc/results.json" "S(\"fixtures/report/$n\").evidence.exact")" = true ] &&
+		 [ "$wire" = "$label" ] && printf "%s" "$label" | grep -q "^MESSAGE .*127.77.151.\(4\|10\):"'
+done
+check "expect_eq's message is the inward one (from sip.aol.test to the external edge)" \
+	'lj "$runc/results.json" "S(\"fixtures/report/expect_msg\").evidence.label" | grep -q "^MESSAGE 127.77.151.10:[0-9]* → 127.77.151.4:5061$"'
+
 # --repeat: a scenario passing on odd runs only is flaky, never pass
 export PICLAB_FLAKY_FILE="$tmp/flaky.count"
 "$piclab" run -j1 --lab 151 --repeat 3 --out "$tmp/b" "$fx/flaky.lua" "$fx/pass.lua" >"$tmp/b.log" 2>&1
