@@ -98,6 +98,7 @@ local SCRIPT = [[
 function openTarget(){var h=location.hash.slice(1);if(!h)return;var e=document.getElementById(h);
 if(e&&e.tagName==="DETAILS"){e.open=true;e.scrollIntoView();}}
 window.addEventListener("hashchange",openTarget);window.addEventListener("load",openTarget);
+window.addEventListener("beforeprint",function(){document.querySelectorAll("details").forEach(function(d){d.open=true;});});
 </script>]]
 
 function M.render(run, s, pics)

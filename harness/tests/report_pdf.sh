@@ -41,6 +41,10 @@ pdftotext -layout "$tmp/page.pdf" "$tmp/page.txt"
 check "a failing scenario's page ($failing) prints its verdict and expected vs actual" \
 	'grep -q "fail  *$failing" "$tmp/page.txt" && grep -q "expected  *actual" "$tmp/page.txt" &&
 	 grep -q "403  *200" "$tmp/page.txt"'
+check "the page prints every decoded message, folded ones too" \
+	'grep -q "branch=z9hG4bKsynth1" "$tmp/page.txt" && grep -q "SIP/2.0 200 OK" "$tmp/page.txt"'
+check "the page prints its evidence link to the message before the failure (frame 20, #2)" \
+	'grep -q "frame 20, message #2" "$tmp/page.txt"'
 check "the page prints without its screen navigation (print CSS)" \
 	'[ -s "$tmp/page.txt" ] && ! grep -q "report index" "$tmp/page.txt"'
 [ "$fails" = 0 ] || tail -5 "$tmp/chromium.log"
