@@ -238,6 +238,9 @@ static void runner_print(struct runner *r, const struct scen_result *res)
 		printf("\n      %s%s%s", res->where, res->where[0] ? ": " : "", res->reason);
 	if (res->verdict == SCEN_FAIL || res->verdict == SCEN_ERROR)
 		printf("\n      output: %s", res->dir);
+	if (res->verdict == SCEN_FAIL && res->fail_frame)
+		printf("\n      evidence: frame %lu of capture.pcap%s", res->fail_frame,
+		       res->fail_frame_exact ? "" : " (captured so far)");
 	printf("\n");
 	if (r->o->progress && res->verdict == SCEN_FAIL)
 		runner_print_ladder(r, res);

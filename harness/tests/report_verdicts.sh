@@ -124,6 +124,10 @@ done
 check "expect_eq's message is the inward one (from sip.aol.test to the external edge)" \
 	'lj "$runc/results.json" "S(\"fixtures/report/expect_msg\").evidence.label" | grep -q "^MESSAGE 127.77.151.10:[0-9]* → 127.77.151.4:5061$"'
 
+check "evidence: the terminal names the frame too" \
+	'grep -A3 "^fail  fixtures/report/fail" "$tmp/a.log" | grep -q "evidence: frame [0-9]* of capture.pcap (captured so far)" &&
+	 grep -A3 "^fail  fixtures/report/capture_fail" "$tmp/c.log" | grep -q "evidence: frame [0-9]* of capture.pcap$"'
+
 # --repeat: a scenario passing on odd runs only is flaky, never pass
 export PICLAB_FLAKY_FILE="$tmp/flaky.count"
 "$piclab" run -j1 --lab 151 --repeat 3 --out "$tmp/b" "$fx/flaky.lua" "$fx/pass.lua" >"$tmp/b.log" 2>&1
