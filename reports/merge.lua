@@ -74,11 +74,14 @@ return function(root, out, runs)
           s.name, seen[s.name], dir)
       end
       seen[s.name] = dir
-      local src, dst = dir .. "/" .. s.dir, out .. "/" .. s.dir
-      os.execute("mkdir -p '" .. dst:gsub("'", "'\\''") .. "'")
-      for _, name in ipairs(files_of(src)) do
-        local ok, cerr = copy_file(src .. "/" .. name, dst .. "/" .. name)
-        if not ok then return fail("copying %s/%s: %s", src, name, tostring(cerr)) end
+      local src, dst = dir .. "/" .. (s.dir or ""), out .. "/" .. (s.dir or "")
+      -- a scenario that did not run (n/a by the PICS) has no folder
+      if s.dir and s.dir ~= "" then
+        os.execute("mkdir -p '" .. dst:gsub("'", "'\\''") .. "'")
+        for _, name in ipairs(files_of(src)) do
+          local ok, cerr = copy_file(src .. "/" .. name, dst .. "/" .. name)
+          if not ok then return fail("copying %s/%s: %s", src, name, tostring(cerr)) end
+        end
       end
       local entry = {}
       for k, v in pairs(s) do entry[k] = v end

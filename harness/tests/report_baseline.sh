@@ -117,5 +117,17 @@ check "run --xfail without a baseline: xfail and new-pass, exit 0 (got $rc)" \
 rc=$?
 check "run --baseline RUN_FOLDER (the latest link, moved by the run itself): removed is no regression (got $rc)" \
 	'[ "$rc" = 0 ] && grep -q "^removed  *fixtures/report/fail" "$tmp/r3.log"'
+# shards with an n/a scenario merge into one report that keeps the n/a verdict and the identity
+for k in 1 2; do
+	"$piclab" run -j1 --lab 152 --seed 3 --shard "$k/2" --pics "$root/reports/pics/minimal.pics" \
+		--out "$tmp/sh$k" "$fx/na.lua" "$fx/pass.lua" >"$tmp/sh$k.log" 2>&1
+done
+"$piclab" merge -o "$tmp/merged" "$(readlink -f "$tmp/sh1/latest")" "$(readlink -f "$tmp/sh2/latest")" >"$tmp/merge.log" 2>&1
+rc=$?
+mj="$(readlink -f "$tmp/merged/latest")/results.json"
+check "merge of shards with an n/a scenario: exit 0, n/a kept, identity carried (rc $rc)" \
+	'[ "$rc" = 0 ] && [ "$(lj "$mj" "S(\"fixtures/report/na\").verdict")" = "n/a" ] &&
+	 [ "$(lj "$mj" "S(\"fixtures/report/pass\").verdict")" = pass ] &&
+	 [ "$(lj "$mj" r.identity.seed)" = 3 ] && [ -d "$(dirname "$mj")/pages" ]'
 [ "$fails" = 0 ] || { cat "$tmp/c.out"; tail -5 "$tmp/r1.log"; }
 finish
