@@ -55,7 +55,7 @@ PROGRAMS := $(BIN)/accessproxy $(BIN)/apctl $(BIN)/piclab $(BIN)/fake-dns $(BIN)
 TESTS    := $(BUILD)/tests/test_lib $(BUILD)/tests/test_fakes $(BUILD)/tests/test_proxy \
             $(BUILD)/tests/test_harness
 
-.PHONY: all help deps deps-auto check unit scenarios run bench clean tests-build
+.PHONY: all help deps deps-auto check unit scenarios scenarios-workers run bench clean tests-build
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS) ## build every program (default)
@@ -82,11 +82,13 @@ deps: ## install the Debian packages the build and the lab need (as root)
 deps-auto:
 	@$(MAKE) --no-print-directory deps
 
-check: ## install what is missing, build, run unit tests and the scenario suite
+check: ## install what is missing, build, unit tests, the suite (and its "workers" tag with 2 workers), coverage --strict
 	@$(MAKE) --no-print-directory deps-auto
 	@$(MAKE) --no-print-directory all tests-build
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory scenarios
+	@rc=0; $(MAKE) --no-print-directory unit || rc=1; \
+	$(MAKE) --no-print-directory scenarios-workers || rc=1; \
+	$(MAKE) --no-print-directory scenarios || rc=1; \
+	$(BIN)/piclab coverage --strict || rc=1; exit $$rc
 
 unit: tests-build ## run the CUnit tests
 	@rc=0; for t in $(TESTS); do echo "== $$t"; PICLAB_ROOT=$(CURDIR) $$t || rc=1; done; \
@@ -110,6 +112,9 @@ FORCE:
 SUITE ?= scenarios
 scenarios: all ## run the scenario suite (SUITE=path to choose)
 	$(BIN)/piclab run $(SUITE)
+
+scenarios-workers: all ## the scenarios tagged "workers" against a proxy with 2 worker processes
+	$(BIN)/piclab run --tag workers --workers 2 -o reports/out/workers $(SUITE)
 
 run: ## the default suite in the lab; results in reports/out/<run>/
 	@$(MAKE) --no-print-directory deps-auto

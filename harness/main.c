@@ -5,6 +5,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,8 @@ static void usage(FILE *f)
 		"                   log; --bench decodes N times and prints messages per second\n"
 		"  coverage [RUN]   every requirement id of reports/requirements.tsv as passing,\n"
 		"                   failing or untested in RUN (default reports/out/latest);\n"
-		"                   exits 1 when a covered id fails\n"
+		"                   exits 1 when a covered id fails; with --strict also when an id\n"
+		"                   is untested or covered only by skipped scenarios\n"
 		"  new AREA/NAME    writes scenarios/AREA/NAME.lua from a template\n"
 		"  lab [--lab N]    brings the default lab up in 127.77.N.0/24 (default 1) and keeps\n"
 		"                   it running for manual use, printing every address\n"
@@ -48,6 +50,8 @@ static void usage(FILE *f)
 		"      --tag TAG           only scenarios with this tag (repeatable)\n"
 		"      --req ID            only scenarios covering this requirement id (repeatable)\n"
 		"      --shard K/N         only the K-th of N equal shares (for CI jobs)\n"
+		"      --workers N         worker processes of every lab's proxy (default: the\n"
+		"                          scenario's lab.workers, else 1)\n"
 		"      --seed N            seed of math.random in every scenario (default: random,\n"
 		"                          printed so that a run can be repeated)\n"
 		"      --list              list what would run (with the filters) and stop\n"
@@ -107,12 +111,15 @@ int main(int argc, char **argv)
 		{ "req", required_argument, NULL, 'R' },
 		{ "shard", required_argument, NULL, 'K' },
 		{ "seed", required_argument, NULL, 'D' },
+		{ "strict", no_argument, NULL, 'Y' },
+		{ "workers", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char root[PATH_MAX], out[PATH_MAX + 32], sut[PATH_MAX + 32], exe[PATH_MAX];
 	struct runner_opts o = { .timeout = 30, .capture = true, .first_lab = 1 };
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	bool strict = false;
 	const char *cmd;
 	ssize_t n;
 	int c;
@@ -215,6 +222,19 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case 'Y': strict = true; break;
+		case 'W': {
+			char *end;
+			unsigned long w = strtoul(optarg, &end, 10);
+
+			if (*end || !*optarg || w < 1 || w > 16) {
+				fprintf(stderr, "piclab: --workers wants a number 1..16, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			o.workers = (unsigned)w;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -235,7 +255,7 @@ int main(int argc, char **argv)
 		char latest[PATH_MAX + 40];
 
 		snprintf(latest, sizeof(latest), "%s/latest", o.out_base);
-		return cmd_coverage(root, optind < argc ? argv[optind] : latest);
+		return cmd_coverage(root, optind < argc ? argv[optind] : latest, strict);
 	}
 	if (!strcmp(cmd, "new"))
 		return optind < argc ? cmd_new(root, argv[optind]) : (usage(stderr), 2);

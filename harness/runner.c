@@ -230,7 +230,7 @@ static void runner_worker(struct runner *r, unsigned k, unsigned jobs, int fd)
 			.lab_index = r->o->first_lab + k, .out_dir = r->out, .pki_dir = r->pki,
 			.sut_binary = r->o->sut_binary, .default_timeout = r->o->timeout,
 			.capture = r->o->capture, .seed = r->o->seed, .run_log = r->log,
-			.root = r->o->root, .keep = r->o->keep,
+			.root = r->o->root, .keep = r->o->keep, .workers = r->o->workers,
 		};
 		uint32_t idx = i;
 
@@ -400,6 +400,8 @@ static int runner_report(struct runner *r, double seconds)
 		lua_setfield(L, -2, "seconds");
 		lua_pushinteger(L, (lua_Integer)s->packets);
 		lua_setfield(L, -2, "packets");
+		lua_pushinteger(L, (lua_Integer)s->workers);
+		lua_setfield(L, -2, "workers");
 		lua_rawseti(L, -2, i + 1);
 	}
 	lua_setfield(L, -2, "scenarios");

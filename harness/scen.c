@@ -266,6 +266,10 @@ static void scen_lab_opts(struct scen *s, int t, struct lab_opts *lo)
 			lua_pop(L, 2);
 		}
 		lua_pop(L, 1);
+		lua_getfield(L, -1, "workers");
+		if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0 && lua_tointeger(L, -1) <= 16)
+			lo->workers = (unsigned)lua_tointeger(L, -1);
+		lua_pop(L, 1);
 		lua_getfield(L, -1, "state_disk_kb");
 		if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0 && lua_tointeger(L, -1) < (1 << 20))
 			lo->state_disk_kb = (unsigned)lua_tointeger(L, -1);
@@ -485,6 +489,9 @@ void scen_run(struct event_base *base, const char *path, const char *name,
 	lua_call(s.L, 1, 0);
 	lua_pop(s.L, 1);
 	scen_lab_opts(&s, t, &lo);
+	if (o->workers)
+		lo.workers = o->workers;
+	res->workers = lo.workers > 1 ? lo.workers : 1;
 
 	if (lab_boot(&s.lab, base, &lo, scen_lab_broken, &s, why, sizeof(why))) {
 		char reason[1100];

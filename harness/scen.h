@@ -23,6 +23,7 @@ struct scen_result {
 	char dir[512];       /* its output folder */
 	double seconds;
 	unsigned long packets;
+	unsigned workers;    /* the SUT's worker processes in this run */
 };
 
 struct scen_opts {
@@ -34,6 +35,7 @@ struct scen_opts {
 	unsigned long seed;     /* math.randomseed of the scenario's Lua state */
 	bool capture;
 	bool keep;              /* leave a failed lab up until Ctrl-C */
+	unsigned workers;       /* >0: the SUT's worker processes, over the scenario's lab.workers */
 	FILE *run_log;
 	const char *root;       /* the project root: fixture() paths, apctl beside the SUT */          /* where logging goes back to after the scenario (NULL: stderr) */
 };

@@ -34,6 +34,7 @@ local function results_json(run)
     list[#list + 1] = {
       name = s.name, file = s.file, title = s.title, verdict = s.verdict,
       reason = s.reason, where = s.where, seconds = s.seconds, packets = s.packets,
+      workers = s.workers,
       covers = split(s.covers), tags = split(s.tags), waived = s.waived,
       dir = dir,
       artifacts = { capture = dir .. "/capture.pcapng", pcap = dir .. "/capture.pcap", keylog = dir .. "/keys.log",

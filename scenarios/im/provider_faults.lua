@@ -2,6 +2,7 @@
 return scenario {
   title  = "provider faults: 503 and a dropped connection",
   covers = { "ROB-005" },
+  tags   = { "workers" },
   waive  = { ["transactions-end"] = "the provider drops the connection under its MESSAGE on purpose" },
   lab    = { providers = { aol = { allow = true }, yahoo = { allow = true },
                            msn = { allow = true } } },

@@ -3,7 +3,7 @@
 return scenario {
   title  = "Certificate reload keeps connections and transactions",
   covers = { "TLS-007" },
-  tags   = { "tls", "reload" },
+  tags   = { "tls", "reload", "workers" },
   run = function(lab)
     local alice = lab.enterprise:user("alice@contoso.test")
     local bob = lab.provider("aol"):user("bob@aol.test")
