@@ -4,7 +4,7 @@
 PKGS      := openssl libosip2 libevent libevent_openssl libcares ldns sqlite3 lua5.4 libpcap cunit
 DEB_PKGS  := build-essential pkg-config libssl-dev libosip2-dev libevent-dev libc-ares-dev \
              libldns-dev libsqlite3-dev liblua5.4-dev lua5.4 lua-cjson libpcap-dev libcunit1-dev \
-             tshark sip-tester chromium chromium-driver curl
+             tshark sip-tester chromium chromium-driver curl python3
 
 CC        ?= cc
 BUILD     ?= build
