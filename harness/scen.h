@@ -52,6 +52,8 @@ void scen_run(struct event_base *base, const char *path, const char *name,
 /* --- for the Lua bindings (lua_*.c) --- */
 struct scen;
 struct scen *scen_of(lua_State *L);
+/* The scenario's waivers (a "decrypted" waiver also exempts a flow from capture queries). */
+struct waivers *scen_waivers(struct scen *s);
 struct lab *scen_lab(struct scen *s);
 /* The project root (fixture() paths, scenarios/lib). */
 const char *scen_root(struct scen *s);

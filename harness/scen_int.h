@@ -8,6 +8,7 @@
 
 #include "invariant.h"
 #include "scen.h"
+#include "waiver.h"
 
 #define SCEN_MEM_LIMIT (256u << 20) /* a scenario's Lua heap */
 #define SCEN_MAX_BRANCHES 16
@@ -37,9 +38,9 @@ struct scen {
 	size_t mem_used;
 	double timeout;
 	bool finished;
-	bool waived[INV_COUNT];
+	struct waivers waivers;   /* what the scenario exempts from the invariants */
 	const char *root;
-	char bad_waiver[128];
+	char bad_waiver[400];     /* why its waive table is wrong */
 };
 
 struct scen_waiter {

@@ -6,7 +6,6 @@ return scenario {
   title  = "From a domain the provider does not serve: refused; to a domain not ours: refused",
   covers = { "POL-005", "POL-006" },
   tags   = { "policy" },
-  waive  = { ["transactions-end"] = "nothing is forwarded for refused probes" },
   run = function(lab)
     local aol = lab.provider("aol")
     lab.enterprise:user("alice@contoso.test")
