@@ -55,7 +55,8 @@ PROGRAMS := $(BIN)/accessproxy $(BIN)/apctl $(BIN)/piclab $(BIN)/fake-dns $(BIN)
 TESTS    := $(BUILD)/tests/test_lib $(BUILD)/tests/test_fakes $(BUILD)/tests/test_proxy \
             $(BUILD)/tests/test_harness
 
-.PHONY: all help deps deps-auto check unit scenarios scenarios-workers run bench clean tests-build
+.PHONY: all help deps deps-auto check unit scenarios scenarios-workers run bench clean tests-build \
+        mutant mutants
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS) ## build every program (default)
@@ -108,6 +109,37 @@ $(BUILD)/mutant-no-trust/bin/accessproxy: FORCE
 		CFLAGS="$(CFLAGS) -DAP_MUTANT_NO_TRUST" $@ $(@D)/apctl
 .PHONY: FORCE
 FORCE:
+
+# --- mutants: the proxy with one rule bent (-DAP_MUTANT_<NAME>, listed in harness/mutants.tsv).
+# Only the files naming the mutant are compiled again; the rest of the proxy is the normal build.
+MUTANT    ?=
+MUT_DIR   := $(BUILD)/mutants/$(MUTANT)
+MUT_FILES  = $(shell grep -rlw "AP_MUTANT_$(MUTANT)" proxy --include=*.c)
+MUT_OBJS   = $(patsubst %.c,$(MUT_DIR)/obj/%.o,$(MUT_FILES))
+MUT_KEEP   = $(filter-out $(call obj,$(MUT_FILES)),$(call obj,$(PROXY_SRC)))
+MUT_JOBS  ?= 2
+
+mutant: ## build one mutant: MUTANT=NAME -> build/mutants/NAME/bin/accessproxy and apctl
+	@if [ -z "$(MUTANT)" ] || [ -z "$(MUT_FILES)" ]; then \
+	  echo "mutant: MUTANT=NAME names no AP_MUTANT_NAME in proxy/ (see harness/mutants.tsv)" >&2; exit 2; fi
+	@$(MAKE) --no-print-directory $(MUT_DIR)/bin/accessproxy $(MUT_DIR)/bin/apctl
+
+ifneq ($(MUTANT),)
+$(MUT_DIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CC      $< (AP_MUTANT_$(MUTANT))"
+	$(Q)$(CC) $(CFLAGS_ALL) -DAP_MUTANT_$(MUTANT) -c -o $@ $<
+
+$(MUT_DIR)/bin/accessproxy: $(MUT_OBJS) $(call obj,proxy/main.c) $(MUT_KEEP) $(LIBPIC)
+$(MUT_DIR)/bin/apctl: $(MUT_OBJS) $(call obj,proxy/apctl.c) $(MUT_KEEP) $(LIBPIC)
+$(MUT_DIR)/bin/accessproxy $(MUT_DIR)/bin/apctl:
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(PKG_LIBS)
+endif
+
+mutants: all ## build every mutant of harness/mutants.tsv, run the scenarios that must kill it; prints "mutation score K of N"
+	bash harness/mutate.sh -j $(MUT_JOBS)
 
 SUITE ?= scenarios
 scenarios: all ## run the scenario suite (SUITE=path to choose)
