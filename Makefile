@@ -96,19 +96,14 @@ unit: tests-build ## run the CUnit tests
 	for t in harness/tests/*.sh; do [ -f "$$t" ] || continue; echo "== $$t"; \
 	  BUILD=$(BUILD) PICLAB_ROOT=$(CURDIR) bash $$t || rc=1; done; exit $$rc
 
-MUTANTS := $(BUILD)/mutant-no-topo/bin/accessproxy $(BUILD)/mutant-no-trust/bin/accessproxy
+tests-build: $(TESTS) invariant-mutants
 
-tests-build: $(TESTS) $(MUTANTS)
-
-# Deliberately broken proxies for harness/tests/mutants.sh: the capture invariants must catch them.
-$(BUILD)/mutant-no-topo/bin/accessproxy: FORCE
-	@$(MAKE) --no-print-directory BUILD=$(BUILD)/mutant-no-topo WERROR=$(WERROR) \
-		CFLAGS="$(CFLAGS) -DAP_MUTANT_NO_TOPO" $@ $(@D)/apctl
-$(BUILD)/mutant-no-trust/bin/accessproxy: FORCE
-	@$(MAKE) --no-print-directory BUILD=$(BUILD)/mutant-no-trust WERROR=$(WERROR) \
-		CFLAGS="$(CFLAGS) -DAP_MUTANT_NO_TRUST" $@ $(@D)/apctl
-.PHONY: FORCE
-FORCE:
+# Deliberately broken proxies for harness/tests/mutants.sh: the capture invariants must catch
+# them (built like every mutant of `make mutants`, in build/mutants/NAME/bin/).
+invariant-mutants: $(PROGRAMS)
+	@$(MAKE) --no-print-directory mutant MUTANT=NO_TOPO
+	@$(MAKE) --no-print-directory mutant MUTANT=NO_TRUST
+.PHONY: invariant-mutants
 
 # --- mutants: the proxy with one rule bent (-DAP_MUTANT_<NAME>, listed in harness/mutants.tsv).
 # Only the files naming the mutant are compiled again; the rest of the proxy is the normal build.

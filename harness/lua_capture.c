@@ -272,6 +272,8 @@ static int cap_l_flows(lua_State *L)
 		lua_setfield(L, -2, "tls_version");
 		lua_pushboolean(L, fl->decrypted);
 		lua_setfield(L, -2, "decrypted");
+		lua_pushboolean(L, fl->protected_seen);
+		lua_setfield(L, -2, "protected");
 		lua_pushinteger(L, fl->cleartext_sip);
 		lua_setfield(L, -2, "cleartext_sip");
 		lua_pushinteger(L, fl->sip_msgs);

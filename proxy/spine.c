@@ -425,7 +425,7 @@ static int spine_sanity(struct spine *s, struct conn *c, enum conf_edge_id in,
 		return 413;
 	}
 #ifdef AP_MUTANT_SIP_NO_LOOP_CHECK
-	if (0 && spine_is_loop(s, req, loop)) { /* no loop detection */
+	if (strcmp(method, "ACK") && 0 && spine_is_loop(s, req, loop)) { /* no loop detection */
 #else
 	if (strcmp(method, "ACK") && strcmp(method, "CANCEL") && spine_is_loop(s, req, loop)) {
 #endif

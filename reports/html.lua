@@ -83,8 +83,45 @@ section.scen{border-top:2px solid #ddd;margin-top:2em} pre{background:#f6f6f6;pa
 .ladder{border:1px solid #eee;background:#fff}
 ]]
 
+-- The last `make mutants` run (reports/out/mutants/latest/results.json), or nil.
+local function load_mutants(root)
+  local f = io.open(root .. "/reports/out/mutants/latest/results.json", "r")
+  if not f then return nil end
+  local ok, m = pcall(require("cjson").decode, f:read("a"))
+  f:close()
+  return ok and type(m) == "table" and m.mutants and m or nil
+end
+
+-- Per requirement id: the mutants killed by a scenario covering it, and the mutants that
+-- declare it and survived.
+local function mutants_by_req(mut, run)
+  local covers, killed, survived = {}, {}, {}
+  for _, s in ipairs(run.scenarios) do covers[s.name] = split(s.covers) end
+  for _, m in ipairs(mut and mut.mutants or {}) do
+    local seen = {}
+    for _, scen in ipairs(m.killed_by or {}) do
+      for _, id in ipairs(covers[scen] or {}) do
+        if not seen[id] then
+          seen[id] = true
+          killed[id] = killed[id] or {}
+          table.insert(killed[id], m.name)
+        end
+      end
+    end
+    if m.status ~= "killed" then
+      for _, id in ipairs(m.reqs or {}) do
+        survived[id] = survived[id] or {}
+        table.insert(survived[id], m.name)
+      end
+    end
+  end
+  return killed, survived
+end
+
 function M.render(run, root)
   local list = catalog.load(root)
+  local mut = load_mutants(root)
+  local mkilled, msurvived = mutants_by_req(mut, run)
   local by_req, status = {}, {}
   local counts = { pass = 0, fail = 0, error = 0, skip = 0 }
   for _, s in ipairs(run.scenarios) do
@@ -106,17 +143,33 @@ function M.render(run, root)
                 "<span class=\"badge error\">%d error</span> <span class=\"badge skip\">%d skip</span></p>",
                 esc(run.out), #run.scenarios, run.seconds, esc(run.seed), counts.pass, counts.fail,
                 counts.error, counts.skip),
-              "<h2>Requirement coverage</h2><table><tr><th>id</th><th>status</th><th>requirement</th><th>source</th><th>scenarios</th></tr>" }
+              mut and string.format("<p>Last mutation run: score %d of %d (<code>make mutants</code>; " ..
+                "per requirement, the mutants its scenarios kill)</p>", mut.score or 0, mut.total or 0)
+                or "<p>No mutation run yet (<code>make mutants</code>).</p>",
+              "<h2>Requirement coverage</h2><table><tr><th>id</th><th>status</th><th>requirement</th><th>source</th><th>scenarios</th><th>mutants killed</th></tr>" }
   for _, r in ipairs(list) do
     local st = status[r.id] or "untested"
     local sc = {}
     for _, s in ipairs(by_req[r.id] or {}) do
       sc[#sc + 1] = string.format('<a class="badge %s" href="#%s">%s</a>', s.verdict, esc(s.name), esc(s.name))
     end
-    h[#h + 1] = string.format('<tr class="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
-      st, esc(r.id), st, esc(r.text), esc(r.source), table.concat(sc, " "))
+    local mk = {}
+    for _, name in ipairs(mkilled[r.id] or {}) do mk[#mk + 1] = '<span class="badge pass">' .. esc(name) .. '</span>' end
+    for _, name in ipairs(msurvived[r.id] or {}) do mk[#mk + 1] = '<span class="badge fail">' .. esc(name) .. ' survived</span>' end
+    h[#h + 1] = string.format('<tr class="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
+      st, esc(r.id), st, esc(r.text), esc(r.source), table.concat(sc, " "), table.concat(mk, " "))
   end
-  h[#h + 1] = "</table><h2>Scenarios</h2>"
+  h[#h + 1] = "</table>"
+  if mut then
+    h[#h + 1] = "<h2>Mutants</h2><table><tr><th>mutant</th><th>status</th><th>killed by</th><th>requirements</th><th>what is bent</th></tr>"
+    for _, m in ipairs(mut.mutants) do
+      h[#h + 1] = string.format('<tr><td>%s</td><td><span class="badge %s">%s</span></td><td>%s</td><td>%s</td><td>%s</td></tr>',
+        esc(m.name), m.status == "killed" and "pass" or "fail", esc(m.status),
+        esc(table.concat(m.killed_by or {}, ", ")), esc(table.concat(m.reqs or {}, ", ")), esc(m.what))
+    end
+    h[#h + 1] = "</table>"
+  end
+  h[#h + 1] = "<h2>Scenarios</h2>"
   for _, s in ipairs(run.scenarios) do
     local dir = s.dir:sub(#run.out + 2)
     h[#h + 1] = string.format('<section class="scen" id="%s"><h3><span class="badge %s">%s</span> %s</h3>',
