@@ -125,8 +125,10 @@ $(MUT_DIR)/obj/%.o: %.c
 	@[ "$(V)" = 1 ] || echo "  CC      $< (AP_MUTANT_$(MUTANT))"
 	$(Q)$(CC) $(CFLAGS_ALL) -DAP_MUTANT_$(MUTANT) -c -o $@ $<
 
-$(MUT_DIR)/bin/accessproxy: $(MUT_OBJS) $(call obj,proxy/main.c) $(MUT_KEEP) $(LIBPIC)
-$(MUT_DIR)/bin/apctl: $(MUT_OBJS) $(call obj,proxy/apctl.c) $(MUT_KEEP) $(LIBPIC)
+$(MUT_DIR)/bin/accessproxy: $(filter-out $(MUT_DIR)/obj/proxy/apctl.o,$(MUT_OBJS)) \
+	$(filter-out $(call obj,$(MUT_FILES)),$(call obj,proxy/main.c)) $(MUT_KEEP) $(LIBPIC)
+$(MUT_DIR)/bin/apctl: $(filter-out $(MUT_DIR)/obj/proxy/main.o,$(MUT_OBJS)) \
+	$(filter-out $(call obj,$(MUT_FILES)),$(call obj,proxy/apctl.c)) $(MUT_KEEP) $(LIBPIC)
 $(MUT_DIR)/bin/accessproxy $(MUT_DIR)/bin/apctl:
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"

@@ -355,11 +355,7 @@ static int conf_apply_fqdn(const struct conf_key *k, void *obj, const char *val,
 			   size_t esz)
 {
 	/* MS LCS: the home server is reached by name so its certificate can be checked. */
-#ifdef AP_MUTANT_CONF_CHECK_ACCEPTS_IP_NEXT_HOP
-	if (0 && sa_is_ip(val)) { /* an IP next_hop accepted */
-#else
 	if (!strcmp(k->name, "next_hop") && sa_is_ip(val)) {
-#endif
 		snprintf(err, esz,
 			 "internal next_hop must be an FQDN, not an IP address (TLS-006): '%s'",
 			 val);
