@@ -125,7 +125,7 @@ static bool waiver_callid_ok(const struct waiver *w, const char *call_id)
 bool waiver_msg(struct waivers *ws, int inv, const struct capdec *d, const struct capdec_sip *m,
 		const char *call_id, const char *cseq_method, long cseq)
 {
-	const struct capdec_flow *f = m->flow < capdec_flow_count(d) ?
+	const struct capdec_flow *f = d && m->flow < capdec_flow_count(d) ?
 					      capdec_flow_at(d, m->flow) : NULL;
 	unsigned i;
 
