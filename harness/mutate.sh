@@ -32,20 +32,25 @@ runs=$(mktemp -d /tmp/pmut.XXXXXX) || exit 2
 trap 'rm -rf "$runs"' EXIT
 mkdir -p "$out" || exit 2
 ln -sfn "$stamp" "$root/reports/out/mutants/latest"
-printf 'name\treqs\tstatus\tkilled_by\tphase\tseconds\tfile\twhat\n' >"$out/results.tsv"
+printf 'name\treqs\tstatus\tkilled_by\tkilled_reqs\tphase\tseconds\tfile\twhat\n' >"$out/results.tsv"
 
-# The scenarios of one run that failed, comma separated (an error is the lab's problem, not a
-# kill: a mutant counts as killed only by a scenario's verdict).
+# The scenarios of one run that failed, comma separated, then "|" and the requirement ids they
+# cover (an error is the lab's problem, not a kill: only a scenario's fail verdict kills).
 killers() {
 	lua5.4 - "$1" <<'LUA'
 		local cjson = require("cjson")
 		local f = io.open(arg[1]) if not f then os.exit(0) end
 		local r = cjson.decode(f:read("a")) f:close()
-		local k = {}
+		local k, ids, seen = {}, {}, {}
 		for _, s in ipairs(r.scenarios) do
-			if s.verdict == "fail" then k[#k + 1] = s.name end
+			if s.verdict == "fail" then
+				k[#k + 1] = s.name
+				for _, id in ipairs(s.covers or {}) do
+					if not seen[id] then seen[id] = true ids[#ids + 1] = id end
+				end
+			end
 		end
-		io.write(table.concat(k, ","))
+		io.write(table.concat(k, ","), "|", table.concat(ids, ","))
 LUA
 }
 
@@ -58,7 +63,7 @@ while IFS=$'\t' read -r name reqs file what; do
 	t0=$(date +%s)
 	bin="$root/$BUILD/mutants/$name/bin/accessproxy"
 	if ! make --no-print-directory -j2 mutant MUTANT="$name" >"$out/$name.build.log" 2>&1; then
-		status=build-failed by="" phase=build
+		status=build-failed by="" ids="" phase=build
 	else
 		reqargs=()
 		IFS=',' read -ra ids <<<"$reqs"
@@ -66,21 +71,21 @@ while IFS=$'\t' read -r name reqs file what; do
 		"$piclab" run -j "$jobs" --lab "$lab" --sut "$bin" -o "$runs/$n.c" \
 			"${reqargs[@]}" scenarios >"$out/$name.covers.log" 2>&1
 		cp "$runs/$n.c/latest/results.json" "$out/$name.covers.json" 2>/dev/null
-		by=$(killers "$out/$name.covers.json")
+		k=$(killers "$out/$name.covers.json"); by=${k%%|*} ids=${k#*|}
 		phase=covers
 		if [ -z "$by" ] && [ "$suite" = 1 ]; then
 			"$piclab" run -j "$jobs" --lab "$lab" --sut "$bin" -o "$runs/$n.s" \
 				scenarios >"$out/$name.suite.log" 2>&1
 			cp "$runs/$n.s/latest/results.json" "$out/$name.suite.json" 2>/dev/null
-			by=$(killers "$out/$name.suite.json")
+			k=$(killers "$out/$name.suite.json"); by=${k%%|*} ids=${k#*|}
 			phase=suite
 		fi
 		rm -rf "$runs/$n.c" "$runs/$n.s"
 		if [ -n "$by" ]; then status=killed; killed=$((killed + 1)); else status=survived; fi
 	fi
 	secs=$(( $(date +%s) - t0 ))
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$reqs" "$status" "$by" "$phase" "$secs" \
-		"$file" "$what" >>"$out/results.tsv"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$reqs" "$status" "$by" "$ids" "$phase" \
+		"$secs" "$file" "$what" >>"$out/results.tsv"
 	printf '%-34s %-8s %-6s %4ss  %s -> %s\n' "$name" "$status" "$phase" "$secs" "${by:--}" "$reqs"
 done <"$table"
 
@@ -96,7 +101,7 @@ lua5.4 - "$out/results.tsv" "$out/results.json" "$killed" "$n" <<'LUA'
 			for i, k in ipairs(head) do r[k] = f[i] end
 			r.seconds = tonumber(r.seconds)
 			local function list(s) local t = {} for w in s:gmatch("[^,]+") do t[#t + 1] = w end return t end
-			r.reqs, r.killed_by = list(r.reqs), list(r.killed_by)
+			r.reqs, r.killed_by, r.killed_reqs = list(r.reqs), list(r.killed_by), list(r.killed_reqs)
 			rows[#rows + 1] = r
 		end
 	end

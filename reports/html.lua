@@ -77,20 +77,25 @@ local function load_mutants(root)
   return ok and type(m) == "table" and m.mutants and m or nil
 end
 
--- Per requirement id: the mutants killed by a scenario covering it, and the mutants that
--- declare it and survived.
+-- Per requirement id: the mutants killed by a scenario covering it (the ids the killing
+-- scenarios covered in the mutation run, else as this run's scenarios cover them), and the
+-- mutants that declare it and survived.
 local function mutants_by_req(mut, run)
   local covers, killed, survived = {}, {}, {}
   for _, s in ipairs(run.scenarios) do covers[s.name] = split(s.covers) end
   for _, m in ipairs(mut and mut.mutants or {}) do
+    local ids = m.killed_reqs or {}
+    if #ids == 0 then
+      for _, scen in ipairs(m.killed_by or {}) do
+        for _, id in ipairs(covers[scen] or {}) do ids[#ids + 1] = id end
+      end
+    end
     local seen = {}
-    for _, scen in ipairs(m.killed_by or {}) do
-      for _, id in ipairs(covers[scen] or {}) do
-        if not seen[id] then
-          seen[id] = true
-          killed[id] = killed[id] or {}
-          table.insert(killed[id], m.name)
-        end
+    for _, id in ipairs(ids) do
+      if not seen[id] then
+        seen[id] = true
+        killed[id] = killed[id] or {}
+        table.insert(killed[id], m.name)
       end
     end
     if m.status ~= "killed" then
