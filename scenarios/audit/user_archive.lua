@@ -14,7 +14,7 @@ end
 return scenario {
   title  = "Per-user archiving: the flagged user's messages are archived, the others' are not",
   covers = { "AUD-002" },
-  tags   = { "audit" },
+  tags   = { "audit", "workers" },
   run = function(lab)
     local alice = lab.enterprise:user("alice@contoso.test")
     local carol = lab.enterprise:user("carol@contoso.test")

@@ -21,7 +21,7 @@ end
 return scenario {
   title  = "After a certificate reload, new connections present the new certificate",
   covers = { "TLS-007" },
-  tags   = { "tls", "reload" },
+  tags   = { "tls", "reload", "workers" },
   waive  = {
     { "transactions-end", flow = "ap.contoso.test -> sip.aol.test",
       why = "the MESSAGE on the connection AOL refuses (no clientAuth) is never answered" },
