@@ -19,7 +19,7 @@
 #include "ladder.h"
 #include "lab.h"
 
-int cmd_coverage(const char *root, const char *run_dir)
+int cmd_coverage(const char *root, const char *run_dir, bool strict)
 {
 	lua_State *L = luaL_newstate();
 	char script[1200];
@@ -39,7 +39,8 @@ int cmd_coverage(const char *root, const char *run_dir)
 	}
 	lua_pushstring(L, root);
 	lua_pushstring(L, run_dir);
-	if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+	lua_pushboolean(L, strict);
+	if (lua_pcall(L, 3, 1, 0) != LUA_OK) {
 		fprintf(stderr, "piclab coverage: %s\n", lua_tostring(L, -1));
 		goto out;
 	}

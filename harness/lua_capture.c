@@ -14,6 +14,7 @@
 #include "capture.h"
 #include "decode/capdec.h"
 #include "lab.h"
+#include "invariant.h"
 #include "scen.h"
 
 #define MT_CAPTURE "piclab.Capture"
@@ -148,12 +149,27 @@ static bool cap_match(lua_State *L, int f)
 	return true;
 }
 
-/* Pushes the list of messages matching the filter at index f. */
+/* Pushes the list of messages matching the filter at index f. Every TLS flow of the filter's
+ * leg (all legs without one) must have been decrypted: a message that crossed an opaque flow
+ * would be missing from the list, and "nothing crossed" would pass by default. */
 static void cap_select(lua_State *L, struct scen *s, int f)
 {
 	struct capdec *d = cap_decode(L, s);
 	size_t i, n = capdec_sip_count(d);
 	lua_Integer k = 0;
+	const char *leg = NULL;
+	char legbuf[32], why[600];
+
+	if (!lua_isnoneornil(L, f) && lua_getfield(L, f, "leg") == LUA_TSTRING) {
+		snprintf(legbuf, sizeof(legbuf), "%s", lua_tostring(L, -1));
+		leg = legbuf;
+	}
+	if (!lua_isnoneornil(L, f))
+		lua_pop(L, 1);
+	if (invariant_opaque_flow(scen_lab(s), d, leg, scen_waivers(s), why, sizeof(why))) {
+		mem_deref(d);
+		scen_fail(L, 1, "capture: %s; what crossed it cannot be judged", why);
+	}
 
 	lua_newtable(L);
 	for (i = 0; i < n; i++) {
@@ -265,6 +281,8 @@ static int cap_l_flows(lua_State *L)
 		lua_setfield(L, -2, "tls_version");
 		lua_pushboolean(L, fl->decrypted);
 		lua_setfield(L, -2, "decrypted");
+		lua_pushboolean(L, fl->protected_seen);
+		lua_setfield(L, -2, "protected");
 		lua_pushinteger(L, fl->cleartext_sip);
 		lua_setfield(L, -2, "cleartext_sip");
 		lua_pushinteger(L, fl->sip_msgs);

@@ -41,7 +41,8 @@ static void usage(FILE *f)
 		"  coverage [RUN]   every requirement id of reports/requirements.tsv as passing,\n"
 		"                   failing, inconc, skipped, n/a or untested in RUN (default\n"
 		"                   reports/out/latest);\n"
-		"                   exits 1 when a covered id fails\n"
+		"                   exits 1 when a covered id fails; with --strict also when an id\n"
+		"                   is untested or covered only by skipped scenarios\n"
 		"  compare A B [--xfail FILE]\n"
 		"                   classify each scenario of run B against run A (folders or\n"
 		"                   results.json): pass, FAIL (was pass), fail, fixed, new-pass,\n"
@@ -77,6 +78,8 @@ static void usage(FILE *f)
 		"      --tag TAG           only scenarios with this tag (repeatable)\n"
 		"      --req ID            only scenarios covering this requirement id (repeatable)\n"
 		"      --shard K/N         only the K-th of N equal shares (for CI jobs)\n"
+		"      --workers N         worker processes of every lab's proxy (default: the\n"
+		"                          scenario's lab.workers, else 1)\n"
 		"      --seed N            seed of math.random in every scenario (default: random,\n"
 		"                          printed so that a run can be repeated)\n"
 		"      --list              list what would run (with the filters) and stop\n"
@@ -153,6 +156,8 @@ int main(int argc, char **argv)
 		{ "baseline", required_argument, NULL, 'B' },
 		{ "xfail", required_argument, NULL, 'X' },
 		{ "repeat", required_argument, NULL, 'r' },
+		{ "strict", no_argument, NULL, 'Y' },
+		{ "workers", required_argument, NULL, 'W' },
 		{ "script", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -162,6 +167,7 @@ int main(int argc, char **argv)
 	struct stat st;
 	struct runner_opts o = { .timeout = 30, .capture = true, .first_lab = 1 };
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	bool strict = false;
 	const char *script = NULL;
 	const char *cmd;
 	bool sut_given = false;
@@ -299,6 +305,19 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'Y': strict = true; break;
+		case 'W': {
+			char *end;
+			unsigned long w = strtoul(optarg, &end, 10);
+
+			if (*end || !*optarg || w < 1 || w > 16) {
+				fprintf(stderr, "piclab: --workers wants a number 1..16, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			o.workers = (unsigned)w;
+			break;
+		}
 		case 'F': script = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -326,7 +345,7 @@ int main(int argc, char **argv)
 		char latest[PATH_MAX + 40];
 
 		snprintf(latest, sizeof(latest), "%s/latest", o.out_base);
-		return cmd_coverage(root, optind < argc ? argv[optind] : latest);
+		return cmd_coverage(root, optind < argc ? argv[optind] : latest, strict);
 	}
 	if (o.pics == pics && o.sut_kind) {
 		/* a PICS per SUT kind, when the kind has its own */

@@ -287,7 +287,7 @@ static void runner_worker(struct runner *r, unsigned k, unsigned jobs, int fd)
 			.sut_binary = r->o->sut_binary, .sut_kind = r->o->sut_kind,
 			.default_timeout = r->o->timeout,
 			.capture = r->o->capture, .seed = r->o->seed, .run_log = r->d.log,
-			.root = r->o->root, .keep = r->o->keep,
+			.root = r->o->root, .keep = r->o->keep, .workers = r->o->workers,
 		};
 		uint32_t idx = i;
 

@@ -16,6 +16,7 @@ struct runner_opts {
 	bool list_only;
 	unsigned first_lab;      /* first lab index (127.77.<n>.0/24); worker k uses n + k */
 	unsigned jobs;           /* labs in parallel */
+	unsigned workers;        /* >0: every lab's SUT runs this many worker processes */
 	unsigned shard_k;        /* run only scenarios i with i % shard_n == shard_k - 1 */
 	unsigned shard_n;
 	unsigned long seed;      /* 0: pick one and print it */

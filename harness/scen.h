@@ -33,6 +33,7 @@ struct scen_result {
 	unsigned runs, runs_passed;
 	char history[128];
 	unsigned assertions;  /* expect/expect_eq calls and waits for an outcome */
+	unsigned workers;    /* the SUT's worker processes in this run */
 };
 
 struct scen_opts {
@@ -45,6 +46,7 @@ struct scen_opts {
 	unsigned long seed;     /* math.randomseed of the scenario's Lua state */
 	bool capture;
 	bool keep;              /* leave a failed lab up until Ctrl-C */
+	unsigned workers;       /* >0: the SUT's worker processes, over the scenario's lab.workers */
 	FILE *run_log;
 	const char *root;       /* the project root: fixture() paths, apctl beside the SUT */          /* where logging goes back to after the scenario (NULL: stderr) */
 };
@@ -90,6 +92,8 @@ void scen_session_close(struct scen_session *ss);
 /* --- for the Lua bindings (lua_*.c) --- */
 struct scen;
 struct scen *scen_of(lua_State *L);
+/* The scenario's waivers (a "decrypted" waiver also exempts a flow from capture queries). */
+struct waivers *scen_waivers(struct scen *s);
 struct lab *scen_lab(struct scen *s);
 /* The project root (fixture() paths, scenarios/lib). */
 const char *scen_root(struct scen *s);

@@ -1,10 +1,11 @@
 -- coverage: every requirement id of the catalog as passing, failing, inconc, skipped, n/a or untested
 -- in one run.
--- Returns function(root, run_dir) -> exit code (0: no covered id fails, 1: one does).
+-- Returns function(root, run_dir, strict) -> exit code (0: no covered id fails, 1: one does;
+-- with strict also 1 when an id is untested or covered only by skipped scenarios).
 local cjson = require("cjson")
 local catalog = require("catalog")
 
-return function(root, run_dir)
+return function(root, run_dir, strict)
   local f, err = io.open(run_dir .. "/results.json", "r")
   if not f then
     io.stderr:write("piclab coverage: ", err, "\n")
@@ -37,5 +38,14 @@ return function(root, run_dir)
   print(string.format("%d requirements: %d passing, %d failing, %d untested, %d skipped, %d inconc, %d n/a",
     #list, counts.passing, counts.failing, counts.untested, counts.skipped, counts.inconc, counts["n/a"]))
   for _, u in ipairs(unknown) do print("unknown requirement id named by a scenario: " .. u) end
+  if strict and (counts.untested > 0 or counts.skipped > 0) then
+    local gaps = {}
+    for _, r in ipairs(list) do
+      local st = status[r.id] or "untested"
+      if st == "untested" or st == "skipped" then gaps[#gaps + 1] = r.id .. " (" .. st .. ")" end
+    end
+    print("coverage --strict: not proven by a passing scenario: " .. table.concat(gaps, ", "))
+    return 1
+  end
   return (counts.failing > 0 or #unknown > 0) and 1 or 0
 end

@@ -48,9 +48,51 @@ local function req_status(pics, id, scens)
   return st or "untested"
 end
 
+-- The last `make mutants` run (reports/out/mutants/latest/results.json), or nil.
+local function load_mutants(root)
+  local f = io.open(root .. "/reports/out/mutants/latest/results.json", "r")
+  if not f then return nil end
+  local ok, m = pcall(require("cjson").decode, f:read("a"))
+  f:close()
+  return ok and type(m) == "table" and m.mutants and m or nil
+end
+
+-- Per requirement id: the mutants killed by a scenario covering it (the ids the killing
+-- scenarios covered in the mutation run, else as this run's scenarios cover them), and the
+-- mutants that declare it and survived.
+local function mutants_by_req(mut, run)
+  local covers, killed, survived = {}, {}, {}
+  for _, s in ipairs(run.scenarios) do covers[s.name] = util.split(s.covers) end
+  for _, m in ipairs(mut and mut.mutants or {}) do
+    local ids = m.killed_reqs or {}
+    if #ids == 0 then
+      for _, scen in ipairs(m.killed_by or {}) do
+        for _, id in ipairs(covers[scen] or {}) do ids[#ids + 1] = id end
+      end
+    end
+    local seen = {}
+    for _, id in ipairs(ids) do
+      if not seen[id] then
+        seen[id] = true
+        killed[id] = killed[id] or {}
+        table.insert(killed[id], m.name)
+      end
+    end
+    if m.status ~= "killed" then
+      for _, id in ipairs(m.reqs or {}) do
+        survived[id] = survived[id] or {}
+        table.insert(survived[id], m.name)
+      end
+    end
+  end
+  return killed, survived
+end
+
 function M.render(run, id, pics, pixit, cmp)
   local list = catalog.load(run.root)
   local by_req, counts = {}, { flaky = 0 }
+  local mut = load_mutants(run.root)
+  local mkilled, msurvived = mutants_by_req(mut, run)
   for _, s in ipairs(run.scenarios) do
     local v = util.shown(s)
     counts[v] = (counts[v] or 0) + 1
@@ -71,6 +113,9 @@ function M.render(run, id, pics, pixit, cmp)
     esc(id.run_id), #run.scenarios, run.seconds, esc(run.seed), table.concat(parts, " "))
   h[#h + 1] = string.format('<p class="statement" id="statement">All mandatory capabilities implemented: %s%s</p>',
     ok and "yes" or "no", ok and "" or (" (missing: " .. esc(table.concat(missing, ", ")) .. ")"))
+  h[#h + 1] = mut and string.format("<p>Last mutation run: score %d of %d (<code>make mutants</code>; " ..
+    "per requirement, the mutants its scenarios kill)</p>", mut.score or 0, mut.total or 0)
+    or "<p>No mutation run yet (<code>make mutants</code>).</p>"
   h[#h + 1] = '<h2 id="identity">Identity</h2><table class="id">'
   for _, r in ipairs(identity.rows(id)) do
     h[#h + 1] = string.format("<tr><th>%s</th><td>%s</td></tr>", esc(r[1]), esc(r[2]))
@@ -109,7 +154,7 @@ function M.render(run, id, pics, pixit, cmp)
     h[#h + 1] = string.format("<tr><td>%s</td><td>%s</td><td>%s</td></tr>", esc(r.group), esc(r.name), esc(r.value))
   end
   h[#h + 1] = '</table><h2 id="coverage">Requirement coverage</h2>'
-  h[#h + 1] = "<table><tr><th>id</th><th>m/o/c</th><th>status</th><th>requirement</th><th>source</th><th>scenarios</th></tr>"
+  h[#h + 1] = "<table><tr><th>id</th><th>m/o/c</th><th>status</th><th>requirement</th><th>source</th><th>scenarios</th><th>mutants killed</th></tr>"
   for _, r in ipairs(list) do
     local st = req_status(pics, r.id, by_req[r.id])
     local sc = {}
@@ -117,11 +162,24 @@ function M.render(run, id, pics, pixit, cmp)
       local v = util.shown(s)
       sc[#sc + 1] = string.format('<a class="badge %s" href="%s">%s</a>', util.css_class(v), util.page(s.name), esc(s.name))
     end
-    h[#h + 1] = string.format('<tr id="req-%s" class="%s"><td class="rid">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
+    local mk = {}
+    for _, name in ipairs(mkilled[r.id] or {}) do mk[#mk + 1] = '<span class="badge pass">' .. esc(name) .. '</span>' end
+    for _, name in ipairs(msurvived[r.id] or {}) do mk[#mk + 1] = '<span class="badge fail">' .. esc(name) .. ' survived</span>' end
+    h[#h + 1] = string.format('<tr id="req-%s" class="%s"><td class="rid">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
       esc(r.id), util.css_class(st), esc(r.id), esc(picsmod.status(pics, r.id)), st, esc(r.text), esc(r.source),
-      table.concat(sc, " "))
+      table.concat(sc, " "), table.concat(mk, " "))
   end
-  h[#h + 1] = '</table><h2 id="scenarios">Scenarios</h2>'
+  h[#h + 1] = "</table>"
+  if mut then
+    h[#h + 1] = '<h2 id="mutants">Mutants</h2><table><tr><th>mutant</th><th>status</th><th>killed by</th><th>requirements</th><th>what is bent</th></tr>'
+    for _, m in ipairs(mut.mutants) do
+      h[#h + 1] = string.format('<tr><td>%s</td><td><span class="badge %s">%s</span></td><td>%s</td><td>%s</td><td>%s</td></tr>',
+        esc(m.name), m.status == "killed" and "pass" or "fail", esc(m.status),
+        esc(table.concat(m.killed_by or {}, ", ")), esc(table.concat(m.reqs or {}, ", ")), esc(m.what))
+    end
+    h[#h + 1] = "</table>"
+  end
+  h[#h + 1] = '<h2 id="scenarios">Scenarios</h2>'
   h[#h + 1] = "<table><tr><th>verdict</th><th>scenario</th><th>s</th><th>reason / evidence</th></tr>"
   for _, s in ipairs(run.scenarios) do
     local v = util.shown(s)

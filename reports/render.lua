@@ -23,6 +23,7 @@ local function results_json(run, id, pics, pixit, cmp)
       flaky = util.flaky(s), runs = s.runs, runs_passed = s.runs_passed, history = s.history,
       category = s.category, xfail = s.xfail, reason = s.reason, where = s.where,
       seconds = s.seconds, packets = s.packets, assertions = s.assertions,
+      workers = s.workers,
       covers = util.split(s.covers), tags = util.split(s.tags), waived = s.waived,
       config_digest = s.config_digest, evidence = s.evidence, dir = dir, page = util.page(s.name),
       fail_frame = s.fail_frame, fail_frame_exact = s.fail_frame_exact,

@@ -165,7 +165,9 @@ if sqlite3_insert; then
 	run "${A[@]}" usage --until 2500; expect "usage per user" 0 "user +alice@contoso.test +1 +1 +1"
 	run "${A[@]}" usage --json; expect "usage per provider" 0 '"kind":"provider","name":"gtalk","messages_in":1,"messages_out":0'
 else
-	echo "skip - audit/usage rows (python3 sqlite3 missing)"
+	fail=$((fail + 1))
+	echo "FAIL - audit/usage rows cannot be seeded: python3 with its sqlite3 module is missing" \
+		"(Debian package python3; make deps installs it)"
 fi
 
 # --- with a running proxy: apctl changes reload it ---

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The report in a real browser: a run in lab 153 against a deliberately broken proxy
-# (build/mutant-no-trust: no trust header on inbound requests) makes a report; headless Chromium,
+# (build/mutants/NO_TRUST: no trust header on inbound requests) makes a report; headless Chromium,
 # driven through chromedriver's WebDriver API with curl, opens its index, follows requirement
 # TRUST-002 to the scenario's page, expands a decoded message, checks the ladder SVG is drawn,
 # and follows the failing scenario's evidence link from the index to the offending message.
@@ -11,7 +11,7 @@ root=${PICLAB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 name=report_browser.sh
 . "$root/harness/tests/report_lib.bash"
 piclab="$root/$BUILD/bin/piclab"
-mutant="$root/$BUILD/mutant-no-trust/bin/accessproxy"
+mutant="$root/$BUILD/mutants/NO_TRUST/bin/accessproxy"
 chromium=$(command -v chromium || true)
 driver=$(command -v chromedriver || true)
 if [ -z "$chromium" ] || [ -z "$driver" ]; then

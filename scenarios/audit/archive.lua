@@ -15,7 +15,7 @@ end
 return scenario {
   title  = "archive on keeps the message body; archive no-bodies keeps its length only",
   covers = { "AUD-002" },
-  tags   = { "audit" },
+  tags   = { "audit", "workers" },
   run = function(lab)
     local alice = lab.enterprise:user("alice@contoso.test")
     local bob = lab.provider("aol"):user("bob@aol.test")

@@ -2,7 +2,7 @@
 return scenario {
   title  = "An AOL contact's presence keeps flowing to alice across a proxy restart (graceful and kill -9)",
   covers = { "CONT-005" },
-  tags   = { "contacts", "robustness" },
+  tags   = { "contacts", "robustness", "workers" },
   timeout = 60,
   run = function(lab)
     local alice = lab.enterprise:user("alice@contoso.test")

@@ -3,6 +3,7 @@
 return scenario {
   title  = "offline answers per provider",
   covers = { "IM-005" },
+  tags   = { "workers" },
   lab    = { providers = { aol = { allow = true }, yahoo = { allow = true },
                            msn = { allow = true } } },
   run = function(lab)

@@ -2,7 +2,11 @@
 return scenario {
   title  = "provider faults: 503 and a dropped connection",
   covers = { "ROB-005" },
-  waive  = { ["transactions-end"] = "the provider drops the connection under its MESSAGE on purpose" },
+  tags   = { "workers" },
+  waive  = {
+    { "transactions-end", flow = "ap.contoso.test -> sip.aol.test",
+      why = "AOL drops the connection under MESSAGE 'two' on purpose" },
+  },
   lab    = { providers = { aol = { allow = true }, yahoo = { allow = true },
                            msn = { allow = true } } },
   run = function(lab)

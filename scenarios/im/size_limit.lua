@@ -2,6 +2,7 @@
 return scenario {
   title  = "oversized MESSAGE refused with 413 (MSN-like limit 1664 bytes)",
   covers = { "IM-004" },
+  tags   = { "workers" },
   lab    = { providers = { aol = { allow = true }, yahoo = { allow = true },
                            msn = { allow = true } } },
   run = function(lab)

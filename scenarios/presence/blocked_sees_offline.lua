@@ -2,6 +2,7 @@
 return scenario {
   title  = "a blocked public user sees the enterprise user offline",
   covers = { "PRES-006" },
+  tags   = { "workers" },
   lab    = { providers = { aol = { allow = true }, yahoo = { allow = true },
                            msn = { allow = true } } },
   run = function(lab)

@@ -2,6 +2,7 @@
 return scenario {
   title  = "presence states map per provider",
   covers = { "PRES-003" },
+  tags   = { "workers" },
   lab    = { providers = { aol = { allow = true }, yahoo = { allow = true },
                            msn = { allow = true } } },
   run = function(lab)

@@ -15,8 +15,6 @@ return scenario {
   covers = { "ROB-003", "IM-004" },
   tags   = { "robustness", "load" },
   timeout = 60,
-  waive  = { ["well-formed"] = "oversized and partial messages are sent on purpose",
-             ["transactions-end"] = "refused probes are not forwarded" },
   run = function(lab)
     local dave = lab.enterprise:user("dave@contoso.test")
     local carol = lab.provider("yahoo"):user("carol@yahoo.test")

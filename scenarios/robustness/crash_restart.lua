@@ -3,7 +3,7 @@
 return scenario {
   title  = "kill -9 after a burst, restart: configuration and acknowledged audit records kept, serving again",
   covers = { "ROB-006", "AUD-004" },
-  tags   = { "robustness", "audit" },
+  tags   = { "robustness", "audit", "workers" },
   timeout = 60,
   run = function(lab)
     local alice = lab.enterprise:user("alice@contoso.test")
