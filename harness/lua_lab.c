@@ -96,12 +96,15 @@ static int lab_l_sleep(lua_State *L)
 /* lab:apctl("users", "enable", "alice@contoso.test") -> exit code, output (stdout+stderr)
  * Runs the proxy's own administration tool (beside the SUT binary) on this lab's
  * configuration, as an administrator would; bounded to 10 s. */
+#define LAB_APCTL_OUT_MAX (4 << 20)
+
 static int lab_l_apctl(lua_State *L)
 {
 	struct scen *s = lab_check(L, 1);
 	int n = lua_gettop(L), i, code = 0, err;
 	const char *args[40];
-	static char out[65536];
+	/* room for a full listing of a busy audit (AUD-004: hundreds of records as JSON) */
+	static char out[LAB_APCTL_OUT_MAX];
 
 	if (n - 1 > 38)
 		return luaL_error(L, "apctl: too many arguments");
@@ -111,6 +114,10 @@ static int lab_l_apctl(lua_State *L)
 	err = lab_apctl(scen_lab(s), args, out, sizeof(out), &code);
 	if (err)
 		return luaL_error(L, "apctl: %s", strerror(err));
+	if (strlen(out) >= sizeof(out) - 1)
+		return luaL_error(L, "apctl %s: output longer than %d bytes (cut short): "
+				  "narrow it (--limit, --user)", n >= 2 ? args[0] : "",
+				  LAB_APCTL_OUT_MAX - 1);
 	log_info("apctl %s -> %d", n >= 2 ? args[0] : "", code);
 	lua_pushinteger(L, code);
 	lua_pushstring(L, out);
