@@ -82,6 +82,7 @@ void lua_capture_open(lua_State *L);
 void lua_im_open(lua_State *L);
 void lua_raw_open(lua_State *L);
 void lua_load_open(lua_State *L);
+void lua_job_open(lua_State *L);
 void lua_tls_open(lua_State *L);
 /* Reads the TLS lab options of the scenario table at t (lab.sut_cert, lab.sut_tls) into lo. */
 struct lab_opts;
