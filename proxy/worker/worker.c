@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -78,13 +79,17 @@ static void worker_sigset(sigset_t *set)
 static int worker_spawn(struct worker_slot *w, unsigned idx, worker_run_h *run, void *arg)
 {
 	sigset_t set;
-	pid_t pid;
+	pid_t pid, master = getpid();
 	int err;
 
 	pid = fork();
 	if (pid < 0)
 		return errno;
 	if (pid == 0) {
+		/* ROB-006: a master killed with -9 takes its workers along, so that nothing keeps
+		 * the listeners and control sockets from the proxy started in its place */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != master)
+			_exit(ESRCH);
 		worker_idx = idx;
 		/* a SIGHUP forwarded before the worker's loop handles it must not kill it (the
 		 * default action); the loop's own handler replaces this one */
