@@ -17,6 +17,7 @@
 #include "base/mem.h"
 #include "lab.h"
 #include "scen.h"
+#include "sutkind.h"
 
 #define MT_JOB "piclab.Job"
 #define JOB_OUT_MAX (4u << 20)
@@ -125,6 +126,10 @@ static int job_l_start(lua_State *L)
 
 	if (n - 1 > 38)
 		return luaL_error(L, "apctl_start: too many arguments");
+	if (!(lab_sut_kind(scen_lab(s))->caps & SUTK_CONTROL))
+		return scen_not_applicable(L, "lab:apctl_start needs accessproxy's apctl, which a "
+					   "SUT of kind %s does not offer",
+					   lab_sut_kind(scen_lab(s))->name);
 	for (i = 2; i <= n; i++)
 		args[i - 2] = luaL_checkstring(L, i);
 	args[n - 1] = NULL;

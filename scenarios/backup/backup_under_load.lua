@@ -28,6 +28,7 @@ return scenario {
   title  = "Backup while MESSAGEs and changes flow, consistent; restored onto a wiped install the proxy starts and carries traffic in the backup's state",
   covers = { "BAK-001", "BAK-005" },
   tags   = { "backup", "load" },
+  sut_kinds = { "accessproxy" },  -- deletes and restores accessproxy.conf and its database
   timeout = 90,
   run = function(lab)
     local alice = lab.enterprise:user("alice@contoso.test")

@@ -40,6 +40,7 @@ end
 return scenario {
   title  = "Certificate reload with MESSAGEs in flight both ways: all answered 200, no connection dropped, new connections see the new certificate; a refused reload is an error",
   covers = { "TLS-007" },
+  sut_kinds = { "accessproxy" },  -- reads or rewrites accessproxy.conf
   tags   = { "tls", "reload" },
   timeout = 60,
   run = function(lab)
