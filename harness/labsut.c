@@ -100,16 +100,16 @@ int lab_write_sut_conf(struct lab *lab, const char *path, const char *ctl)
 	return fclose(f) == 0 ? 0 : errno;
 }
 
-int lab_apctl(const struct lab *lab, const char *const *args, char *out, size_t outsize,
-	      int *exitp)
+/* argv of the proxy's apctl (beside the SUT binary) on this lab's config, then args. */
+static void lab_apctl_argv(const struct lab *lab, const char *const *args, char *bin,
+			   size_t binsize, const char **argv)
 {
-	char bin[700], *slash;
-	const char *argv[48];
+	char *slash;
 	int n;
 
-	snprintf(bin, sizeof(bin), "%s", lab->opts.sut_binary);
+	snprintf(bin, binsize, "%s", lab->opts.sut_binary);
 	slash = strrchr(bin, '/');
-	snprintf(slash ? slash + 1 : bin, sizeof(bin) - (size_t)(slash ? slash + 1 - bin : 0),
+	snprintf(slash ? slash + 1 : bin, binsize - (size_t)(slash ? slash + 1 - bin : 0),
 		 "apctl");
 	argv[0] = bin;
 	argv[1] = "-c";
@@ -117,7 +117,25 @@ int lab_apctl(const struct lab *lab, const char *const *args, char *out, size_t 
 	for (n = 0; args[n] && n < 44; n++)
 		argv[n + 3] = args[n];
 	argv[n + 3] = NULL;
+}
+
+int lab_apctl(const struct lab *lab, const char *const *args, char *out, size_t outsize,
+	      int *exitp)
+{
+	char bin[700];
+	const char *argv[48];
+
+	lab_apctl_argv(lab, args, bin, sizeof(bin), argv);
 	return proc_run(argv, 10, out, outsize, exitp);
+}
+
+int lab_apctl_spawn(const struct lab *lab, const char *const *args, pid_t *pidp, int *fdp)
+{
+	char bin[700];
+	const char *argv[48];
+
+	lab_apctl_argv(lab, args, bin, sizeof(bin), argv);
+	return proc_spawn(argv, 30, pidp, fdp);
 }
 
 /* The enterprise users enabled for PIC, imported into the proxy's store before it starts. */
@@ -176,20 +194,30 @@ const char *lab_sut_binary(const struct lab *lab)
 	return lab->opts.sut_binary;
 }
 
-int lab_sut_restart(struct lab *lab, int sig, char *why, size_t whysize)
+void lab_sut_stop(struct lab *lab, int sig)
+{
+	if (!lab->sut)
+		return;
+	if (sig && sig != SIGTERM) {
+		/* a crash on purpose: the death is expected, reap it */
+		sut_expect_exit(lab->sut);
+		sut_kill(lab->sut, sig);
+	}
+	sut_stop(lab->sut, 2000);
+}
+
+int lab_sut_start(struct lab *lab, char *why, size_t whysize)
 {
 	if (!(lab->kind->caps & SUTK_PROCESS)) {
 		snprintf(why, whysize, "the lab does not run a SUT of kind %s", lab->kind->name);
 		return ENOTSUP;
 	}
-	if (lab->sut) {
-		if (sig && sig != SIGTERM) {
-			/* a crash on purpose: the death is expected, reap it */
-			sut_expect_exit(lab->sut);
-			sut_kill(lab->sut, sig);
-		}
-		sut_stop(lab->sut, 2000);
-		lab->sut = mem_deref(lab->sut);
-	}
+	lab->sut = mem_deref(lab->sut);
 	return lab->kind->start(lab, why, whysize);
+}
+
+int lab_sut_restart(struct lab *lab, int sig, char *why, size_t whysize)
+{
+	lab_sut_stop(lab, sig);
+	return lab_sut_start(lab, why, whysize);
 }

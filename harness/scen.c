@@ -473,6 +473,7 @@ void scen_open_lua(struct scen *s)
 	lua_im_open(L);
 	lua_raw_open(L);
 	lua_load_open(L);
+	lua_job_open(L);
 	lua_tls_open(L);
 	lua_prov_open(L);
 	lua_dns_open(L);

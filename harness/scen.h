@@ -136,10 +136,14 @@ void lua_capture_open(lua_State *L);
 void lua_im_open(lua_State *L);
 void lua_raw_open(lua_State *L);
 void lua_load_open(lua_State *L);
+void lua_job_open(lua_State *L);
 void lua_tls_open(lua_State *L);
 /* Reads the TLS lab options of the scenario table at t (lab.sut_cert, lab.sut_tls) into lo. */
 struct lab_opts;
 void lua_tls_lab_opts(lua_State *L, int t, struct lab_opts *lo);
+/* Pushes { serial = "hex", subject = "...", issuer = "...", not_after = "..." } of an X509
+ * certificate (x: an X509 *, void here so this header needs no OpenSSL). */
+void lua_tls_push_cert(lua_State *L, const void *x);
 void lua_prov_open(lua_State *L);
 void lua_dns_open(lua_State *L);
 /* piclab_decode() for report renderers (no lab needed). */
