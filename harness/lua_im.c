@@ -256,6 +256,7 @@ static int presence_cond(lua_State *L, struct ua *u)
 	const char *aor = lua_tostring(L, 2), *want = lua_tostring(L, 3);
 	struct ua_contact c;
 	const char *sub;
+	lua_Integer notifies;
 
 	if (ua_contact_info(u, aor, &c))
 		return -1;
@@ -266,6 +267,11 @@ static int presence_cond(lua_State *L, struct ua *u)
 	lua_pop(L, 1);
 	if (sub && strcasecmp(sub, c.substate))
 		return -1;
+	lua_getfield(L, 4, "notifies");
+	notifies = lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	if ((lua_Integer)c.notifies < notifies)
+		return -1;
 	push_contact(L, &c);
 	return 1;
 }
@@ -274,18 +280,31 @@ static int presence_failed(lua_State *L, struct ua *u)
 {
 	const char *aor = lua_tostring(L, 2);
 	struct ua_contact c;
+	char want[160];
 
 	if (ua_contact_info(u, aor, &c))
 		return scen_fail(L, 1, "%s: expected to see %s as %s, but it is not a contact",
 				 ua_aor(u), aor, lua_tostring(L, 3));
-	return scen_fail(L, 1, "%s: expected to see %s as %s, got %s (\"%s\", subscription %s%s%s)",
-			 ua_aor(u), aor, lua_tostring(L, 3), ua_pres_str(c.pres), c.note,
-			 c.substate, c.reason[0] ? ", reason " : "", c.reason);
+	lua_getfield(L, 4, "subscription");
+	lua_getfield(L, 4, "notifies");
+	snprintf(want, sizeof(want), "%s%s%s%s%s%s", lua_tostring(L, 3),
+		 lua_isstring(L, -2) ? ", subscription " : "",
+		 lua_isstring(L, -2) ? lua_tostring(L, -2) : "",
+		 lua_tointeger(L, -1) > 0 ? ", at least " : "",
+		 lua_tointeger(L, -1) > 0 ? lua_tostring(L, -1) : "",
+		 lua_tointeger(L, -1) > 0 ? " NOTIFYs" : "");
+	lua_pop(L, 2);
+	return scen_fail(L, 1, "%s: expected to see %s as %s; got %s (\"%s\", subscription %s%s%s, "
+			 "%u NOTIFYs)", ua_aor(u), aor, want, ua_pres_str(c.pres),
+			 c.note, c.substate, c.reason[0] ? ", reason " : "", c.reason,
+			 (unsigned)c.notifies);
 }
 
 static const struct evwait presence_wait = { presence_cond, presence_failed, "a presence" };
 
-/* user:expect_presence(other, state, {timeout=10, subscription=}) -> info */
+/* user:expect_presence(other, state, {timeout=10, subscription=, notifies=}) -> info
+ * notifies = N: also waits until at least N NOTIFYs of that subscription arrived (a state
+ * the watcher shows without any NOTIFY, e.g. pending after a 202, is not proof enough). */
 static int user_l_expect_presence(lua_State *L)
 {
 	const char *aor = aor_arg(L, 2);
