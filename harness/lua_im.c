@@ -226,6 +226,8 @@ static void push_contact(lua_State *L, const struct ua_contact *c)
 	lua_setfield(L, -2, "state");
 	lua_pushstring(L, c->note);
 	lua_setfield(L, -2, "note");
+	lua_pushstring(L, c->pidf_note);
+	lua_setfield(L, -2, "pidf_note");
 	lua_pushstring(L, c->substate);
 	lua_setfield(L, -2, "subscription");
 	lua_pushstring(L, c->reason);
@@ -633,6 +635,21 @@ static int site_l_subscription_expires(lua_State *L)
 	return 0;
 }
 
+/* site:set_note(state, text): the site's wording for that state, shown to its users and sent in
+ * the PIDF <note> of its users' NOTIFYs. */
+static int site_l_set_note(lua_State *L)
+{
+	struct imsrv *srv = site_srv(L, 1);
+	const char *st = luaL_checkstring(L, 2), *text = luaL_checkstring(L, 3);
+	enum ua_pres p;
+
+	if (ua_pres_parse(st, &p))
+		return luaL_argerror(L, 2, "online, away, busy, in-a-meeting or offline");
+	if (imsrv_set_note(srv, (enum profile_pres)p, text))
+		return luaL_argerror(L, 3, "1..63 characters, no <>&\"' and no control characters");
+	return 0;
+}
+
 static int site_l_profile(lua_State *L)
 {
 	lua_pushstring(L, imsrv_profile(site_srv(L, 1)));
@@ -660,7 +677,7 @@ void lua_im_open(lua_State *L)
 		{ "fault", site_l_fault }, { "clear_faults", site_l_clear_faults },
 		{ "notify_before_200", site_l_notify_before_200 },
 		{ "subscription_expires", site_l_subscription_expires },
-		{ "profile", site_l_profile },
+		{ "profile", site_l_profile }, { "set_note", site_l_set_note },
 		{ NULL, NULL },
 	};
 	static const luaL_Reg authz_methods[] = {

@@ -44,6 +44,7 @@ struct imsrv_route {
 struct imsrv {
 	struct imsrv_conf conf;
 	const struct profile *pf;
+	char note[PROFILE_NPRES][64]; /* wording in force: the profile's, or imsrv_set_note's */
 	char *name, *fqdn, *domain, *proxy_fqdn;
 	struct event_base *base;
 	struct listener *listener;

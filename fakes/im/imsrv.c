@@ -866,6 +866,7 @@ int imsrv_alloc(struct imsrv **sp, struct event_base *base, const struct imsrv_c
 {
 	struct imsrv *s;
 	char abuf[64];
+	unsigned i;
 	int err;
 
 	if (!sp || !base || !conf || !conf->fqdn || !conf->domain || !conf->server_tls)
@@ -895,6 +896,8 @@ int imsrv_alloc(struct imsrv **sp, struct event_base *base, const struct imsrv_c
 	s->conf.domain = s->domain;
 	s->conf.proxy_fqdn = s->proxy_fqdn;
 	s->conf.profile = s->pf->name;
+	for (i = 0; i < PROFILE_NPRES; i++)
+		snprintf(s->note[i], sizeof(s->note[i]), "%s", s->pf->note[i]);
 	if (conf->role == IMSRV_HOME) {
 		err = peer_alloc(&s->proxy, s, s->proxy_fqdn,
 				 (const struct sockaddr *)&conf->proxy);
@@ -958,6 +961,20 @@ void imsrv_set_sub_expires(struct imsrv *s, unsigned secs)
 {
 	if (s && secs)
 		s->sub_expires = secs;
+}
+
+int imsrv_set_note(struct imsrv *s, enum profile_pres p, const char *text)
+{
+	size_t i;
+
+	if (!s || p >= PROFILE_NPRES || !text || !*text || strlen(text) >= sizeof(s->note[p]))
+		return EINVAL;
+	for (i = 0; text[i]; i++) /* it goes into PIDF <note> as is: no markup, no controls */
+		if (strchr("<>&\"'", text[i]) || (unsigned char)text[i] < 0x20)
+			return EINVAL;
+	snprintf(s->note[p], sizeof(s->note[p]), "%s", text);
+	log_info("%s: %s now shown as \"%s\"", s->name, profile_pres_str(p), text);
+	return 0;
 }
 
 const char *imsrv_profile(const struct imsrv *s)

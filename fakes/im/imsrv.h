@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "net/tlsctx.h"
+#include "profile.h"
 
 struct imsrv;
 struct sipmsg;
@@ -72,6 +73,10 @@ void imsrv_fault_clear(struct imsrv *s);
 void imsrv_set_notify_before_200(struct imsrv *s, bool on);
 /* Expires its users ask for in SUBSCRIBE (default 3600 s); they refresh at half of it. */
 void imsrv_set_sub_expires(struct imsrv *s, unsigned secs);
+/* Replaces the wording of state p (shown to its users, and put in the PIDF <note> of its
+ * users' NOTIFYs): 1..63 characters, no XML markup (<>&"') and no control characters, else
+ * EINVAL. A scenario changes the fake's mapping with it (PRES-003: the proxy must relay it). */
+int imsrv_set_note(struct imsrv *s, enum profile_pres p, const char *text);
 /* Profile name in force ("enterprise", "aol", "yahoo", "msn"). */
 const char *imsrv_profile(const struct imsrv *s);
 /* The user agent registered for aor on this server, or NULL. */
