@@ -650,6 +650,19 @@ static int site_l_set_note(lua_State *L)
 	return 0;
 }
 
+/* site:set_offline_answer(status, reason): what the site answers for its offline users. */
+static int site_l_set_offline_answer(lua_State *L)
+{
+	struct imsrv *srv = site_srv(L, 1);
+	lua_Integer st = luaL_checkinteger(L, 2);
+	const char *reason = luaL_checkstring(L, 3);
+
+	if (imsrv_set_offline_answer(srv, (int)st, reason))
+		return luaL_error(L, "set_offline_answer(%d, '%s'): a status 200..699 and a reason "
+				  "phrase of 1..63 printable characters", (int)st, reason);
+	return 0;
+}
+
 static int site_l_profile(lua_State *L)
 {
 	lua_pushstring(L, imsrv_profile(site_srv(L, 1)));
@@ -678,6 +691,7 @@ void lua_im_open(lua_State *L)
 		{ "notify_before_200", site_l_notify_before_200 },
 		{ "subscription_expires", site_l_subscription_expires },
 		{ "profile", site_l_profile }, { "set_note", site_l_set_note },
+		{ "set_offline_answer", site_l_set_offline_answer },
 		{ NULL, NULL },
 	};
 	static const luaL_Reg authz_methods[] = {

@@ -45,6 +45,8 @@ struct imsrv {
 	struct imsrv_conf conf;
 	const struct profile *pf;
 	char note[PROFILE_NPRES][64]; /* wording in force: the profile's, or imsrv_set_note's */
+	int offline_status;       /* IM-005 answer in force: the profile's, or a scenario's */
+	char offline_reason[64];
 	char *name, *fqdn, *domain, *proxy_fqdn;
 	struct event_base *base;
 	struct listener *listener;

@@ -898,6 +898,8 @@ int imsrv_alloc(struct imsrv **sp, struct event_base *base, const struct imsrv_c
 	s->conf.profile = s->pf->name;
 	for (i = 0; i < PROFILE_NPRES; i++)
 		snprintf(s->note[i], sizeof(s->note[i]), "%s", s->pf->note[i]);
+	s->offline_status = s->pf->offline_status;
+	snprintf(s->offline_reason, sizeof(s->offline_reason), "%s", s->pf->offline_reason);
 	if (conf->role == IMSRV_HOME) {
 		err = peer_alloc(&s->proxy, s, s->proxy_fqdn,
 				 (const struct sockaddr *)&conf->proxy);
@@ -974,6 +976,22 @@ int imsrv_set_note(struct imsrv *s, enum profile_pres p, const char *text)
 			return EINVAL;
 	snprintf(s->note[p], sizeof(s->note[p]), "%s", text);
 	log_info("%s: %s now shown as \"%s\"", s->name, profile_pres_str(p), text);
+	return 0;
+}
+
+int imsrv_set_offline_answer(struct imsrv *s, int status, const char *reason)
+{
+	size_t i;
+
+	if (!s || status < 200 || status > 699 || !reason || !*reason ||
+	    strlen(reason) >= sizeof(s->offline_reason))
+		return EINVAL;
+	for (i = 0; reason[i]; i++) /* a reason phrase: printable text on one line */
+		if ((unsigned char)reason[i] < 0x20)
+			return EINVAL;
+	s->offline_status = status;
+	snprintf(s->offline_reason, sizeof(s->offline_reason), "%s", reason);
+	log_info("%s: offline users now answered %d %s", s->name, status, reason);
 	return 0;
 }
 

@@ -77,6 +77,10 @@ void imsrv_set_sub_expires(struct imsrv *s, unsigned secs);
  * users' NOTIFYs): 1..63 characters, no XML markup (<>&"') and no control characters, else
  * EINVAL. A scenario changes the fake's mapping with it (PRES-003: the proxy must relay it). */
 int imsrv_set_note(struct imsrv *s, enum profile_pres p, const char *text);
+/* Replaces the answer to a MESSAGE or INVITE for an offline user (IM-005; the profile's by
+ * default): status 200..699 (an INVITE gets 480 for a 2xx), a reason phrase of 1..63
+ * printable characters, else EINVAL. A store-offline profile keeps storing on a 2xx. */
+int imsrv_set_offline_answer(struct imsrv *s, int status, const char *reason);
 /* Profile name in force ("enterprise", "aol", "yahoo", "msn"). */
 const char *imsrv_profile(const struct imsrv *s);
 /* The user agent registered for aor on this server, or NULL. */
