@@ -663,6 +663,22 @@ static int site_l_set_offline_answer(lua_State *L)
 	return 0;
 }
 
+/* site:route_by_srv(domain): a provider finds the edge for domain by its federation SRV record
+ * from now on (DNS-001). */
+static int site_l_route_by_srv(lua_State *L)
+{
+	struct imsrv *srv = site_srv(L, 1);
+	const char *domain = luaL_checkstring(L, 2);
+	int err;
+
+	if (imsrv_conf(srv)->role != IMSRV_PROVIDER)
+		return luaL_error(L, "route_by_srv: only a provider routes to other domains");
+	err = imsrv_route_add_srv(srv, domain);
+	if (err)
+		return luaL_error(L, "route_by_srv(%s): %s", domain, strerror(err));
+	return 0;
+}
+
 static int site_l_profile(lua_State *L)
 {
 	lua_pushstring(L, imsrv_profile(site_srv(L, 1)));
@@ -692,6 +708,7 @@ void lua_im_open(lua_State *L)
 		{ "subscription_expires", site_l_subscription_expires },
 		{ "profile", site_l_profile }, { "set_note", site_l_set_note },
 		{ "set_offline_answer", site_l_set_offline_answer },
+		{ "route_by_srv", site_l_route_by_srv },
 		{ NULL, NULL },
 	};
 	static const luaL_Reg authz_methods[] = {

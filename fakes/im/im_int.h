@@ -30,6 +30,9 @@ struct imsrv_peer {
 	struct sockaddr_storage addr;
 	struct conn *conn;        /* persistent, reopened on demand */
 	bool resolve;             /* addr comes from DNS (imsrv_route_add without an address) */
+	bool srv;                 /* fqdn is an SRV name: target and port come from it (DNS-001) */
+	char *target;             /* srv: the target last found, the name its certificate shows */
+	uint16_t port;            /* srv: the port last found */
 	struct imdns *q;          /* lookup in flight */
 	struct evbuffer *held;    /* what waits for the lookup */
 };

@@ -89,6 +89,7 @@ static void peer_destroy(void *data)
 		conn_close(p->conn);
 	mem_deref(p->conn);
 	mem_deref(p->fqdn);
+	mem_deref(p->target);
 	mem_deref(p->q);
 	if (p->held)
 		evbuffer_free(p->held);
@@ -118,7 +119,15 @@ static int peer_alloc(struct imsrv_peer **pp, struct imsrv *s, const char *fqdn,
 
 static int peer_send_now(struct imsrv_peer *p, const char *buf, size_t len);
 
-/* DNS-002: the edge's address is its A record, on the SIP over TLS port (RFC 3263 4.2). */
+/* The name the peer's certificate must show: the edge's FQDN, or for a peer found by SRV the
+ * target last found (NULL before the first lookup). */
+static const char *peer_name(const struct imsrv_peer *p)
+{
+	return p->srv ? p->target : p->fqdn;
+}
+
+/* DNS-002: the edge's address is its A record, on the SIP over TLS port (RFC 3263 4.2);
+ * DNS-001: a peer found by SRV takes the port of the SRV record. */
 static void peer_resolved(int err, const struct sockaddr *addr, void *arg)
 {
 	struct imsrv_peer *p = arg;
@@ -129,7 +138,7 @@ static void peer_resolved(int err, const struct sockaddr *addr, void *arg)
 	p->q = mem_deref(p->q);
 	if (!err) {
 		memcpy(&p->addr, addr, sa_len(addr));
-		sa_set_port(&p->addr, 5061);
+		sa_set_port(&p->addr, p->srv && p->port ? p->port : 5061);
 		data = malloc(len ? len : 1);
 		err = data ? 0 : ENOMEM;
 	}
@@ -140,7 +149,34 @@ static void peer_resolved(int err, const struct sockaddr *addr, void *arg)
 		err = peer_send_now(p, data, len);
 	free(data);
 	if (err) {
-		log_warn("%s: %s not reached by its A record: %s", s->name, p->fqdn, strerror(err));
+		log_warn("%s: %s not reached by its A record: %s", s->name, peer_name(p),
+			 strerror(err));
+		imuac_fail_peer(s, p);
+	}
+	mem_deref(s);
+}
+
+/* DNS-001: the SRV record named the edge (target and port); its A record comes next. */
+static void peer_srv_found(int err, const char *target, uint16_t port, void *arg)
+{
+	struct imsrv_peer *p = arg;
+	struct imsrv *s = mem_ref(p->s);
+
+	p->q = mem_deref(p->q);
+	if (!err) {
+		mem_deref(p->target);
+		p->target = mem_strdup(target);
+		p->port = port;
+		err = p->target ? 0 : ENOMEM;
+	}
+	if (!err) {
+		log_info("%s: %s -> %s:%u", s->name, p->fqdn, target, port);
+		err = imdns_lookup(&p->q, s->base, (struct sockaddr *)&s->conf.dns, target, 2000,
+				   peer_resolved, p);
+	}
+	if (err) {
+		log_warn("%s: %s not reached by SRV: %s", s->name, p->fqdn, strerror(err));
+		evbuffer_drain(p->held, evbuffer_get_length(p->held));
 		imuac_fail_peer(s, p);
 	}
 	mem_deref(s);
@@ -155,8 +191,10 @@ static int peer_hold(struct imsrv_peer *p, const char *buf, size_t len)
 	if (!p->held && !(p->held = evbuffer_new()))
 		return ENOMEM;
 	if (!p->q) {
-		err = imdns_lookup(&p->q, s->base, (struct sockaddr *)&s->conf.dns, p->fqdn, 2000,
-				   peer_resolved, p);
+		err = p->srv ? imdns_lookup_srv(&p->q, s->base, (struct sockaddr *)&s->conf.dns,
+						p->fqdn, 2000, peer_srv_found, p)
+			     : imdns_lookup(&p->q, s->base, (struct sockaddr *)&s->conf.dns, p->fqdn,
+					    2000, peer_resolved, p);
 		if (err) {
 			log_warn("%s: cannot look up %s: %s", s->name, p->fqdn, strerror(err));
 			return err;
@@ -186,7 +224,7 @@ static int peer_send_now(struct imsrv_peer *p, const char *buf, size_t len)
 		sa_set_port(&local, 0);
 		err = conn_connect(&p->conn, s->base, s->conf.client_tls,
 				   (struct sockaddr *)&local, (struct sockaddr *)&p->addr,
-				   p->fqdn, &h);
+				   peer_name(p), &h);
 		if (err) {
 			log_warn("%s: cannot connect to %s: %s", s->name, p->fqdn, strerror(err));
 			return err;
@@ -557,9 +595,10 @@ static bool peer_allowed(struct imsrv *s, struct conn *c, const struct sipmsg *m
 		log_info("%s: %s is not provisioned", s->name, fhost);
 		return false;
 	}
-	if (strcasecmp(conn_peer_cn(c), r->peer->fqdn)) {
+	if (!peer_name(r->peer) || strcasecmp(conn_peer_cn(c), peer_name(r->peer))) {
 		log_info("%s: %s arrived from CN '%s', provisioned edge is %s", s->name, fhost,
-			 conn_peer_cn(c), r->peer->fqdn);
+			 conn_peer_cn(c), peer_name(r->peer) ? peer_name(r->peer) :
+			 "not found by SRV yet");
 		return false;
 	}
 	return true;
@@ -821,6 +860,27 @@ int imsrv_route_add(struct imsrv *s, const char *domain, const char *fqdn,
 	r->peer = p;
 	imtab_add(&s->routes, &r->hn, r->domain, r);
 	return 0;
+}
+
+int imsrv_route_add_srv(struct imsrv *s, const char *domain)
+{
+	char name[300];
+	struct imsrv_peer *p;
+	int err;
+
+	if (!s || !domain || !*domain)
+		return EINVAL;
+	if ((size_t)snprintf(name, sizeof(name), "_sipfederationtls._tcp.%s", domain) >=
+	    sizeof(name))
+		return EINVAL;
+	err = imsrv_route_add(s, domain, name, NULL);
+	if (err)
+		return err;
+	p = imtab_find(&s->peers, name);
+	if (p)
+		p->srv = true;
+	log_info("%s: route for %s found by SRV %s", s->name, domain, name);
+	return p ? 0 : ENOENT;
 }
 
 int imsrv_route_del(struct imsrv *s, const char *domain)

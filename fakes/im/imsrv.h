@@ -56,6 +56,12 @@ int imsrv_alloc(struct imsrv **sp, struct event_base *base, const struct imsrv_c
  * opened, port 5061 (RFC 3263 4.2: TLS without SRV); EINVAL if the server has no DNS. */
 int imsrv_route_add(struct imsrv *s, const char *domain, const char *fqdn,
 		    const struct sockaddr *addr);
+/* Provider role: traffic for domain goes to the edge its _sipfederationtls._tcp.<domain> SRV
+ * record names (DNS-001): SRV, then the target's A record, asked of conf->dns each time a new
+ * connection is opened; the connection goes to the record's port and the edge's certificate
+ * must name the target, as must the certificate of the edge's own connections (refused before
+ * the first lookup). EINVAL without DNS. */
+int imsrv_route_add_srv(struct imsrv *s, const char *domain);
 /* Provider role: withdraws domain's route; its traffic is refused again (ENOENT if none). */
 int imsrv_route_del(struct imsrv *s, const char *domain);
 const struct imsrv_conf *imsrv_conf(const struct imsrv *s);
