@@ -274,6 +274,11 @@ static int presence_cond(lua_State *L, struct ua *u)
 	lua_pop(L, 1);
 	if ((lua_Integer)c.notifies < notifies)
 		return -1;
+	lua_getfield(L, 4, "refreshes");
+	notifies = lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	if ((lua_Integer)c.refreshes < notifies)
+		return -1;
 	push_contact(L, &c);
 	return 1;
 }
@@ -289,24 +294,29 @@ static int presence_failed(lua_State *L, struct ua *u)
 				 ua_aor(u), aor, lua_tostring(L, 3));
 	lua_getfield(L, 4, "subscription");
 	lua_getfield(L, 4, "notifies");
-	snprintf(want, sizeof(want), "%s%s%s%s%s%s", lua_tostring(L, 3),
-		 lua_isstring(L, -2) ? ", subscription " : "",
-		 lua_isstring(L, -2) ? lua_tostring(L, -2) : "",
+	lua_getfield(L, 4, "refreshes");
+	snprintf(want, sizeof(want), "%s%s%s%s%s%s%s%s%s", lua_tostring(L, 3),
+		 lua_isstring(L, -3) ? ", subscription " : "",
+		 lua_isstring(L, -3) ? lua_tostring(L, -3) : "",
+		 lua_tointeger(L, -2) > 0 ? ", at least " : "",
+		 lua_tointeger(L, -2) > 0 ? lua_tostring(L, -2) : "",
+		 lua_tointeger(L, -2) > 0 ? " NOTIFYs" : "",
 		 lua_tointeger(L, -1) > 0 ? ", at least " : "",
 		 lua_tointeger(L, -1) > 0 ? lua_tostring(L, -1) : "",
-		 lua_tointeger(L, -1) > 0 ? " NOTIFYs" : "");
-	lua_pop(L, 2);
+		 lua_tointeger(L, -1) > 0 ? " refreshes" : "");
+	lua_pop(L, 3);
 	return scen_fail(L, 1, "%s: expected to see %s as %s; got %s (\"%s\", subscription %s%s%s, "
-			 "%u NOTIFYs)", ua_aor(u), aor, want, ua_pres_str(c.pres),
+			 "%u NOTIFYs, %u refreshes)", ua_aor(u), aor, want, ua_pres_str(c.pres),
 			 c.note, c.substate, c.reason[0] ? ", reason " : "", c.reason,
-			 (unsigned)c.notifies);
+			 (unsigned)c.notifies, (unsigned)c.refreshes);
 }
 
 static const struct evwait presence_wait = { presence_cond, presence_failed, "a presence" };
 
-/* user:expect_presence(other, state, {timeout=10, subscription=, notifies=}) -> info
+/* user:expect_presence(other, state, {timeout=10, subscription=, notifies=, refreshes=}) -> info
  * notifies = N: also waits until at least N NOTIFYs of that subscription arrived (a state
- * the watcher shows without any NOTIFY, e.g. pending after a 202, is not proof enough). */
+ * the watcher shows without any NOTIFY, e.g. pending after a 202, is not proof enough);
+ * refreshes = N: and until at least N refresh SUBSCRIBEs were answered 2xx. */
 static int user_l_expect_presence(lua_State *L)
 {
 	const char *aor = aor_arg(L, 2);
@@ -679,6 +689,25 @@ static int site_l_route_by_srv(lua_State *L)
 	return 0;
 }
 
+/* site:stop(), site:start(): the site's process dies (its state kept) and comes back. */
+static int site_l_stop(lua_State *L)
+{
+	int err = imsrv_stop(site_srv(L, 1));
+
+	if (err)
+		return luaL_error(L, "stop: %s", err == EALREADY ? "already stopped" : strerror(err));
+	return 0;
+}
+
+static int site_l_start(lua_State *L)
+{
+	int err = imsrv_start(site_srv(L, 1));
+
+	if (err)
+		return luaL_error(L, "start: %s", err == EALREADY ? "already running" : strerror(err));
+	return 0;
+}
+
 static int site_l_profile(lua_State *L)
 {
 	lua_pushstring(L, imsrv_profile(site_srv(L, 1)));
@@ -709,6 +738,7 @@ void lua_im_open(lua_State *L)
 		{ "profile", site_l_profile }, { "set_note", site_l_set_note },
 		{ "set_offline_answer", site_l_set_offline_answer },
 		{ "route_by_srv", site_l_route_by_srv },
+		{ "stop", site_l_stop }, { "start", site_l_start },
 		{ NULL, NULL },
 	};
 	static const luaL_Reg authz_methods[] = {

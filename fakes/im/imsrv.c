@@ -1025,6 +1025,57 @@ void imsrv_set_sub_expires(struct imsrv *s, unsigned secs)
 		s->sub_expires = secs;
 }
 
+int imsrv_stop(struct imsrv *s)
+{
+	unsigned i;
+
+	if (!s)
+		return EINVAL;
+	if (!s->listener)
+		return EALREADY;
+	/* what a killed process loses: its sockets, and the transactions it had in flight */
+	s->listener = mem_deref(s->listener);
+	imtab_flush(&s->links);
+	imtab_flush(&s->delayed);
+	for (i = 0; i < IMTAB_BUCKETS; i++) {
+		struct imtab_node *n;
+
+		for (n = s->peers.b[i]; n; n = n->next) {
+			struct imsrv_peer *p = n->obj;
+
+			if (p->conn)
+				conn_close(p->conn);
+			p->conn = mem_deref(p->conn);
+			p->q = mem_deref(p->q);
+			if (p->held)
+				evbuffer_drain(p->held, evbuffer_get_length(p->held));
+		}
+	}
+	imuac_fail_peer(s, NULL);
+	log_info("%s: stopped (its state kept, as its database would)", s->name);
+	return 0;
+}
+
+int imsrv_start(struct imsrv *s)
+{
+	char abuf[64];
+	int err;
+
+	if (!s)
+		return EINVAL;
+	if (s->listener)
+		return EALREADY;
+	err = listener_alloc(&s->listener, s->base, s->conf.server_tls,
+			     (const struct sockaddr *)&s->conf.listen, false, accept_h, s);
+	if (err) {
+		log_warn("%s: cannot listen again: %s", s->name, strerror(err));
+		return err;
+	}
+	log_info("%s: started again on %s", s->name,
+		 sa_fmt(listener_addr(s->listener), abuf, sizeof(abuf)));
+	return 0;
+}
+
 int imsrv_set_note(struct imsrv *s, enum profile_pres p, const char *text)
 {
 	size_t i;

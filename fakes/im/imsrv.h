@@ -79,6 +79,12 @@ void imsrv_fault_clear(struct imsrv *s);
 void imsrv_set_notify_before_200(struct imsrv *s, bool on);
 /* Expires its users ask for in SUBSCRIBE (default 3600 s); they refresh at half of it. */
 void imsrv_set_sub_expires(struct imsrv *s, unsigned secs);
+/* A crash of the service's process (CONT-005): stop closes its listener and every connection
+ * and fails the transactions it had in flight; what a database keeps stays (users, contact
+ * lists, allow and block lists, presence, subscriptions and sessions with their dialogs). start
+ * listens again on the same address. EALREADY when already stopped or started. */
+int imsrv_stop(struct imsrv *s);
+int imsrv_start(struct imsrv *s);
 /* Replaces the wording of state p (shown to its users, and put in the PIDF <note> of its
  * users' NOTIFYs): 1..63 characters, no XML markup (<>&"') and no control characters, else
  * EINVAL. A scenario changes the fake's mapping with it (PRES-003: the proxy must relay it). */
