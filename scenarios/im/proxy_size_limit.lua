@@ -46,6 +46,7 @@ return scenario {
   covers = { "IM-004" },
   tags   = { "im" },
   timeout = 60,
+  sut_kinds = { "accessproxy" },  -- reads accessproxy.conf and its documented default limit
   run = function(lab)
     local limit, whence = configured_limit(lab)
     log(string.format("body limit %d bytes (%s)", limit, whence))
