@@ -147,8 +147,11 @@ static size_t flood_expand(const char *tpl, size_t tlen, unsigned i, char *tmp, 
 {
 	size_t n = flood_subst(tpl, tlen, i, tmp, size), hend, blen, o;
 	const char *eoh = memmem(tmp, n, "\r\n\r\n", 4), *cl = NULL, *p, *eol;
+	const char *tbody = memmem(tpl, tlen, "\r\n\r\n", 4);
 
-	if (!eoh) {
+	/* no "{n}" in the body: the copy goes as written, Content-Length and all (a template may
+	 * lie about it on purpose) */
+	if (!eoh || !tbody || !memmem(tbody, tlen - (size_t)(tbody - tpl), "{n}", 3)) {
 		memcpy(out, tmp, n);
 		return n;
 	}
