@@ -1,6 +1,6 @@
 -- IM-003 "in order", under pressure: MESSAGEs sent without waiting for answers, pipelined back
 -- to back on one connection per sender, and several senders on several connections at once, in
--- both directions (outward on a fresh proxy, so the first ones wait for DNS and a new connection
+-- both directions, one sender also on two connections at once (outward on a fresh proxy, so the first ones wait for DNS and a new connection
 -- while the rest pile up behind them). Each sender's messages must arrive in the order sent and
 -- exactly once: at the receiving user, and on the wire of the receiving leg.
 local sip = require("sip")
@@ -59,6 +59,8 @@ return scenario {
       { site = ent, tag = "out-c", from = "carol@contoso.test", to = "bob@aol.test", via = "pool.contoso.test", leg = "external" },
       { site = ent, tag = "out-d", from = "dave@contoso.test", to = "dan@msn.test", via = "pool.contoso.test", leg = "external" },
       { site = aol, tag = "in-b", from = "bob@aol.test", to = "alice@contoso.test", via = "sip.aol.test", leg = "internal" },
+      -- the same sender on a second connection at the same time: in order per connection
+      { site = aol, tag = "in-b2", from = "bob@aol.test", to = "alice@contoso.test", via = "sip.aol.test", leg = "internal" },
       { site = yahoo, tag = "in-c", from = "carol@yahoo.test", to = "alice@contoso.test", via = "sip.yahoo.test", leg = "internal" },
     }
     local branches = {}
@@ -75,11 +77,12 @@ return scenario {
     end
 
     -- at the receiving users, per sender
-    local at_bob, at_dan, at_alice = drain(bob, 2 * N), drain(dan, N), drain(alice, 2 * N)
+    local at_bob, at_dan, at_alice = drain(bob, 2 * N), drain(dan, N), drain(alice, 3 * N)
     expect_in_order(seqs(at_bob, "out%-a"), "out-a", "at bob")
     expect_in_order(seqs(at_bob, "out%-c"), "out-c", "at bob")
     expect_in_order(seqs(at_dan, "out%-d"), "out-d", "at dan")
     expect_in_order(seqs(at_alice, "in%-b"), "in-b", "at alice")
+    expect_in_order(seqs(at_alice, "in%-b2"), "in-b2", "at alice")
     expect_in_order(seqs(at_alice, "in%-c"), "in-c", "at alice")
 
     -- on the wire of the receiving leg, per sender
