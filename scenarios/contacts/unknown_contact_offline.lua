@@ -47,6 +47,7 @@ return scenario {
       lab.capture:expect{ leg = "internal", method = "SUBSCRIBE", to = ghost, count = 1 }
       -- the provider's answer came back across both legs, unchanged in status
       for _, leg in ipairs{ "external", "internal" } do
+        lab.capture:expect{ leg = leg, method = "SUBSCRIBE", status = w.status, to = ghost, min = 1, within = 5 }
         local rs = on_leg(lab, leg, nil, "SUBSCRIBE", true)
         local final
         for _, r in ipairs(rs) do
@@ -58,7 +59,7 @@ return scenario {
       if w.notify then
         -- the NOTIFY came from the provider through the proxy to the watcher
         for _, leg in ipairs{ "external", "internal" } do
-          local n = lab.capture:expect{ leg = leg, method = "NOTIFY", from = ghost }
+          local n = lab.capture:expect{ leg = leg, method = "NOTIFY", from = ghost, within = 5 }
           local st = sip.header(n[1].text, "Subscription-State") or ""
           expect(st:match("^" .. w.notify), string.format("%s NOTIFY on the %s leg says %s, got '%s'",
             p, leg, w.notify, st))
@@ -67,7 +68,10 @@ return scenario {
               string.format("%s NOTIFY on the %s leg carries a closed PIDF", p, leg))
           end
         end
-        -- (its 200 crossing back is judged by the transactions-end invariant at the end)
+        -- the watcher accepted it, and its 200 crossed back out (a moment after the NOTIFY counted)
+        for _, leg in ipairs{ "internal", "external" } do
+          lab.capture:expect{ leg = leg, method = "NOTIFY", status = 200, from = ghost, count = 1, within = 5 }
+        end
         expect(info.notifies >= 1, ghost .. ": the watcher counted the NOTIFY")
       else
         lab.capture:expect{ leg = "external", method = "NOTIFY", from = ghost, count = 0 }

@@ -52,11 +52,14 @@ return scenario {
     local carol = lab.provider("yahoo"):user("off@yahoo.test")
     carol:set_presence("online")
     carol:expect_message{ from = alice, contains = "are you there? yahoo" }
-    lab:sleep(0.3) -- the answers' packets are in the capture before it is judged
 
     for _, w in ipairs(want) do
       local what = string.format("%s (%d)", w.aor, w.status)
       lab.capture:expect{ leg = "external", method = "MESSAGE", from = alice.aor, to = w.aor, count = 1 }
+      for _, leg in ipairs{ "external", "internal" } do
+        lab.capture:expect{ leg = leg, method = "MESSAGE", status = w.status, from = alice.aor,
+                            to = w.aor, count = 1, within = 5 }
+      end
       local exts = finals_on(lab, "external", alice.aor, w.aor)
       local ints = finals_on(lab, "internal", alice.aor, w.aor)
       expect_eq(#exts, 1, "final answers on the external leg for " .. what)

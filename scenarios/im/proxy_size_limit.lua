@@ -74,7 +74,7 @@ return scenario {
     expect(not proxy_warning(r.final.text), "the 200 is the enterprise's, with no Warning of the proxy")
     local m = dave:expect_message{ from = "bob@aol.test" }
     expect(#m.body > 0 and m.body == string.rep("j", #m.body), "dave got the body (the user agent keeps its first 4 kB)")
-    local fwd = lab.capture:expect{ leg = "internal", method = "MESSAGE", call_id = at_in, count = 1 }
+    local fwd = lab.capture:expect{ leg = "internal", method = "MESSAGE", call_id = at_in, count = 1, within = 5 }
     expect_eq(sip.header(fwd[1].text, "Content-Length"), tostring(limit), "Content-Length on the internal leg")
 
     -- outbound, one byte over: the proxy answers, no provider sees it
@@ -90,7 +90,7 @@ return scenario {
     local at_out = "at-limit-out@contoso.test"
     r = lab.enterprise:send_raw(sip.request{ from = "alice@contoso.test", to = "bob@aol.test",
       via_host = "pool.contoso.test", call_id = at_out, body = string.rep("p", limit) }, { timeout = 5 })
-    fwd = lab.capture:expect{ leg = "external", method = "MESSAGE", call_id = at_out, count = 1 }
+    fwd = lab.capture:expect{ leg = "external", method = "MESSAGE", call_id = at_out, count = 1, within = 5 }
     expect_eq(sip.header(fwd[1].text, "Content-Length"), tostring(limit), "Content-Length on the external leg")
     expect_eq(r.final and r.final.status, 413, "AOL's own answer to a body over its 2048 bytes")
     expect(not proxy_warning(r.final.text), "AOL's 413 relayed, not one of the proxy's: " .. r.final.text:sub(1, 400))
