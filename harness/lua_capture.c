@@ -14,6 +14,7 @@
 #include "sip/sipmsg.h"
 #include "capture.h"
 #include "decode/capdec.h"
+#include "invariant.h"
 #include "lab.h"
 #include "scen.h"
 
@@ -275,6 +276,55 @@ static int cap_l_expect(lua_State *L)
 	return cap_expect_try(L);
 }
 
+static int cap_settle_try(lua_State *L);
+
+static int cap_settle_k(lua_State *L, int status, lua_KContext ctx)
+{
+	scen_waiter_timed_out(L);
+	lua_settop(L, 2);
+	return cap_settle_try(L);
+}
+
+/* Stack: 1 capture, 2 deadline (monotonic s). */
+static int cap_settle_try(lua_State *L)
+{
+	struct scen *s = cap_check(L, 1);
+	bool waived[INV_COUNT];
+	struct capdec *d = cap_decode(L, s);
+	char why[512];
+	int i, bad;
+
+	for (i = 0; i < INV_COUNT; i++)
+		waived[i] = i != INV_TXN_END;
+	bad = invariant_check(scen_lab(s), d, waived, why, sizeof(why));
+	mem_deref(d);
+	if (bad < 0)
+		return 0;
+	if (cap_now() < lua_tonumber(L, 2))
+		return scen_yield(L, scen_wait_begin(L, "capture:settle", 0.05), cap_settle_k);
+	return scen_fail(L, 1, "capture: transactions still open: %s", why);
+}
+
+/* capture:settle{ within = 5 }: waits (up to within seconds, 0..30, looking every 50 ms) until
+ * every request in the capture has its final response on its connection, the rule the
+ * transactions-end invariant judges after run returns; fails naming the open one. */
+static int cap_l_settle(lua_State *L)
+{
+	double within = 5;
+
+	cap_check(L, 1);
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		if (lua_getfield(L, 2, "within") != LUA_TNIL)
+			within = luaL_checknumber(L, -1);
+		lua_pop(L, 1);
+	}
+	luaL_argcheck(L, within >= 0 && within <= 30, 2, "within: 0..30 seconds");
+	lua_settop(L, 1);
+	lua_pushnumber(L, cap_now() + within);
+	return cap_settle_try(L);
+}
+
 /* capture:flows{ leg= } -> list of TCP connections with TLS and SIP facts */
 static int cap_l_flows(lua_State *L)
 {
@@ -324,7 +374,7 @@ static int cap_l_flows(lua_State *L)
 static int cap_l_index(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
-		{ "sip", cap_l_sip }, { "expect", cap_l_expect }, { "flows", cap_l_flows },
+		{ "sip", cap_l_sip }, { "expect", cap_l_expect }, { "settle", cap_l_settle }, { "flows", cap_l_flows },
 		{ NULL, NULL },
 	};
 	struct scen *s = cap_check(L, 1);

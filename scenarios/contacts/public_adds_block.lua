@@ -47,7 +47,7 @@ return scenario {
     dan:expect_presence(alice, "busy")
     bob:expect_presence(alice, "offline", { subscription = "active", notifies = nb + 1 })
     expect_eq(select(1, bob:presence_of(alice)), "offline", "what blocked bob sees while alice is busy")
-    lab:sleep(0.3) -- the last NOTIFYs finish their transactions before the capture is judged
+    lab.capture:settle() -- the last NOTIFYs finish their transactions before the capture is judged
 
     -- the marks on the internal leg, per filter mode
     for _, t in ipairs{ { dan, true, "sip.msn.test" }, { bob, true, "sip.aol.test" },

@@ -71,7 +71,7 @@ return scenario {
     expect_eq(alice:send_message(bob, "after, outward"), 200, "MESSAGE outward after the restart")
     bob:expect_message{ from = alice, contains = "after, outward" }
     expect_eq(alice:inbox_count(), 0, "messages alice got beyond those expected (none while down)")
-    lab:sleep(0.3) -- the last NOTIFYs finish their transactions before the capture is judged
+    lab.capture:settle() -- the last NOTIFYs finish their transactions before the capture is judged
 
     expect(#pool_flows(lab) > flows_before, string.format(
       "new connections between the proxy and pool.contoso.test after the restart (%d before, %d now)",

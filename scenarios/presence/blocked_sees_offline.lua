@@ -38,7 +38,7 @@ return scenario {
 
     alice:unblock(bob)
     bob:expect_presence(alice, "busy", { subscription = "active", notifies = nb + 3 })
-    lab:sleep(0.3) -- the last NOTIFYs finish their transactions before the capture is judged
+    lab.capture:settle() -- the last NOTIFYs finish their transactions before the capture is judged
 
     local _, out = wire.relayed_unchanged(lab, { method = "NOTIFY", from = alice.aor, to = bob.aor,
       src = "internal", dst = "external", min = nb + 3 })

@@ -54,7 +54,7 @@ return scenario {
     for k = 1, 3 do n[k] = count(watchers[k], pub) end
     pub:set_presence("busy")
     for k = 1, 3 do watchers[k]:expect_presence(pub, "busy", { notifies = n[k] + 1 }) end
-    lab:sleep(0.3) -- the last NOTIFYs finish their transactions before the capture is judged
+    lab.capture:settle() -- the last NOTIFYs finish their transactions before the capture is judged
 
     for k, w in ipairs(watchers) do
       local _, inb = wire.relayed_unchanged(lab, { method = "NOTIFY", from = pub.aor, to = w.aor,

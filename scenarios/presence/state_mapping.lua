@@ -63,7 +63,7 @@ return scenario {
     carol:set_presence("away")
     local i = seen_after(alice, carol, "away", before)
     expect_eq(i.pidf_note, "Gone Fishing", "the <note> of carol's PIDF at the enterprise")
-    lab:sleep(0.5) -- the last NOTIFYs finish their transactions before the capture is judged
+    lab.capture:settle() -- the last NOTIFYs finish their transactions before the capture is judged
 
     -- on the wire: every NOTIFY of alice relayed unchanged, in order, to each watcher
     for _, w in ipairs(watchers) do
