@@ -342,6 +342,17 @@ static int inv_txn_end(const struct lab *lab, const struct capdec *d, struct wai
 	return bad;
 }
 
+static int (*const inv_checks[INV_COUNT])(const struct lab *, const struct capdec *,
+					 struct waivers *, char *, size_t,
+					 const struct capdec_sip **) = {
+	[INV_DECRYPTED] = inv_decrypted,
+	[INV_EXTERNAL_TLS] = inv_external_tls,
+	[INV_TOPOLOGY] = inv_topology,
+	[INV_TRUST] = inv_trust,
+	[INV_WELL_FORMED] = inv_well_formed,
+	[INV_TXN_END] = inv_txn_end,
+};
+
 int invariant_check(const struct lab *lab, const struct capdec *d, struct waivers *ws, char *why,
 		    size_t whysize)
 {
@@ -351,26 +362,26 @@ int invariant_check(const struct lab *lab, const struct capdec *d, struct waiver
 int invariant_check_at(const struct lab *lab, const struct capdec *d, struct waivers *ws,
 		       char *why, size_t whysize, const struct capdec_sip **at)
 {
-	static int (*const checks[INV_COUNT])(const struct lab *, const struct capdec *,
-					      struct waivers *, char *, size_t,
-					      const struct capdec_sip **) = {
-		[INV_DECRYPTED] = inv_decrypted,
-		[INV_EXTERNAL_TLS] = inv_external_tls,
-		[INV_TOPOLOGY] = inv_topology,
-		[INV_TRUST] = inv_trust,
-		[INV_WELL_FORMED] = inv_well_formed,
-		[INV_TXN_END] = inv_txn_end,
-	};
 	int i;
 
 	for (i = 0; i < INV_COUNT; i++) {
 		const struct capdec_sip *bad = NULL;
 
-		if (checks[i](lab, d, ws, why, whysize, &bad)) {
+		if (inv_checks[i](lab, d, ws, why, whysize, &bad)) {
 			if (at)
 				*at = bad;
 			return i;
 		}
 	}
 	return -1;
+}
+
+int invariant_check_one(const struct lab *lab, const struct capdec *d, int id,
+			struct waivers *ws, char *why, size_t whysize)
+{
+	const struct capdec_sip *bad = NULL;
+
+	if (id < 0 || id >= INV_COUNT || !inv_checks[id])
+		return 0;
+	return inv_checks[id](lab, d, ws, why, whysize, &bad) ? 1 : 0;
 }

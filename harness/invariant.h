@@ -28,6 +28,9 @@ int invariant_find(const char *name);
  * first violated invariant's id and writes what leaked where into why, or -1. */
 int invariant_check(const struct lab *lab, const struct capdec *d, struct waivers *ws, char *why,
 		    size_t whysize);
+/* Only invariant id (for a wait on one rule, capture:settle): 1 violated (why says where), 0 not. */
+int invariant_check_one(const struct lab *lab, const struct capdec *d, int id,
+			struct waivers *ws, char *why, size_t whysize);
 /* The first TLS flow (on leg, NULL: any leg) whose protected records were not decrypted, with
  * its endpoints, leg and the decoder's reason in why: what crossed it cannot be judged. 1 if
  * there is one (not waived by a "decrypted" waiver of ws), else 0. */

@@ -5,6 +5,7 @@
 #include <lauxlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include "base/log.h"
@@ -13,8 +14,8 @@
 #include "sip/sipmsg.h"
 #include "capture.h"
 #include "decode/capdec.h"
-#include "lab.h"
 #include "invariant.h"
+#include "lab.h"
 #include "scen.h"
 
 #define MT_CAPTURE "piclab.Capture"
@@ -221,20 +222,39 @@ static const char *cap_filter_str(lua_State *L, int f)
 	return lua_tostring(L, -1);
 }
 
-/* capture:expect{ ..filter.., count=N } -> the matches; fails unless count (default: at least
- * one) messages match. */
-static int cap_l_expect(lua_State *L)
+static double cap_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cap_expect_try(lua_State *L);
+
+static int cap_expect_k(lua_State *L, int status, lua_KContext ctx)
+{
+	scen_waiter_timed_out(L);
+	lua_settop(L, 5);
+	return cap_expect_try(L);
+}
+
+/* Stack: 1 capture, 2 filter, 3 wanted count (-1: at least min), 4 deadline (monotonic s),
+ * 5 min. */
+static int cap_expect_try(lua_State *L)
 {
 	struct scen *s = cap_check(L, 1);
-	lua_Integer want = -1, got;
+	lua_Integer want = lua_tointeger(L, 3), min = lua_tointeger(L, 5), got;
+	double deadline = lua_tonumber(L, 4);
 
-	luaL_checktype(L, 2, LUA_TTABLE);
-	lua_settop(L, 2);
-	if (lua_getfield(L, 2, "count") != LUA_TNIL)
-		want = luaL_checkinteger(L, -1);
-	lua_pop(L, 1);
 	cap_select(L, s, 2);
 	got = (lua_Integer)lua_rawlen(L, -1);
+	if ((want < 0 && got >= min) || (want >= 0 && got == want))
+		return 1;
+	if (cap_now() < deadline) { /* not there yet: look again in 50 ms */
+		lua_pop(L, 1);
+		return scen_yield(L, scen_wait_begin(L, "capture:expect within", 0.05), cap_expect_k);
+	}
 	if (want >= 0 && got > want) {
 		/* one too many: the first match past the count is the evidence */
 		lua_rawgeti(L, -1, want + 1);
@@ -242,11 +262,88 @@ static int cap_l_expect(lua_State *L)
 		scen_evidence(L, (unsigned long)lua_tointeger(L, -1));
 		lua_pop(L, 2);
 	}
-	if ((want < 0 && got == 0) || (want >= 0 && got != want))
-		return scen_fail(L, 1, "capture: expected %s SIP message%s matching %s, found %d",
-				 want < 0 ? "at least 1" : lua_pushfstring(L, "%d", (int)want),
-				 want == 1 ? "" : "s", cap_filter_str(L, 2), (int)got);
-	return 1;
+	return scen_fail(L, 1, "capture: expected %s SIP message%s matching %s, found %d",
+			 lua_pushfstring(L, want < 0 ? "at least %d" : "%d",
+					 (int)(want < 0 ? min : want)),
+			 (want < 0 ? min : want) == 1 ? "" : "s", cap_filter_str(L, 2), (int)got);
+}
+
+/* capture:expect{ ..filter.., count=N | min=N, within=S } -> the matches; fails unless count (default:
+ * at least one; min: at least that many) messages match. within: what is still on its way (an answer just sent by a fake
+ * leaves on the next loop turn) may take up to S seconds (at most 30) to show; the capture is
+ * looked at again every 50 ms meanwhile. Nothing is waited for once the count holds, so a
+ * count = 0 check holds at once when nothing has crossed yet. */
+static int cap_l_expect(lua_State *L)
+{
+	lua_Integer want = -1, min = 1;
+	double within = 0;
+
+	cap_check(L, 1);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lua_settop(L, 2);
+	if (lua_getfield(L, 2, "count") != LUA_TNIL)
+		want = luaL_checkinteger(L, -1);
+	lua_pop(L, 1);
+	if (lua_getfield(L, 2, "min") != LUA_TNIL) {
+		min = luaL_checkinteger(L, -1);
+		luaL_argcheck(L, want < 0 && min >= 0, 2, "min: a count >= 0, not with count");
+	}
+	lua_pop(L, 1);
+	if (lua_getfield(L, 2, "within") != LUA_TNIL) {
+		within = luaL_checknumber(L, -1);
+		luaL_argcheck(L, within >= 0 && within <= 30, 2, "within: 0..30 seconds");
+	}
+	lua_pop(L, 1);
+	lua_pushinteger(L, want);
+	lua_pushnumber(L, cap_now() + within);
+	lua_pushinteger(L, min);
+	return cap_expect_try(L);
+}
+
+static int cap_settle_try(lua_State *L);
+
+static int cap_settle_k(lua_State *L, int status, lua_KContext ctx)
+{
+	scen_waiter_timed_out(L);
+	lua_settop(L, 2);
+	return cap_settle_try(L);
+}
+
+/* Stack: 1 capture, 2 deadline (monotonic s). */
+static int cap_settle_try(lua_State *L)
+{
+	struct scen *s = cap_check(L, 1);
+	struct capdec *d = cap_decode(L, s);
+	char why[512];
+	int bad;
+
+	bad = invariant_check_one(scen_lab(s), d, INV_TXN_END, scen_waivers(s), why, sizeof(why));
+	mem_deref(d);
+	if (!bad)
+		return 0;
+	if (cap_now() < lua_tonumber(L, 2))
+		return scen_yield(L, scen_wait_begin(L, "capture:settle", 0.05), cap_settle_k);
+	return scen_fail(L, 1, "capture: transactions still open: %s", why);
+}
+
+/* capture:settle{ within = 5 }: waits (up to within seconds, 0..30, looking every 50 ms) until
+ * every request in the capture has its final response on its connection, the rule the
+ * transactions-end invariant judges after run returns; fails naming the open one. */
+static int cap_l_settle(lua_State *L)
+{
+	double within = 5;
+
+	cap_check(L, 1);
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		if (lua_getfield(L, 2, "within") != LUA_TNIL)
+			within = luaL_checknumber(L, -1);
+		lua_pop(L, 1);
+	}
+	luaL_argcheck(L, within >= 0 && within <= 30, 2, "within: 0..30 seconds");
+	lua_settop(L, 1);
+	lua_pushnumber(L, cap_now() + within);
+	return cap_settle_try(L);
 }
 
 /* capture:flows{ leg= } -> list of TCP connections with TLS and SIP facts */
@@ -300,7 +397,7 @@ static int cap_l_flows(lua_State *L)
 static int cap_l_index(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
-		{ "sip", cap_l_sip }, { "expect", cap_l_expect }, { "flows", cap_l_flows },
+		{ "sip", cap_l_sip }, { "expect", cap_l_expect }, { "settle", cap_l_settle }, { "flows", cap_l_flows },
 		{ NULL, NULL },
 	};
 	struct scen *s = cap_check(L, 1);

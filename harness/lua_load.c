@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/log.h"
 #include "base/mem.h"
@@ -174,9 +175,8 @@ static int flood_k(lua_State *L, int status, lua_KContext ctx)
 	return 1;
 }
 
-/* Copies template with every "{n}" replaced by i into buf; the Content-Length the template
- * declares must stay right, so {n} belongs in headers only. */
-static size_t flood_expand(const char *tpl, size_t tlen, unsigned i, char *buf, size_t size)
+/* Copies template with every "{n}" replaced by i into buf. */
+static size_t flood_subst(const char *tpl, size_t tlen, unsigned i, char *buf, size_t size)
 {
 	size_t o = 0, k;
 	char num[16];
@@ -192,6 +192,42 @@ static size_t flood_expand(const char *tpl, size_t tlen, unsigned i, char *buf, 
 		}
 	}
 	return o;
+}
+
+/* The copy of template for number i in out: "{n}" replaced everywhere, and, when "{n}" is in
+ * the body, the Content-Length header set to the body's new length (so that every copy is
+ * framed right). tmp and out hold size bytes. */
+static size_t flood_expand(const char *tpl, size_t tlen, unsigned i, char *tmp, char *out,
+			   size_t size)
+{
+	size_t n = flood_subst(tpl, tlen, i, tmp, size), hend, blen, o;
+	const char *eoh = memmem(tmp, n, "\r\n\r\n", 4), *cl = NULL, *p, *eol;
+	const char *tbody = memmem(tpl, tlen, "\r\n\r\n", 4);
+
+	/* no "{n}" in the body: the copy goes as written, Content-Length and all (a template may
+	 * lie about it on purpose) */
+	if (!eoh || !tbody || !memmem(tbody, tlen - (size_t)(tbody - tpl), "{n}", 3)) {
+		memcpy(out, tmp, n);
+		return n;
+	}
+	hend = (size_t)(eoh - tmp) + 4;
+	blen = n - hend;
+	for (p = tmp; p < eoh; p = eol + 2) { /* header lines; the request line never matches */
+		eol = memmem(p, (size_t)(eoh + 2 - p), "\r\n", 2);
+		if (!strncasecmp(p, "Content-Length:", 15)) {
+			cl = p;
+			break;
+		}
+	}
+	if (!cl) {
+		memcpy(out, tmp, n);
+		return n;
+	}
+	o = (size_t)(cl - tmp);
+	memcpy(out, tmp, o);
+	o += (size_t)snprintf(out + o, size - o, "Content-Length: %zu", blen);
+	memcpy(out + o, eol, n - (size_t)(eol - tmp));
+	return o + n - (size_t)(eol - tmp);
 }
 
 /* Connects and sends the copies; the timer runs from here. Arguments: 1 site, 2 template,
@@ -210,7 +246,8 @@ static struct flood *flood_begin(lua_State *L, const char *fn)
 	struct tlsctx *cli;
 	struct flood *f;
 	bool keep = false;
-	char *buf;
+	char *buf, *tmp;
+	size_t bsize = tlen * 2 + 64;
 	int err = 0;
 
 	luaL_argcheck(L, count > 0 && count <= FLOOD_MAX, 3, "1.." "20000");
@@ -225,9 +262,11 @@ static struct flood *flood_begin(lua_State *L, const char *fn)
 	if (lab_site_peer(scen_lab(s), srv, &cli, &ip, &pip, &pfqdn))
 		luaL_error(L, "%s: not a site of this lab", fn);
 	f = mem_zalloc(sizeof(*f), flood_destroy);
-	buf = malloc(tlen * 2 + 64);
-	if (!f || !buf) {
+	buf = malloc(bsize);
+	tmp = malloc(bsize);
+	if (!f || !buf || !tmp) {
 		free(buf);
+		free(tmp);
 		mem_deref(f);
 		luaL_error(L, "out of memory");
 	}
@@ -238,12 +277,13 @@ static struct flood *flood_begin(lua_State *L, const char *fn)
 	err = conn_connect(&f->c, scen_base(s), cli, (struct sockaddr *)&local,
 			   (struct sockaddr *)&peer, pfqdn, &h);
 	for (lua_Integer i = 1; !err && i <= count; i++) {
-		size_t n = flood_expand(tpl, tlen, (unsigned)i, buf, tlen * 2 + 64);
+		size_t n = flood_expand(tpl, tlen, (unsigned)i, tmp, buf, bsize);
 
 		err = conn_send(f->c, buf, n);
 		f->sent += !err;
 	}
 	free(buf);
+	free(tmp);
 	if (err) {
 		mem_deref(f);
 		luaL_error(L, "%s: cannot send to %s: %s", fn, pip, strerror(err));
@@ -261,9 +301,9 @@ static struct flood *flood_begin(lua_State *L, const char *fn)
 /* site:flood(template, count, { timeout = 10, answers = false }) -> { sent, answered, ok,
  *   throttled, retry_after, closed, classes = {n1xx..n6xx}, answers = {[call_id] = status} }
  * Sends count copies of the request template ("{n}" in it replaced by the copy's number, so
- * each copy is a new transaction) back to back on one mutual-TLS connection from the site to
- * the proxy edge it faces, then waits for every final answer, the connection's end or the
- * timeout. answers = true adds every final status by Call-ID. */
+ * each copy is a new transaction; in the body too, the Content-Length then follows) back to
+ * back on one mutual-TLS connection from the site to the proxy edge it faces, then waits for
+ * every final answer, the connection's end or the timeout. answers = true adds every final status by Call-ID. */
 static int load_l_flood(lua_State *L)
 {
 	struct flood *f = flood_begin(L, "flood");
