@@ -106,7 +106,7 @@ static void console_input_resume(struct console *c)
 		event_add(c->in_ev, NULL);
 		return;
 	}
-	if (!c->stdin_eof)
+	if (!c->stdin_eof && c->in_ev)
 		event_add(c->in_ev, NULL);
 	console_drain(c);
 }
@@ -354,8 +354,20 @@ static void console_stdin(struct console *c)
 {
 	static char breaks[] = " \t\n\"'`<>=;|&{(,.:)[]+-*/~";
 
+	struct stat st;
+
 	c->tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	c->inbuf = evbuffer_new();
+	if (!c->tty && (fstat(STDIN_FILENO, &st) != 0 ||
+			(!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode)))) {
+		/* a file or /dev/null cannot be polled: it is all there, take it now */
+		while (evbuffer_read(c->inbuf, STDIN_FILENO, 65536) > 0)
+			;
+		if (evbuffer_get_length(c->inbuf))
+			evbuffer_add(c->inbuf, "\n", 1);
+		c->stdin_eof = true;
+		return;
+	}
 	c->in_ev = event_new(c->base, STDIN_FILENO, EV_READ | EV_PERSIST, console_readable, c);
 	if (!c->tty)
 		return;
@@ -442,7 +454,8 @@ int console_run(const struct console_opts *o)
 	} else {
 		console_input_resume(&c);
 	}
-	event_base_dispatch(c.base);
+	if (!c.quit)
+		event_base_dispatch(c.base);
 	console_input_pause(&c);
 	if (c.tty)
 		write_history(c.hist);
