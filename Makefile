@@ -57,7 +57,7 @@ PROGRAMS := $(BIN)/accessproxy $(BIN)/apctl $(BIN)/piclab $(BIN)/fake-dns $(BIN)
 TESTS    := $(BUILD)/tests/test_lib $(BUILD)/tests/test_fakes $(BUILD)/tests/test_proxy \
             $(BUILD)/tests/test_harness
 
-.PHONY: all help deps deps-auto check unit scenarios run bench clean tests-build
+.PHONY: all help deps deps-auto check unit scenarios run lab bench clean tests-build
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS) ## build every program (default)
@@ -90,7 +90,7 @@ check: ## install what is missing, build, run unit tests and the scenario suite
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory scenarios
 
-unit: tests-build ## run the CUnit tests
+unit: tests-build ## run the CUnit tests and the harness self-tests (harness/tests/*.sh)
 	@rc=0; for t in $(TESTS); do echo "== $$t"; PICLAB_ROOT=$(CURDIR) $$t || rc=1; done; \
 	for t in harness/tests/*.sh; do [ -f "$$t" ] || continue; echo "== $$t"; \
 	  BUILD=$(BUILD) PICLAB_ROOT=$(CURDIR) bash $$t || rc=1; done; exit $$rc
@@ -117,6 +117,9 @@ run: ## the default suite in the lab; results in reports/out/<run>/
 	@$(MAKE) --no-print-directory deps-auto
 	@$(MAKE) --no-print-directory all
 	$(BIN)/piclab run $(SUITE)
+
+lab: all ## the default lab with its Lua console (piclab lab; LAB=N for 127.77.N.0/24)
+	$(BIN)/piclab lab --lab $(or $(LAB),1)
 
 bench: all ## benchmarks: proxy throughput/latency/memory, capture decoder vs tshark (figures printed, never asserted)
 	@if [ -f bench/run.sh ]; then bash bench/run.sh $(BUILD); fi

@@ -2,9 +2,12 @@
 #ifndef PIC_CMDS_H
 #define PIC_CMDS_H
 
-/* Prints every requirement id as passing, failing or untested in run_dir; exit code 1 when a
+#include <stdbool.h>
+
+/* list: prints every requirement id with its text instead (piclab coverage --list).
+ * Otherwise prints every requirement id as passing, failing or untested in run_dir; exit code 1 when a
  * covered id fails (or a scenario names an unknown id), 2 when the run cannot be read. */
-int cmd_coverage(const char *root, const char *run_dir);
+int cmd_coverage(const char *root, const char *run_dir, bool list);
 /* Writes scenarios/<name>.lua from a template; refuses to overwrite. */
 int cmd_new(const char *root, const char *name);
 /* Prints the text ladder of a capture (piclab ladder). */

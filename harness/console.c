@@ -111,6 +111,46 @@ static void console_input_resume(struct console *c)
 	console_drain(c);
 }
 
+/* A value as a person reads it: a table's first level shown (up to 16 entries). */
+static void console_show(struct console *c, lua_State *co, int idx)
+{
+	int n = 0;
+
+	idx = lua_absindex(co, idx);
+	if (!lua_istable(co, idx) || luaL_getmetafield(co, idx, "__tostring") != LUA_TNIL) {
+		if (lua_istable(co, idx))
+			lua_pop(co, 1);
+		console_printf(c, "%s", luaL_tolstring(co, idx, NULL));
+		lua_pop(co, 1);
+		return;
+	}
+	console_printf(c, "{");
+	lua_pushnil(co);
+	while (lua_next(co, idx)) {
+		if (n++ == 16) {
+			console_printf(c, " ...");
+			lua_pop(co, 2);
+			break;
+		}
+		if (lua_type(co, -2) == LUA_TSTRING) {
+			console_printf(c, "%s %s = ", n > 1 ? "," : "", lua_tostring(co, -2));
+		} else {
+			/* a copy: tolstring must not turn the key lua_next walks into a string */
+			lua_pushvalue(co, -2);
+			console_printf(c, "%s [%s] = ", n > 1 ? "," : "", luaL_tolstring(co, -1, NULL));
+			lua_pop(co, 2);
+		}
+		if (lua_type(co, -1) == LUA_TSTRING)
+			console_printf(c, "\"%.200s\"", lua_tostring(co, -1));
+		else {
+			console_printf(c, "%s", luaL_tolstring(co, -1, NULL));
+			lua_pop(co, 1);
+		}
+		lua_pop(co, 1);
+	}
+	console_printf(c, " }");
+}
+
 /* A step ended: its values or its failure, and it is kept for :save if it passed. */
 static void console_step_done(lua_State *co, int nres, enum scen_verdict v, const char *reason,
 			      const char *where, void *arg)
@@ -127,10 +167,9 @@ static void console_step_done(lua_State *co, int nres, enum scen_verdict v, cons
 	}
 	if (v == SCEN_PASS) {
 		for (i = 1; co && i <= nres; i++) {
-			const char *s = luaL_tolstring(co, -nres - 1 + i, NULL);
-
-			console_printf(c, "%s%s", i > 1 ? "\t" : "", s);
-			lua_pop(co, 1);
+			if (i > 1)
+				console_printf(c, "\t");
+			console_show(c, co, -nres - 1 + i);
 		}
 		if (co && nres > 0)
 			console_printf(c, "\n");

@@ -38,9 +38,15 @@ static void usage(FILE *f)
 		"  coverage [RUN]   every requirement id of reports/requirements.tsv as passing,\n"
 		"                   failing or untested in RUN (default reports/out/latest);\n"
 		"                   exits 1 when a covered id fails\n"
+		"  coverage --list  the requirement ids a scenario can name in covers, with texts\n"
 		"  new AREA/NAME    writes scenarios/AREA/NAME.lua from a template\n"
-		"  lab [--lab N]    brings the default lab up in 127.77.N.0/24 (default 1) and keeps\n"
-		"                   it running for manual use, printing every address\n"
+		"  lab [--lab N] [--script FILE]\n"
+		"                   brings up the lab a scenario gets in 127.77.N.0/24 (default 1),\n"
+		"                   prints every address and certificate, and opens a Lua console in\n"
+		"                   it (the scenario API; :help, :save AREA/NAME, :capture, :ladder,\n"
+		"                   :quit); SIP messages show as ladder lines as they cross.\n"
+		"                   --script runs a Lua file (steps, or a scenario file's run) first\n"
+		"                   and stays up. A lab index another piclab holds is refused\n"
 		"  help             this text\n"
 		"\n"
 		"options of run:\n"
@@ -251,7 +257,7 @@ int main(int argc, char **argv)
 		char latest[PATH_MAX + 40];
 
 		snprintf(latest, sizeof(latest), "%s/latest", o.out_base);
-		return cmd_coverage(root, optind < argc ? argv[optind] : latest);
+		return cmd_coverage(root, optind < argc ? argv[optind] : latest, o.list_only);
 	}
 	if (!strcmp(cmd, "new"))
 		return optind < argc ? cmd_new(root, argv[optind]) : (usage(stderr), 2);
