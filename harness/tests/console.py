@@ -74,7 +74,7 @@ try:
         check("the completed call alice:send_message returned 200 OK", True)
     except pexpect.TIMEOUT:
         check("the completed call alice:send_message returned 200 OK", False, c.before[-1500:])
-    step('bob:expect_message{ from = alice, contains = "hello from the console" }', "table",
+    step('bob:expect_message{ from = alice, contains = "hello from the console" }', r"body = ",
          "bob got the MESSAGE")
     step('expect_eq(1, 2, "on purpose")', r"fail: console:1: on purpose: expected 2, got 1",
          "a failing step says expected vs actual")
@@ -97,7 +97,7 @@ try:
         check("Ctrl-C at the prompt keeps the lab", False, c.before[-1500:])
     step('alice:send_message(bob, "still there")', r"200\s+OK",
          "the proxy survived both Ctrl-C (it is not in the terminal's process group)")
-    step('bob:expect_message{ from = alice, contains = "still there" }', "table",
+    step('bob:expect_message{ from = alice, contains = "still there" }', r"body = ",
          "bob got the second MESSAGE")
 
     # the lab index is taken while this lab is up
@@ -123,6 +123,62 @@ try:
 except (pexpect.TIMEOUT, pexpect.EOF) as e:
     check("the console session", False, "%s\n%s" % (type(e).__name__, (c.before or "")[-2000:]))
     c.terminate(force=True)
+
+# piclab ladder on the console's capture: an aligned ladder with the MESSAGE's arrows
+cap = [os.path.join(dp, "capture.pcap") for dp, _, fs in os.walk(out)
+       if dp.endswith("/console") and "capture.pcap" in fs]
+if cap:
+    r = subprocess.run([piclab, "ladder", cap[0], os.path.join(os.path.dirname(cap[0]), "keys.log")],
+                       env=env, capture_output=True, text=True, timeout=60)
+    lines = r.stdout.splitlines()
+    check("piclab ladder draws the lifelines and the MESSAGE both ways",
+          r.returncode == 0 and lines and "pool.contoso.test" in lines[0] and
+          "sip.aol.test" in lines[0] and
+          any(re.search(r"\|-+ MESSAGE -+>\|", l) for l in lines) and
+          any(re.search(r"\|<-+ 200 \(MESSAGE\) -+\|", l) for l in lines), r.stdout + r.stderr)
+else:
+    check("the console left its capture", False)
+
+# --script: a file of steps runs first; the lab stays up for the console afterwards
+script = os.path.join(tmp, "steps.lua")
+with open(script, "w") as f:
+    f.write('carol = lab.enterprise:user("carol@contoso.test")\n'
+            'dan = lab.provider("yahoo"):user("dan@yahoo.test")\n'
+            'expect_eq(carol:send_message(dan, "from a script"), 200, "MESSAGE from the script")\n')
+c = pexpect.spawn(piclab, ["lab", "--lab", str(LAB), "-o", out, "--script", script], env=env,
+                  encoding="utf-8", timeout=30, dimensions=(60, 220))
+c.logfile_read = log
+try:
+    c.expect(r"external\s+ap\.contoso\.test -> sip\.yahoo\.test\s+MESSAGE")
+    c.expect("lab> ")
+    check("--script runs the file and the console stays up", True)
+    step('dan:expect_message{ from = carol, contains = "from a script" }', r"body = ",
+         "the script's objects live on in the console")
+    c.sendline(":quit")
+    c.expect(pexpect.EOF)
+except (pexpect.TIMEOUT, pexpect.EOF):
+    check("--script runs the file and the console stays up", False, (c.before or "")[-1500:])
+    c.terminate(force=True)
+
+# a failed scenario on a terminal shows the end of its ladder with the verdict
+failing = os.path.join(troot, "scenarios/recorded/fails_after_message.lua")
+with open(failing, "w") as f:
+    f.write('return scenario { title = "t", covers = { }, run = function(lab)\n'
+            '  local a = lab.enterprise:user("alice@contoso.test")\n'
+            '  a:send_message(lab.provider("msn"):user("max@msn.test"), "x")\n'
+            '  expect_eq(1, 2, "on purpose")\nend }\n')
+c = pexpect.spawn(piclab, ["run", "-j1", "--lab", str(LAB), "-o", out, failing], env=env,
+                  encoding="utf-8", timeout=60, dimensions=(60, 220))
+c.logfile_read = log
+try:
+    c.expect("on purpose: expected 2, got 1")
+    c.expect("the last SIP messages")
+    c.expect(r"\|<-+ 200 \(MESSAGE\) -+\|")
+    c.expect(pexpect.EOF)
+    check("a failed verdict on a terminal comes with the end of its ladder", True)
+except (pexpect.TIMEOUT, pexpect.EOF):
+    check("a failed verdict on a terminal comes with the end of its ladder", False,
+          (c.before or "")[-1500:])
 
 saved = os.path.join(troot, "scenarios/recorded/console_message.lua")
 text = open(saved).read() if os.path.exists(saved) else ""
