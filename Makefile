@@ -6,7 +6,7 @@ PKGS      := openssl libosip2 libevent libevent_openssl libcares ldns sqlite3 lu
 DEB_PKGS  := build-essential pkg-config libssl-dev libosip2-dev libevent-dev libc-ares-dev \
              libldns-dev libsqlite3-dev liblua5.4-dev lua5.4 lua-cjson libpcap-dev libcunit1-dev \
              tshark sip-tester chromium chromium-driver curl libedit-dev \
-             python3-pexpect
+             python3-pexpect kamailio kamailio-tls-modules
 
 CC        ?= cc
 BUILD     ?= build

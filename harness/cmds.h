@@ -10,6 +10,11 @@
 int cmd_coverage(const char *root, const char *run_dir, bool list);
 /* Writes scenarios/<name>.lua from a template; refuses to overwrite. */
 int cmd_new(const char *root, const char *name);
+/* piclab edge-kit [--lab N] DIR: the PKI, configuration example and instructions for an edge
+ * judged with --sut-kind external on lab N's addresses. */
+int cmd_edge_kit(const char *dir, unsigned index);
+/* piclab merge [-o DIR] RUN...: sharded runs' folders into one run folder under out_base. */
+int cmd_merge(const char *root, const char *out_base, int nruns, char **runs);
 /* Prints the text ladder of a capture (piclab ladder). */
 int cmd_ladder(const char *root, const char *pcap, const char *keylog);
 

@@ -449,7 +449,7 @@ int console_run(const struct console_opts *o)
 	snprintf(c.hist, sizeof(c.hist), "%s/.piclab_history", getenv("HOME") ? getenv("HOME") :
 		 "/tmp");
 	c.base = event_base_new();
-	if (!c.base || runner_dirs_open(&c.dirs, o->out_base) != 0) {
+	if (!c.base || runner_dirs_open(&c.dirs, o->out_base, NULL) != 0) {
 		rc = 2;
 		goto out;
 	}

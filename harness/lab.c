@@ -29,6 +29,7 @@
 #include "labrt.h"
 #include "proc.h"
 #include "sut.h"
+#include "sutkind.h"
 
 void lab_default_users(struct lab_opts *o)
 {
@@ -313,7 +314,7 @@ void lab_teardown(struct lab *lab)
 int lab_boot(struct lab **labp, struct event_base *base, const struct lab_opts *opts,
 	     lab_broken_h *bh, void *arg, char *why, size_t whysize)
 {
-	char zone[4096], net[32], conf[600], slog[600];
+	char zone[4096], net[32];
 	const char *rt;
 	struct sockaddr_storage ns;
 	struct lab *lab;
@@ -327,6 +328,13 @@ int lab_boot(struct lab **labp, struct event_base *base, const struct lab_opts *
 		return ENOMEM;
 	lab->base = base;
 	lab->opts = *opts;
+	lab->kind = sut_kind_find(opts->sut_kind);
+	if (!lab->kind) {
+		snprintf(why, whysize, "unknown SUT kind '%s' (known: %s)", opts->sut_kind,
+			 sut_kind_names());
+		mem_deref(lab);
+		return EINVAL;
+	}
 	lab->bh = bh;
 	lab->arg = arg;
 	snprintf(lab->dir, sizeof(lab->dir), "%s", opts->dir);
@@ -360,8 +368,6 @@ int lab_boot(struct lab **labp, struct event_base *base, const struct lab_opts *
 	if (err)
 		goto out;
 
-	snprintf(conf, sizeof(conf), "%s/accessproxy.conf", lab->dir);
-	snprintf(lab->conf, sizeof(lab->conf), "%s", conf);
 	snprintf(lab->statedir, sizeof(lab->statedir), "%s", lab->dir);
 	if (opts->state_disk_kb) {
 		char size[64];
@@ -392,31 +398,21 @@ int lab_boot(struct lab **labp, struct event_base *base, const struct lab_opts *
 		goto out;
 	}
 	snprintf(lab->ctl, sizeof(lab->ctl), "%s/lab%u.sock", rt, opts->index);
-	snprintf(slog, sizeof(slog), "%s/sut.log", lab->dir);
-	unlink(lab->ctl);
-	err = lab_write_sut_conf(lab, conf, lab->ctl);
-	if (err) {
-		snprintf(why, whysize, "writing %s: %s", conf, strerror(err));
-		goto out;
-	}
 	if (opts->unprovisioned)
 		lab_unprovision(lab);
-	err = lab_users(lab, why, whysize);
+	err = lab->kind->configure(lab, why, whysize);
+	if (!err)
+		err = lab->kind->start(lab, why, whysize);
+	if (!err && lab->sut) {
+		err = sut_wait_ready(lab->sut, 10000, why, whysize);
+		if (err) {
+			size_t n = strlen(why);
+
+			snprintf(why + n, whysize - n, "; see %s/sut.log", lab->dir);
+		}
+	}
 	if (err)
 		goto out;
-	err = sut_start(&lab->sut, base, opts->sut_binary, conf, lab->ctl, slog, lab_sut_died,
-			lab);
-	if (err) {
-		snprintf(why, whysize, "starting %s: %s", opts->sut_binary, strerror(err));
-		goto out;
-	}
-	err = sut_wait_ready(lab->sut, 5000, why, whysize);
-	if (err) {
-		size_t n = strlen(why);
-
-		snprintf(why + n, whysize - n, "; see %s", slog);
-		goto out;
-	}
 	log_debug("lab %u up in %s", opts->index, lab->dir);
 out:
 	if (err)

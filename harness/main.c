@@ -6,6 +6,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "console.h"
 #include "decode_cmd.h"
 #include "runner.h"
+#include "sutkind.h"
 
 static void usage(FILE *f)
 {
@@ -47,12 +49,28 @@ static void usage(FILE *f)
 		"                   :quit); SIP messages show as ladder lines as they cross.\n"
 		"                   --script runs a Lua file (steps, or a scenario file's run) first\n"
 		"                   and stays up. A lab index another piclab holds is refused\n"
+		"  merge [-o DIR] RUN...\n"
+		"                   combines the run folders of `run --shard K/N` jobs into one run\n"
+		"                   folder (results.json, junit.xml, report, coverage over the\n"
+		"                   union); exit status like run's\n"
+		"  edge-kit [--lab N] DIR\n"
+		"                   writes what an edge judged with --sut-kind external needs: the\n"
+		"                   lab PKI (DIR/pki), the addresses and names to answer on, the DNS\n"
+		"                   server, providers and users (DIR/EDGE.txt), and the same as an\n"
+		"                   accessproxy configuration (DIR/accessproxy.conf, DIR/users.csv)\n"
 		"  help             this text\n"
 		"\n"
 		"options of run:\n"
 		"  -t, --timeout SECONDS   default time limit per scenario (30)\n"
 		"  -o, --out DIR           where run folders go (default: reports/out)\n"
-		"      --sut PATH          the accessproxy binary (default: beside piclab)\n"
+		"      --sut PATH          the SUT's program (default: accessproxy beside piclab;\n"
+		"                          /usr/sbin/kamailio for --sut-kind kamailio)\n"
+		"      --sut-kind KIND     the adapter for the SUT: accessproxy (default), kamailio\n"
+		"                          (a Kamailio edge generated per lab from\n"
+		"                          harness/kamailio/edge.cfg), external (an edge already\n"
+		"                          running on the lab's edge addresses; see edge-kit)\n"
+		"      --pki DIR           the lab PKI to use (made there if missing; default: a new\n"
+		"                          one in the run folder); edge-kit's DIR/pki for external\n"
 		"      --no-capture        do not capture traffic (capture checks then error)\n"
 		"      --lab N             first lab index: labs use 127.77.N.0/24 upwards (1)\n"
 		"  -j, --jobs N            labs in parallel (default: number of cores)\n"
@@ -108,6 +126,8 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "sut", required_argument, NULL, 'S' },
+		{ "sut-kind", required_argument, NULL, 'U' },
+		{ "pki", required_argument, NULL, 'P' },
 		{ "no-capture", no_argument, NULL, 'N' },
 		{ "lab", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -127,6 +147,7 @@ int main(int argc, char **argv)
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *script = NULL;
 	const char *cmd;
+	bool sut_given = false;
 	ssize_t n;
 	int c;
 
@@ -161,7 +182,8 @@ int main(int argc, char **argv)
 		return cmd_ladder(root, argv[2], argc > 3 ? argv[3] : NULL);
 	}
 	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "list") != 0 && strcmp(cmd, "coverage") != 0 &&
-	    strcmp(cmd, "new") != 0 && strcmp(cmd, "lab") != 0) {
+	    strcmp(cmd, "new") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "edge-kit") != 0 &&
+	    strcmp(cmd, "merge") != 0) {
 		fprintf(stderr, "piclab: unknown command '%s' (try 'piclab help')\n", cmd);
 		return 2;
 	}
@@ -188,7 +210,16 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'o': o.out_base = optarg; break;
-		case 'S': o.sut_binary = optarg; break;
+		case 'S': o.sut_binary = optarg; sut_given = true; break;
+		case 'P': o.pki_dir = optarg; break;
+		case 'U':
+			if (!sut_kind_find(optarg)) {
+				fprintf(stderr, "piclab: --sut-kind '%s' is not one of: %s\n", optarg,
+					sut_kind_names());
+				return 2;
+			}
+			o.sut_kind = optarg;
+			break;
 		case 'N': o.capture = false; break;
 		case 'L':
 			o.first_lab = (unsigned)atoi(optarg);
@@ -247,6 +278,12 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		o.seed = (unsigned long)(ts.tv_nsec ^ (ts.tv_sec << 20) ^ getpid()) % 1000000000UL + 1;
 	}
+	if (o.sut_kind && !strcmp(o.sut_kind, "kamailio") && !sut_given)
+		o.sut_binary = "/usr/sbin/kamailio";
+	if (o.sut_kind && !strcmp(o.sut_kind, "external") && o.jobs != 1) {
+		/* one edge, on the edge addresses of one lab */
+		o.jobs = 1;
+	}
 	if (o.first_lab + o.jobs - 1 > 250) {
 		fprintf(stderr, "piclab: --lab %u with %u jobs goes past 127.77.250.0/24\n",
 			o.first_lab, o.jobs);
@@ -261,6 +298,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "new"))
 		return optind < argc ? cmd_new(root, argv[optind]) : (usage(stderr), 2);
+	if (!strcmp(cmd, "merge"))
+		return cmd_merge(root, o.out_base, argc - optind, argv + optind);
+	if (!strcmp(cmd, "edge-kit"))
+		return optind < argc ? cmd_edge_kit(argv[optind], o.first_lab) : (usage(stderr), 2);
 	if (!strcmp(cmd, "lab")) {
 		struct console_opts co = { .root = root, .out_base = o.out_base,
 					   .sut_binary = o.sut_binary, .index = o.first_lab,

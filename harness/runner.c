@@ -252,7 +252,8 @@ static void runner_worker(struct runner *r, unsigned k, unsigned jobs, int fd)
 		struct runner_item *it = r->items[i];
 		struct scen_opts so = {
 			.lab_index = r->lab[k], .out_dir = r->d.out, .pki_dir = r->d.pki,
-			.sut_binary = r->o->sut_binary, .default_timeout = r->o->timeout,
+			.sut_binary = r->o->sut_binary, .sut_kind = r->o->sut_kind,
+			.default_timeout = r->o->timeout,
 			.capture = r->o->capture, .seed = r->o->seed, .run_log = r->d.log,
 			.root = r->o->root, .keep = r->o->keep,
 		};
@@ -503,7 +504,7 @@ int runner_need_root(const char *cmd)
 	return EPERM;
 }
 
-int runner_dirs_open(struct runner_dirs *d, const char *out_base)
+int runner_dirs_open(struct runner_dirs *d, const char *out_base, const char *pki_dir)
 {
 	char run_id[64], latest[1100];
 	time_t now = time(NULL);
@@ -514,6 +515,10 @@ int runner_dirs_open(struct runner_dirs *d, const char *out_base)
 	snprintf(d->out, sizeof(d->out), "%s/%s-%d", out_base, run_id, (int)getpid());
 	snprintf(d->pki, sizeof(d->pki), "%s/pki", d->out);
 	err = runner_mkdirs(d->pki);
+	if (!err && pki_dir) {
+		snprintf(d->pki, sizeof(d->pki), "%s", pki_dir);
+		err = runner_mkdirs(d->pki);
+	}
 	if (err) {
 		fprintf(stderr, "piclab: cannot create %s: %s\n", d->pki, strerror(err));
 		return err;
@@ -574,7 +579,7 @@ int runner_run(const struct runner_opts *o, int npaths, char **paths)
 		rc = 2;
 		goto out;
 	}
-	if (runner_need_root("run") || runner_dirs_open(&r.d, o->out_base)) {
+	if (runner_need_root("run") || runner_dirs_open(&r.d, o->out_base, o->pki_dir)) {
 		rc = 2;
 		goto out;
 	}

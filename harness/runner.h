@@ -8,7 +8,9 @@
 struct runner_opts {
 	const char *root;        /* the project root (scenarios/, reports/) */
 	const char *out_base;    /* where run folders go (default <root>/reports/out) */
-	const char *sut_binary;  /* accessproxy */
+	const char *sut_binary;  /* accessproxy, or the program of sut_kind */
+	const char *sut_kind;    /* adapter name (sutkind.h); NULL: accessproxy */
+	const char *pki_dir;     /* the lab PKI to use (NULL: a new one in the run folder) */
 	double timeout;          /* default per-scenario time limit, seconds */
 	bool capture;
 	bool list_only;
@@ -34,7 +36,7 @@ struct runner_dirs {
 	char pki[1100];
 	FILE *log;
 };
-int runner_dirs_open(struct runner_dirs *d, const char *out_base);
+int runner_dirs_open(struct runner_dirs *d, const char *out_base, const char *pki_dir);
 void runner_dirs_close(struct runner_dirs *d);
 /* EPERM, with what to do printed, unless root (cmd: "run", "lab"). */
 int runner_need_root(const char *cmd);

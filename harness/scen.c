@@ -96,6 +96,22 @@ void scen_finish(struct scen *s, enum scen_verdict v, const char *reason, const 
 	event_base_loopbreak(s->base);
 }
 
+int scen_not_applicable(lua_State *L, const char *fmt, ...)
+{
+	char reason[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	lua_createtable(L, 0, 2);
+	lua_pushstring(L, "skip");
+	lua_setfield(L, -2, "piclab_verdict");
+	lua_pushfstring(L, "not applicable: %s", reason);
+	lua_setfield(L, -2, "reason");
+	return lua_error(L);
+}
+
 int scen_fail(lua_State *L, int level, const char *fmt, ...)
 {
 	char reason[2048];
@@ -190,6 +206,25 @@ void scen_read_meta(struct scen *s, int t, const struct scen_opts *o)
 			lua_pop(L, 1);
 		}
 		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	/* sut_kinds = { "accessproxy" }: written for those SUT kinds only (their configuration
+	 * files, their tools); for any other it is not applicable */
+	if (lua_getfield(L, t, "sut_kinds") == LUA_TTABLE) {
+		const char *kind = o && o->sut_kind ? o->sut_kind : "accessproxy";
+		char kinds[120] = "";
+		bool listed = false;
+
+		for (i = 1; lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
+			listed |= strcmp(lua_tostring(L, -1), kind) == 0;
+			snprintf(kinds + strlen(kinds), sizeof(kinds) - strlen(kinds), "%s%s",
+				 i > 1 ? ", " : "", lua_tostring(L, -1));
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
+		if (!listed)
+			snprintf(s->not_for_kind, sizeof(s->not_for_kind), "written for %s (its "
+				 "configuration files or tools), not for %s", kinds, kind);
 	}
 	lua_pop(L, 1);
 	if (lua_getfield(L, t, "waive") == LUA_TTABLE) {
@@ -472,8 +507,9 @@ int scen_boot(struct scen *s, const struct scen_opts *o, int t, char *why, size_
 {
 	struct lab_opts lo = { .index = o->lab_index, .pki_dir = o->pki_dir,
 			       .sut_binary = o->sut_binary, .capture = o->capture,
-			       .dir = s->res->dir };
+			       .dir = s->res->dir, .sut_kind = o->sut_kind, .root = o->root };
 	char lwhy[1024] = "";
+	int err;
 
 	lua_getglobal(s->L, "math");
 	lua_getfield(s->L, -1, "randomseed");
@@ -488,7 +524,14 @@ int scen_boot(struct scen *s, const struct scen_opts *o, int t, char *why, size_
 	} else {
 		scen_lab_opts(s, t, &lo);
 	}
-	if (lab_boot(&s->lab, s->base, &lo, scen_lab_broken, s, lwhy, sizeof(lwhy))) {
+	err = lab_boot(&s->lab, s->base, &lo, scen_lab_broken, s, lwhy, sizeof(lwhy));
+	if (err == ENOTSUP) {
+		/* the SUT kind under test cannot be set up the way this scenario needs */
+		snprintf(why, whysize, "not applicable to SUT kind %s: %s",
+			 o->sut_kind ? o->sut_kind : "accessproxy", lwhy);
+		return ENOTSUP;
+	}
+	if (err) {
 		snprintf(why, whysize, "lab did not boot: %s", lwhy);
 		return EIO;
 	}
@@ -538,7 +581,7 @@ void scen_run(struct event_base *base, const char *path, const char *name,
 	char why[1024] = "";
 	double t0 = scen_now();
 	FILE *logf = NULL;
-	int t;
+	int t, boot;
 
 	if (scen_setup(&s, base, o, name, res, &logf)) {
 		scen_finish(&s, SCEN_ERROR, "cannot create a Lua state", NULL);
@@ -559,9 +602,17 @@ void scen_run(struct event_base *base, const char *path, const char *name,
 		scen_finish(&s, SCEN_ERROR, reason, NULL);
 		goto out;
 	}
-	if (scen_boot(&s, o, t, why, sizeof(why))) {
+	if (s.not_for_kind[0]) {
+		char reason[400];
+
+		snprintf(reason, sizeof(reason), "not applicable: %s", s.not_for_kind);
+		scen_finish(&s, SCEN_SKIP, reason, NULL);
+		goto out;
+	}
+	boot = scen_boot(&s, o, t, why, sizeof(why));
+	if (boot) {
 		s.finished = false;
-		scen_finish(&s, SCEN_ERROR, why, NULL);
+		scen_finish(&s, boot == ENOTSUP ? SCEN_SKIP : SCEN_ERROR, why, NULL);
 		goto out;
 	}
 	s.finished = false;

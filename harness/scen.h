@@ -30,6 +30,7 @@ struct scen_opts {
 	const char *out_dir;    /* the run's folder; the scenario gets <out_dir>/<name>/ */
 	const char *pki_dir;
 	const char *sut_binary;
+	const char *sut_kind;   /* adapter name (sutkind.h); NULL: accessproxy */
 	double default_timeout; /* seconds, when the scenario does not say */
 	unsigned long seed;     /* math.randomseed of the scenario's Lua state */
 	bool capture;
@@ -100,6 +101,11 @@ void *scen_waiter_data(struct scen_waiter *w);
 bool scen_waiter_timed_out(lua_State *L);
 /* Raises a scenario failure (verdict fail, with file:line of the Lua caller at level). */
 int scen_fail(lua_State *L, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Ends the scenario as not applicable to this SUT (verdict skip, with the reason), for what
+ * the SUT kind under test does not offer. */
+int scen_not_applicable(lua_State *L, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 void lua_base_open(lua_State *L);
 void lua_lab_open(lua_State *L);

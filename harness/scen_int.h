@@ -41,6 +41,7 @@ struct scen {
 	bool waived[INV_COUNT];
 	const char *root;
 	char bad_waiver[128];
+	char not_for_kind[200];  /* set: the scenario is not applicable to this SUT kind */
 	/* a session (the console, --script): each step is a coroutine in co; its end, whatever
 	 * the verdict, calls step_h and the lab stays up */
 	scen_step_h *step_h;

@@ -5,6 +5,7 @@
 return scenario {
   title  = "Default provider rows: aol, yahoo and msn with their edges, all not allowed",
   covers = { "CONF-001" },
+  sut_kinds = { "accessproxy" },  -- reads or rewrites accessproxy.conf
   tags   = { "conf" },
   run = function(lab)
     local f = assert(io.open(lab.dir .. "/accessproxy.conf", "rb"))
