@@ -57,8 +57,8 @@ PROGRAMS := $(BIN)/accessproxy $(BIN)/apctl $(BIN)/piclab $(BIN)/fake-dns $(BIN)
 TESTS    := $(BUILD)/tests/test_lib $(BUILD)/tests/test_fakes $(BUILD)/tests/test_proxy \
             $(BUILD)/tests/test_harness
 
-.PHONY: all help deps deps-auto check unit scenarios scenarios-workers run bench clean tests-build \
-        mutant mutants report-size
+.PHONY: all help deps deps-auto check unit scenarios scenarios-workers run lab bench clean \
+        tests-build mutant mutants report-size
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS) $(BUILD)/buildinfo ## build every program (default)
@@ -101,7 +101,7 @@ check: ## install what is missing, build, unit tests, the suite (and its "worker
 	$(MAKE) --no-print-directory scenarios || rc=1; \
 	$(BIN)/piclab coverage --strict || rc=1; exit $$rc
 
-unit: tests-build ## run the CUnit tests
+unit: tests-build ## run the CUnit tests and the harness self-tests (harness/tests/*.sh)
 	@rc=0; for t in $(TESTS); do echo "== $$t"; PICLAB_ROOT=$(CURDIR) $$t || rc=1; done; \
 	for t in harness/tests/*.sh; do [ -f "$$t" ] || continue; echo "== $$t"; \
 	  BUILD=$(BUILD) PICLAB_ROOT=$(CURDIR) bash $$t || rc=1; done; exit $$rc
@@ -164,6 +164,9 @@ run: ## the default suite in the lab; results in reports/out/<run>/
 	@$(MAKE) --no-print-directory deps-auto
 	@$(MAKE) --no-print-directory all
 	$(BIN)/piclab run $(SUITE)
+
+lab: all ## the default lab with its Lua console (piclab lab; LAB=N for 127.77.N.0/24)
+	$(BIN)/piclab lab --lab $(or $(LAB),1)
 
 bench: all ## benchmarks: proxy throughput/latency/memory, capture decoder vs tshark (figures printed, never asserted)
 	@if [ -f bench/run.sh ]; then bash bench/run.sh $(BUILD); fi

@@ -396,13 +396,8 @@ static int cap_l_flows(lua_State *L)
 
 static int cap_l_index(lua_State *L)
 {
-	static const luaL_Reg methods[] = {
-		{ "sip", cap_l_sip }, { "expect", cap_l_expect }, { "settle", cap_l_settle }, { "flows", cap_l_flows },
-		{ NULL, NULL },
-	};
 	struct scen *s = cap_check(L, 1);
 	const char *k = luaL_checkstring(L, 2);
-	const luaL_Reg *m;
 
 	if (strcmp(k, "pcap") == 0) {
 		lua_pushstring(L, lab_pcap_path(scen_lab(s)));
@@ -412,12 +407,9 @@ static int cap_l_index(lua_State *L)
 		lua_pushstring(L, lab_keylog_path(scen_lab(s)));
 		return 1;
 	}
-	for (m = methods; m->name; m++) {
-		if (strcmp(m->name, k) == 0) {
-			lua_pushcfunction(L, m->func);
-			return 1;
-		}
-	}
+	/* methods in the metatable's methods table (lua_capture_open), for :help's check */
+	if (luaL_getmetafield(L, 1, "methods") == LUA_TTABLE && lua_getfield(L, -1, k) != LUA_TNIL)
+		return 1;
 	return luaL_error(L, "Capture has no field '%s'", k);
 }
 
@@ -462,8 +454,14 @@ void lua_capture_open_reports(lua_State *L)
 void lua_capture_open(lua_State *L)
 {
 	static const luaL_Reg mt[] = { { "__index", cap_l_index }, { NULL, NULL } };
+	static const luaL_Reg methods[] = {
+		{ "sip", cap_l_sip }, { "expect", cap_l_expect }, { "settle", cap_l_settle },
+		{ "flows", cap_l_flows }, { NULL, NULL },
+	};
 
 	luaL_newmetatable(L, MT_CAPTURE);
 	luaL_setfuncs(L, mt, 0);
+	luaL_newlib(L, methods);
+	lua_setfield(L, -2, "methods");
 	lua_pop(L, 1);
 }

@@ -47,9 +47,15 @@ static void usage(FILE *f)
 		"                   classify each scenario of run B against run A (folders or\n"
 		"                   results.json): pass, FAIL (was pass), fail, fixed, new-pass,\n"
 		"                   new-fail, xfail, xfail->PASS, flaky, removed; exits 1 on a regression\n"
+		"  coverage --list  the requirement ids a scenario can name in covers, with texts\n"
 		"  new AREA/NAME    writes scenarios/AREA/NAME.lua from a template\n"
-		"  lab [--lab N]    brings the default lab up in 127.77.N.0/24 (default 1) and keeps\n"
-		"                   it running for manual use, printing every address\n"
+		"  lab [--lab N] [--script FILE]\n"
+		"                   brings up the lab a scenario gets in 127.77.N.0/24 (default 1),\n"
+		"                   prints every address and certificate, and opens a Lua console in\n"
+		"                   it (the scenario API; :help, :save AREA/NAME, :capture, :ladder,\n"
+		"                   :quit); SIP messages show as ladder lines as they cross.\n"
+		"                   --script runs a Lua file (steps, or a scenario file's run) first\n"
+		"                   and stays up. A lab index another piclab holds is refused\n"
 		"  merge [-o DIR] RUN...\n"
 		"                   combines the run folders of `run --shard K/N` jobs into one run\n"
 		"                   folder (results.json, junit.xml, report, coverage over the\n"
@@ -345,7 +351,8 @@ int main(int argc, char **argv)
 		char latest[PATH_MAX + 40];
 
 		snprintf(latest, sizeof(latest), "%s/latest", o.out_base);
-		return cmd_coverage(root, optind < argc ? argv[optind] : latest, strict);
+		return cmd_coverage(root, optind < argc ? argv[optind] : latest, o.list_only,
+				    strict);
 	}
 	if (o.pics == pics && o.sut_kind) {
 		/* a PICS per SUT kind, when the kind has its own */

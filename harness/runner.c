@@ -533,10 +533,9 @@ int runner_need_root(const char *cmd)
 {
 	if (geteuid() == 0)
 		return 0;
-	fprintf(stderr, "piclab %s: the lab binds ports 53, 443 and 5061 on 127.77.0.0/16 and "
-		"captures on lo, so it needs root: run 'sudo %s/piclab %s ...' (or grant the binary "
-		"CAP_NET_BIND_SERVICE+CAP_NET_RAW+CAP_SYS_ADMIN with setcap)\n", cmd, "build/bin",
-		cmd);
+	fprintf(stderr, "piclab %s: needs root: the lab binds ports 53, 443 and 5061 on "
+		"127.77.0.0/16 and captures on lo. Run it again with sudo (sudo build/bin/piclab "
+		"%s ...), or as root in a container\n", cmd, cmd);
 	return EPERM;
 }
 

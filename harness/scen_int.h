@@ -73,6 +73,8 @@ void scen_finish(struct scen *s, enum scen_verdict v, const char *reason, const 
 int scen_setup(struct scen *s, struct event_base *base, const struct scen_opts *o,
 	       const char *name, struct scen_result *res, FILE **logfp);
 int scen_load(struct scen *s, const char *path, char *why, size_t whysize);
+/* Opens the libraries and the whole scenario API in s->L (what every scenario state gets). */
+void scen_open_lua(struct scen *s);
 void scen_read_meta(struct scen *s, int t, const struct scen_opts *o);
 int scen_boot(struct scen *s, const struct scen_opts *o, int t, char *why, size_t whysize);
 void scen_teardown(struct scen *s, const struct scen_opts *o, FILE *logf);

@@ -5,7 +5,20 @@
 local cjson = require("cjson")
 local catalog = require("catalog")
 
-return function(root, run_dir, strict)
+-- piclab coverage --list: the ids a scenario's covers can name, with their areas and texts.
+local function list_ids(root)
+  local area
+  for _, r in ipairs((catalog.load(root))) do
+    if r.area ~= area then print("\n" .. r.area); area = r.area end
+    local text = #r.text > 100 and r.text:sub(1, 97) .. "..." or r.text
+    print(string.format("  %-9s %s", r.id, text))
+  end
+  print("\n(the full texts: reports/requirements.tsv; a scenario names ids in covers = { ... })")
+  return 0
+end
+
+return function(root, run_dir, strict, list)
+  if list then return list_ids(root) end
   local f, err = io.open(run_dir .. "/results.json", "r")
   if not f then
     io.stderr:write("piclab coverage: ", err, "\n")
