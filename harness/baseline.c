@@ -12,7 +12,8 @@
 
 #include "baseline.h"
 
-int cmd_compare(const char *root, const char *a, const char *b, const char *xfail)
+int cmd_compare(const char *root, const char *a, const char *b, const char *xfail,
+		const char *html)
 {
 	lua_State *L = luaL_newstate();
 	char script[1200];
@@ -37,7 +38,12 @@ int cmd_compare(const char *root, const char *a, const char *b, const char *xfai
 		lua_pushstring(L, xfail);
 	else
 		lua_pushnil(L);
-	if (lua_pcall(L, 3, 1, 0) != LUA_OK) {
+	lua_pushstring(L, root);
+	if (html)
+		lua_pushstring(L, html);
+	else
+		lua_pushnil(L);
+	if (lua_pcall(L, 5, 1, 0) != LUA_OK) {
 		fprintf(stderr, "piclab compare: %s\n", lua_tostring(L, -1));
 		goto out;
 	}

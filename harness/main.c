@@ -43,10 +43,13 @@ static void usage(FILE *f)
 		"                   reports/out/latest);\n"
 		"                   exits 1 when a covered id fails; with --strict also when an id\n"
 		"                   is untested or covered only by skipped scenarios\n"
-		"  compare A B [--xfail FILE]\n"
+		"  compare A B [--xfail FILE] [--html FILE]\n"
 		"                   classify each scenario of run B against run A (folders or\n"
 		"                   results.json): pass, FAIL (was pass), fail, fixed, new-pass,\n"
-		"                   new-fail, xfail, xfail->PASS, flaky, removed; exits 1 on a regression\n"
+		"                   new-fail, xfail, xfail->PASS, flaky, removed; exits 1 on a regression;\n"
+		"                   then both runs requirement by requirement (SUT kind, identity,\n"
+		"                   the ids whose status differs); --html FILE writes that side by\n"
+		"                   side as a page (e.g. accessproxy against kamailio)\n"
 		"  coverage --list  the requirement ids a scenario can name in covers, with texts\n"
 		"  new AREA/NAME    writes scenarios/AREA/NAME.lua from a template\n"
 		"  lab [--lab N] [--script FILE]\n"
@@ -161,6 +164,7 @@ int main(int argc, char **argv)
 		{ "pics", required_argument, NULL, 'Q' },
 		{ "baseline", required_argument, NULL, 'B' },
 		{ "xfail", required_argument, NULL, 'X' },
+		{ "html", required_argument, NULL, 'H' },
 		{ "repeat", required_argument, NULL, 'r' },
 		{ "strict", no_argument, NULL, 'Y' },
 		{ "workers", required_argument, NULL, 'W' },
@@ -174,7 +178,7 @@ int main(int argc, char **argv)
 	struct runner_opts o = { .timeout = 30, .capture = true, .first_lab = 1 };
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	bool strict = false;
-	const char *script = NULL;
+	const char *script = NULL, *html = NULL;
 	const char *cmd;
 	bool sut_given = false;
 	ssize_t n;
@@ -304,6 +308,7 @@ int main(int argc, char **argv)
 		case 'Q': o.pics = optarg; break;
 		case 'B': o.baseline = optarg; break;
 		case 'X': o.xfail = optarg; break;
+		case 'H': html = optarg; break;
 		case 'r':
 			o.repeat = (unsigned)atoi(optarg);
 			if (o.repeat < 1 || o.repeat > 100) {
@@ -362,10 +367,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "compare")) {
 		if (argc - optind != 2) {
-			fprintf(stderr, "usage: piclab compare A B [--xfail FILE]\n");
+			fprintf(stderr, "usage: piclab compare A B [--xfail FILE] [--html FILE]\n");
 			return 2;
 		}
-		return cmd_compare(root, argv[optind], argv[optind + 1], o.xfail);
+		return cmd_compare(root, argv[optind], argv[optind + 1], o.xfail, html);
 	}
 	if (o.baseline) {
 		if (baseline_resolve(o.baseline, base, sizeof(base)))

@@ -127,6 +127,7 @@ void runinfo_push_result(lua_State *L, const struct scen_result *s, const char *
 	runinfo_num(L, "fail_frame", (lua_Integer)s->fail_frame);
 	runinfo_num(L, "assertions", s->assertions);
 	runinfo_num(L, "workers", s->workers);
+	runinfo_str(L, "sut_identity", s->sut_identity);
 	lua_pushboolean(L, s->fail_frame_exact);
 	lua_setfield(L, -2, "fail_frame_exact");
 	runinfo_num(L, "runs", s->runs ? s->runs : 1);

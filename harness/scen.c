@@ -20,6 +20,7 @@
 #include "pcapng.h"
 #include "lab.h"
 #include "scen.h"
+#include "sutkind.h"
 #include "scen_int.h"
 #include "sut.h"
 
@@ -603,6 +604,23 @@ int scen_setup(struct scen *s, struct event_base *base, const struct scen_opts *
 	return 0;
 }
 
+/* The SUT's identity from its adapter, asked once per process (it may run a program) and kept
+ * in the result, so the report names what was judged. */
+static void scen_sut_identity(struct scen *s)
+{
+	static char cached[sizeof(s->res->sut_identity)];
+	static const struct sut_kind *cached_kind;
+	const struct sut_kind *k = lab_sut_kind(s->lab);
+
+	if (!k || !k->identity)
+		return;
+	if (cached_kind != k || !cached[0]) {
+		k->identity(s->lab, cached, sizeof(cached));
+		cached_kind = k;
+	}
+	snprintf(s->res->sut_identity, sizeof(s->res->sut_identity), "%s", cached);
+}
+
 int scen_boot(struct scen *s, const struct scen_opts *o, int t, char *why, size_t whysize)
 {
 	struct lab_opts lo = { .index = o->lab_index, .pki_dir = o->pki_dir,
@@ -638,6 +656,7 @@ int scen_boot(struct scen *s, const struct scen_opts *o, int t, char *why, size_
 		snprintf(why, whysize, "lab did not boot: %s", lwhy);
 		return EIO;
 	}
+	scen_sut_identity(s);
 	return 0;
 }
 

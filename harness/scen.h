@@ -34,6 +34,7 @@ struct scen_result {
 	char history[128];
 	unsigned assertions;  /* expect/expect_eq calls and waits for an outcome */
 	unsigned workers;    /* the SUT's worker processes in this run */
+	char sut_identity[200]; /* "name version (build)" of the SUT its lab ran (sutkind.h) */
 };
 
 struct scen_opts {

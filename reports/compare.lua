@@ -122,8 +122,10 @@ function M.print(cmp, out)
     " regression", cmp.regressions == 1 and "" or "s", "\n")
 end
 
--- `piclab compare A B [--xfail FILE]`: exit 0 no regressions, 1 some, 2 unreadable input.
-function M.cli(a, b, xfail_path)
+-- `piclab compare A B [--xfail FILE] [--html FILE]`: the scenario categories of B against A,
+-- then the two runs side by side requirement by requirement (sidebyside.lua; --html writes the
+-- page). Exit 0 no regressions, 1 some, 2 unreadable input.
+function M.cli(a, b, xfail_path, root, html_path)
   local base, err = M.load_results(a)
   if not base then io.stderr:write("piclab compare: ", err, "\n"); return 2 end
   local cur
@@ -134,6 +136,18 @@ function M.cli(a, b, xfail_path)
   if not xf then io.stderr:write("piclab compare: ", err, "\n"); return 2 end
   local cmp = M.compare(base, cur, xf)
   M.print(cmp)
+  if root then
+    local sbs = require("sidebyside")
+    local rows = sbs.rows(root, base, cur)
+    sbs.print(rows, base, cur)
+    if html_path then
+      local f, werr = io.open(html_path, "w")
+      if not f then io.stderr:write("piclab compare: --html ", werr, "\n"); return 2 end
+      f:write(sbs.html(rows, base, cur, a, b))
+      f:close()
+      print("side by side: " .. html_path)
+    end
+  end
   return cmp.regressions > 0 and 1 or 0
 end
 

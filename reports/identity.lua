@@ -46,14 +46,31 @@ function M.config_digests(run)
   return #lines > 0 and sha(table.concat(lines, "\n")) or "", n
 end
 
+-- What the SUT's adapter said it is ("name version (build)"), from the first scenario whose lab
+-- booted.
+local function adapter_identity(run)
+  for _, s in ipairs(run.scenarios or {}) do
+    if s.sut_identity and s.sut_identity ~= "" then return s.sut_identity end
+  end
+  return ""
+end
+
 function M.identity(run)
   local sut = buildinfo(run.sut_binary or "")
+  local said = adapter_identity(run)
+  -- a SUT without our buildinfo (Kamailio, an external edge): its version is what it says
+  if sut.missing and said ~= "" then
+    sut.version = said:match("^%S+%s+(%S+)") or said
+    sut.cflags = "not known for " .. (run.sut_kind or "accessproxy") .. " (no " .. sut.file .. ")"
+  end
   local harness = buildinfo(run.harness_binary or "")
   local digest, nconf = M.config_digests(run)
   local bin = run.sut_binary and util.read(run.sut_binary)
   return {
     sut = {
-      kind = run.sut_kind or "accessproxy", binary = run.sut_binary or "", sha256 = sha(bin),
+      kind = run.sut_kind or "accessproxy", identity = said,
+      binary = run.sut_kind == "external" and "" or (run.sut_binary or ""),
+      sha256 = run.sut_kind == "external" and "" or sha(bin),
       version = sut.version or "unknown", git = sut.git or "unknown",
       build_flags = sut.cflags or (sut.missing and ("unknown: no " .. sut.file) or "unknown"),
       compiler = sut.cc or "unknown",
@@ -73,7 +90,8 @@ end
 -- Flat "key", "value" rows of the identity, for the header and junit properties.
 function M.rows(id)
   return {
-    { "sut.kind", id.sut.kind or "accessproxy" }, { "sut.binary", id.sut.binary }, { "sut.version", id.sut.version },
+    { "sut.kind", id.sut.kind or "accessproxy" }, { "sut.identity", id.sut.identity or "" },
+    { "sut.binary", id.sut.binary }, { "sut.version", id.sut.version },
     { "sut.git", id.sut.git }, { "sut.sha256", id.sut.sha256 },
     { "sut.build_flags", id.sut.build_flags }, { "sut.compiler", id.sut.compiler },
     { "sut.config_digest", id.sut.config_digest .. " (" .. id.sut.configs .. " distinct)" },

@@ -45,6 +45,26 @@ check "the lab wrote Kamailio's configuration" \
 	'grep -q "include_file" "$run/smoke.message_both_ways/kamailio.cfg" && grep -q "^\[client:any\]" "$run/smoke.message_both_ways/kamailio-tls.cfg"'
 check "Kamailio itself answered (its log is the SUT log)" 'grep -q "kamailio\|Kamailio\|<core>" "$run/smoke.message_both_ways/sut.log"'
 check "no Kamailio is left running" '! pgrep -f "kamailio.*$out" >/dev/null'
-[ "$fails" != 0 ] && cat "$out/run.log"
+# the report names what was judged, and a side-by-side view tells the two edges apart
+check "results.json names the SUT kind and Kamailio's own version" \
+	'grep -q "\"kind\":\"kamailio\"" "$run/results.json" && grep -Eq "\"identity\":\"kamailio [0-9]+\.[0-9]+" "$run/results.json"'
+check "the report's header shows the SUT kind and identity" \
+	'grep -q "<th>sut.kind</th><td>kamailio</td>" "$run/index.html" && grep -Eq "<th>sut.identity</th><td>kamailio [0-9]" "$run/index.html"'
+sel=(smoke/message_both_ways policy/provider_not_allowed "${must_fail[@]}" policy/licences)
+sp=(); for s in "${sel[@]}"; do sp+=("$root/scenarios/$s.lua"); done
+"$piclab" run -j1 --lab 173 --out "$out/ap" "${sp[@]}" >"$out/ap.log" 2>&1
+"$piclab" compare "$out/ap/latest" "$run" --html "$out/sbs.html" >"$out/sbs.log" 2>&1
+crc=$?
+check "compare accessproxy with kamailio: exit 1 (Kamailio regresses) (got $crc)" '[ "$crc" = 1 ]'
+check "side by side: both identities on the terminal" \
+	'grep -q "^A: accessproxy (accessproxy [0-9]" "$out/sbs.log" && grep -Eq "^B: kamailio \(kamailio [0-9]" "$out/sbs.log"'
+check "side by side: POL-008 (multiparty) passing for accessproxy, failing for Kamailio" \
+	'grep -Eq "^POL-008 +A passing +B failing" "$out/sbs.log"'
+check "side by side: POL-004 (licences, apctl) n/a for Kamailio" 'grep -Eq "^POL-004 +A passing +B n/a" "$out/sbs.log"'
+check "side by side: a requirement both pass is not listed as differing" '! grep -Eq "^TLS-001 " "$out/sbs.log"'
+check "side by side page: marks POL-008 as differing, with both verdicts" \
+	'grep -q "<tr id=\"req-POL-008\" class=\"differ\">.*<td class=\"passing\">passing</td><td class=\"failing\">failing</td>" "$out/sbs.html"'
+check "side by side page: both SUT kinds in its title" 'grep -q "<title>PIClab: accessproxy vs kamailio</title>" "$out/sbs.html"'
+[ "$fails" != 0 ] && cat "$out/run.log" "$out/sbs.log"
 echo "kamailio_edge.sh: $((n - fails)) passed, $fails failed"
 [ "$fails" = 0 ]
