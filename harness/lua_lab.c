@@ -646,7 +646,8 @@ static int sut_l_ctl(lua_State *L)
 	char reply[4096];
 	int err;
 
-	if (!(k->caps & SUTK_CONTROL) && (k->caps & SUTK_RELOAD) && strcmp(cmd, "reload") == 0)
+	/* a reload goes through the adapter: it reaches every worker process */
+	if ((k->caps & SUTK_RELOAD) && strcmp(cmd, "reload") == 0)
 		err = k->reload(scen_lab(s), reply, sizeof(reply));
 	else if (sut_needs(L, s, SUTK_CONTROL, "sut:ctl") == 0)
 		err = sut_ctl(lab_sut(scen_lab(s)), cmd, reply, sizeof(reply), 2000);
