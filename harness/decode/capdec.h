@@ -14,13 +14,13 @@ struct capdec;
 /* One SIP message found in the capture. */
 struct capdec_sip {
 	double ts;                      /* capture time of the segment that completed it */
+	unsigned long frame;            /* 1-based number of that segment's frame in the file */
 	struct sockaddr_storage src;    /* sender ip:port */
 	struct sockaddr_storage dst;
 	bool tls;                       /* carried inside TLS records (decrypted) */
 	bool udp;                       /* one UDP datagram (else a TCP stream) */
 	bool ws;                        /* one WebSocket message (RFC 7118) */
 	unsigned flow;                  /* connection number, in order of first packet */
-	unsigned frame;                 /* packet number (from 1) of the packet that completed it */
 	const char *data;               /* the whole message (start line to end of body) */
 	size_t len;
 };
@@ -35,6 +35,8 @@ struct capdec_flow {
 	bool ws;                         /* SIP over WebSocket (RFC 7118) after an HTTP upgrade */
 	int tls_version;                 /* 0x0303 or 0x0304 once known, else 0 */
 	bool decrypted;                  /* secrets found and every application record opened */
+	bool protected_seen;             /* protected (encrypted) records crossed: what they carry
+	                                    can be judged only if decrypted */
 	unsigned cleartext_sip;          /* SIP messages seen outside TLS */
 	unsigned sip_msgs;               /* SIP messages in total (cleartext + decrypted) */
 	const char *error;               /* first decoding problem ("no key for client_random ..."),

@@ -118,7 +118,7 @@ struct tlskeys;
 struct capdec {
 	struct tlskeys *keys;
 	int dlt;
-	unsigned frame;                 /* packets read so far */
+	unsigned long frame;            /* frames read so far: the one being decoded */
 	char truncated[200];
 	size_t dsb_keys;
 	const char *unsupported;        /* static name */

@@ -218,6 +218,7 @@ struct replay {
 	int ngroups;
 	struct rpmap *txn_index;         /* recorded key -> txn */
 	/* cast */
+	bool lab_capture;                /* every endpoint is a PIClab lab address */
 	struct rpmap *map;               /* the old->new map */
 	struct rp_lab_user users[64];
 	int nusers;

@@ -298,6 +298,8 @@ static int rpcast_aor(struct replay *r, const char *aor, enum rp_role role)
 	own = rpcast_domain_role(r, at + 1);
 	if (own >= RP_ROLE_ENTERPRISE)
 		role = own;
+	else if (r->lab_capture)
+		return 0;       /* a lab's own capture: a domain it does not know is meant foreign */
 	if (role < RP_ROLE_ENTERPRISE)
 		return 0;
 	snprintf(key, sizeof(key), "aor:%s", aor);
@@ -392,8 +394,13 @@ int rpcast_run(struct replay *r)
 		err = rpcast_map_file(r, r->o->map);
 	if (err)
 		return err;
-	for (i = 0; i < r->neps; i++)
+	r->lab_capture = true;
+	for (i = 0; i < r->neps; i++) {
 		rpcast_lab_addr(&r->eps[i]);
+		if ((r->eps[i].sent || r->eps[i].received) &&
+		    strcmp(r->eps[i].why, "a PIClab lab address"))
+			r->lab_capture = false;
+	}
 	for (i = 0; i < r->neps; i++)
 		if (r->eps[i].role == RP_ROLE_PROXY && !r->eps[i].why[0])
 			snprintf(r->eps[i].why, sizeof(r->eps[i].why), "it forwarded requests");

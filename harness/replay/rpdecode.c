@@ -144,7 +144,7 @@ int rpdecode_run(struct replay *r)
 		if (rec->src < 0 || rec->dst < 0)
 			return ENOMEM;
 		if (rp_sip_parse(&rec->sip, m->data, m->len)) {
-			rp_log(r, "frame %u: a SIP message the replay cannot read, left out",
+			rp_log(r, "frame %lu: a SIP message the replay cannot read, left out",
 			       m->frame);
 			continue;
 		}

@@ -240,6 +240,14 @@ int apctl_time_parse(const char *s, time_t *tp)
 	return 0;
 }
 
+int apctl_period(const char *opt, const char *v, time_t *tp)
+{
+	if (apctl_time_parse(v, tp))
+		return apctl_fail(APCTL_USAGE, "%s: '%s' is not a time (YYYY-MM-DD[THH:MM[:SS]], "
+				  "UNIX seconds, now, -30m, -2h, -7d)", opt, v);
+	return 0;
+}
+
 const char *apctl_time_str(time_t t, char *buf, size_t size)
 {
 	struct tm tm;

@@ -28,14 +28,6 @@ static void apctl_audit_row(const struct audit_row *r, void *arg)
 		    r->rec.reason, arc);
 }
 
-static int apctl_period(const char *opt, const char *v, time_t *tp)
-{
-	if (apctl_time_parse(v, tp))
-		return apctl_fail(APCTL_USAGE, "%s: '%s' is not a time (YYYY-MM-DD[THH:MM[:SS]], "
-				  "UNIX seconds, now, -30m, -2h, -7d)", opt, v);
-	return 0;
-}
-
 int apctl_cmd_audit(struct apctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
