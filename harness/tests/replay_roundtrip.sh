@@ -46,7 +46,8 @@ for s in $scenarios; do
 	fi
 done
 # The judge must also say no: the same capture against a lab that refuses AOL, and against a
-# proxy built without trust marking (mutant-no-trust), must not match.
+# proxy built without trust marking (build/mutants/NO_TRUST, made by `make tests-build`), must
+# not match.
 cap="$out/run/latest/smoke.message_both_ways/capture.pcapng"
 printf 'provider aol deny\n' >"$out/deny.map"
 "$piclab" replay "$cap" --fast --wait 2 --lab 46 --map "$out/deny.map" -o "$out/neg1" >"$out/neg1.log" 2>&1
@@ -56,14 +57,16 @@ if [ "$rc" = 1 ] && grep -q "final status to the sender: recorded 200, replayed 
 else
 	echo "FAIL - a lab refusing AOL: exit $rc"; tail -8 "$out/neg1.log"; failed=$((failed + 1))
 fi
-mutant="$root/$BUILD/mutant-no-trust/bin/accessproxy"
-if [ -x "$mutant" ]; then
+mutant="$root/$BUILD/mutants/NO_TRUST/bin/accessproxy"
+if [ ! -x "$mutant" ]; then
+	echo "FAIL - $mutant not built (make tests-build)"; failed=$((failed + 1))
+else
 	"$piclab" replay "$cap" --fast --wait 2 --lab 46 --sut "$mutant" -o "$out/neg2" >"$out/neg2.log" 2>&1
 	rc=$?
 	if [ "$rc" = 1 ] && grep -q "trust header: recorded 1, replayed 0" "$out/neg2.log"; then
 		echo "ok   - a proxy without trust marking does not match"; passed=$((passed + 1))
 	else
-		echo "FAIL - mutant-no-trust: exit $rc"; tail -8 "$out/neg2.log"; failed=$((failed + 1))
+		echo "FAIL - mutant NO_TRUST: exit $rc"; tail -8 "$out/neg2.log"; failed=$((failed + 1))
 	fi
 fi
 echo "replay_roundtrip.sh: $passed passed, $failed failed"
