@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -260,8 +261,13 @@ static void anon_make(struct anonmap *m, enum anon_kind kind, const char *t, siz
 		for (ctr = 0;; ctr++) {
 			if (ctr)
 				anon_mac(m, "ip6+", (const char *)mac, 32, mac);
+			struct in6_addr a6;
+
 			snprintf(out, size, "fd00:%02x%02x:%02x%02x::%02x%02x", mac[0], mac[1], mac[2],
 				 mac[3], mac[4], mac[5] | 1);
+			/* the canonical text (no leading zeros), as inet_ntop prints it back */
+			if (inet_pton(AF_INET6, out, &a6) == 1)
+				inet_ntop(AF_INET6, &a6, out, (socklen_t)size);
 			if (anonmap_claim(m, out) || ctr > 64)
 				return;
 		}
@@ -292,12 +298,22 @@ const char *anonmap_put(struct anonmap *m, enum anon_kind kind, const char *toke
 	struct anon_ent *e;
 	size_t h, i;
 
-	if (!m || !len || len >= sizeof(low))
+	if (!m || !len)
 		return NULL;
 	if (kind == ANON_HOST || kind == ANON_IP6) {
+		if (len >= sizeof(low))
+			return NULL;
 		for (i = 0; i < len; i++)
 			low[i] = (char)tolower((unsigned char)token[i]);
+		low[len] = '\0';
 		key = low;
+	}
+	if (kind == ANON_IP6) {
+		/* one address, one pseudonym, however it was written */
+		struct in6_addr a6;
+
+		if (inet_pton(AF_INET6, low, &a6) == 1 && inet_ntop(AF_INET6, &a6, low, sizeof(low)))
+			len = strlen(low);
 	}
 	e = anonmap_lookup(m, key, len);
 	if (e)

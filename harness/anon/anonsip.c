@@ -58,7 +58,7 @@ static bool anon_protocol_word(const char *t, size_t n)
 		"SIP", "SIPS", "TLS", "TCP", "UDP", "WS", "WSS", "SCTP", "lr", "IN", "IP4", "IP6",
 		"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "MESSAGE", "SUBSCRIBE",
 		"NOTIFY", "PUBLISH", "INFO", "REFER", "UPDATE", "PRACK", "transport", "user",
-		"phone", "sip", "tel", "true", "false", "yes", "no",
+		"phone", "sip", "tel", "true", "false", "yes", "no", "urn", "uuid", "gsma", "imei",
 	};
 	size_t i;
 
@@ -444,11 +444,47 @@ char *anonsip_text(struct anonmap *m, const char *in, size_t len, size_t *outlen
 
 static const char *const freetext_hdrs[] = {
 	"Subject", "s", "User-Agent", "Server", "Organization", "Warning", "Call-Info",
-	"Alert-Info", "Error-Info", "Authorization", "Proxy-Authorization", "WWW-Authenticate",
-	"Proxy-Authenticate", "Authentication-Info", "P-Access-Network-Info",
-	"P-Charging-Vector", "P-Charging-Function-Addresses", "Identity", "Identity-Info",
-	"Geolocation", "Security-Client", "Security-Server", "Security-Verify", NULL,
+	"Alert-Info", "Error-Info", "Identity", "Identity-Info", "Geolocation", NULL,
 };
+
+/* Credentials and network facts: their scheme and parameter names stay (the header still
+ * parses), every parameter value and quoted string is replaced. */
+static const char *const param_hdrs[] = {
+	"Authorization", "Proxy-Authorization", "WWW-Authenticate", "Proxy-Authenticate",
+	"Authentication-Info", "P-Access-Network-Info", "P-Charging-Vector",
+	"P-Charging-Function-Addresses", "Security-Client", "Security-Server", "Security-Verify",
+	NULL,
+};
+
+static void anon_rewrite_params(struct anonmap *m, struct abuf *b, const char *v, size_t vl)
+{
+	size_t i = 0;
+
+	while (i < vl) {
+		size_t j;
+
+		if (v[i] == '"') {
+			const char *q = memchr(v + i + 1, '"', vl - i - 1);
+
+			j = q ? (size_t)(q - v) : vl;
+			abuf_put(b, "\"", 1);
+			if (j > i + 1)
+				abuf_str(b, anonmap_put(m, ANON_TEXT, v + i + 1, j - i - 1) ?: "x");
+			abuf_put(b, "\"", 1);
+			i = j + 1;
+		} else if (v[i] == '=' && i + 1 < vl && v[i + 1] != '"') {
+			for (j = i + 1; j < vl && !strchr(",; \t", v[j]); j++)
+				;
+			abuf_put(b, "=", 1);
+			if (j > i + 1)
+				abuf_str(b, anonmap_put(m, ANON_TEXT, v + i + 1, j - i - 1) ?: "x");
+			i = j;
+		} else {
+			abuf_put(b, v + i, 1);
+			i++;
+		}
+	}
+}
 
 static const char *const known_hdrs[] = {
 	"Via", "v", "From", "f", "To", "t", "Call-ID", "i", "CSeq", "Contact", "m",
@@ -514,6 +550,9 @@ static void anon_rewrite_hdr(const char *name, size_t nl, const char *v, size_t 
 	}
 	if (hdr_is(name, nl, freetext_hdrs)) {
 		abuf_str(w->b, anonmap_put(w->m, ANON_TEXT, v, vl) ?: "x");
+		w->rep->freetext_hdrs++;
+	} else if (hdr_is(name, nl, param_hdrs)) {
+		anon_rewrite_params(w->m, w->b, v, vl);
 		w->rep->freetext_hdrs++;
 	} else {
 		if (!hdr_is(name, nl, known_hdrs))

@@ -4,7 +4,8 @@
 # the original with tshark, plus the lab's names); the same key gives the same bytes and another
 # key other bytes; the output is cleartext and decodes to as many messages; the anonymized lab
 # captures replay with the map it writes and match (--expect recorded, lab 63), the public
-# WebSocket capture keeps its policy outcomes; a TLS capture without its secrets is refused.
+# WebSocket and GTP-U captures keep their policy outcomes (and tshark finds nothing malformed);
+# a TLS capture without its secrets is refused.
 set -u
 BUILD=${BUILD:-build}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -102,6 +103,22 @@ if [ -d "$corpora/pcaps" ]; then
 			ko "$name: exit $rc, outcomes $got"
 	fi
 	check sip_not_sdp "$corpora/pcaps/sip_not_sdp.pcap"
+	# IPv6 in GTP-U, tel: URIs, credentials and network headers, a binary SMS body
+	name=gtp-iphone
+	if check "$name" "$corpora/pcaps/$name.pcap" --map "$maps/$name.map"; then
+		grep -q 'not anonymized: application/vnd.3gpp.sms bodies (2)' "$out/$name.log" &&
+			ok "$name: says the SMS bodies are not anonymized" ||
+			ko "$name: report: $(cat "$out/$name.log")"
+		bad=$(tshark -r "$out/$name.pcapng" -Y '_ws.malformed || _ws.expert.severity >= 8388608' \
+			2>/dev/null | grep -c .)
+		[ "$bad" = 0 ] && ok "$name: tshark finds nothing malformed in the output" ||
+			ko "$name: tshark finds $bad malformed packets"
+		rc=$(replay "$name" --expect policy)
+		got=$(lua5.4 "$maps/outcomes.lua" "$out/rp-$name" 2>&1)
+		[ "$rc" = 0 ] && [ "$got" = "$(cat "$maps/$name.outcomes")" ] &&
+			ok "$name: anonymized, the same policy outcomes as the original" ||
+			ko "$name: exit $rc, outcomes $got"
+	fi
 else
 	echo "skip - $corpora/pcaps not found: public captures not anonymized"
 fi
