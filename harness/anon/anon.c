@@ -351,7 +351,7 @@ int anon_cmd(int argc, char **argv)
 		return 2;
 	}
 	a.capture = argv[optind];
-	log_set_level(LOGL_ERROR);
+	log_set_level(LOGL_NONE);       /* its own messages name the file and the problem */
 	rc = anon_run(&a);
 	mem_deref(a.m);
 	mem_deref(a.dec);
