@@ -351,7 +351,7 @@ int anon_cmd(int argc, char **argv)
 		return 2;
 	}
 	a.capture = argv[optind];
-	log_set_level(LOGL_NONE);       /* its own messages name the file and the problem */
+	log_set_level(LOGL_ERROR);      /* the decoder names what is wrong with a bad file */
 	rc = anon_run(&a);
 	mem_deref(a.m);
 	mem_deref(a.dec);

@@ -267,7 +267,7 @@ int replay_cmd(const char *root, const char *sut_binary, int argc, char **argv)
 			fprintf(stderr, "piclab replay --to-lua: -o FILE.lua is required\n");
 			return 2;
 		}
-		log_set_level(o.verbose ? LOGL_DEBUG : LOGL_NONE);  /* its messages say it all */
+		log_set_level(o.verbose ? LOGL_DEBUG : LOGL_ERROR);  /* the decoder names a bad file */
 		return rplua_write(&o);
 	}
 	if (!o.out) {
