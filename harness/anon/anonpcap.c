@@ -203,7 +203,8 @@ static void ap_tcp(struct anonpcap *p, struct ap_flow *f, int dir, double ts, ui
 	seg[13] = flags;
 	seg[14] = 0xff;
 	seg[15] = 0xff;
-	memcpy(seg + 20, data, len);
+	if (len)
+		memcpy(seg + 20, data, len);
 	ap_packet(p, ts, &f->a[dir], &f->a[!dir], IPPROTO_TCP, seg, 20 + len, 16);
 	f->seq[dir] += (uint32_t)len + ((flags & 0x03) ? 1 : 0);
 }

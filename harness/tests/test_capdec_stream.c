@@ -57,7 +57,8 @@ static void ts_tcp(struct ts_w *w, bool from_server, uint16_t cport, uint32_t se
 	p[27] = (uint8_t)seq;
 	p[32] = 0x50;
 	p[33] = flags;
-	memcpy(p + 40, pl, len);
+	if (len)
+		memcpy(p + 40, pl, len);
 	w->ts += 0.0001;
 	h.ts.tv_sec = (time_t)w->ts;
 	h.ts.tv_usec = (suseconds_t)((w->ts - (double)h.ts.tv_sec) * 1e6);
