@@ -51,9 +51,29 @@ struct anon_report {
 	unsigned msgs;
 };
 
-/* anonsip.c: pass 1 (every identifier of a message into the map) and pass 2 (the message
- * with each identifier replaced, free text replaced, Content-Length fixed; malloc'd). */
+/* anonsip.c: text helpers shared by both passes */
+struct abuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+void anon_abuf_put(struct abuf *b, const char *s, size_t n);
+void anon_abuf_str(struct abuf *b, const char *s);
+bool anon_tokch(char c);
+bool anon_is_ip6(const char *t, size_t n);
+/* name (nl bytes) is one of list (NULL-terminated), case-insensitive */
+bool anon_hdr_is(const char *name, size_t nl, const char *const *list);
+/* Length of the head (start line and headers, up to the blank line); *body: where it starts. */
+size_t anon_head_len(const char *msg, size_t len, size_t *body);
+/* Calls h(name, nlen, value, vlen) per header line of the head (start line excluded). */
+typedef void (hdr_h)(const char *name, size_t nl, const char *v, size_t vl, void *arg);
+void anon_each_hdr(const char *msg, size_t head, hdr_h *h, void *arg);
+
+/* anonsip.c: pass 1, every identifier of a message into the map. */
 int anonsip_collect(struct anonmap *m, const char *msg, size_t len);
+/* anonrw.c: pass 2, the message with each identifier replaced, free text replaced,
+ * Content-Length fixed (malloc'd). */
 char *anonsip_rewrite(struct anonmap *m, const char *msg, size_t len, size_t *outlen,
 		      struct anon_report *rep);
 /* Token by token rewrite of any text (a body, a header value); malloc'd, NUL-terminated. */
