@@ -149,13 +149,14 @@ int replay_read(struct replay *r)
 int replay_run(const struct replay_opts *o)
 {
 	struct replay r = { .o = o };
-	double t0 = rp_now();
+	double t0 = rp_now(), t_read, t_send, t_judge, t_down;
 	int err, rc = 2;
 
 	/* decode -> group -> cast: reading only */
 	err = replay_read(&r);
 	if (err)
 		goto out;
+	t_read = rp_now();
 	rpcast_print(&r, stdout);
 	fflush(stdout);
 	if (o->cast_only) {
@@ -168,13 +169,20 @@ int replay_run(const struct replay_opts *o)
 		err = rprewrite_prepare(&r);
 	if (!err)
 		err = rpsend_run(&r);
+	t_send = rp_now();
 	if (!err)
 		err = rpjudge_run(&r);
+	t_judge = rp_now();
 	rpsend_teardown(&r);
+	t_down = rp_now();
 	if (err)
 		goto out;
 	r.seconds = rp_now() - t0;
 	err = rpreport_write(&r);
+	/* where the time went, for `make bench` and a slow replay */
+	rp_log(&r, "seconds: read %.2f, lab and send %.2f, judge %.2f, lab down and capture "
+	       "%.2f, report %.2f", t_read - t0, t_send - t_read, t_judge - t_send,
+	       t_down - t_judge, rp_now() - t_down);
 	replay_summary(&r);
 	rc = err || !r.sut_alive ? 2 : r.failed ? 1 : 0;
 out:
