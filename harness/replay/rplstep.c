@@ -39,6 +39,7 @@ static void rpl_count(struct rplua *L, const char *leg, const char *method, int 
 	snprintf(c->to, sizeof(c->to), "%s", to);
 	c->count = add;
 }
+
 /* What crossed each leg: the request on the sender's leg, on the far side's leg when it got
  * there (count 0 when the proxy kept it), and its final status back on the sender's leg. */
 static void rpl_legs(struct rplua *L, const struct rp_txn *t, int cu, int fu)
@@ -53,6 +54,7 @@ static void rpl_legs(struct rplua *L, const struct rp_txn *t, int cu, int fu)
 	if (t->rec_final)
 		rpl_count(L, rpl_leg(c->role), s->method, t->rec_final, c->aor, f->aor, 1);
 }
+
 /* The body as the lab will see it (names rewritten), malloc'd. */
 static char *rpl_body(struct rplua *L, const struct rp_sip *s, size_t *len)
 {
@@ -64,6 +66,7 @@ static char *rpl_body(struct rplua *L, const struct rp_sip *s, size_t *len)
 	}
 	return b;
 }
+
 /* The first line of a body (at most 60 bytes): what expect_message looks for. */
 static void rpl_contains(FILE *f, const char *b, size_t len)
 {
@@ -83,6 +86,7 @@ static void rpl_comment(struct rplua *L, const struct rp_txn *t, const char *a, 
 		m->sip.method, a, b, t->rec_reached ? "reached the far side" : "kept by the proxy",
 		t->rec_final);
 }
+
 /* The providers' answers to a MESSAGE for an offline user (fakes/im/profile.c). */
 static bool rpl_offline_answer(enum rp_role role, int status)
 {
@@ -91,8 +95,20 @@ static bool rpl_offline_answer(enum rp_role role, int status)
 }
 static bool rpl_is_message_sdp(const struct rp_sip *s)
 {
-	return !s->blen || (s->body && memmem(s->body, s->blen, "m=message", 9));
+	const struct rp_hdr *ct = rp_sip_hdr(s, "Content-Type", 0);
+	const char *p, *end = s->body + s->blen;
+
+	if (!s->blen)
+		return true;
+	if (!ct || ct->vlen < 15 || strncasecmp(ct->val, "application/sdp", 15))
+		return false;
+	/* a text session offer only: every media line is m=message */
+	for (p = s->body; p && p + 2 < end; p = memchr(p, '\n', (size_t)(end - p)), p = p ? p + 1 : p)
+		if (!strncmp(p, "m=", 2) && (end - p < 9 || strncmp(p, "m=message", 9)))
+			return false;
+	return memmem(s->body, s->blen, "m=message", 9) != NULL;
 }
+
 /* An initial INVITE with a text-session offer: a Session on each side. */
 static void rpl_invite(struct rplua *L, const struct rp_txn *t, int cu, int fu)
 {
@@ -116,6 +132,7 @@ static void rpl_invite(struct rplua *L, const struct rp_txn *t, int cu, int fu)
 	fprintf(L->f, "    expect_eq(s%d:expect_end(), \"%d\", \"end of %s's session with %s\")\n",
 		g, t->rec_final, c, fv);
 }
+
 /* A request inside a session the scenario holds (MESSAGE, BYE), from the caller (s) or the
  * callee (a); false when the scenario has no way to send it. */
 static bool rpl_in_session(struct rplua *L, const struct rp_txn *t, int cu, int fu)
@@ -156,33 +173,141 @@ static bool rpl_in_session(struct rplua *L, const struct rp_txn *t, int cu, int 
 	}
 	return false;
 }
-/* Any other out-of-dialog request, with its recorded body and the headers that carry meaning
- * for the far side (Event, Expires, Accept, Content-Type). */
-static void rpl_request(struct rplua *L, const struct rp_txn *t, int cu, int fu, int n)
+
+/* Headers the lab's user agents write themselves (or that name lab places); any other recorded
+ * header is carried as it was (rewritten into the lab). */
+/* A header's name as a C string (rp_hdr names may point into the message text). */
+static void rpl_hname(const struct rp_hdr *h, char *out, size_t size)
 {
-	static const char *const keep[] = { "Event", "Expires", "Accept" };
+	size_t n = strcspn(h->name, ": \t\r\n");
+
+	snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), h->name);
+}
+
+static bool rpl_ua_header(const char *name, enum rp_role sender)
+{
+	static const char *const own[] = {
+		"Via", "From", "To", "Call-ID", "CSeq", "Contact", "Content-Type", "Content-Length",
+		"Max-Forwards", "Route", "Record-Route", "User-Agent", "Server", "Allow",
+		"Supported", "Allow-Events", "Accept-Language", "Accept-Encoding", "Date",
+		"Timestamp",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (!strcasecmp(name, own[i]))
+			return true;
+	/* the MSN-like provider's users claim verification themselves (fakes/im/profile.c) */
+	return sender == RP_ROLE_MSN && !strcasecmp(name, "ms-sender-verified");
+}
+
+static int rpl_extra_count(const struct rp_sip *s, enum rp_role sender)
+{
+	int i, n = 0;
+
+	char name[64];
+
+	for (i = 0; i < s->nh; i++) {
+		rpl_hname(&s->h[i], name, sizeof(name));
+		n += !rpl_ua_header(name, sender);
+	}
+	return n;
+}
+
+/* Max-Forwards other than the user agents' 70 */
+static bool rpl_mf_odd(const struct rp_sip *s)
+{
+	const struct rp_hdr *h = rp_sip_hdr(s, "Max-Forwards", 0);
+
+	return h && (h->vlen != 2 || memcmp(h->val, "70", 2));
+}
+
+/* How a request is sent: the API's own call, send_request, or raw text from the sender's site
+ * (it speaks for another site's user, has its own Max-Forwards, or its Request-URI is not its
+ * To). */
+enum rpl_how { RPL_API = 0, RPL_REQUEST, RPL_RAW };
+
+static enum rpl_how rpl_how(const struct rplua *L, const struct rp_txn *t, int cu)
+{
 	const struct rp_sip *s = &L->r->recs[t->hops[0]].sip;
 	const struct rp_hdr *ct = rp_sip_hdr(s, "Content-Type", 0);
-	size_t k, bl;
-	char *b = rpl_body(L, s, &bl);
 
-	fprintf(L->f, "    local r%d = %s:send_request{ method = ", n, L->users[cu].var);
-	rpl_cstr(L->f, s->method);
-	fprintf(L->f, ", to = %s", L->users[fu].var);
-	fprintf(L->f, ", headers = {");
-	for (k = 0; k < sizeof(keep) / sizeof(keep[0]); k++) {
-		const struct rp_hdr *h = rp_sip_hdr(s, keep[k], 0);
+	if (L->r->eps[t->client].role != L->users[cu].role || rpl_mf_odd(s) ||
+	    strcasecmp(s->ruri_aor, s->to_aor))
+		return RPL_RAW;
+	if (rpl_extra_count(s, L->r->eps[t->client].role))
+		return RPL_REQUEST;
+	if (!strcmp(s->method, "MESSAGE"))
+		return !ct || (ct->vlen >= 10 && !strncasecmp(ct->val, "text/plain", 10)) ?
+		       RPL_API : RPL_REQUEST;
+	if (!strcmp(s->method, "INVITE"))
+		return rpl_is_message_sdp(s) ? RPL_API : RPL_REQUEST;
+	return RPL_REQUEST;
+}
 
-		if (h) {
-			char line[300];
+/* The carried headers as a Lua list of "Name: value" (values rewritten into the lab). */
+static void rpl_headers(struct rplua *L, const struct rp_sip *s, enum rp_role sender,
+			bool with_mf)
+{
+	int i;
 
-			snprintf(line, sizeof(line), "%s: %.*s", keep[k], (int)h->vlen, h->val);
+	fprintf(L->f, "headers = {");
+	for (i = 0; i < s->nh; i++) {
+		const struct rp_hdr *h = &s->h[i];
+		char name[64];
+		bool mf;
+		size_t vl;
+		char *v, *line;
+
+		rpl_hname(h, name, sizeof(name));
+		mf = with_mf && !strcasecmp(name, "Max-Forwards") && rpl_mf_odd(s);
+		if (rpl_ua_header(name, sender) && !mf)
+			continue;
+		v = rprewrite_text(L->r, RPMAP_GLOBAL, h->val, h->vlen, &vl);
+		if (!v)
+			continue;
+		line = malloc(strlen(name) + vl + 3);
+		if (line) {
+			sprintf(line, "%s: %s", name, v);
 			fputc(' ', L->f);
 			rpl_cstr(L->f, line);
 			fputc(',', L->f);
 		}
+		free(line);
+		free(v);
 	}
 	fprintf(L->f, " }");
+}
+
+/* Any other out-of-dialog request (send_request), or one the API cannot say (send_raw of
+ * sip.request text from the sender's site), with its body and carried headers. */
+static void rpl_request(struct rplua *L, const struct rp_txn *t, int cu, int fu, int n,
+			bool raw)
+{
+	const struct rp_sip *s = &L->r->recs[t->hops[0]].sip;
+	const struct rp_hdr *ct = rp_sip_hdr(s, "Content-Type", 0);
+	size_t bl;
+	char *b = rpl_body(L, s, &bl);
+
+	if (raw) {
+		size_t ul;
+		char *ruri = rprewrite_text(L->r, RPMAP_GLOBAL, s->ruri, s->rurilen, &ul);
+
+		L->uses_sip = true;
+		fprintf(L->f, "    local r%d = %s:send_raw(sip.request{ method = ", n,
+			rpl_site(L->r->eps[t->client].role));
+		rpl_cstr(L->f, s->method);
+		fprintf(L->f, ", from = \"%s\", to = \"%s\",\n      ruri = ", L->users[cu].aor,
+			L->users[fu].aor);
+		rpl_str(L->f, ruri ? ruri : "", ruri ? ul : 0);
+		free(ruri);
+		fprintf(L->f, ", ");
+	} else {
+		fprintf(L->f, "    local r%d = %s:send_request{ method = ", n, L->users[cu].var);
+		rpl_cstr(L->f, s->method);
+		fprintf(L->f, ", to = %s, ", L->users[fu].ref);
+	}
+	rpl_headers(L, s, L->r->eps[t->client].role, raw);
 	if (bl) {
 		fprintf(L->f, ",\n      body = ");
 		rpl_str(L->f, b, bl);
@@ -191,21 +316,41 @@ static void rpl_request(struct rplua *L, const struct rp_txn *t, int cu, int fu,
 			rpl_str(L->f, ct->val, ct->vlen);
 		}
 	}
-	fprintf(L->f, " }\n    expect_eq(r%d.status, %d, \"%s %s -> %s\")\n", n, t->rec_final,
-		s->method, L->users[cu].var, L->users[fu].var);
+	if (raw)
+		fprintf(L->f, " })\n    expect_eq(r%d.final and r%d.final.status, %d, \"%s %s -> %s "
+			"(as sent by %s)\")\n", n, n, t->rec_final, s->method, L->users[cu].var,
+			L->users[fu].var, rp_role_name(L->r->eps[t->client].role));
+	else
+		fprintf(L->f, " }\n    expect_eq(r%d.status, %d, \"%s %s -> %s\")\n", n,
+			t->rec_final, s->method, L->users[cu].var, L->users[fu].var);
+	if (!strcmp(s->method, "MESSAGE") && t->rec_reached && t->rec_final >= 200 &&
+	    t->rec_final < 300) {
+		fprintf(L->f, "    %s:expect_message{ contains = ", L->users[fu].var);
+		rpl_contains(L->f, b, bl);
+		fprintf(L->f, " }\n");
+	}
 	free(b);
 }
+
 /* Enterprise users take unverified requests only from people on their allow list: the pair
  * whose recorded request the enterprise accepted is allowed just before it (an earlier refusal
  * stays a refusal). */
 static void rpl_allow(struct rplua *L, const struct rp_txn *t, int cu, int fu)
 {
 	const struct rp_sip *s = &L->r->recs[t->hops[0]].sip;
+	bool sub = !strcmp(s->method, "SUBSCRIBE");
 	int e = -1, o = -1;
 
 	if (!t->rec_reached || t->rec_final < 200 || t->rec_final >= 300)
 		return;
-	if (L->users[cu].role != RP_ROLE_ENTERPRISE && L->users[fu].role == RP_ROLE_ENTERPRISE) {
+	if (sub) {
+		/* 200: the watcher is authorized; 202: it is not (yet), nobody allows it */
+		if (t->rec_final != 200)
+			return;
+		e = fu;
+		o = cu;
+	} else if (L->users[cu].role != RP_ROLE_ENTERPRISE &&
+		   L->users[fu].role == RP_ROLE_ENTERPRISE) {
 		e = fu;
 		o = cu;
 	} else if (L->users[fu].role != RP_ROLE_ENTERPRISE &&
@@ -216,15 +361,17 @@ static void rpl_allow(struct rplua *L, const struct rp_txn *t, int cu, int fu)
 	if (e < 0 || L->allows[e][o])
 		return;
 	L->allows[e][o] = 1;
-	fprintf(L->f, "    %s:allow(%s)  -- the enterprise accepted it: on the allow list\n",
-		L->users[e].var, L->users[o].var);
+	fprintf(L->f, "    %s:allow(%s)  -- %s: on the allow list\n", L->users[e].var,
+		L->users[o].var, sub ? "the watcher was authorized" : "the enterprise accepted it");
 }
+
 /* One recorded transaction as scenario steps; false when it is left as a comment. */
 bool rpl_txn(struct rplua *L, const struct rp_txn *t)
 {
 	const struct rp_sip *s = &L->r->recs[t->hops[0]].sip;
 	int cu = rpl_user(L, s->from_aor), fu = rpl_user(L, s->to_aor);
 	const char *why = NULL;
+	enum rpl_how how;
 
 	if (cu < 0 || fu < 0) {
 		fprintf(L->f, "\n    -- frame %u: %s %s -> %s: not replayed (no lab user for %s)\n",
@@ -241,6 +388,8 @@ bool rpl_txn(struct rplua *L, const struct rp_txn *t)
 		if (rpl_in_session(L, t, cu, fu))
 			goto sent;
 		why = "a request inside a dialog the scenario does not hold";
+	} else if (t->rec_final && (how = rpl_how(L, t, cu)) != RPL_API) {
+		rpl_request(L, t, cu, fu, t->id + 1, how == RPL_RAW);
 	} else if (!strcmp(s->method, "MESSAGE")) {
 		size_t bl;
 		char *b = rpl_body(L, s, &bl);
@@ -253,9 +402,9 @@ bool rpl_txn(struct rplua *L, const struct rp_txn *t)
 
 		if (t->rec_final)
 			fprintf(L->f, "    expect_eq(%s:send_message(%s, ", L->users[cu].var,
-				L->users[fu].var);
+				L->users[fu].ref);
 		else
-			fprintf(L->f, "    %s:send_message(%s, ", L->users[cu].var, L->users[fu].var);
+			fprintf(L->f, "    %s:send_message(%s, ", L->users[cu].var, L->users[fu].ref);
 		rpl_str(L->f, b, bl);
 		if (t->rec_final)
 			fprintf(L->f, "), %d, \"MESSAGE %s -> %s\")\n", t->rec_final,
@@ -269,10 +418,10 @@ bool rpl_txn(struct rplua *L, const struct rp_txn *t)
 			fprintf(L->f, " }\n");
 		}
 		free(b);
-	} else if (!strcmp(s->method, "INVITE") && rpl_is_message_sdp(s) && t->rec_final) {
+	} else if (!strcmp(s->method, "INVITE") && t->rec_final) {
 		rpl_invite(L, t, cu, fu);
 	} else if (t->rec_final) {
-		rpl_request(L, t, cu, fu, t->id + 1);
+		rpl_request(L, t, cu, fu, t->id + 1, false);
 	} else {
 		why = "no final answer was recorded";
 	}
@@ -283,4 +432,38 @@ bool rpl_txn(struct rplua *L, const struct rp_txn *t)
 sent:
 	rpl_legs(L, t, cu, fu);
 	return true;
+}
+
+void rpl_unknown_users(struct rplua *L)
+{
+	int k, i;
+
+	for (k = 0; k < L->r->ntxns; k++) {
+		const struct rp_txn *t = &L->r->txns[k];
+		const struct rp_sip *s = &L->r->recs[t->hops[0]].sip;
+		int cu, fu;
+
+		if (t->proxy_origin)
+			continue;
+		cu = rpl_user(L, s->from_aor);
+		fu = rpl_user(L, s->to_aor);
+		if (cu >= 0)
+			L->users[cu].known = true;
+		if (fu < 0)
+			continue;
+		if (t->rec_reached && t->rec_final == 404 && strcmp(s->method, "INVITE") &&
+		    !s->ttag[0])
+			L->users[fu].unknown = true;
+		else
+			L->users[fu].known = true;
+	}
+	for (i = 0; i < L->nusers; i++) {
+		struct rpl_user *u = &L->users[i];
+
+		u->unknown &= !u->known;
+		if (u->unknown)
+			snprintf(u->ref, sizeof(u->ref), "\"%s\"", u->aor);
+		else
+			snprintf(u->ref, sizeof(u->ref), "%s", u->var);
+	}
 }

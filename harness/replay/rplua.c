@@ -136,7 +136,8 @@ static void rpl_lab_options(struct rplua *L)
 	bool pic = false, prov = false;
 	int i;
 
-	for (i = 0; i < r->nusers; i++)
+	/* a lab's own capture was made with the lab's PIC users: nothing to say */
+	for (i = 0; i < r->nusers && !r->lab_capture; i++)
 		pic |= !rpl_default_pic(r->users[i].aor) || !r->users[i].enabled;
 	for (i = 0; i < 3; i++)
 		prov |= !r->provider_allow[i] || r->provider_blocked[i] || r->provider_filter[i][0];
@@ -195,6 +196,7 @@ static int rpl_write(struct rplua *L, const char *name)
 		if (!mf)
 			return ENOMEM;
 		L->f = mf;
+		rpl_unknown_users(L);
 		for (k = 0; k < r->ntxns; k++) {
 			const struct rp_txn *t = &r->txns[k];
 
@@ -212,6 +214,8 @@ static int rpl_write(struct rplua *L, const char *name)
 	fprintf(f, "-- (%zu SIP messages, %d transactions, %d groups); edit freely. Each step "
 		"names its source\n-- frame and what the recording saw; the counts at the end are "
 		"what crossed each leg.\n", r->nrecs, r->ntxns, r->ngroups);
+	if (L->uses_sip)
+		fprintf(f, "local sip = require(\"sip\")  -- request text for the send_raw steps\n\n");
 	fprintf(f, "return scenario {\n  title  = ");
 	{
 		char title[300], dir[256] = "";
@@ -234,8 +238,12 @@ static int rpl_write(struct rplua *L, const char *name)
 	rpl_lab_options(L);
 	fprintf(f, "  run = function(lab)\n");
 	for (i = 0; i < L->nusers; i++) {
-		fprintf(f, "    local %s = %s:user(\"%s\")\n", L->users[i].var,
-			rpl_site(L->users[i].role), L->users[i].aor);
+		if (L->users[i].unknown)
+			fprintf(f, "    -- %s: unknown to its site (404), named by address only\n",
+				L->users[i].aor);
+		else
+			fprintf(f, "    local %s = %s:user(\"%s\")\n", L->users[i].var,
+				rpl_site(L->users[i].role), L->users[i].aor);
 	}
 	fputs(body ? body : "", f);
 	free(body);

@@ -13,7 +13,10 @@
 struct rpl_user {
 	char aor[128];           /* in the lab */
 	char var[48];
+	char ref[140];           /* how a step names it as a target: var, or "aor" if unknown */
 	enum rp_role role;
+	bool known;              /* it sent something, or its site knew it */
+	bool unknown;            /* its site answered 404 to all that reached it: no local */
 };
 
 /* One capture:expect of the last part: leg, method, status (0: requests), from, to, count. */
@@ -44,6 +47,7 @@ struct rplua {
 	char allows[RPL_MAX_USERS][RPL_MAX_USERS];
 	int skipped;
 	int steps;
+	bool uses_sip;           /* send_raw steps: scenarios/lib/sip.lua is required */
 };
 
 /* rplua.c */
@@ -55,6 +59,8 @@ int rpl_user(struct rplua *L, const char *rec_aor);
 /* The Lua expression of a role's site: lab.enterprise, lab.provider("aol"), ... */
 const char *rpl_site(enum rp_role role);
 
+/* rplstep.c: which users the far sites did not know (404), before any step is written */
+void rpl_unknown_users(struct rplua *L);
 /* rplstep.c: one recorded transaction as scenario steps; false when it stays a comment. */
 bool rpl_txn(struct rplua *L, const struct rp_txn *t);
 
