@@ -11,26 +11,16 @@
 #include <sys/stat.h>
 
 #include "baseline.h"
+#include "reportslua.h"
 
 int cmd_compare(const char *root, const char *a, const char *b, const char *xfail,
 		const char *html)
 {
-	lua_State *L = luaL_newstate();
-	char script[1200];
+	lua_State *L = reports_lua(root, "compare", "compare");
 	int rc = 2;
 
 	if (!L)
 		return 2;
-	luaL_openlibs(L);
-	lua_getglobal(L, "package");
-	lua_pushfstring(L, "%s/reports/?.lua", root);
-	lua_setfield(L, -2, "path");
-	lua_pop(L, 1);
-	snprintf(script, sizeof(script), "%s/reports/compare.lua", root);
-	if (luaL_loadfile(L, script) != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK) {
-		fprintf(stderr, "piclab compare: %s\n", lua_tostring(L, -1));
-		goto out;
-	}
 	lua_getfield(L, -1, "cli");
 	lua_pushstring(L, a);
 	lua_pushstring(L, b);

@@ -18,26 +18,16 @@
 #include "../fakes/ca/labca.h"
 #include "cmds.h"
 #include "ladder.h"
+#include "reportslua.h"
 #include "lab.h"
 
 int cmd_coverage(const char *root, const char *run_dir, bool list, bool strict)
 {
-	lua_State *L = luaL_newstate();
-	char script[1200];
+	lua_State *L = reports_lua(root, "coverage", "coverage");
 	int rc = 2;
 
 	if (!L)
 		return 2;
-	luaL_openlibs(L);
-	lua_getglobal(L, "package");
-	lua_pushfstring(L, "%s/reports/?.lua", root);
-	lua_setfield(L, -2, "path");
-	lua_pop(L, 1);
-	snprintf(script, sizeof(script), "%s/reports/coverage.lua", root);
-	if (luaL_loadfile(L, script) != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK) {
-		fprintf(stderr, "piclab coverage: %s\n", lua_tostring(L, -1));
-		goto out;
-	}
 	lua_pushstring(L, root);
 	lua_pushstring(L, run_dir);
 	lua_pushboolean(L, strict);

@@ -24,6 +24,7 @@
 #include "lab.h"
 #include "labrt.h"
 #include "pics.h"
+#include "reportslua.h"
 #include "runinfo.h"
 #include "runner.h"
 #include "scen.h"
@@ -422,28 +423,14 @@ static void runner_set_str(lua_State *L, const char *k, const char *v)
 /* Hands every result to reports/render.lua, which writes results.json and junit.xml. */
 static int runner_report(struct runner *r, double seconds)
 {
-	char script[1200];
-	lua_State *L = luaL_newstate();
+	lua_State *L = reports_lua(r->o->root, "render", "reports");
 	unsigned i;
 	int err = 0;
 
 	if (!L)
-		return ENOMEM;
-	luaL_openlibs(L);
+		return EINVAL;
 	lua_capture_open_reports(L);
 	runinfo_open(L);
-	lua_getglobal(L, "package");
-	lua_pushfstring(L, "%s/reports/?.lua;", r->o->root);
-	lua_getfield(L, -2, "path");
-	lua_concat(L, 2);
-	lua_setfield(L, -2, "path");
-	lua_pop(L, 1);
-	snprintf(script, sizeof(script), "%s/reports/render.lua", r->o->root);
-	if (luaL_loadfile(L, script) != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK) {
-		fprintf(stderr, "piclab: reports: %s\n", lua_tostring(L, -1));
-		err = EINVAL;
-		goto out;
-	}
 	lua_createtable(L, 0, 8);
 	runner_set_str(L, "out", r->d.out);
 	runner_set_str(L, "root", r->o->root);
@@ -465,7 +452,6 @@ static int runner_report(struct runner *r, double seconds)
 		lua_getfield(L, -1, "regressions");
 		r->regressions = (int)lua_tointeger(L, -1);
 	}
-out:
 	lua_close(L);
 	return err;
 }

@@ -267,9 +267,13 @@ static void kam_identity(const struct lab *lab, char *buf, size_t size)
 		snprintf(buf, size, "kamailio (%s)", kam_binary(lab));
 	buf[strcspn(buf, "\r\n")] = '\0';
 	/* "version: kamailio 5.6.3 (x86_64/linux) ": the name and version first */
-	if (!strncmp(buf, "version: ", 9))
-		memmove(buf, buf + 9, strlen(buf + 9) + 1);
-	for (size_t n = strlen(buf); n && buf[n - 1] == ' '; n--)
+	size_t n = strlen(buf);
+
+	if (n >= 9 && !strncmp(buf, "version: ", 9)) {
+		memmove(buf, buf + 9, n - 8);
+		n -= 9;
+	}
+	for (; n && buf[n - 1] == ' '; n--)
 		buf[n - 1] = '\0';
 }
 

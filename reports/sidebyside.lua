@@ -107,7 +107,7 @@ function M.html(sbs, a, b, apath, bpath)
   local kb, ib = M.sut_label(b)
   local h = { '<!DOCTYPE html><html><head><meta charset="utf-8"><title>PIClab: ' .. esc(ka) ..
     " vs " .. esc(kb) .. "</title><style>" .. require("html").CSS ..
-    "tr.differ td.id{font-weight:bold;border-left:4px solid #d00}</style></head><body>",
+    "tr.differ td.id{font-weight:bold;border-left:4px solid #d00} td.id{white-space:nowrap}</style></head><body>",
     "<h1>Side by side: " .. esc(ka) .. " and " .. esc(kb) .. "</h1>",
     '<table class="id"><tr><th></th><th>A</th><th>B</th></tr>' }
   local function row(label, x, y)
@@ -119,11 +119,22 @@ function M.html(sbs, a, b, apath, bpath)
   row("SUT identity", ia, ib)
   row("SUT binary", (ida.sut or {}).binary or "", (idb.sut or {}).binary or "")
   row("run id", ida.run_id or "", idb.run_id or "")
-  row("seed", tostring(a.seed or ""), tostring(b.seed or ""))
+  local function seed(r) return tonumber(r.seed) and string.format("%d", r.seed) or tostring(r.seed or "") end
+  row("seed", seed(a), seed(b))
   row("requirements", counts_str(sbs.counts_a), counts_str(sbs.counts_b))
   h[#h + 1] = "</table>"
-  h[#h + 1] = string.format('<p id="differ">%d of %d requirements differ (marked).</p>',
+  h[#h + 1] = string.format('<h2 id="differ">Where they differ: %d of %d requirements</h2>',
     sbs.differ, #sbs.rows)
+  if sbs.differ > 0 then
+    h[#h + 1] = "<table><tr><th>id</th><th>A: " .. esc(ka) .. "</th><th>B: " .. esc(kb) .. "</th><th>requirement</th></tr>"
+    for _, r in ipairs(sbs.rows) do
+      if r.differ then
+        h[#h + 1] = string.format('<tr class="differ"><td class="id"><a href="#req-%s">%s</a></td><td class="%s">%s</td><td class="%s">%s</td><td>%s</td></tr>',
+          esc(r.id), esc(r.id), util.css_class(r.a), esc(r.a), util.css_class(r.b), esc(r.b), esc(r.text))
+      end
+    end
+    h[#h + 1] = "</table>"
+  end
   h[#h + 1] = '<h2 id="requirements">Requirement by requirement</h2><table>' ..
     "<tr><th>id</th><th>requirement</th><th>A: " .. esc(ka) .. "</th><th>B: " .. esc(kb) ..
     "</th><th>A scenarios</th><th>B scenarios</th></tr>"

@@ -87,26 +87,17 @@ static int archive_list(struct apctl *c, int argc, char **argv)
 	struct audit_filter f = { .direction = -1, .decision = -1, .limit = 100,
 				  .archived = true };
 	struct archive_list l = { .json = c->json };
-	char *e;
 	int ch, err;
 
 	optind = 0;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		switch (ch) {
-		case 's': if ((err = apctl_period("--since", optarg, &f.since))) return err; break;
-		case 'u': if ((err = apctl_period("--until", optarg, &f.until))) return err; break;
-		case 'p': f.provider = optarg; break;
-		case 'U': f.user = optarg; break;
-		case 'l':
-			f.limit = (unsigned)strtoul(optarg, &e, 10);
-			if (*e || !*optarg)
-				return apctl_fail(APCTL_USAGE, "--limit takes a number (0: all)");
-			break;
-		default:
+		err = apctl_filter_opt(ch, optarg, &f);
+		if (err > 0)
+			return err;
+		if (err < 0)
 			return apctl_fail(APCTL_USAGE, "archive list: unknown or incomplete option %s",
 					  argv[optind - 1]);
-		}
 	}
 	if (optind != argc)
 		return apctl_fail(APCTL_USAGE, "archive list: unexpected argument '%s'",
