@@ -14,6 +14,25 @@
 #include "decode/capdec.h"
 #include "decode_cmd.h"
 
+static int decode_print(const struct capdec_sip *m, void *arg)
+{
+	const char *eol = memchr(m->data, '\r', m->len);
+	char src[64], dst[64];
+
+	printf("%.6f %s -> %s %s flow=%u %.*s\n", m->ts,
+	       sa_fmt((const struct sockaddr *)&m->src, src, sizeof(src)),
+	       sa_fmt((const struct sockaddr *)&m->dst, dst, sizeof(dst)),
+	       m->udp ? "udp" : m->ws ? (m->tls ? "wss" : "ws") : m->tls ? "tls" : "clear",
+	       m->flow, (int)(eol ? (size_t)(eol - m->data) : m->len), m->data);
+	return 0;
+}
+
+static void decode_flow_error(const struct capdec_flow *f, void *arg)
+{
+	if (f->error)
+		fprintf(stderr, "flow %u: %s\n", f->id, f->error);
+}
+
 static int decode_count(const struct capdec_sip *m, void *arg)
 {
 	uint64_t *bytes = arg;
@@ -64,7 +83,6 @@ static int decode_stream(const char *pcap, const char *keylog)
 int decode_cmd(const char *pcap, const char *keylog, int bench)
 {
 	struct capdec *d = NULL;
-	size_t i, n;
 	int err;
 
 	if (bench < 0)
@@ -91,30 +109,11 @@ int decode_cmd(const char *pcap, const char *keylog, int bench)
 		       secs > 0 ? (double)total / secs : 0.0);
 		return 0;
 	}
-	err = capdec_open(&d, pcap, keylog);
+	/* streamed: a capture of any size prints in bounded memory */
+	err = capdec_stream_flows(pcap, keylog, decode_print, decode_flow_error, NULL, NULL);
 	if (err) {
 		fprintf(stderr, "piclab decode: %s: %s\n", pcap, strerror(err));
 		return 2;
 	}
-	n = capdec_sip_count(d);
-	for (i = 0; i < n; i++) {
-		const struct capdec_sip *m = capdec_sip_at(d, i);
-		const char *eol = memchr(m->data, '\r', m->len);
-		char src[64], dst[64];
-
-		printf("%.6f %s -> %s %s flow=%u %.*s\n", m->ts,
-		       sa_fmt((const struct sockaddr *)&m->src, src, sizeof(src)),
-		       sa_fmt((const struct sockaddr *)&m->dst, dst, sizeof(dst)),
-		       m->udp ? "udp" : m->ws ? (m->tls ? "wss" : "ws") : m->tls ? "tls" : "clear",
-		       m->flow,
-		       (int)(eol ? (size_t)(eol - m->data) : m->len), m->data);
-	}
-	for (i = 0; i < capdec_flow_count(d); i++) {
-		const struct capdec_flow *f = capdec_flow_at(d, i);
-
-		if (f->error)
-			fprintf(stderr, "flow %u: %s\n", f->id, f->error);
-	}
-	mem_deref(d);
 	return 0;
 }

@@ -70,6 +70,12 @@ out:
 int capdec_stream(const char *pcap_path, const char *keylog_path, capdec_msg_h *h, void *arg,
 		  struct capdec_stats *st)
 {
+	return capdec_stream_flows(pcap_path, keylog_path, h, NULL, arg, st);
+}
+
+int capdec_stream_flows(const char *pcap_path, const char *keylog_path, capdec_msg_h *h,
+			capdec_flow_h *fh, void *arg, struct capdec_stats *st)
+{
 	struct capdec *c;
 	size_t i;
 	int err;
@@ -80,6 +86,7 @@ int capdec_stream(const char *pcap_path, const char *keylog_path, capdec_msg_h *
 	if (!c)
 		return ENOMEM;
 	c->stream_h = h;
+	c->stream_fh = fh;
 	c->stream_arg = arg;
 	err = keylog_path ? tlskeys_load(&c->keys, keylog_path) : 0;
 	if (!err)

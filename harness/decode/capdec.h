@@ -80,6 +80,11 @@ struct capdec_stats {
 
 int capdec_stream(const char *pcap_path, const char *keylog_path, capdec_msg_h *h, void *arg,
 		  struct capdec_stats *st);
+/* The same, and fh sees each flow that carried data when it ends (freed, or at the end of the
+ * file): its counts, TLS facts and first error. */
+typedef void (capdec_flow_h)(const struct capdec_flow *f, void *arg);
+int capdec_stream_flows(const char *pcap_path, const char *keylog_path, capdec_msg_h *h,
+			capdec_flow_h *fh, void *arg, struct capdec_stats *st);
 
 size_t capdec_sip_count(const struct capdec *c);
 const struct capdec_sip *capdec_sip_at(const struct capdec *c, size_t i);

@@ -133,6 +133,7 @@ struct capdec {
 	size_t capmsgs;
 	/* streaming (capdec_stream): messages go to stream_h, finished flows are freed */
 	capdec_msg_h *stream_h;
+	capdec_flow_h *stream_fh;
 	void *stream_arg;
 	struct capdec_stats st;
 	uint64_t open_flows;

@@ -388,6 +388,12 @@ void tcpflow_account(struct capdec *c, const struct cd_flow *f)
 	c->st.tls_flows += f->kind == CD_KIND_TLS;
 	c->st.decrypted_flows += f->kind == CD_KIND_TLS && f->keys_found && !f->open_failed;
 	c->st.flow_errors += f->pub.error != NULL;
+	if (c->stream_fh) {
+		struct capdec_flow pub = f->pub;
+
+		pub.decrypted = f->kind == CD_KIND_TLS && f->keys_found && !f->open_failed;
+		c->stream_fh(&pub, c->stream_arg);
+	}
 }
 
 void tcpflow_trim(struct capdec *c, struct cd_flow *f, bool reset)
