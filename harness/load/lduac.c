@@ -48,6 +48,8 @@ struct lduac {
 	uint32_t mask;                /* ring size - 1 */
 	struct event *tick;
 	struct ldlat *lat;
+	struct ldlat *ilat;           /* this interval's latencies (interval_ms) */
+	uint64_t t_int, ok_int, err_int, to_int;
 	lduac_done_h *dh;
 	void *arg;
 	enum lduac_phase phase;
@@ -81,6 +83,7 @@ static void lduac_destroy(void *data)
 	}
 	free(u->cs);
 	mem_deref(u->lat);
+	mem_deref(u->ilat);
 }
 
 static void lduac_finish(struct lduac *u)
@@ -126,6 +129,7 @@ static int lduac_send(struct lduac *u, struct lduac_conn *cc)
 	sl = &cc->ring[seq & u->mask];
 	if (sl->busy) { /* the ring wrapped over an unanswered one */
 		u->timeouts++;
+		u->to_int++;
 		u->outstanding--;
 	}
 	sl->seq = seq;
@@ -191,8 +195,11 @@ static void lduac_msg(struct conn *c, const char *buf, size_t len, void *arg)
 	u->t_last = now;
 	if (status >= 300) {
 		u->errors++;
+		u->err_int++;
 	} else {
 		u->ok++;
+		u->ok_int++;
+		ldlat_add(u->ilat, now - sl->t_ns);
 		if (u->phase == LDUAC_SENDING)
 			u->ok_in_window++;
 		if (sl->t_ns >= u->t_phase + (uint64_t)u->cf.warmup_ms * 1000000u)
@@ -287,6 +294,7 @@ static void lduac_start_sending(struct lduac *u)
 		return;
 	}
 	u->phase = LDUAC_SENDING;
+	u->t_int = u->t_phase;
 	if (u->cf.rate)
 		return; /* the tick paces */
 	for (k = 0; k < u->cf.window; k++)
@@ -315,6 +323,25 @@ static void lduac_pace(struct lduac *u, uint64_t now)
 	}
 }
 
+/* Interval line: what was answered since the last one (tps, latency of those answers). */
+static void lduac_interval(struct lduac *u, uint64_t now)
+{
+	double s = (double)(now - u->t_int) / 1e9;
+
+	if (!u->cf.interval_ms || !u->cf.progress || s * 1000 < u->cf.interval_ms)
+		return;
+	fprintf(u->cf.progress, "interval t_s=%.1f tps=%.0f ok=%llu errors=%llu timeouts=%llu "
+		"p50_us=%.1f p99_us=%.1f max_us=%.1f\n", (double)(now - u->t_phase) / 1e9,
+		(double)u->ok_int / s, (unsigned long long)u->ok_int,
+		(unsigned long long)u->err_int, (unsigned long long)u->to_int,
+		ldlat_quantile(u->ilat, 0.50) / 1e3, ldlat_quantile(u->ilat, 0.99) / 1e3,
+		ldlat_max(u->ilat) / 1e3);
+	fflush(u->cf.progress);
+	ldlat_reset(u->ilat);
+	u->t_int = now;
+	u->ok_int = u->err_int = u->to_int = 0;
+}
+
 static void lduac_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct lduac *u = arg;
@@ -333,6 +360,7 @@ static void lduac_tick(evutil_socket_t fd, short what, void *arg)
 	case LDUAC_SENDING:
 		if (u->cf.rate)
 			lduac_pace(u, now);
+		lduac_interval(u, now);
 		if (!lduac_may_send(u, now) || !u->up) {
 			u->t_stop = now;
 			u->phase = LDUAC_DRAINING;
@@ -392,6 +420,8 @@ int lduac_alloc(struct lduac **up, struct event_base *base, const struct lduac_c
 			goto out;
 	}
 	err = ldlat_alloc(&u->lat, LDUAC_MAX_SAMPLES);
+	if (!err)
+		err = ldlat_alloc(&u->ilat, LDUAC_MAX_SAMPLES);
 	if (err)
 		goto out;
 	err = ENOMEM;

@@ -31,6 +31,8 @@ struct lduac_conf {
 	size_t body;                    /* text/plain body size */
 	bool idle;                      /* connect, report, hold, send nothing */
 	FILE *progress;                 /* "established N of M ..." goes here (NULL: nowhere) */
+	unsigned interval_ms;           /* while sending, an "interval ..." line this often */
+	                                /* to progress (0: none) */
 };
 
 #define LDUAC_MAX_CONNS 50000

@@ -47,6 +47,8 @@ static void usage(FILE *f)
 		"  --duration S         seconds of sending (uac, max %u) or serving (uas, max %u)\n"
 		"  --count N            uac: stop after N transactions\n"
 		"  --warmup MS          uac: latencies of the first MS are not kept (default 0)\n"
+		"  --interval S         uac: every S seconds of sending, an 'interval' line: tps,\n"
+		"                       p50_us p99_us max_us of what was answered since the last\n"
 		"  --timeout MS         uac: wait for answers after sending stops (default 2000)\n"
 		"  --idle               uac: connect, print 'established', hold --duration, send\n"
 		"                       nothing (memory per connection)\n"
@@ -116,6 +118,7 @@ static int load_parse(int argc, char **argv, struct load_opts *o)
 		{ "window", required_argument, NULL, 'w' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "count", required_argument, NULL, 'm' }, { "warmup", required_argument, NULL, 'W' },
+		{ "interval", required_argument, NULL, 'i' },
 		{ "timeout", required_argument, NULL, 't' }, { "idle", no_argument, NULL, 'I' },
 		{ "ruri", required_argument, NULL, 'R' }, { "from", required_argument, NULL, 'F' },
 		{ "body", required_argument, NULL, 'b' },
@@ -141,6 +144,7 @@ static int load_parse(int argc, char **argv, struct load_opts *o)
 		case 'd': o->duration_s = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'm': o->uc.count = strtoull(optarg, NULL, 10); break;
 		case 'W': o->uc.warmup_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'i': o->uc.interval_ms = (unsigned)(strtod(optarg, NULL) * 1000); break;
 		case 't': o->uc.timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'I': o->uc.idle = true; break;
 		case 'R': o->uc.ruri = optarg; break;

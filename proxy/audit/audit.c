@@ -162,7 +162,7 @@ static struct audit_item *audit_take(struct audit *a)
 static void *audit_thread(void *arg)
 {
 	struct audit *a = arg;
-	struct audit_item *batch, *it, *next;
+	struct audit_item *batch, *it, *next, *spent;
 	uint64_t one = 1, n;
 	bool signal;
 	int err;
@@ -179,12 +179,14 @@ static void *audit_thread(void *arg)
 		err = audit_write_batch(a, batch);
 		pthread_mutex_lock(&a->mtx);
 		signal = false;
+		spent = NULL;
 		for (n = 0, it = batch; it; it = next) {
 			next = it->next;
 			n++;
 			a->done_seq = it->seq;
 			if (!it->dh) {
-				free(it);
+				it->next = spent;
+				spent = it;
 				continue;
 			}
 			it->err = err;
@@ -205,6 +207,14 @@ static void *audit_thread(void *arg)
 		pthread_cond_broadcast(&a->flushed);
 		if (signal && write(a->efd, &one, sizeof(one)) < 0)
 			log_error("eventfd: %s", strerror(errno));
+		/* Freed outside the lock: this thread runs niced, and a loop thread that queues
+		 * a record must never wait while it is descheduled holding the lock. */
+		pthread_mutex_unlock(&a->mtx);
+		for (it = spent; it; it = next) {
+			next = it->next;
+			free(it);
+		}
+		pthread_mutex_lock(&a->mtx);
 	}
 	pthread_mutex_unlock(&a->mtx);
 	return NULL;
@@ -392,20 +402,6 @@ static int audit_enqueue(struct audit *a, const struct audit_rec *rec, audit_don
 	      audit_slen(rec->to) + audit_slen(rec->method) + audit_slen(rec->call_id) +
 	      audit_slen(rec->reason) + audit_slen(rec->content_type) +
 	      (arc && body && rec->body ? rec->body_len : 0);
-	pthread_mutex_lock(&a->mtx);
-	if (a->depth >= a->opts.queue_max) {
-		time_t now = time(NULL);
-
-		a->st.dropped++;
-		if (now != a->last_drop_log) {
-			a->last_drop_log = now;
-			log_error("audit queue full (%zu): record dropped (%llu so far)", a->depth,
-				  (unsigned long long)a->st.dropped);
-		}
-		pthread_mutex_unlock(&a->mtx);
-		return ENOSPC;
-	}
-	pthread_mutex_unlock(&a->mtx);
 	it = malloc(len);
 	if (!it)
 		return ENOMEM;
@@ -429,7 +425,21 @@ static int audit_enqueue(struct audit *a, const struct audit_rec *rec, audit_don
 	it->archive_body = body;
 	it->dh = dh;
 	it->arg = arg;
+	/* one lock round per record: the copy above is made before knowing there is room */
 	pthread_mutex_lock(&a->mtx);
+	if (a->depth >= a->opts.queue_max) {
+		time_t now = time(NULL);
+		bool say = now != a->last_drop_log;
+		unsigned long long dropped = ++a->st.dropped;
+
+		a->last_drop_log = now;
+		pthread_mutex_unlock(&a->mtx);
+		if (say)
+			log_error("audit queue full (%zu): record dropped (%llu so far)",
+				  a->opts.queue_max, dropped);
+		free(it);
+		return ENOSPC;
+	}
 	it->seq = ++a->seq;
 	if (a->tail)
 		a->tail->next = it;
