@@ -11,6 +11,7 @@ DNS_IP=$NET.2 AP_INT=$NET.3 AP_EXT=$NET.4 KAM_IP=$NET.5 UAS_TLS=$NET.10 UAS_TCP=
 UAC_IP=$NET.20 IDLE_IP=$NET.100
 WORKERS=${BENCH_WORKERS:-2}
 KAMAILIO=${BENCH_KAMAILIO:-/usr/sbin/kamailio}
+AP_BIN=${BENCH_AP_BIN:-$BIN/accessproxy}
 
 LAB=$(mktemp -d /tmp/piclab-bench.XXXXXX)
 PIDS=()
@@ -219,7 +220,7 @@ AP_STARTS=0
 ap_start() {
 	local i ready=0
 	AP_STARTS=$((AP_STARTS + 1))
-	"$BIN/accessproxy" -c "$LAB/ap.conf" >>"$LAB/ap.log" 2>&1 &
+	"$AP_BIN" -c "$LAB/ap.conf" >>"$LAB/ap.log" 2>&1 &
 	AP_PID=$!
 	PIDS+=($AP_PID)
 	for i in $(seq 100); do
