@@ -1,12 +1,12 @@
 # bench/lib.sh: the bench lab, sourced by bench/run.sh and bench/soak.sh (not run by itself).
 #
-# A private lab in $NET.0/24 (BENCH_NET, default 127.77.210), no harness: labca certificates,
+# A private lab in $NET.0/24 (BENCH_NET, default 127.77.100), no harness: labca certificates,
 # fake-dns, two piclab-load responders as the providers (sip.aol.test over MTLS, sip.yahoo.test
 # over TCP), accessproxy, and Kamailio when installed. The caller sets BUILD and ROOT.
 # shellcheck shell=bash
 
 BIN=$BUILD/bin
-NET=${BENCH_NET:-127.77.210}
+NET=${BENCH_NET:-127.77.100}
 DNS_IP=$NET.2 AP_INT=$NET.3 AP_EXT=$NET.4 KAM_IP=$NET.5 UAS_TLS=$NET.10 UAS_TCP=$NET.11
 UAC_IP=$NET.20 IDLE_IP=$NET.100
 WORKERS=${BENCH_WORKERS:-2}

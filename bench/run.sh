@@ -14,7 +14,7 @@
 # default 4), BENCH_CONNS (load connections, default 4 per worker), BENCH_WORKERS (default 2;
 # Kamailio gets as many children), BENCH_IDLE_CONNS (default 50000; 0 skips), BENCH_KAMAILIO
 # (the binary, default /usr/sbin/kamailio; "none" skips it), BENCH_NET (the lab's /24,
-# default 127.77.210; idle source addresses use the next 20 /24s), BENCH_KEEP=1 (keep the lab).
+# default 127.77.100; idle source addresses use the next /24s: 2,000 from $NET+1), BENCH_KEEP=1 (keep the lab).
 set -u
 
 BUILD=${1:-build}

@@ -111,19 +111,31 @@ static int lduac_send(struct lduac *u, struct lduac_conn *cc)
 		cc->seq--;
 		return EAGAIN;
 	}
-	n = snprintf(buf, sizeof(buf),
-		     "MESSAGE %s SIP/2.0\r\n"
-		     "Via: SIP/2.0/%s %s;branch=z9hG4bKld%x.%u.%u\r\n"
-		     "Max-Forwards: 70\r\n"
-		     "From: <%s>;tag=ld%x.%u\r\n"
-		     "To: <%s>\r\n"
-		     "Call-ID: ld%x.%u.%u@load.test\r\n"
-		     "CSeq: %u MESSAGE\r\n"
-		     "Content-Type: text/plain\r\n"
-		     "Content-Length: %zu\r\n\r\n%s",
-		     u->cf.ruri, u->cf.tls ? "TLS" : "TCP", cc->via_host, u->run, cc->idx, seq,
-		     u->cf.from, u->run, cc->idx, u->cf.ruri, u->run, cc->idx, seq, seq, u->cf.body,
-		     u->body);
+	{
+		const char *m = u->cf.method ? u->cf.method : "MESSAGE";
+		bool sub = !strcmp(m, "SUBSCRIBE"), notify = !strcmp(m, "NOTIFY");
+		char extra[256] = "";
+
+		/* presence (RFC 3856): a subscription of a minute, or a NOTIFY carrying state */
+		if (sub || notify)
+			snprintf(extra, sizeof(extra), "Event: presence\r\n%s\r\nContact: <sip:load@%s>\r\n",
+				 sub ? "Expires: 60" : "Subscription-State: active;expires=60",
+				 cc->via_host);
+		n = snprintf(buf, sizeof(buf),
+			     "%s %s SIP/2.0\r\n"
+			     "Via: SIP/2.0/%s %s;branch=z9hG4bKld%x.%u.%u\r\n"
+			     "Max-Forwards: 70\r\n"
+			     "From: <%s>;tag=ld%x.%u\r\n"
+			     "To: <%s>\r\n"
+			     "Call-ID: ld%x.%u.%u@load.test\r\n"
+			     "CSeq: %u %s\r\n%s"
+			     "Content-Type: %s\r\n"
+			     "Content-Length: %zu\r\n\r\n%s",
+			     m, u->cf.ruri, u->cf.tls ? "TLS" : "TCP", cc->via_host, u->run, cc->idx,
+			     seq, u->cf.from, u->run, cc->idx, u->cf.ruri, u->run, cc->idx, seq, seq,
+			     m, extra, notify ? "application/pidf+xml" : "text/plain",
+			     sub ? (size_t)0 : u->cf.body, sub ? "" : u->body);
+	}
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return EMSGSIZE;
 	sl = &cc->ring[seq & u->mask];
@@ -324,11 +336,13 @@ static void lduac_pace(struct lduac *u, uint64_t now)
 }
 
 /* Interval line: what was answered since the last one (tps, latency of those answers). */
-static void lduac_interval(struct lduac *u, uint64_t now)
+static void lduac_interval(struct lduac *u, uint64_t now, bool last)
 {
 	double s = (double)(now - u->t_int) / 1e9;
 
-	if (!u->cf.interval_ms || !u->cf.progress || s * 1000 < u->cf.interval_ms)
+	/* the last one (sending over) counts if it ran for half an interval at least */
+	if (!u->cf.interval_ms || !u->cf.progress ||
+	    s * 1000 < (last ? u->cf.interval_ms / 2.0 : u->cf.interval_ms))
 		return;
 	fprintf(u->cf.progress, "interval t_s=%.1f tps=%.0f ok=%llu errors=%llu timeouts=%llu "
 		"p50_us=%.1f p99_us=%.1f max_us=%.1f\n", (double)(now - u->t_phase) / 1e9,
@@ -360,8 +374,9 @@ static void lduac_tick(evutil_socket_t fd, short what, void *arg)
 	case LDUAC_SENDING:
 		if (u->cf.rate)
 			lduac_pace(u, now);
-		lduac_interval(u, now);
+		lduac_interval(u, now, false);
 		if (!lduac_may_send(u, now) || !u->up) {
+			lduac_interval(u, now, true);
 			u->t_stop = now;
 			u->phase = LDUAC_DRAINING;
 		}

@@ -18,8 +18,8 @@
 #include "lduas.h"
 
 #define LOG_MODULE "piclab-load"
-#define LOAD_MAX_DURATION_S 600
-#define LOAD_MAX_UAS_S 3600
+#define LOAD_MAX_DURATION_S 86400
+#define LOAD_MAX_UAS_S 86400
 #define LOAD_MAX_LOCALS 4096
 
 static void usage(FILE *f)
@@ -55,6 +55,8 @@ static void usage(FILE *f)
 		"                       nothing (memory per connection)\n"
 		"  --ruri URI --from URI  default sip:bob@aol.test, sip:alice@contoso.test\n"
 		"  --body N             body bytes (default 32)\n"
+		"  --method M           uac: MESSAGE (default), SUBSCRIBE or NOTIFY (presence:\n"
+		"                       Event: presence, a minute's subscription)\n"
 		"  --reuseport          uas: SO_REUSEPORT (run several on one address)\n"
 		"  -v                   debug logs\n"
 		"output (uac): 'established N of M ...' then 'result key=value ...' with tps,\n"
@@ -123,6 +125,7 @@ static int load_parse(int argc, char **argv, struct load_opts *o)
 		{ "timeout", required_argument, NULL, 't' }, { "idle", no_argument, NULL, 'I' },
 		{ "ruri", required_argument, NULL, 'R' }, { "from", required_argument, NULL, 'F' },
 		{ "body", required_argument, NULL, 'b' },
+		{ "method", required_argument, NULL, 'M' },
 		{ "reuseport", no_argument, NULL, 'U' }, { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -144,6 +147,7 @@ static int load_parse(int argc, char **argv, struct load_opts *o)
 		case 'w': o->uc.window = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'd': o->duration_s = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'm': o->uc.count = strtoull(optarg, NULL, 10); break;
+		case 'M': o->uc.method = optarg; break;
 		case 'W': o->uc.warmup_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'i': o->uc.interval_ms = (unsigned)(strtod(optarg, NULL) * 1000); break;
 		case 't': o->uc.timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
@@ -240,6 +244,12 @@ static int load_uac(struct event_base *base, struct load_opts *o, const char *la
 		fprintf(stderr, "piclab-load %s: --local wants an IPv4 address, --locals 1..%u "
 			"addresses that stay in its /24 (on 127/8: in 127/8)\n", label,
 			LOAD_MAX_LOCALS);
+		return EINVAL;
+	}
+	if (o->uc.method && strcmp(o->uc.method, "MESSAGE") && strcmp(o->uc.method, "SUBSCRIBE") &&
+	    strcmp(o->uc.method, "NOTIFY")) {
+		fprintf(stderr, "piclab-load %s: --method '%s': MESSAGE, SUBSCRIBE or NOTIFY\n",
+			label, o->uc.method);
 		return EINVAL;
 	}
 	if (!o->duration_s || o->duration_s > LOAD_MAX_DURATION_S) {
