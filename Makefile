@@ -57,7 +57,7 @@ PROGRAMS := $(BIN)/accessproxy $(BIN)/apctl $(BIN)/piclab $(BIN)/fake-dns $(BIN)
 TESTS    := $(BUILD)/tests/test_lib $(BUILD)/tests/test_fakes $(BUILD)/tests/test_proxy \
             $(BUILD)/tests/test_harness
 
-.PHONY: all help deps deps-auto check unit scenarios run bench clean tests-build
+.PHONY: all help deps deps-auto check unit scenarios run bench soak clean tests-build
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS) ## build every program (default)
@@ -118,9 +118,12 @@ run: ## the default suite in the lab; results in reports/out/<run>/
 	@$(MAKE) --no-print-directory all
 	$(BIN)/piclab run $(SUITE)
 
-bench: all ## benchmarks: proxy throughput/latency/memory, capture decoder vs tshark (figures printed, never asserted)
-	@if [ -f bench/run.sh ]; then bash bench/run.sh $(BUILD); fi
+bench: all ## benchmarks: sustainable and burst throughput beside Kamailio, latency, idle memory, decoder vs tshark (BENCH_SECS, figures printed, never asserted)
+	@bash bench/run.sh $(BUILD) | tee $(BUILD)/bench.txt
 	@bash bench/decode.sh $(BUILD)
+
+soak: all ## SOAK_MIN minutes (default 10) at 70% of the sustainable MTLS rate: a row a minute, an SVG plot, a flatness verdict
+	@bash bench/soak.sh $(BUILD)
 
 clean: ## remove build output
 	rm -rf build
