@@ -155,34 +155,53 @@ START_LOAD=$(loadavg)
 log "lab $NET.0/24, $(nproc) cores, workers $WORKERS, ${SECS}s sustained runs x $STEPS, bursts ${BURST}s, load $START_LOAD"
 
 # --- 1. memory per idle MTLS connection (first: a proxy that has carried little) ---
-idle_up=0 rss0=0 rss1=0 idle_note=
+# Each process may open NOFILE_OK descriptors: the connections are spread over as many proxy
+# workers and generator processes as that takes (said in the output), 25 per source address
+# (the proxy caps connections per address and worker).
+idle_up=0 rss0=0 rss1=0 idle_note= idle_workers=$WORKERS
 if [ "$IDLE_CONNS" -gt 0 ]; then
-	need_fd=$((IDLE_CONNS + 1000))
-	if [ "$NOFILE_OK" != unlimited ] && [ "$NOFILE_OK" -lt "$need_fd" ]; then
-		idle_note="descriptor limit $NOFILE_OK (could not raise it to $NOFILE_WANT): fewer may be held"
-		log "$idle_note"
+	fd_per=$(( ${NOFILE_OK/unlimited/1000000} - 500 ))
+	if [ "$NOFILE_OK" != unlimited ] && [ "$NOFILE_OK" -lt "$NOFILE_WANT" ]; then
+		idle_note="the descriptor limit is $NOFILE_OK a process (could not raise it to $NOFILE_WANT: no CAP_SYS_RESOURCE?)"
 	fi
+	per_worker=$(( fd_per * 8 / 10 ))
+	idle_workers=$(( (IDLE_CONNS + per_worker - 1) / per_worker ))
+	[ $idle_workers -ge "$WORKERS" ] || idle_workers=$WORKERS
+	[ $idle_workers -le 64 ] || idle_workers=64
+	[ $idle_workers = "$WORKERS" ] || idle_note+="${idle_note:+; }held by $idle_workers workers (not $WORKERS) for the descriptors"
+	ngen=$(( (IDLE_CONNS + fd_per * 9 / 10 - 1) / (fd_per * 9 / 10) ))
+	[ -n "$idle_note" ] && log "idle: $idle_note"
+	saved_workers=$WORKERS WORKERS=$idle_workers
 	write_conf yes
 	ap_start
+	WORKERS=$saved_workers
 	rss0=$(ap_rss)
-	# 25 per source address at most: the proxy caps connections per address and worker
 	nloc=$(( (IDLE_CONNS + 24) / 25 ))
-	[ $nloc -le 4096 ] || nloc=4096
-	idle_first="${NET%.*}.$(( ${NET##*.} + 1 )).1"
-	timeout 300 "$BIN/piclab-load" uac "${UAC_TLS[@]}" --local "$idle_first" --locals "$nloc" --idle \
-		--conns "$IDLE_CONNS" --duration 120 >"$LAB/idle.out" 2>>"$LAB/load.err" &
-	IDLE_PID=$!
-	PIDS+=($IDLE_PID)
-	if wait_for "$LAB/idle.out" '^established' 2400; then
-		sleep 2
-		rss1=$(ap_rss)
-		idle_up=$(sed -n 's/^established \([0-9]*\) .*/\1/p' "$LAB/idle.out")
-	fi
+	IDLE_PIDS=()
+	for ((g = 0; g < ngen; g++)); do
+		n=$(( IDLE_CONNS / ngen + (g < IDLE_CONNS % ngen ? 1 : 0) ))
+		o=$(( g * ((nloc + ngen - 1) / ngen) ))
+		first="${NET%.*}.$(( ${NET##*.} + 1 + o / 254 )).$(( 1 + o % 254 ))"
+		timeout 900 "$BIN/piclab-load" uac "${UAC_TLS[@]}" --local "$first" \
+			--locals $(( (n + 24) / 25 )) --idle --conns "$n" --duration 240 \
+			>"$LAB/idle-$g.out" 2>>"$LAB/load.err" &
+		IDLE_PIDS+=($!)
+		PIDS+=($!)
+	done
+	for ((g = 0; g < ngen; g++)); do
+		wait_for "$LAB/idle-$g.out" '^established' 6000 || break
+	done
+	sleep 2
+	rss1=$(ap_rss)
+	for ((g = 0; g < ngen; g++)); do
+		idle_up=$(( idle_up + $(sed -n 's/^established \([0-9]*\) .*/\1/p' "$LAB/idle-$g.out" | head -1) + 0 ))
+	done
 	IDLE_LOAD=$(loadavg)
-	kill "$IDLE_PID" 2>/dev/null
-	wait "$IDLE_PID" 2>/dev/null
+	kill "${IDLE_PIDS[@]}" 2>/dev/null
+	wait "${IDLE_PIDS[@]}" 2>/dev/null
 	ap_stop
-	log "idle: $idle_up MTLS connections held, RSS $rss0 -> $rss1 kB"
+	write_conf yes
+	log "idle: $idle_up MTLS connections held ($ngen generators, $idle_workers workers), RSS $rss0 -> $rss1 kB"
 fi
 
 # --- 2. bursts ---
@@ -247,7 +266,7 @@ if [ -n "$lat50" ]; then
 	row "MTLS at 50% of sustainable ($lat50_rate/s), audit on" "$lat50" "" "" "$LAT50_LOAD"
 fi
 if [ "$IDLE_CONNS" -gt 0 ]; then
-	row "idle MTLS connections held (of $IDLE_CONNS)" "$idle_up" "" "" "${IDLE_LOAD:-}"
+	row "idle MTLS connections held (of $IDLE_CONNS, $idle_workers workers)" "$idle_up" "" "" "${IDLE_LOAD:-}"
 	if [ "${idle_up:-0}" -gt 0 ]; then
 		row "memory per idle MTLS connection (bytes, PSS)" "$(( (rss1 - rss0) * 1024 / idle_up ))" "" "" "RSS $rss0 -> $rss1 kB"
 	fi

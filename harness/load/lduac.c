@@ -18,7 +18,7 @@
 
 #define LDUAC_TICK_US 1000            /* phase checks; open loop ticks faster (below) */
 #define LDUAC_TICK_MIN_US 50
-#define LDUAC_CONNECT_MS 30000        /* the whole connect phase, plus 4 ms a connection */
+#define LDUAC_CONNECT_MS 30000        /* the whole connect phase, plus 10 ms a connection */
 #define LDUAC_MAX_PENDING (1u << 20)  /* bytes queued on a conn before it is skipped */
 #define LDUAC_MAX_SAMPLES 50000000u
 
@@ -363,9 +363,9 @@ static void lduac_tick(evutil_socket_t fd, short what, void *arg)
 
 	switch (u->phase) {
 	case LDUAC_CONNECTING:
-		if (now - u->t_start > (LDUAC_CONNECT_MS + 4ull * u->cf.conns) * 1000000u) {
+		if (now - u->t_start > (LDUAC_CONNECT_MS + 10ull * u->cf.conns) * 1000000u) {
 			log_warn("connect phase over %llu ms: going on with %u up",
-				 LDUAC_CONNECT_MS + 4ull * u->cf.conns, u->up);
+				 LDUAC_CONNECT_MS + 10ull * u->cf.conns, u->up);
 			u->opened = u->cf.conns;
 			u->connecting = 0;
 			lduac_start_sending(u);

@@ -69,6 +69,36 @@ static int conn_write_pending(struct conn *c)
 	return bufferevent_write_buffer(c->bev, c->pending) ? ENOMEM : 0;
 }
 
+/* Before a close: what was sent and not yet written (libevent writes on the next writable
+ * turn) goes out now, as far as the socket takes it without waiting, so that a last answer
+ * sent just before closing reaches the peer. */
+static void conn_drain_now(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	SSL *ssl = c->tls ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+
+	if (evbuffer_get_length(c->pending) && evbuffer_add_buffer(out, c->pending) != 0)
+		return;
+	while (evbuffer_get_length(out)) {
+		size_t n = evbuffer_get_length(out);
+		unsigned char *p;
+		int w;
+
+		if (!c->tls) {
+			if (fd < 0 || evbuffer_write(out, fd) <= 0)
+				break;
+			continue;
+		}
+		n = n < 16384 ? n : 16384;
+		p = evbuffer_pullup(out, (ev_ssize_t)n);
+		w = p && ssl ? SSL_write(ssl, p, (int)n) : -1;
+		if (w <= 0)
+			break;
+		evbuffer_drain(out, (size_t)w);
+	}
+}
+
 /* Frees the stream now, unless a callback of ours is on the stack (then conn_release does). */
 static void conn_teardown(struct conn *c)
 {
@@ -84,9 +114,8 @@ static void conn_teardown(struct conn *c)
 	if (c->bev) {
 		SSL *ssl = c->tls ? bufferevent_openssl_get_ssl(c->bev) : NULL;
 
-		/* what was sent in this turn still goes out (a last answer before a close) */
-		if (c->estab && evbuffer_get_length(c->pending))
-			conn_write_pending(c);
+		if (c->estab)
+			conn_drain_now(c);
 
 		/* RFC 8446 6.1 close_notify, best effort: the socket is non-blocking. */
 		if (ssl && c->estab)
