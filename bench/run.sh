@@ -157,7 +157,9 @@ log "lab $NET.0/24, $(nproc) cores, workers $WORKERS, ${SECS}s sustained runs x 
 # --- 1. memory per idle MTLS connection (first: a proxy that has carried little) ---
 # Each process may open NOFILE_OK descriptors: the connections are spread over as many proxy
 # workers and generator processes as that takes (said in the output), 25 per source address
-# (the proxy caps connections per address and worker).
+# (the proxy caps connections per address and worker). The proxy closes a connection without
+# a message for 2 min (ROB-003) and handshakes take a while on a busy box: each connection
+# sends a MESSAGE a minute meanwhile.
 idle_up=0 rss0=0 rss1=0 idle_note= idle_workers=$WORKERS
 if [ "$IDLE_CONNS" -gt 0 ]; then
 	fd_per=$(( ${NOFILE_OK/unlimited/1000000} - 500 ))
@@ -183,7 +185,8 @@ if [ "$IDLE_CONNS" -gt 0 ]; then
 		o=$(( g * ((nloc + ngen - 1) / ngen) ))
 		first="${NET%.*}.$(( ${NET##*.} + 1 + o / 254 )).$(( 1 + o % 254 ))"
 		timeout 900 "$BIN/piclab-load" uac "${UAC_TLS[@]}" --local "$first" \
-			--locals $(( (n + 24) / 25 )) --idle --conns "$n" --duration 240 \
+			--locals $(( (n + 24) / 25 )) --idle --conns "$n" --duration 900 \
+			--rate $(( n / 60 + 1 )) \
 			>"$LAB/idle-$g.out" 2>>"$LAB/load.err" &
 		IDLE_PIDS+=($!)
 		PIDS+=($!)

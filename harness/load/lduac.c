@@ -18,7 +18,7 @@
 
 #define LDUAC_TICK_US 1000            /* phase checks; open loop ticks faster (below) */
 #define LDUAC_TICK_MIN_US 50
-#define LDUAC_CONNECT_MS 30000        /* the whole connect phase, plus 10 ms a connection */
+#define LDUAC_CONNECT_MS 30000        /* the whole connect phase, plus 30 ms a connection */
 #define LDUAC_MAX_PENDING (1u << 20)  /* bytes queued on a conn before it is skipped */
 #define LDUAC_MAX_SAMPLES 50000000u
 
@@ -58,6 +58,7 @@ struct lduac {
 	unsigned opened, connecting, up, failed, closed, next_rr;
 	uint64_t t_start, t_phase, t_stop, t_last;
 	uint64_t sent, ok, ok_in_window, errors, timeouts, outstanding, blocked;
+	uint64_t ka_sent;             /* idle: keep-alive MESSAGEs due so far */
 };
 
 static uint64_t lduac_now(void)
@@ -356,6 +357,28 @@ static void lduac_interval(struct lduac *u, uint64_t now, bool last)
 	u->ok_int = u->err_int = u->to_int = 0;
 }
 
+/* Idle with a rate: a MESSAGE now and then on the held connections, round robin, so that a
+ * server closing connections without a message for a while (ROB-003) keeps them. */
+static void lduac_keepalive(struct lduac *u, uint64_t now)
+{
+	uint64_t due = (uint64_t)(u->cf.rate * (double)(now - u->t_phase) / 1e9);
+	unsigned tries;
+
+	while (u->ka_sent < due) {
+		struct lduac_conn *cc = NULL;
+
+		for (tries = 0; tries < u->cf.conns; tries++) {
+			cc = &u->cs[u->next_rr++ % u->cf.conns];
+			if (cc->up)
+				break;
+			cc = NULL;
+		}
+		u->ka_sent++;
+		if (!cc || lduac_send(u, cc) != 0)
+			break;
+	}
+}
+
 static void lduac_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct lduac *u = arg;
@@ -363,9 +386,9 @@ static void lduac_tick(evutil_socket_t fd, short what, void *arg)
 
 	switch (u->phase) {
 	case LDUAC_CONNECTING:
-		if (now - u->t_start > (LDUAC_CONNECT_MS + 10ull * u->cf.conns) * 1000000u) {
+		if (now - u->t_start > (LDUAC_CONNECT_MS + 30ull * u->cf.conns) * 1000000u) {
 			log_warn("connect phase over %llu ms: going on with %u up",
-				 LDUAC_CONNECT_MS + 10ull * u->cf.conns, u->up);
+				 LDUAC_CONNECT_MS + 30ull * u->cf.conns, u->up);
 			u->opened = u->cf.conns;
 			u->connecting = 0;
 			lduac_start_sending(u);
@@ -387,6 +410,8 @@ static void lduac_tick(evutil_socket_t fd, short what, void *arg)
 			lduac_finish(u);
 		break;
 	case LDUAC_HOLDING:
+		if (u->cf.rate)
+			lduac_keepalive(u, now);
 		if (now - u->t_phase > (uint64_t)u->cf.duration_ms * 1000000u)
 			lduac_finish(u);
 		break;
@@ -431,7 +456,8 @@ int lduac_alloc(struct lduac **up, struct event_base *base, const struct lduac_c
 	for (i = 0; i < cf->conns; i++) {
 		u->cs[i].u = u;
 		u->cs[i].idx = i;
-		if (!cf->idle && !(u->cs[i].ring = calloc(u->mask + 1, sizeof(struct lduac_slot))))
+		if ((!cf->idle || cf->rate) &&
+		    !(u->cs[i].ring = calloc(u->mask + 1, sizeof(struct lduac_slot))))
 			goto out;
 	}
 	err = ldlat_alloc(&u->lat, LDUAC_MAX_SAMPLES);
