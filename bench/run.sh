@@ -14,7 +14,8 @@
 # default 4), BENCH_CONNS (load connections, default 4 per worker), BENCH_WORKERS (default 2;
 # Kamailio gets as many children), BENCH_IDLE_CONNS (default 50000; 0 skips), BENCH_KAMAILIO
 # (the binary, default /usr/sbin/kamailio; "none" skips it), BENCH_NET (the lab's /24,
-# default 127.77.100; idle source addresses use the next /24s: 2,000 from $NET+1), BENCH_KEEP=1 (keep the lab).
+# default 127.77.100; idle source addresses use the next /24s: 2,000 from $NET+1), BENCH_KEEP=1
+# (keep the lab), BENCH_ONLY=idle (the idle connections alone).
 set -u
 
 BUILD=${1:-build}
@@ -208,13 +209,15 @@ if [ "$IDLE_CONNS" -gt 0 ]; then
 fi
 
 # --- 2. bursts ---
-for proto in tcp mtls; do
+PROTOS="tcp mtls"
+[ "${BENCH_ONLY:-}" = idle ] && PROTOS= KAM=0 KAM_WHY="skipped (BENCH_ONLY=idle)"
+for proto in $PROTOS; do
 	for audit in yes no; do burst ap $proto $audit; done
 	[ $KAM = 1 ] && burst kam $proto -
 done
 
 # --- 3. sustainable ---
-for proto in tcp mtls; do
+for proto in $PROTOS; do
 	half=$(( ${PEAK[ap/$proto/yes]:-0} / 2 ))
 	[ "$half" -ge 100 ] || half=100
 	baseline $proto "$half"

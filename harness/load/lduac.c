@@ -357,11 +357,12 @@ static void lduac_interval(struct lduac *u, uint64_t now, bool last)
 	u->ok_int = u->err_int = u->to_int = 0;
 }
 
-/* Idle with a rate: a MESSAGE now and then on the held connections, round robin, so that a
- * server closing connections without a message for a while (ROB-003) keeps them. */
+/* Idle with a rate: a MESSAGE now and then on the connections up, round robin, from the first
+ * connect on (connecting thousands takes minutes), so that a server closing connections
+ * without a message for a while (ROB-003) keeps them. */
 static void lduac_keepalive(struct lduac *u, uint64_t now)
 {
-	uint64_t due = (uint64_t)(u->cf.rate * (double)(now - u->t_phase) / 1e9);
+	uint64_t due = (uint64_t)(u->cf.rate * (double)(now - u->t_start) / 1e9);
 	unsigned tries;
 
 	while (u->ka_sent < due) {
@@ -373,8 +374,12 @@ static void lduac_keepalive(struct lduac *u, uint64_t now)
 				break;
 			cc = NULL;
 		}
+		if (!cc) {
+			u->ka_sent = due; /* none up: what was due is not owed later */
+			break;
+		}
 		u->ka_sent++;
-		if (!cc || lduac_send(u, cc) != 0)
+		if (lduac_send(u, cc) != 0)
 			break;
 	}
 }
@@ -386,6 +391,8 @@ static void lduac_tick(evutil_socket_t fd, short what, void *arg)
 
 	switch (u->phase) {
 	case LDUAC_CONNECTING:
+		if (u->cf.idle && u->cf.rate)
+			lduac_keepalive(u, now);
 		if (now - u->t_start > (LDUAC_CONNECT_MS + 30ull * u->cf.conns) * 1000000u) {
 			log_warn("connect phase over %llu ms: going on with %u up",
 				 LDUAC_CONNECT_MS + 30ull * u->cf.conns, u->up);
