@@ -1,386 +1,287 @@
 #!/usr/bin/env bash
-# bench/run.sh BUILD: accessproxy MESSAGE throughput (SIPp over TCP, piclab-load over MTLS),
-# added latency at half peak, and memory per idle MTLS connection. Prints figures, asserts none.
+# bench/run.sh BUILD: accessproxy's sustainable MESSAGE throughput over TCP and MTLS (audit on
+# and off), side by side with Kamailio (bench/kamailio.cfg) in the same run with the same load
+# generator, responder, connections and rates; burst peaks (labelled as bursts); memory per
+# idle MTLS connection. Prints figures, asserts none. The lab: bench/lib.sh.
 #
-# A private lab in 127.77.210.0/24, no harness: labca certificates, fake-dns, two piclab-load
-# responders as the providers (sip.aol.test over MTLS, sip.yahoo.test over TCP), accessproxy.
-# Knobs (environment): BENCH_WORKERS (default 2), BENCH_SECS (seconds per step, default 4),
-# BENCH_STEADY_SECS (the steady-state run at half peak, default 40; 0 skips it),
-# BENCH_IDLE_CONNS (default 2000), BENCH_SIPP_PROCS (default 2), BENCH_KEEP=1 (keep the lab
-# directory with logs and configs).
+# Sustainable: the highest open-loop rate at which a run of BENCH_SECS keeps the added p99 (p99
+# through the relay minus p99 straight to the responder at the same rate) under 5 ms, with no
+# errors or timeouts, the rate achieved, the audit queue depth bounded and the RSS flat. Found
+# by bisection between 0 and the burst peak, BENCH_STEPS runs per configuration.
+#
+# Knobs (environment): BENCH_SECS (seconds per sustained run, default 60), BENCH_STEPS
+# (bisection runs per configuration, default 3), BENCH_BURST_SECS (closed-loop bursts,
+# default 4), BENCH_CONNS (load connections, default 4 per worker), BENCH_WORKERS (default 2;
+# Kamailio gets as many children), BENCH_IDLE_CONNS (default 50000; 0 skips), BENCH_KAMAILIO
+# (the binary, default /usr/sbin/kamailio; "none" skips it), BENCH_NET (the lab's /24,
+# default 127.77.100; idle source addresses use the next /24s: 2,000 from $NET+1), BENCH_KEEP=1
+# (keep the lab), BENCH_ONLY=idle (the idle connections alone).
 set -u
 
 BUILD=${1:-build}
-BIN=$BUILD/bin
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-NET=127.77.210
-DNS_IP=$NET.2 AP_INT=$NET.3 AP_EXT=$NET.4 UAS_TLS=$NET.10 UAS_TCP=$NET.11 UAC_IP=$NET.20
-WORKERS=${BENCH_WORKERS:-2}
-SECS=${BENCH_SECS:-4}
-IDLE_CONNS=${BENCH_IDLE_CONNS:-2000}
-SIPP_PROCS=${BENCH_SIPP_PROCS:-2}
-STEADY=${BENCH_STEADY_SECS:-40}
-SIPP_RATES=${BENCH_SIPP_RATES:-"10000 15000 20000 30000 40000 50000 60000"}
-BENCH_DEADLINE=$((SECONDS + 300))
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
-LAB=$(mktemp -d /tmp/piclab-bench.XXXXXX)
-PIDS=()
-AP_PID=
+SECS=${BENCH_SECS:-60}
+STEPS=${BENCH_STEPS:-3}
+BURST=${BENCH_BURST_SECS:-4}
+CONNS=${BENCH_CONNS:-$((WORKERS * 4))}
+IDLE_CONNS=${BENCH_IDLE_CONNS:-50000}
+ADDED_MAX_US=5000
+LOAD_TIMEOUT=$((SECS + 60))
 
-log() { printf 'bench: %s\n' "$*" >&2; }
+lab_up
+write_conf yes
+db_seed
 
-cleanup() {
-	local p i
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for i in $(seq 50); do
-		local alive=0
-		for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-		[ $alive = 0 ] && break
-		sleep 0.1
-	done
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then log "lab kept in $LAB"; else rm -rf "$LAB"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-need() { [ -x "$BIN/$1" ] || { log "missing $BIN/$1 (make BUILD=$BUILD all)"; exit 1; }; }
-for p in accessproxy apctl labca fake-dns piclab-load; do need $p; done
-if [ "$(id -u)" != 0 ]; then
-	log "needs root (ports 53 and 5061 on $NET.x): nothing measured"
-	exit 0
-fi
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-
-# Waits (bounded) until file contains pattern.
-wait_for() {
-	local file=$1 pat=$2 tenths=$3 i
-	for i in $(seq "$tenths"); do
-		grep -q "$pat" "$file" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# key=value from a "result ..." line.
-field() { sed -n "s/.*[ ]$2=\([^ ]*\).*/\1/p" <<<"$1" | head -1; }
-
-# --- the lab ---
-PKI=$LAB/pki
-"$BIN/labca" --dir "$PKI" >"$LAB/labca.out" 2>&1 || { log "labca failed"; cat "$LAB/labca.out"; exit 1; }
-cat "$PKI/public-root.crt" "$PKI/enterprise-root.crt" >"$PKI/roots.crt"
-cat >"$LAB/zone" <<EOF
-sip.aol.test. 300 IN A $UAS_TLS
-sip.yahoo.test. 300 IN A $UAS_TCP
-pool.contoso.test. 300 IN A $UAC_IP
-EOF
-"$BIN/fake-dns" --listen "$DNS_IP" --zone "$LAB/zone" >"$LAB/dns.log" 2>&1 &
-PIDS+=($!)
-
-"$BIN/piclab-load" uas --listen "$UAS_TLS:5061" --cert "$PKI/sip.aol.test.crt" \
-	--key "$PKI/sip.aol.test.key" --ca "$PKI/roots.crt" --duration 600 >"$LAB/uas-tls.log" 2>&1 &
-PIDS+=($!)
-"$BIN/piclab-load" uas --tcp --listen "$UAS_TCP:5060" --duration 600 >"$LAB/uas-tcp.log" 2>&1 &
-PIDS+=($!)
-
-write_conf() {
-	cat >"$LAB/ap.conf" <<EOF
-[global]
-log_level      = warn
-control_socket = $LAB/ap.sock
-dns_server     = $DNS_IP:53
-domain         = contoso.test
-allow_tcp      = yes
-workers        = $WORKERS
-$1
-[internal]
-listen     = $AP_INT:5061
-tcp_listen = $AP_INT:5060
-fqdn       = ap-int.contoso.test
-cert       = $PKI/ap-int.contoso.test.crt
-key        = $PKI/ap-int.contoso.test.key
-ca         = $PKI/enterprise-root.crt
-next_hop   = pool.contoso.test
-
-[external]
-listen = $AP_EXT:5061
-fqdn   = ap.contoso.test
-cert   = $PKI/ap.contoso.test.crt
-key    = $PKI/ap.contoso.test.key
-ca     = $PKI/public-root.crt
-
-[provider aol]
-fqdn    = sip.aol.test
-port    = 5061
-domains = aol.test
-allow   = yes
-filter  = allow-all
-
-[provider yahoo]
-fqdn      = sip.yahoo.test
-port      = 5060
-domains   = yahoo.test
-allow     = yes
-filter    = allow-all
-transport = tcp
-EOF
-}
-
-# The state database key exists once the store is in; older builds refuse it.
-write_conf "database       = $LAB/state.db"
-if ! "$BIN/accessproxy" -t -c "$LAB/ap.conf" >"$LAB/check.out" 2>&1; then
-	if grep -q "unknown key 'database'" "$LAB/check.out"; then
-		write_conf ""
-	fi
-	"$BIN/accessproxy" -t -c "$LAB/ap.conf" >"$LAB/check.out" 2>&1 ||
-		{ log "configuration refused:"; cat "$LAB/check.out" >&2; exit 1; }
+KAM=0
+if [ "$KAMAILIO" = none ]; then
+	KAM_WHY="skipped (BENCH_KAMAILIO=none)"
+elif kam_available; then
+	KAM=1
 fi
 
-# apctl with the config (newer apctl wants it) or with the socket alone (older ones)
-apctl_q() {
-	"$BIN/apctl" -c "$LAB/ap.conf" -s "$LAB/ap.sock" "$@" 2>/dev/null ||
-		"$BIN/apctl" -s "$LAB/ap.sock" "$@" 2>/dev/null
+# --- one sustained run: $1 sut (ap|kam), $2 proto (tcp|mtls), $3 rate -> sets RUN_* ---
+# RSS and audit depth are sampled every 2 s; flat: the RSS at the end within 10% (+1 MB) of
+# the RSS a third into the run; bounded: the depth at the end under 10,000 and not above
+# twice the largest depth of the first third (+1,000).
+uac_args() { # sut proto -> UAC array
+	case "$1/$2" in
+	ap/mtls) UAC=("${UAC_TLS[@]}") ;;
+	ap/tcp) UAC=("${UAC_TCP[@]}") ;;
+	kam/mtls) UAC=("${KUAC_TLS[@]}") ;;
+	kam/tcp) UAC=("${KUAC_TCP[@]}") ;;
+	esac
 }
-
-# With the state database: the sending user must be enabled for PIC (POL-001) and the global
-# switch on; made before the start, which also creates and seeds the database once.
-if grep -q '^database' "$LAB/ap.conf"; then
-	"$BIN/apctl" -c "$LAB/ap.conf" users enable alice@contoso.test >"$LAB/apctl.out" 2>&1 &&
-	"$BIN/apctl" -c "$LAB/ap.conf" settings set pic_enabled yes >>"$LAB/apctl.out" 2>&1 ||
-		{ log "apctl could not enable the bench user:"; cat "$LAB/apctl.out" >&2; }
-fi
-
-UAC_TLS=(--target "$AP_INT:5061" --local "$UAC_IP" --cert "$PKI/pool.contoso.test.crt"
-	 --key "$PKI/pool.contoso.test.key" --ca "$PKI/enterprise-root.crt"
-	 --expect-cn ap-int.contoso.test)
-load() { timeout 120 "$BIN/piclab-load" "$@" 2>>"$LAB/load.err" | grep '^result' | tail -1; }
-
-# RSS (kB) of the proxy: the master and every worker.
-ap_pids() { echo "$AP_PID"; pgrep -P "$AP_PID" 2>/dev/null; }
-ap_rss() {
-	local p t=0 r
-	for p in $(ap_pids); do
-		r=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-		t=$((t + ${r:-0}))
-	done
-	echo $t
-}
-
-# CPU time (clock ticks, all threads) of the proxy's processes so far.
-ap_cpu() {
-	local p t=0 c
-	for p in $(ap_pids); do
-		c=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null)
-		t=$((t + ${c:-0}))
-	done
-	echo $t
-}
-HZ=$(getconf CLK_TCK)
-# microseconds of proxy CPU per transaction, from ticks and a count
-cpu_per_tx() { awk -v t="${1:-0}" -v n="${2:-0}" -v hz="$HZ" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }'; }
-
-# Each phase gets a fresh proxy, so what one phase leaves behind (transactions kept until
-# Timer F, the audit backlog) does not count against the next; ap_stop reports its RSS.
-AP_STARTS=0
-ap_start() {
-	local i ready=0
-	AP_STARTS=$((AP_STARTS + 1))
-	"$BIN/accessproxy" -c "$LAB/ap.conf" >>"$LAB/ap.log" 2>&1 &
-	AP_PID=$!
-	PIDS+=($AP_PID)
-	for i in $(seq 100); do
-		if apctl_q ready >/dev/null; then ready=1; break; fi
-		kill -0 "$AP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if [ $ready = 0 ]; then
-		log "accessproxy did not become ready:"; tail -20 "$LAB/ap.log" >&2; exit 1
-	fi
-	# the other workers start after worker 0's head start: wait for all of them (bounded)
-	for i in $(seq 50); do
-		[ "$WORKERS" -le 1 ] && break
-		[ "$(pgrep -c -P "$AP_PID")" -ge "$WORKERS" ] && break
-		sleep 0.1
-	done
-	sleep 0.2
-	NPROCS=$(ap_pids | wc -l)
-	# a few transactions warm each worker's path (DNS, the peer connections)
-	load uac "${UAC_TLS[@]}" --conns $((WORKERS * 4)) --count $((WORKERS * 8)) --duration 2 >/dev/null
-	load uac --tcp --target "$AP_INT:5060" --local "$UAC_IP" --ruri sip:bob@yahoo.test \
-		--conns $((WORKERS * 4)) --count $((WORKERS * 8)) --duration 2 >/dev/null
-}
-ap_stop() { # -> RSS in kB just before stopping
-	local i
-	AP_LAST_RSS=$(ap_rss)
-	kill "$AP_PID" 2>/dev/null
-	for i in $(seq 150); do kill -0 "$AP_PID" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$AP_PID" 2>/dev/null
-	wait "$AP_PID" 2>/dev/null
-}
-
-ap_start
-
-# --- (c) memory per idle MTLS connection, first, on a proxy that has carried little ---
-# (from 16 source addresses: the proxy caps connections per source address)
-rss0=$(ap_rss)
-timeout 90 "$BIN/piclab-load" uac "${UAC_TLS[@]}" --locals 16 --idle --conns "$IDLE_CONNS" --duration 60 \
-	>"$LAB/idle.out" 2>>"$LAB/load.err" &
-IDLE_PID=$!
-PIDS+=($IDLE_PID)
-if wait_for "$LAB/idle.out" '^established' 600; then
-	sleep 1
-	rss1=$(ap_rss)
-	idle_up=$(sed -n 's/^established \([0-9]*\) .*/\1/p' "$LAB/idle.out")
-	apstat=$(apctl_q status)
-else
-	rss1=$rss0 idle_up=0 apstat=
-fi
-kill "$IDLE_PID" 2>/dev/null
-wait "$IDLE_PID" 2>/dev/null
-ap_stop
-
-# Waits until worker 0's audit queue is empty (bounded), then 1 s: the phase before on the same
-# proxy (the warm-up, the baseline) must not leave work behind.
-settle() {
-	local i st
-	for i in $(seq 100); do
-		st=$(apctl_q status)
-		grep -q '"depth":[1-9]' <<<"$st" || break
-		sleep 0.1
-	done
-	sleep 1
-}
-
-# --- (a) SIPp over TCP: ramp until the proxy stops keeping up ---
-sipp_step() { # rate -> "achieved failed"
-	local rate=$1 n per i ok=0 fail=0 t0 t1 csv sp=()
-	per=$((rate / SIPP_PROCS))
-	n=$((per * SECS))
-	t0=$(date +%s.%N)
-	for i in $(seq "$SIPP_PROCS"); do
-		(cd "$LAB" && timeout $((SECS * 3 + 15)) sipp "$AP_INT:5060" -sf "$ROOT/bench/sipp/message_uac.xml" \
-			-t t1 -i "$UAC_IP" -p $((15060 + i)) -s bob -key domain yahoo.test \
-			-r "$per" -l $((per / 2 + 100)) -m "$n" -nostdin -timeout $((SECS * 3 + 10))s \
-			-trace_stat -stf "$LAB/sipp-$rate-$i.csv" -fd 1 \
-			>"$LAB/sipp-$rate-$i.out" 2>&1) &
-		sp+=($!)
-	done
-	wait "${sp[@]}" 2>/dev/null
-	t1=$(date +%s.%N)
-	for i in $(seq "$SIPP_PROCS"); do
-		csv=$LAB/sipp-$rate-$i.csv
-		[ -f "$csv" ] || continue
-		ok=$((ok + $(tail -1 "$csv" | cut -d';' -f16)))
-		fail=$((fail + $(tail -1 "$csv" | cut -d';' -f18)))
-	done
-	awk -v ok="$ok" -v f="$fail" -v a="$t0" -v b="$t1" -v s="$SECS" \
-		'BEGIN { e = b - a; if (e < s) e = s; printf "%.0f %d %d\n", ok / e, f, ok }'
-}
-sipp_peak=0 sipp_peak_rate=0 SIPP_ROWS=()
-if command -v sipp >/dev/null; then
-	for rate in $SIPP_RATES; do
-		[ $SECONDS -lt $((BENCH_DEADLINE - 120)) ] || { log "time budget: ramp stopped"; break; }
-		ap_start
-		read -r got fail okc < <(sipp_step "$rate")
-		ap_stop
-		SIPP_ROWS+=("$rate $got $fail $okc")
-		log "sipp TCP: target $rate/s -> $got/s ($fail failed)"
-		if [ "$fail" = 0 ] && [ "$got" -gt "$sipp_peak" ]; then
-			sipp_peak=$got sipp_peak_rate=$rate
+sut_pid() { [ "$1" = ap ] && echo "$AP_PID" || echo "$KAM_PID"; }
+sustained() {
+	local sut=$1 proto=$2 rate=$3 pid out t third rss1=0 rssN dmax1=0 d dN=0 r
+	uac_args "$sut" "$proto"
+	pid=$(sut_pid "$sut")
+	out=$LAB/run-$sut-$proto-$rate.out
+	timeout $((SECS + 60)) "$BIN/piclab-load" uac "${UAC[@]}" --conns "$CONNS" --rate "$rate" \
+		--duration "$SECS" --warmup 1000 >"$out" 2>>"$LAB/load.err" &
+	local lp=$!
+	third=$(( SECS / 3 ))
+	for ((t = 0; t < SECS; t += 2)); do
+		sleep 2
+		d=0
+		[ "$sut" = ap ] && d=$(ap_audit_depth)
+		if [ $t -lt "$third" ]; then
+			[ "$d" -gt "$dmax1" ] && dmax1=$d
+			rss1=$(tree_rss "$pid")
 		fi
-		# stop once it no longer keeps up (under 90% of the target, or failures)
-		if [ "$fail" != 0 ] || [ "$got" -lt $((rate * 9 / 10)) ]; then break; fi
+		dN=$d
 	done
-else
-	log "sipp not installed: TCP/SIPp part skipped"
+	rssN=$(tree_rss "$pid")
+	wait $lp
+	r=$(grep '^result' "$out" | tail -1)
+	RUN_RESULT=$r RUN_RSS1=$rss1 RUN_RSSN=$rssN RUN_DEPTH=$dN RUN_DMAX1=$dmax1
+	RUN_WHY=
+	[ -n "$r" ] || { RUN_WHY="no result"; return 1; }
+	[ "$(field "$r" errors)" = 0 ] || RUN_WHY+="errors=$(field "$r" errors) "
+	[ "$(field "$r" timeouts)" = 0 ] || RUN_WHY+="timeouts=$(field "$r" timeouts) "
+	[ "$(field "$r" closed)" = 0 ] || RUN_WHY+="closed=$(field "$r" closed) "
+	awk -v t="$(field "$r" tps)" -v r="$rate" 'BEGIN { exit !(t >= 0.98 * r) }' ||
+		RUN_WHY+="achieved $(field "$r" tps)/s "
+	RUN_ADDED=$(awk -v a="$(field "$r" p99_us)" -v b="${BASE_P99[$proto]:-0}" 'BEGIN { printf "%.0f", a - b }')
+	[ "$RUN_ADDED" -lt $ADDED_MAX_US ] || RUN_WHY+="added p99 ${RUN_ADDED}us "
+	awk -v a="$rss1" -v b="$rssN" 'BEGIN { exit !(b <= a * 1.10 + 1024) }' ||
+		RUN_WHY+="RSS ${rss1}->${rssN}kB "
+	[ "$dN" -lt 10000 ] && [ "$dN" -le $((2 * dmax1 + 1000)) ] || RUN_WHY+="audit depth ${dmax1}->${dN} "
+	[ -z "$RUN_WHY" ]
+}
+
+sut_start() { # sut audit
+	if [ "$1" = ap ]; then write_conf "$2"; ap_start; else kam_start; fi
+}
+sut_stop() { if [ "$1" = ap ]; then ap_stop; else kam_stop; fi; }
+
+# --- burst: closed loop, CONNS x window 16, BURST seconds (a fresh relay) ---
+declare -A PEAK PEAKCPU SUST SUSTINFO BASE_P99 ROWLOAD
+burst() { # sut proto audit
+	local sut=$1 proto=$2 audit=$3 c0 r
+	sut_start "$sut" "$audit" || return 1
+	uac_args "$sut" "$proto"
+	c0=$(tree_cpu "$(sut_pid "$sut")")
+	r=$(load uac "${UAC[@]}" --conns "$CONNS" --window 16 --duration "$BURST")
+	PEAKCPU[$sut/$proto/$audit]=$(cpu_per_tx $(( $(tree_cpu "$(sut_pid "$sut")") - c0 )) "$(field "$r" ok)")
+	sut_stop "$sut"
+	PEAK[$sut/$proto/$audit]=$(field "$r" tps)
+	ROWLOAD[burst/$sut/$proto/$audit]=$(loadavg)
+	log "burst $sut $proto audit=$audit: ${PEAK[$sut/$proto/$audit]} tx/s (load $(loadavg))"
+}
+
+# --- sustainable: bisection between 0 and the burst peak ---
+sustainable() { # sut proto audit
+	local sut=$1 proto=$2 audit=$3 lo=0 hi=${PEAK[$1/$2/$3]:-0} mid i best=0 info="" pk
+	[ "$hi" -gt 0 ] || { SUST[$sut/$proto/$audit]=0; return; }
+	mid=$((hi / 2))
+	for ((i = 0; i < STEPS; i++)); do
+		sut_start "$sut" "$audit" || break
+		if sustained "$sut" "$proto" "$mid"; then
+			best=$mid lo=$mid
+			info="p50 $(field "$RUN_RESULT" p50_us)us p99 $(field "$RUN_RESULT" p99_us)us (added ${RUN_ADDED}us), RSS ${RUN_RSS1}->${RUN_RSSN}kB, audit depth ${RUN_DEPTH}"
+			log "$sut $proto audit=$audit at $mid/s for ${SECS}s: held ($info; load $(loadavg))"
+		else
+			hi=$mid
+			log "$sut $proto audit=$audit at $mid/s for ${SECS}s: not held: $RUN_WHY(load $(loadavg))"
+		fi
+		sut_stop "$sut"
+		mid=$(( (lo + hi) / 2 ))
+	done
+	SUST[$sut/$proto/$audit]=$best
+	SUSTINFO[$sut/$proto/$audit]=$info
+	ROWLOAD[sust/$sut/$proto/$audit]=$(loadavg)
+}
+
+# --- the same rate straight at the responder: the latency to subtract ---
+baseline() { # proto rate
+	local r
+	if [ "$1" = mtls ]; then
+		r=$(load baseline --target "$UAS_TLS:5061" --local "$UAC_IP" --cert "$PKI/pool.contoso.test.crt" \
+			--key "$PKI/pool.contoso.test.key" --ca "$PKI/public-root.crt" --expect-cn sip.aol.test \
+			--conns "$CONNS" --rate "$2" --duration 10 --warmup 1000)
+	else
+		r=$(load baseline --tcp --target "$UAS_TCP:5060" --local "$UAC_IP" --ruri sip:bob@yahoo.test \
+			--conns "$CONNS" --rate "$2" --duration 10 --warmup 1000)
+	fi
+	BASE_P99[$1]=$(field "$r" p99_us)
+	BASE_P99[$1]=${BASE_P99[$1]:-0}
+	log "baseline $1 at $2/s straight to the responder: p99 ${BASE_P99[$1]}us"
+}
+
+START_LOAD=$(loadavg)
+log "lab $NET.0/24, $(nproc) cores, workers $WORKERS, ${SECS}s sustained runs x $STEPS, bursts ${BURST}s, load $START_LOAD"
+
+# --- 1. memory per idle MTLS connection (first: a proxy that has carried little) ---
+# Each process may open NOFILE_OK descriptors: the connections are spread over as many proxy
+# workers and generator processes as that takes (said in the output), 25 per source address
+# (the proxy caps connections per address and worker). The proxy closes a connection without
+# a message for 2 min (ROB-003) and handshakes take a while on a busy box: each connection
+# sends a MESSAGE a minute meanwhile.
+idle_up=0 rss0=0 rss1=0 idle_note= idle_workers=$WORKERS
+if [ "$IDLE_CONNS" -gt 0 ]; then
+	fd_per=$(( ${NOFILE_OK/unlimited/1000000} - 500 ))
+	if [ "$NOFILE_OK" != unlimited ] && [ "$NOFILE_OK" -lt "$NOFILE_WANT" ]; then
+		idle_note="the descriptor limit is $NOFILE_OK a process (could not raise it to $NOFILE_WANT: no CAP_SYS_RESOURCE?)"
+	fi
+	per_worker=$(( fd_per * 8 / 10 ))
+	idle_workers=$(( (IDLE_CONNS + per_worker - 1) / per_worker ))
+	[ $idle_workers -ge "$WORKERS" ] || idle_workers=$WORKERS
+	[ $idle_workers -le 64 ] || idle_workers=64
+	[ $idle_workers = "$WORKERS" ] || idle_note+="${idle_note:+; }held by $idle_workers workers (not $WORKERS) for the descriptors"
+	ngen=$(( (IDLE_CONNS + fd_per * 9 / 10 - 1) / (fd_per * 9 / 10) ))
+	[ -n "$idle_note" ] && log "idle: $idle_note"
+	saved_workers=$WORKERS WORKERS=$idle_workers
+	write_conf yes
+	ap_start
+	WORKERS=$saved_workers
+	rss0=$(ap_rss)
+	nloc=$(( (IDLE_CONNS + 24) / 25 ))
+	IDLE_PIDS=()
+	for ((g = 0; g < ngen; g++)); do
+		n=$(( IDLE_CONNS / ngen + (g < IDLE_CONNS % ngen ? 1 : 0) ))
+		o=$(( g * ((nloc + ngen - 1) / ngen) ))
+		first="${NET%.*}.$(( ${NET##*.} + 1 + o / 254 )).$(( 1 + o % 254 ))"
+		timeout 900 "$BIN/piclab-load" uac "${UAC_TLS[@]}" --local "$first" \
+			--locals $(( (n + 24) / 25 )) --idle --conns "$n" --duration 900 \
+			--rate $(( n / 60 + 1 )) \
+			>"$LAB/idle-$g.out" 2>>"$LAB/load.err" &
+		IDLE_PIDS+=($!)
+		PIDS+=($!)
+	done
+	for ((g = 0; g < ngen; g++)); do
+		wait_for "$LAB/idle-$g.out" '^established' 6000 || break
+	done
+	sleep 2
+	rss1=$(ap_rss)
+	for ((g = 0; g < ngen; g++)); do
+		idle_up=$(( idle_up + $(sed -n 's/^established \([0-9]*\) .*/\1/p' "$LAB/idle-$g.out" | head -1) + 0 ))
+	done
+	IDLE_LOAD=$(loadavg)
+	kill "${IDLE_PIDS[@]}" 2>/dev/null
+	wait "${IDLE_PIDS[@]}" 2>/dev/null
+	ap_stop
+	write_conf yes
+	log "idle: $idle_up MTLS connections held ($ngen generators, $idle_workers workers), RSS $rss0 -> $rss1 kB"
 fi
 
-# --- piclab-load over TCP (same path as SIPp, our generator) ---
-ap_start
-settle
-c0=$(ap_cpu)
-tcp_peak=$(load uac --tcp --target "$AP_INT:5060" --local "$UAC_IP" --ruri sip:bob@yahoo.test \
-	--conns $((WORKERS * 4)) --window 16 --duration "$SECS")
-settle
-tcp_cpu=$(cpu_per_tx $(( $(ap_cpu) - c0 )) "$(field "$tcp_peak" ok)")
-ap_stop
-tcp_peak_rss=$AP_LAST_RSS
+# --- 2. bursts ---
+PROTOS="tcp mtls"
+[ "${BENCH_ONLY:-}" = idle ] && PROTOS= KAM=0 KAM_WHY="skipped (BENCH_ONLY=idle)"
+for proto in $PROTOS; do
+	for audit in yes no; do burst ap $proto $audit; done
+	[ $KAM = 1 ] && burst kam $proto -
+done
 
-# --- (b) piclab-load over MTLS: closed-loop peak, then latency at half peak ---
-ap_start
-settle
-c0=$(ap_cpu)
-tls_peak=$(load uac "${UAC_TLS[@]}" --conns $((WORKERS * 4)) --window 16 --duration "$SECS")
-settle
-tls_cpu=$(cpu_per_tx $(( $(ap_cpu) - c0 )) "$(field "$tls_peak" ok)")
-ap_stop
-tls_peak_rss=$AP_LAST_RSS
-peak=$(field "$tls_peak" tps)
-half=$(( ${peak:-0} / 2 ))
-[ "$half" -ge 100 ] || half=100
-ap_start
-settle
-# the same rate straight at the responder (no proxy): the latency to subtract
-base=$(load baseline --target "$UAS_TLS:5061" --local "$UAC_IP" --cert "$PKI/pool.contoso.test.crt" \
-	--key "$PKI/pool.contoso.test.key" --ca "$PKI/public-root.crt" --expect-cn sip.aol.test \
-	--conns $((WORKERS * 4)) --rate "$half" --duration "$SECS" --warmup 500)
-settle
-thru=$(load uac "${UAC_TLS[@]}" --conns $((WORKERS * 4)) --rate "$half" --duration "$SECS" \
-	--warmup 500)
-ap_stop
+# --- 3. sustainable ---
+for proto in $PROTOS; do
+	half=$(( ${PEAK[ap/$proto/yes]:-0} / 2 ))
+	[ "$half" -ge 100 ] || half=100
+	baseline $proto "$half"
+	for audit in yes no; do sustainable ap $proto $audit; done
+	[ $KAM = 1 ] && sustainable kam $proto -
+done
 
-# --- steady state: half peak for longer than Timer F (32 s), the last 10 s measured ---
-steady= steady_rss=
-if [ "$STEADY" -gt 10 ] && [ $SECONDS -lt $((BENCH_DEADLINE - STEADY - 20)) ]; then
+# --- 4. added latency at 50% of the sustainable MTLS rate (audit on) ---
+lat50= lat50_rate=$(( ${SUST[ap/mtls/yes]:-0} / 2 ))
+if [ "$lat50_rate" -ge 100 ]; then
+	write_conf yes
 	ap_start
-	steady=$(load uac "${UAC_TLS[@]}" --conns $((WORKERS * 4)) --rate "$half" \
-		--duration "$STEADY" --warmup $(( (STEADY - 10) * 1000 )))
+	sustained ap mtls "$lat50_rate"
+	lat50="p50 $(field "$RUN_RESULT" p50_us)us p99 $(field "$RUN_RESULT" p99_us)us, added p99 ${RUN_ADDED}us"
+	LAT50_LOAD=$(loadavg)
 	ap_stop
-	steady_rss=$AP_LAST_RSS
 fi
 
 # --- the table ---
-sub() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { d = a - b; printf "%.1f", d }'; }
+ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }'; }
+row() { printf '%-52s %-12s %-12s %-7s %s\n' "$@"; }
 echo
-echo "accessproxy benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, workers=$WORKERS ($NPROCS processes), steps of ${SECS}s, a fresh proxy per phase ($AP_STARTS starts)"
+echo "accessproxy vs Kamailio — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(nproc) cores shared with the load generator and responders"
+echo "accessproxy: $($BIN/accessproxy --version 2>/dev/null || git -C "$ROOT" describe --always --dirty 2>/dev/null), workers=$WORKERS ($NPROCS processes)"
+if [ $KAM = 1 ]; then echo "Kamailio: $(kam_version), tm/t_relay, children=$WORKERS tcp_children=$WORKERS (bench/kamailio.cfg)"
+else echo "Kamailio: not measured: $KAM_WHY"; fi
+echo "load: $CONNS connections, sustained runs ${SECS}s (bisection, $STEPS runs each), bursts ${BURST}s closed loop x window 16"
+echo "load average at the start: $START_LOAD"
 echo
-printf '%-58s %s\n' "figure" "value"
-printf '%-58s %s\n' "----------------------------------------------------------" "------------------"
-for row in "${SIPP_ROWS[@]}"; do
-	read -r r g f o <<<"$row"
-	printf '%-58s %s\n' "SIPp TCP ($SIPP_PROCS x t1), target $r/s: achieved (failed)" "$g/s ($f)"
+row "figure" "accessproxy" "Kamailio" "ratio" "load average (1 5 15 min)"
+row "----------------------------------------------------" "------------" "------------" "-------" "-------------------------"
+for proto in tcp mtls; do
+	P=$(echo $proto | tr a-z A-Z)
+	for audit in yes no; do
+		k=- kr=-
+		[ $KAM = 1 ] && k=${SUST[kam/$proto/-]:-0} && kr=$(ratio "${SUST[ap/$proto/$audit]}" "$k")
+		row "$P sustainable tx/s, audit $( [ $audit = yes ] && echo on || echo off)" "${SUST[ap/$proto/$audit]:-0}" "$k" "$kr" "${ROWLOAD[sust/ap/$proto/$audit]:-}"
+	done
 done
-printf '%-58s %s\n' "SIPp TCP peak without failures (tx/s)" "$sipp_peak"
-printf '%-58s %s\n' "piclab-load TCP peak, $((WORKERS * 4)) conns x window 16 (tx/s)" \
-	"$(field "$tcp_peak" tps) (errors $(field "$tcp_peak" errors), timeouts $(field "$tcp_peak" timeouts))"
-printf '%-58s %s\n' "piclab-load MTLS peak, $((WORKERS * 4)) conns x window 16 (tx/s)" \
-	"$(field "$tls_peak" tps) (errors $(field "$tls_peak" errors), timeouts $(field "$tls_peak" timeouts))"
-printf '%-58s %s\n' "MTLS at half peak ($half/s) through proxy p50 / p99 (us)" \
-	"$(field "$thru" p50_us) / $(field "$thru" p99_us) (achieved $(field "$thru" tps)/s)"
-printf '%-58s %s\n' "MTLS at $half/s direct to responder p50 / p99 (us)" \
-	"$(field "$base" p50_us) / $(field "$base" p99_us)"
-printf '%-58s %s\n' "added latency at half peak p50 / p99 (us)" \
-	"$(sub "$(field "$thru" p50_us)" "$(field "$base" p50_us)") / $(sub "$(field "$thru" p99_us)" "$(field "$base" p99_us)")"
-printf '%-58s %s\n' "proxy CPU per tx at TCP / MTLS peak (us, audit thread incl.)" \
-	"$tcp_cpu / $tls_cpu"
-if [ -n "$steady" ]; then
-	printf '%-58s %s\n' "steady ${STEADY}s at $half/s MTLS, last 10 s: p50 / p99 (us)" \
-		"$(field "$steady" p50_us) / $(field "$steady" p99_us) (added p99 ~$(sub "$(field "$steady" p99_us)" "$(field "$base" p99_us)"))"
-	printf '%-58s %s\n' "proxy RSS at the end of the steady run (kB)" "$steady_rss"
+for proto in tcp mtls; do
+	P=$(echo $proto | tr a-z A-Z)
+	for audit in yes no; do
+		k=- kr=-
+		[ $KAM = 1 ] && k=${PEAK[kam/$proto/-]:-0} && kr=$(ratio "${PEAK[ap/$proto/$audit]}" "$k")
+		row "$P BURST peak ${BURST}s closed loop tx/s, audit $( [ $audit = yes ] && echo on || echo off)" "${PEAK[ap/$proto/$audit]:-0}" "$k" "$kr" "${ROWLOAD[burst/ap/$proto/$audit]:-}"
+	done
+	k=- kr=-
+	[ $KAM = 1 ] && k=${PEAKCPU[kam/$proto/-]:--} && kr=$(ratio "$k" "${PEAKCPU[ap/$proto/yes]}")
+	row "$P CPU per tx at the burst peak (us), audit on" "${PEAKCPU[ap/$proto/yes]:--}" "$k" "$kr" "(Kamailio/accessproxy)"
+done
+if [ -n "$lat50" ]; then
+	row "MTLS at 50% of sustainable ($lat50_rate/s), audit on" "$lat50" "" "" "$LAT50_LOAD"
 fi
-printf '%-58s %s\n' "proxy RSS after ${SECS}s at TCP / MTLS peak (kB)" "$tcp_peak_rss / $tls_peak_rss"
-printf '%-58s %s\n' "proxy RSS before / with $idle_up idle MTLS conns (kB)" "$rss0 / $rss1"
-if [ "${idle_up:-0}" -gt 0 ]; then
-	printf '%-58s %s\n' "memory per idle MTLS connection (bytes)" \
-		"$(( (rss1 - rss0) * 1024 / idle_up ))"
+if [ "$IDLE_CONNS" -gt 0 ]; then
+	row "idle MTLS connections held (of $IDLE_CONNS, $idle_workers workers)" "$idle_up" "" "" "${IDLE_LOAD:-}"
+	if [ "${idle_up:-0}" -gt 0 ]; then
+		row "memory per idle MTLS connection (bytes, PSS)" "$(( (rss1 - rss0) * 1024 / idle_up ))" "" "" "RSS $rss0 -> $rss1 kB"
+	fi
+	[ -n "$idle_note" ] && echo "note: $idle_note"
 fi
 echo
-echo "references: Kamailio ~15000 MESSAGE tx/s over TCP on 2 cores; design: p99 added < 1 ms at half peak, < 61 kB per idle MTLS connection"
-[ -n "$apstat" ] && echo "worker 0 status with idle conns: $apstat"
-echo "raw: tcp_peak: $tcp_peak"
-echo "raw: tls_peak: $tls_peak"
-echo "raw: baseline: $base"
-echo "raw: through:  $thru"
-echo "raw: steady:   $steady"
+echo "sustained runs that held (the highest per configuration):"
+for k in "${!SUSTINFO[@]}"; do [ -n "${SUSTINFO[$k]}" ] && echo "  $k at ${SUST[$k]}/s: ${SUSTINFO[$k]}"; done
+echo "latency subtracted (p99 straight to the responder): TCP ${BASE_P99[tcp]:-?}us, MTLS ${BASE_P99[mtls]:-?}us"
+echo "goals: sustainable MTLS >= 3x Kamailio; added p99 < 2 ms at 50% of sustainable; <= 16 kB per idle MTLS connection"
+echo "load average at the end: $(loadavg)"
 exit 0

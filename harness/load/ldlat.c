@@ -98,3 +98,12 @@ uint64_t ldlat_max(const struct ldlat *l)
 {
 	return l ? l->hi : 0;
 }
+
+void ldlat_reset(struct ldlat *l)
+{
+	if (!l)
+		return;
+	l->n = l->seen = 0;
+	l->hi = 0;
+	l->sorted = true;
+}

@@ -16,5 +16,7 @@ size_t ldlat_count(const struct ldlat *l);
  * Sorts the samples on first use after an add. */
 uint64_t ldlat_quantile(struct ldlat *l, double q);
 uint64_t ldlat_max(const struct ldlat *l);
+/* Forgets every sample (keeps the memory): the next interval starts empty. */
+void ldlat_reset(struct ldlat *l);
 
 #endif

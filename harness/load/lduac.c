@@ -18,7 +18,7 @@
 
 #define LDUAC_TICK_US 1000            /* phase checks; open loop ticks faster (below) */
 #define LDUAC_TICK_MIN_US 50
-#define LDUAC_CONNECT_MS 30000        /* the whole connect phase */
+#define LDUAC_CONNECT_MS 30000        /* the whole connect phase, plus 30 ms a connection */
 #define LDUAC_MAX_PENDING (1u << 20)  /* bytes queued on a conn before it is skipped */
 #define LDUAC_MAX_SAMPLES 50000000u
 
@@ -48,6 +48,8 @@ struct lduac {
 	uint32_t mask;                /* ring size - 1 */
 	struct event *tick;
 	struct ldlat *lat;
+	struct ldlat *ilat;           /* this interval's latencies (interval_ms) */
+	uint64_t t_int, ok_int, err_int, to_int;
 	lduac_done_h *dh;
 	void *arg;
 	enum lduac_phase phase;
@@ -56,6 +58,7 @@ struct lduac {
 	unsigned opened, connecting, up, failed, closed, next_rr;
 	uint64_t t_start, t_phase, t_stop, t_last;
 	uint64_t sent, ok, ok_in_window, errors, timeouts, outstanding, blocked;
+	uint64_t ka_sent;             /* idle: keep-alive MESSAGEs due so far */
 };
 
 static uint64_t lduac_now(void)
@@ -81,6 +84,7 @@ static void lduac_destroy(void *data)
 	}
 	free(u->cs);
 	mem_deref(u->lat);
+	mem_deref(u->ilat);
 }
 
 static void lduac_finish(struct lduac *u)
@@ -108,24 +112,37 @@ static int lduac_send(struct lduac *u, struct lduac_conn *cc)
 		cc->seq--;
 		return EAGAIN;
 	}
-	n = snprintf(buf, sizeof(buf),
-		     "MESSAGE %s SIP/2.0\r\n"
-		     "Via: SIP/2.0/%s %s;branch=z9hG4bKld%x.%u.%u\r\n"
-		     "Max-Forwards: 70\r\n"
-		     "From: <%s>;tag=ld%x.%u\r\n"
-		     "To: <%s>\r\n"
-		     "Call-ID: ld%x.%u.%u@load.test\r\n"
-		     "CSeq: %u MESSAGE\r\n"
-		     "Content-Type: text/plain\r\n"
-		     "Content-Length: %zu\r\n\r\n%s",
-		     u->cf.ruri, u->cf.tls ? "TLS" : "TCP", cc->via_host, u->run, cc->idx, seq,
-		     u->cf.from, u->run, cc->idx, u->cf.ruri, u->run, cc->idx, seq, seq, u->cf.body,
-		     u->body);
+	{
+		const char *m = u->cf.method ? u->cf.method : "MESSAGE";
+		bool sub = !strcmp(m, "SUBSCRIBE"), notify = !strcmp(m, "NOTIFY");
+		char extra[256] = "";
+
+		/* presence (RFC 3856): a subscription of a minute, or a NOTIFY carrying state */
+		if (sub || notify)
+			snprintf(extra, sizeof(extra), "Event: presence\r\n%s\r\nContact: <sip:load@%s>\r\n",
+				 sub ? "Expires: 60" : "Subscription-State: active;expires=60",
+				 cc->via_host);
+		n = snprintf(buf, sizeof(buf),
+			     "%s %s SIP/2.0\r\n"
+			     "Via: SIP/2.0/%s %s;branch=z9hG4bKld%x.%u.%u\r\n"
+			     "Max-Forwards: 70\r\n"
+			     "From: <%s>;tag=ld%x.%u\r\n"
+			     "To: <%s>\r\n"
+			     "Call-ID: ld%x.%u.%u@load.test\r\n"
+			     "CSeq: %u %s\r\n%s"
+			     "Content-Type: %s\r\n"
+			     "Content-Length: %zu\r\n\r\n%s",
+			     m, u->cf.ruri, u->cf.tls ? "TLS" : "TCP", cc->via_host, u->run, cc->idx,
+			     seq, u->cf.from, u->run, cc->idx, u->cf.ruri, u->run, cc->idx, seq, seq,
+			     m, extra, notify ? "application/pidf+xml" : "text/plain",
+			     sub ? (size_t)0 : u->cf.body, sub ? "" : u->body);
+	}
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return EMSGSIZE;
 	sl = &cc->ring[seq & u->mask];
 	if (sl->busy) { /* the ring wrapped over an unanswered one */
 		u->timeouts++;
+		u->to_int++;
 		u->outstanding--;
 	}
 	sl->seq = seq;
@@ -191,8 +208,11 @@ static void lduac_msg(struct conn *c, const char *buf, size_t len, void *arg)
 	u->t_last = now;
 	if (status >= 300) {
 		u->errors++;
+		u->err_int++;
 	} else {
 		u->ok++;
+		u->ok_int++;
+		ldlat_add(u->ilat, now - sl->t_ns);
 		if (u->phase == LDUAC_SENDING)
 			u->ok_in_window++;
 		if (sl->t_ns >= u->t_phase + (uint64_t)u->cf.warmup_ms * 1000000u)
@@ -287,6 +307,7 @@ static void lduac_start_sending(struct lduac *u)
 		return;
 	}
 	u->phase = LDUAC_SENDING;
+	u->t_int = u->t_phase;
 	if (u->cf.rate)
 		return; /* the tick paces */
 	for (k = 0; k < u->cf.window; k++)
@@ -315,6 +336,54 @@ static void lduac_pace(struct lduac *u, uint64_t now)
 	}
 }
 
+/* Interval line: what was answered since the last one (tps, latency of those answers). */
+static void lduac_interval(struct lduac *u, uint64_t now, bool last)
+{
+	double s = (double)(now - u->t_int) / 1e9;
+
+	/* the last one (sending over) counts if it ran for half an interval at least */
+	if (!u->cf.interval_ms || !u->cf.progress ||
+	    s * 1000 < (last ? u->cf.interval_ms / 2.0 : u->cf.interval_ms))
+		return;
+	fprintf(u->cf.progress, "interval t_s=%.1f tps=%.0f ok=%llu errors=%llu timeouts=%llu "
+		"p50_us=%.1f p99_us=%.1f max_us=%.1f\n", (double)(now - u->t_phase) / 1e9,
+		(double)u->ok_int / s, (unsigned long long)u->ok_int,
+		(unsigned long long)u->err_int, (unsigned long long)u->to_int,
+		ldlat_quantile(u->ilat, 0.50) / 1e3, ldlat_quantile(u->ilat, 0.99) / 1e3,
+		ldlat_max(u->ilat) / 1e3);
+	fflush(u->cf.progress);
+	ldlat_reset(u->ilat);
+	u->t_int = now;
+	u->ok_int = u->err_int = u->to_int = 0;
+}
+
+/* Idle with a rate: a MESSAGE now and then on the connections up, round robin, from the first
+ * connect on (connecting thousands takes minutes), so that a server closing connections
+ * without a message for a while (ROB-003) keeps them. */
+static void lduac_keepalive(struct lduac *u, uint64_t now)
+{
+	uint64_t due = (uint64_t)(u->cf.rate * (double)(now - u->t_start) / 1e9);
+	unsigned tries;
+
+	while (u->ka_sent < due) {
+		struct lduac_conn *cc = NULL;
+
+		for (tries = 0; tries < u->cf.conns; tries++) {
+			cc = &u->cs[u->next_rr++ % u->cf.conns];
+			if (cc->up)
+				break;
+			cc = NULL;
+		}
+		if (!cc) {
+			u->ka_sent = due; /* none up: what was due is not owed later */
+			break;
+		}
+		u->ka_sent++;
+		if (lduac_send(u, cc) != 0)
+			break;
+	}
+}
+
 static void lduac_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct lduac *u = arg;
@@ -322,9 +391,11 @@ static void lduac_tick(evutil_socket_t fd, short what, void *arg)
 
 	switch (u->phase) {
 	case LDUAC_CONNECTING:
-		if (now - u->t_start > (uint64_t)LDUAC_CONNECT_MS * 1000000u) {
-			log_warn("connect phase over %u ms: going on with %u up", LDUAC_CONNECT_MS,
-				 u->up);
+		if (u->cf.idle && u->cf.rate)
+			lduac_keepalive(u, now);
+		if (now - u->t_start > (LDUAC_CONNECT_MS + 30ull * u->cf.conns) * 1000000u) {
+			log_warn("connect phase over %llu ms: going on with %u up",
+				 LDUAC_CONNECT_MS + 30ull * u->cf.conns, u->up);
 			u->opened = u->cf.conns;
 			u->connecting = 0;
 			lduac_start_sending(u);
@@ -333,7 +404,9 @@ static void lduac_tick(evutil_socket_t fd, short what, void *arg)
 	case LDUAC_SENDING:
 		if (u->cf.rate)
 			lduac_pace(u, now);
+		lduac_interval(u, now, false);
 		if (!lduac_may_send(u, now) || !u->up) {
+			lduac_interval(u, now, true);
 			u->t_stop = now;
 			u->phase = LDUAC_DRAINING;
 		}
@@ -344,6 +417,8 @@ static void lduac_tick(evutil_socket_t fd, short what, void *arg)
 			lduac_finish(u);
 		break;
 	case LDUAC_HOLDING:
+		if (u->cf.rate)
+			lduac_keepalive(u, now);
 		if (now - u->t_phase > (uint64_t)u->cf.duration_ms * 1000000u)
 			lduac_finish(u);
 		break;
@@ -388,10 +463,13 @@ int lduac_alloc(struct lduac **up, struct event_base *base, const struct lduac_c
 	for (i = 0; i < cf->conns; i++) {
 		u->cs[i].u = u;
 		u->cs[i].idx = i;
-		if (!cf->idle && !(u->cs[i].ring = calloc(u->mask + 1, sizeof(struct lduac_slot))))
+		if ((!cf->idle || cf->rate) &&
+		    !(u->cs[i].ring = calloc(u->mask + 1, sizeof(struct lduac_slot))))
 			goto out;
 	}
 	err = ldlat_alloc(&u->lat, LDUAC_MAX_SAMPLES);
+	if (!err)
+		err = ldlat_alloc(&u->ilat, LDUAC_MAX_SAMPLES);
 	if (err)
 		goto out;
 	err = ENOMEM;

@@ -28,9 +28,12 @@ struct lduac_conf {
 	unsigned connect_parallel;      /* handshakes in flight while connecting */
 	const char *ruri;               /* Request-URI, To */
 	const char *from;               /* From */
+	const char *method;             /* MESSAGE (default), SUBSCRIBE or NOTIFY (presence) */
 	size_t body;                    /* text/plain body size */
 	bool idle;                      /* connect, report, hold, send nothing */
 	FILE *progress;                 /* "established N of M ..." goes here (NULL: nowhere) */
+	unsigned interval_ms;           /* while sending, an "interval ..." line this often */
+	                                /* to progress (0: none) */
 };
 
 #define LDUAC_MAX_CONNS 50000

@@ -18,9 +18,9 @@
 #include "lduas.h"
 
 #define LOG_MODULE "piclab-load"
-#define LOAD_MAX_DURATION_S 600
-#define LOAD_MAX_UAS_S 3600
-#define LOAD_MAX_LOCALS 64
+#define LOAD_MAX_DURATION_S 86400
+#define LOAD_MAX_UAS_S 86400
+#define LOAD_MAX_LOCALS 4096
 
 static void usage(FILE *f)
 {
@@ -35,8 +35,9 @@ static void usage(FILE *f)
 		"  --listen IP:PORT     uas address\n"
 		"  --target IP:PORT     uac destination\n"
 		"  --local IP           uac source address\n"
-		"  --locals N           uac: N source addresses from --local up (last octet + i),\n"
-		"                       connections spread over them (per-address caps)\n"
+		"  --locals N           uac: N source addresses from --local up (last octet + i;\n"
+		"                       on 127/8 on into the next /24s), connections spread over\n"
+		"                       them (per-address caps), 1..%u\n"
 		"  --tcp                plain TCP instead of mutual TLS\n"
 		"  --cert F --key F     our certificate and key (PEM)\n"
 		"  --ca F               trust store for the peer's certificate\n"
@@ -47,16 +48,21 @@ static void usage(FILE *f)
 		"  --duration S         seconds of sending (uac, max %u) or serving (uas, max %u)\n"
 		"  --count N            uac: stop after N transactions\n"
 		"  --warmup MS          uac: latencies of the first MS are not kept (default 0)\n"
+		"  --interval S         uac: every S seconds of sending, an 'interval' line: tps,\n"
+		"                       p50_us p99_us max_us of what was answered since the last\n"
 		"  --timeout MS         uac: wait for answers after sending stops (default 2000)\n"
 		"  --idle               uac: connect, print 'established', hold --duration, send\n"
-		"                       nothing (memory per connection)\n"
+		"                       nothing (memory per connection); with --rate, that many\n"
+		"                       MESSAGE/s round robin over them as keep-alive\n"
 		"  --ruri URI --from URI  default sip:bob@aol.test, sip:alice@contoso.test\n"
 		"  --body N             body bytes (default 32)\n"
+		"  --method M           uac: MESSAGE (default), SUBSCRIBE or NOTIFY (presence:\n"
+		"                       Event: presence, a minute's subscription)\n"
 		"  --reuseport          uas: SO_REUSEPORT (run several on one address)\n"
 		"  -v                   debug logs\n"
 		"output (uac): 'established N of M ...' then 'result key=value ...' with tps,\n"
 		"  p50_us p90_us p99_us max_us, errors (non-2xx), timeouts (unanswered)\n",
-		LDUAC_MAX_CONNS, LOAD_MAX_DURATION_S, LOAD_MAX_UAS_S);
+		LOAD_MAX_LOCALS, LDUAC_MAX_CONNS, LOAD_MAX_DURATION_S, LOAD_MAX_UAS_S);
 }
 
 struct load_opts {
@@ -116,9 +122,11 @@ static int load_parse(int argc, char **argv, struct load_opts *o)
 		{ "window", required_argument, NULL, 'w' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "count", required_argument, NULL, 'm' }, { "warmup", required_argument, NULL, 'W' },
+		{ "interval", required_argument, NULL, 'i' },
 		{ "timeout", required_argument, NULL, 't' }, { "idle", no_argument, NULL, 'I' },
 		{ "ruri", required_argument, NULL, 'R' }, { "from", required_argument, NULL, 'F' },
 		{ "body", required_argument, NULL, 'b' },
+		{ "method", required_argument, NULL, 'M' },
 		{ "reuseport", no_argument, NULL, 'U' }, { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -140,7 +148,9 @@ static int load_parse(int argc, char **argv, struct load_opts *o)
 		case 'w': o->uc.window = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'd': o->duration_s = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'm': o->uc.count = strtoull(optarg, NULL, 10); break;
+		case 'M': o->uc.method = optarg; break;
 		case 'W': o->uc.warmup_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'i': o->uc.interval_ms = (unsigned)(strtod(optarg, NULL) * 1000); break;
 		case 't': o->uc.timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'I': o->uc.idle = true; break;
 		case 'R': o->uc.ruri = optarg; break;
@@ -190,6 +200,9 @@ static int load_uas(struct event_base *base, const struct load_opts *o)
 }
 
 /* --local A.B.C.D with --locals N: A.B.C.D .. A.B.C.(D+N-1), none past .254. */
+/* n source addresses from first up. Outside 127/8 they stay in first's /24; on loopback they
+ * go on into the next /24s (x.y.z.254 is followed by x.y.z+1.1), so tens of thousands of
+ * connections fit under a per-address cap. */
 static int load_locals(const char *first, unsigned n, struct sockaddr_storage *out)
 {
 	unsigned a, b, c, d, i;
@@ -197,12 +210,21 @@ static int load_locals(const char *first, unsigned n, struct sockaddr_storage *o
 
 	if (n <= 1)
 		return sa_set(&out[0], first, 0);
-	if (sscanf(first, "%u.%u.%u.%u", &a, &b, &c, &d) != 4 || d + n - 1 > 254)
+	if (sscanf(first, "%u.%u.%u.%u", &a, &b, &c, &d) != 4 || a > 255 || b > 255 ||
+	    c > 255 || d < 1 || d > 254 || (a != 127 && d + n - 1 > 254))
 		return EINVAL;
 	for (i = 0; i < n; i++) {
-		snprintf(ip, sizeof(ip), "%u.%u.%u.%u", a, b, c, d + i);
+		snprintf(ip, sizeof(ip), "%u.%u.%u.%u", a, b, c, d);
 		if (sa_set(&out[i], ip, 0))
 			return EINVAL;
+		if (++d == 255) {
+			d = 1;
+			if (++c == 256) {
+				c = 0;
+				if (++b == 256)
+					return EINVAL;
+			}
+		}
 	}
 	return 0;
 }
@@ -221,7 +243,14 @@ static int load_uac(struct event_base *base, struct load_opts *o, const char *la
 	}
 	if (o->nlocal > LOAD_MAX_LOCALS || (o->local && load_locals(o->local, o->nlocal, local))) {
 		fprintf(stderr, "piclab-load %s: --local wants an IPv4 address, --locals 1..%u "
-			"addresses that stay in its /24\n", label, LOAD_MAX_LOCALS);
+			"addresses that stay in its /24 (on 127/8: in 127/8)\n", label,
+			LOAD_MAX_LOCALS);
+		return EINVAL;
+	}
+	if (o->uc.method && strcmp(o->uc.method, "MESSAGE") && strcmp(o->uc.method, "SUBSCRIBE") &&
+	    strcmp(o->uc.method, "NOTIFY")) {
+		fprintf(stderr, "piclab-load %s: --method '%s': MESSAGE, SUBSCRIBE or NOTIFY\n",
+			label, o->uc.method);
 		return EINVAL;
 	}
 	if (!o->duration_s || o->duration_s > LOAD_MAX_DURATION_S) {

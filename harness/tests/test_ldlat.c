@@ -1,4 +1,4 @@
-/* test_ldlat: nearest-rank percentiles, the sample cap, and an empty recorder. */
+/* test_ldlat: nearest-rank percentiles, the sample cap, an empty recorder, a reset. */
 #include "tests/testreg.h"
 #include "base/mem.h"
 #include "../load/ldlat.h"
@@ -44,9 +44,33 @@ static void test_ldlat_cap(void)
 	mem_deref(l);
 }
 
+/* An interval starts empty: nothing of the last one in its count, percentiles or max. */
+static void test_ldlat_reset(void)
+{
+	struct ldlat *l = NULL;
+	uint64_t i;
+
+	CU_ASSERT_EQUAL_FATAL(ldlat_alloc(&l, 1000), 0);
+	for (i = 1; i <= 100; i++)
+		ldlat_add(l, 1000 + i);
+	CU_ASSERT_EQUAL(ldlat_quantile(l, 0.5), 1050);
+	ldlat_reset(l);
+	CU_ASSERT_EQUAL(ldlat_count(l), 0);
+	CU_ASSERT_EQUAL(ldlat_quantile(l, 0.5), 0);
+	CU_ASSERT_EQUAL(ldlat_max(l), 0);
+	for (i = 1; i <= 10; i++)
+		ldlat_add(l, i);
+	CU_ASSERT_EQUAL(ldlat_count(l), 10);
+	CU_ASSERT_EQUAL(ldlat_quantile(l, 0.5), 5);
+	CU_ASSERT_EQUAL(ldlat_quantile(l, 1.0), 10);
+	CU_ASSERT_EQUAL(ldlat_max(l), 10);
+	mem_deref(l);
+}
+
 static CU_TestInfo ldlat_tests[] = {
 	{ "quantiles", test_ldlat_quantiles },
 	{ "cap", test_ldlat_cap },
+	{ "reset between intervals", test_ldlat_reset },
 	CU_TEST_INFO_NULL,
 };
 TEST_SUITE("ldlat", ldlat_tests);

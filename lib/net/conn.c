@@ -29,7 +29,9 @@ struct conn {
 	struct bufferevent *bev;      /* owns the fd (and the SSL) once it exists */
 	struct event *cev;            /* outgoing TCP connect in progress */
 	struct event *tmo;            /* connect + handshake deadline */
-	struct evbuffer *pending;     /* bytes sent before establishment */
+	struct evbuffer *pending;     /* bytes sent before establishment; once up (TLS), the
+	                               * bytes of this loop turn, written together by flush */
+	struct event *flush;          /* TLS: writes pending at the end of the turn (lazy) */
 	struct tlsctx *tls;           /* NULL for TCP */
 	X509 *peer_cert;
 	char *expect_cn;
@@ -54,6 +56,49 @@ struct listener {
 	struct sockaddr_storage addr;
 };
 
+/* Hands the bytes of this loop turn to the stream in one piece: one TLS record (up to 16 kB)
+ * and one write(2) for what would otherwise be a record, a write and two epoll_ctl calls per
+ * message. bufferevent_openssl writes each evbuffer chain as a record of its own, hence the
+ * pullup (a copy of a few kB, cheap next to a record and a system call). */
+static int conn_write_pending(struct conn *c)
+{
+	size_t n = evbuffer_get_length(c->pending);
+
+	if (n > 1 && !evbuffer_pullup(c->pending, (ev_ssize_t)(n < 16384 ? n : 16384)))
+		return ENOMEM;
+	return bufferevent_write_buffer(c->bev, c->pending) ? ENOMEM : 0;
+}
+
+/* Before a close: what was sent and not yet written (libevent writes on the next writable
+ * turn) goes out now, as far as the socket takes it without waiting, so that a last answer
+ * sent just before closing reaches the peer. */
+static void conn_drain_now(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	SSL *ssl = c->tls ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+
+	if (evbuffer_get_length(c->pending) && evbuffer_add_buffer(out, c->pending) != 0)
+		return;
+	while (evbuffer_get_length(out)) {
+		size_t n = evbuffer_get_length(out);
+		unsigned char *p;
+		int w;
+
+		if (!c->tls) {
+			if (fd < 0 || evbuffer_write(out, fd) <= 0)
+				break;
+			continue;
+		}
+		n = n < 16384 ? n : 16384;
+		p = evbuffer_pullup(out, (ev_ssize_t)n);
+		w = p && ssl ? SSL_write(ssl, p, (int)n) : -1;
+		if (w <= 0)
+			break;
+		evbuffer_drain(out, (size_t)w);
+	}
+}
+
 /* Frees the stream now, unless a callback of ours is on the stack (then conn_release does). */
 static void conn_teardown(struct conn *c)
 {
@@ -62,10 +107,15 @@ static void conn_teardown(struct conn *c)
 		evtimer_del(c->tmo);
 	if (c->cev)
 		event_del(c->cev);
+	if (c->flush)
+		event_del(c->flush);
 	if (c->busy)
 		return;
 	if (c->bev) {
 		SSL *ssl = c->tls ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+
+		if (c->estab)
+			conn_drain_now(c);
 
 		/* RFC 8446 6.1 close_notify, best effort: the socket is non-blocking. */
 		if (ssl && c->estab)
@@ -89,6 +139,8 @@ static void conn_destroy(void *data)
 		event_free(c->tmo);
 	if (c->cev)
 		event_free(c->cev);
+	if (c->flush)
+		event_free(c->flush);
 	if (c->pending)
 		evbuffer_free(c->pending);
 	if (c->peer_cert)
@@ -450,15 +502,40 @@ void conn_set_limits(struct conn *c, const struct sipframe_limits *lim)
 		c->lim = *lim;
 }
 
+static void conn_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	conn_hold(c);
+	if (!c->closed && c->estab && evbuffer_get_length(c->pending) &&
+	    conn_write_pending(c) != 0)
+		conn_fail(c, ENOMEM);
+	conn_release(c);
+}
+
 int conn_send(struct conn *c, const char *buf, size_t len)
 {
+	bool first;
+
 	if (!c || (!buf && len))
 		return EINVAL;
 	if (c->closed)
 		return ENOTCONN;
 	if (!c->estab)
 		return evbuffer_add(c->pending, buf, len) ? ENOMEM : 0;
-	return bufferevent_write(c->bev, buf, len) ? ENOMEM : 0;
+	/* plain TCP: the socket bufferevent writes on the next writable turn, coalesced */
+	if (!c->tls)
+		return bufferevent_write(c->bev, buf, len) ? ENOMEM : 0;
+	/* TLS: bufferevent_openssl would make a record and a write(2) of every message at once;
+	 * the turn's messages are gathered and written together when its callbacks are done */
+	if (!c->flush && !(c->flush = event_new(c->base, -1, 0, conn_flush_cb, c)))
+		return bufferevent_write(c->bev, buf, len) ? ENOMEM : 0;
+	first = evbuffer_get_length(c->pending) == 0;
+	if (evbuffer_add(c->pending, buf, len) != 0)
+		return ENOMEM;
+	if (first)
+		event_active(c->flush, EV_WRITE, 0);
+	return 0;
 }
 
 void conn_close(struct conn *c)

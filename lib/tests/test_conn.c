@@ -42,6 +42,7 @@ struct side {
 	int nestab, nmsg, nclose, err;
 	bool echo;         /* answer each message with CONN_RSP */
 	bool drop_on_msg;  /* release the conn from inside the msg handler */
+	bool close_on_msg; /* answer (echo) and close at once, from inside the msg handler */
 	size_t msglen, maxlen;
 	char peer_cn[64];
 	char last[1024];
@@ -74,6 +75,8 @@ static void side_msg(struct conn *c, const char *buf, size_t len, void *arg)
 	snprintf(s->last, sizeof(s->last), "%.*s", (int)len, buf);
 	if (s->echo)
 		conn_send(c, CONN_RSP, sizeof(CONN_RSP) - 1);
+	if (s->close_on_msg)
+		conn_close(c);
 	if (s->drop_on_msg)
 		s->c = mem_deref(s->c);
 }
@@ -322,6 +325,55 @@ static void test_conn_split_writes(void)
 	CU_ASSERT_EQUAL(mem_live(), live);
 }
 
+static int conn_records_out;
+
+/* Counts the TLS records a context's connections write (their headers). */
+static void count_records(int write_p, int version, int content_type, const void *buf,
+			  size_t len, SSL *ssl, void *arg)
+{
+	if (write_p && content_type == SSL3_RT_HEADER)
+		conn_records_out++;
+}
+
+/* Messages sent in one loop turn leave as one TLS record (up to 16 kB); an answer sent just
+ * before a close still reaches the peer, which sees an orderly close. */
+static void test_conn_turn_coalesced(void)
+{
+	size_t live = mem_live();
+	struct world w;
+	int i;
+
+	CU_ASSERT_EQUAL_FATAL(world_init(&w, TLS1_3_VERSION, true), 0);
+	SSL_CTX_set_msg_callback(tlsctx_ssl_ctx(w.cli_tls), count_records);
+	CU_ASSERT_EQUAL_FATAL(world_connect(&w, w.cli_tls, "srv.lab.test"), 0);
+	world_run(&w, &w.srv.nestab, 1, 5000);
+	world_run(&w, &w.cli.nestab, 1, 5000);
+	CU_ASSERT_EQUAL_FATAL(w.cli.nestab, 1);
+	world_run(&w, NULL, 0, 50); /* the handshake's last records and tickets are out */
+
+	/* some 10 kB, in more buffer chains than one: still one record (up to 16 kB) */
+	conn_records_out = 0;
+	for (i = 0; i < 30; i++)
+		CU_ASSERT_EQUAL(conn_send(w.cli.c, CONN_MSG, sizeof(CONN_MSG) - 1), 0);
+	CU_ASSERT_EQUAL(conn_pending_out(w.cli.c), 30 * (sizeof(CONN_MSG) - 1));
+	world_run(&w, &w.srv.nmsg, 30, 5000);
+	CU_ASSERT_EQUAL(w.srv.nmsg, 30);
+	CU_ASSERT_EQUAL(conn_records_out, 1);
+
+	/* the server answers and closes in the same breath: the answer is not lost */
+	w.srv.echo = true;
+	w.srv.close_on_msg = true;
+	conn_send(w.cli.c, CONN_MSG, sizeof(CONN_MSG) - 1);
+	world_run(&w, &w.cli.nclose, 1, 5000);
+	CU_ASSERT_EQUAL(w.cli.nmsg, 1);
+	CU_ASSERT_STRING_EQUAL(w.cli.last, CONN_RSP);
+	CU_ASSERT_EQUAL(w.cli.nclose, 1);
+	CU_ASSERT_EQUAL(w.cli.err, 0);
+	SSL_CTX_set_msg_callback(tlsctx_ssl_ctx(w.cli_tls), NULL);
+	world_close(&w);
+	CU_ASSERT_EQUAL(mem_live(), live);
+}
+
 /* The server's certificate names someone else: EPERM, and no estab. */
 static void test_conn_expect_cn_mismatch(void)
 {
@@ -463,6 +515,7 @@ static void test_conn_tcp(void)
 static CU_TestInfo conn_tests[] = {
 	{ "mutual TLS 1.3 round trip + key log", test_conn_tls_round_trip },
 	{ "split writes, TLS 1.2", test_conn_split_writes },
+	{ "one record a turn, answer before close", test_conn_turn_coalesced },
 	{ "expect_cn mismatch", test_conn_expect_cn_mismatch },
 	{ "no client certificate", test_conn_no_client_cert },
 	{ "refused", test_conn_refused },

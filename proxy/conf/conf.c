@@ -43,6 +43,7 @@ struct conf_global {
 	unsigned workers;
 	char *keylog_file;
 	char *database;
+	bool audit;
 };
 
 struct conf_key;
@@ -83,6 +84,8 @@ static const struct conf_key conf_keys[] = {
 	  "append TLS secrets (NSS key log format) here; debugging only" },
 	{ "database", SECT(CS_GLOBAL), CT_STR, 1, 4095, NULL, false, G(database), 0,
 	  "SQLite state (providers, users, settings, audit); default " CONF_DEFAULT_DATABASE },
+	{ "audit", SECT(CS_GLOBAL), CT_BOOL, 0, 0, "yes", false, G(audit), 0,
+	  "record every federated request in the database (AUD-001); no: none (benchmarks)" },
 
 	{ "listen", SECT_EDGE, CT_ADDR, 0, 0, NULL, true, E(listen), E(listen_sa),
 	  "ip:port of the MTLS listener" },
@@ -1008,6 +1011,11 @@ unsigned conf_workers(const struct conf *cfg)
 const char *conf_database(const struct conf *cfg)
 {
 	return cfg && cfg->g.database ? cfg->g.database : CONF_DEFAULT_DATABASE;
+}
+
+bool conf_audit(const struct conf *cfg)
+{
+	return !cfg || cfg->g.audit;
 }
 
 bool conf_database_is_default(const struct conf *cfg)

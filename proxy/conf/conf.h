@@ -73,6 +73,9 @@ const char *conf_keylog_file(const struct conf *cfg);
  * domains, users and settings (change them with apctl). */
 #define CONF_DEFAULT_DATABASE "/var/lib/accessproxy/state.db"
 const char *conf_database(const struct conf *cfg);
+/* [global] audit (default yes): no runs without the audit writer (AUD-001 off), for
+ * measuring what auditing costs. */
+bool conf_audit(const struct conf *cfg);
 /* True when the key was not set (the default path applies). */
 bool conf_database_is_default(const struct conf *cfg);
 const struct conf_edge *conf_edge(const struct conf *cfg, enum conf_edge_id id);

@@ -228,7 +228,9 @@ int reload_alloc(struct reload **rp, struct event_base *base, const struct conf 
 		log_error("%s", *msg ? msg : strerror(err));
 		goto out;
 	}
-	if (r->db_path && (err = audit_alloc(&r->audit, base, r->db_path)))
+	if (!conf_audit(cfg))
+		log_warn("audit = no: federated requests are not recorded (AUD-001 off)");
+	else if (r->db_path && (err = audit_alloc(&r->audit, base, r->db_path)))
 		goto out;
 	state_set_version(st, ++r->version);
 	spine_set_state(spine, st);

@@ -70,6 +70,8 @@ static const struct conf_case conf_cases[] = {
 	  NULL, EINVAL, { "[provider yahoo] fqdn '*.yahoo.test' is a wildcard" }, 1, 0 },
 	{ "empty provider fqdn", { "fqdn = sip.yahoo.test\n" }, { "fqdn =\n" }, NULL, EINVAL,
 	  { "fqdn is empty" }, 1, 0 },
+	{ "audit not yes or no", { "allow_tcp = no\n" }, { "allow_tcp = no\naudit = maybe\n" },
+	  NULL, EINVAL, { "audit", "maybe" }, 1, 0 },
 	{ "unknown key", { NULL }, { NULL }, "bogus = 1\n", EINVAL,
 	  { "unknown key 'bogus' in [provider yahoo]" }, 1, 0 },
 	{ "unknown section", { NULL }, { NULL }, "[frobnicate]\nx = 1\n", EINVAL,
@@ -217,7 +219,20 @@ static void test_conf_values(void)
 	CU_ASSERT_EQUAL(yahoo->port, 5061);
 	CU_ASSERT_EQUAL(yahoo->filter, CONF_FILTER_VERIFIED_ONLY);
 	CU_ASSERT_PTR_NULL(conf_provider_by_domain(cfg, "msn.test"));
-	mem_deref(cfg);
+	CU_ASSERT_TRUE(conf_audit(cfg));          /* AUD-001: on unless said */
+	cfg = mem_deref(cfg);
+	{
+		char text[sizeof(conf_base) + 32], *at;
+
+		snprintf(text, sizeof(text), "%s", conf_base);
+		at = strstr(text, "allow_tcp = no\n");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+		memcpy(at, "audit = no    \n", 15);
+		conf_write(path, sizeof(path), "noaudit.conf", text);
+		CU_ASSERT_EQUAL_FATAL(conf_load(&cfg, path, conf_collect, &seen), 0);
+		CU_ASSERT_FALSE(conf_audit(cfg));
+		cfg = mem_deref(cfg);
+	}
 	CU_ASSERT_EQUAL(mem_live(), live);
 }
 
