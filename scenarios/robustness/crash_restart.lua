@@ -96,9 +96,20 @@ return scenario {
       -- the floods, on four connections at once: Yahoo!'s held open there until after the
       -- kill, AOL's answered at once; the kill comes while AOL's 200s stream back, so nothing
       -- gets a moment to settle between an acknowledgement and the crash
+      -- Yahoo!'s first, until at least IN_FLIGHT_MIN of them have reached the proxy (a fast
+      -- proxy acknowledges AOL's 20 before the slower floods have even crossed), then AOL's
       local running = {}
       for i, f in ipairs(FLOODS) do
-        running[i] = lab.enterprise:flood_start(template(f), f.count, { timeout = 30, answers = true })
+        if f.to == "pat@yahoo.test" then
+          running[i] = lab.enterprise:flood_start(template(f), f.count, { timeout = 30, answers = true })
+        end
+      end
+      lab.capture:expect{ leg = "internal", method = "MESSAGE", to = "pat@yahoo.test",
+                          min = IN_FLIGHT_MIN + 10, within = 20 }
+      for i, f in ipairs(FLOODS) do
+        if not running[i] then
+          running[i] = lab.enterprise:flood_start(template(f), f.count, { timeout = 30, answers = true })
+        end
       end
       local function acks()
         local n = 0
