@@ -4,7 +4,7 @@
 PKGS      := openssl libosip2 libevent libevent_openssl libcares ldns sqlite3 lua5.4 libpcap cunit
 DEB_PKGS  := build-essential pkg-config libssl-dev libosip2-dev libevent-dev libc-ares-dev \
              libldns-dev libsqlite3-dev liblua5.4-dev lua5.4 lua-cjson libpcap-dev libcunit1-dev \
-             tshark sip-tester chromium chromium-driver curl
+             tshark sip-tester chromium chromium-driver curl clang libclang-rt-14-dev
 
 CC        ?= cc
 BUILD     ?= build
@@ -26,6 +26,12 @@ ifeq ($(SANITIZE),1)
 CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -O1
 LDFLAGS     += -fsanitize=address,undefined
 BUILD       := build/san
+endif
+# The libFuzzer build (make fuzz): clang, every object instrumented for coverage, ASan, UBSan.
+ifeq ($(FUZZ_LF),1)
+CFLAGS_BASE += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+               -fno-omit-frame-pointer -O1 -Wno-unknown-warning-option
+LDFLAGS     += -fsanitize=address,undefined
 endif
 CFLAGS_ALL = $(CFLAGS_BASE) $(PKG_CFLAGS) $(CFLAGS)
 
@@ -54,8 +60,12 @@ PROGRAMS := $(BIN)/accessproxy $(BIN)/apctl $(BIN)/piclab $(BIN)/fake-dns $(BIN)
             $(BIN)/fake-provider $(BIN)/fake-provisioning $(BIN)/piclab-load
 TESTS    := $(BUILD)/tests/test_lib $(BUILD)/tests/test_fakes $(BUILD)/tests/test_proxy \
             $(BUILD)/tests/test_harness
+# Fuzz targets built without libFuzzer, to replay fuzz/regress and fuzz/corpus (see 'fuzz').
+FUZZ_ALL     := sip proxy capdec provform csv conf
+FUZZ_REGRESS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_ALL))
 
-.PHONY: all help deps deps-auto check unit scenarios run bench clean tests-build
+.PHONY: all help deps deps-auto check unit scenarios run bench clean tests-build fuzz fuzz-build \
+        fuzz-check fuzz-merge
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS) ## build every program (default)
@@ -64,7 +74,8 @@ help: ## list the targets
 	@echo "PIClab make targets:"
 	@grep -hE '^[a-z-]+:.*## ' Makefile | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-12s %s\n", $$1, $$2}'
 	@echo "Variables: SANITIZE=1 (ASan+UBSan, in build/san), V=1 (full command lines),"
-	@echo "           WERROR=0 (warnings not fatal), SUITE=path (what 'run'/'scenarios' run)"
+	@echo "           WERROR=0 (warnings not fatal), SUITE=path (what 'run'/'scenarios' run),"
+	@echo "           FUZZ_SECS=N (seconds per target for 'fuzz'), FUZZ_TARGETS='sip conf ...'"
 
 deps: ## install the Debian packages the build and the lab need (as root)
 	@missing=""; \
@@ -86,16 +97,18 @@ check: ## install what is missing, build, run unit tests and the scenario suite
 	@$(MAKE) --no-print-directory deps-auto
 	@$(MAKE) --no-print-directory all tests-build
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz-check
 	@$(MAKE) --no-print-directory scenarios
 
 unit: tests-build ## run the CUnit tests
 	@rc=0; for t in $(TESTS); do echo "== $$t"; PICLAB_ROOT=$(CURDIR) $$t || rc=1; done; \
 	for t in harness/tests/*.sh; do [ -f "$$t" ] || continue; echo "== $$t"; \
-	  BUILD=$(BUILD) PICLAB_ROOT=$(CURDIR) bash $$t || rc=1; done; exit $$rc
+	  BUILD=$(BUILD) PICLAB_ROOT=$(CURDIR) bash $$t || rc=1; done; \
+	echo "== fuzz/regress.sh"; bash fuzz/regress.sh $(BUILD) $(FUZZ_ALL) || rc=1; exit $$rc
 
 MUTANTS := $(BUILD)/mutant-no-topo/bin/accessproxy $(BUILD)/mutant-no-trust/bin/accessproxy
 
-tests-build: $(TESTS) $(MUTANTS)
+tests-build: $(TESTS) $(MUTANTS) $(FUZZ_REGRESS)
 
 # Deliberately broken proxies for harness/tests/mutants.sh: the capture invariants must catch them.
 $(BUILD)/mutant-no-topo/bin/accessproxy: FORCE
@@ -122,6 +135,61 @@ bench: all ## benchmarks: proxy throughput/latency/memory, capture decoder vs ts
 
 clean: ## remove build output
 	rm -rf build
+
+# --- fuzzing: fuzz/fuzz_<target>.c, one entry point (LLVMFuzzerTestOneInput) per target ---
+# The same file is linked twice: with libFuzzer (clang, build/fuzz: make fuzz) and with
+# fuzz/standalone.c (any compiler, $(BUILD)/fuzz: replays fuzz/regress and fuzz/corpus in 'unit').
+FUZZ_TARGETS ?= sip proxy capdec provform csv conf
+FUZZ_SECS    ?= 60
+FUZZ_CHECK_SECS ?= 8
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build/fuzz
+LIBPROXY     := $(BUILD)/libproxy.a
+LIBDECODE    := $(BUILD)/libdecode.a
+DECODE_SRC   := $(call src,harness/decode)
+
+$(LIBPROXY): $(call obj,$(PROXY_SRC))
+	@mkdir -p $(@D)
+	$(Q)ar rcs $@ $^
+$(LIBDECODE): $(call obj,$(DECODE_SRC))
+	@mkdir -p $(@D)
+	$(Q)ar rcs $@ $^
+
+# What each target links besides libpic.
+FUZZ_LIBS_sip      :=
+FUZZ_LIBS_proxy    := $(LIBPROXY)
+FUZZ_LIBS_capdec   := $(LIBDECODE)
+FUZZ_LIBS_provform := $(LIBFAKES)
+FUZZ_LIBS_csv      := $(LIBPROXY)
+FUZZ_LIBS_conf     := $(LIBPROXY)
+
+.SECONDEXPANSION:
+# objects made on the way to a fuzz binary stay (no rebuild on the next make)
+.SECONDARY:
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(BUILD)/obj/fuzz/standalone.o \
+		$$(FUZZ_LIBS_$$*) $(LIBPIC)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(filter %.a,$^) $(PKG_LIBS)
+$(BUILD)/fuzz/lf/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $$(FUZZ_LIBS_$$*) $(LIBPIC)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(filter %.a,$^) \
+		$(filter %.a,$^) $(PKG_LIBS)
+
+fuzz-build: ## build the libFuzzer targets (clang, ASan+UBSan) into build/fuzz
+	@$(MAKE) --no-print-directory deps-auto
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) FUZZ_LF=1 SANITIZE=0 \
+		WERROR=$(WERROR) $(patsubst %,$(FUZZ_BUILD)/fuzz/lf/fuzz_%,$(FUZZ_TARGETS))
+
+fuzz: fuzz-build ## run each fuzz target FUZZ_SECS seconds (default 60) from fuzz/corpus; fails on a crash
+	@FUZZ_BIN=$(FUZZ_BUILD)/fuzz/lf bash fuzz/run.sh $(FUZZ_SECS) $(FUZZ_TARGETS)
+
+fuzz-check: fuzz-build ## the CI share of 'fuzz': FUZZ_CHECK_SECS (8) seconds per target
+	@FUZZ_BIN=$(FUZZ_BUILD)/fuzz/lf bash fuzz/run.sh $(FUZZ_CHECK_SECS) $(FUZZ_TARGETS)
+
+fuzz-merge: fuzz-build ## minimise what 'fuzz' found into fuzz/corpus/<target> (keep it small)
+	@FUZZ_BIN=$(FUZZ_BUILD)/fuzz/lf bash fuzz/merge.sh $(FUZZ_TARGETS)
 
 # --- libraries and programs ---
 $(LIBPIC): $(call obj,$(LIB_SRC))

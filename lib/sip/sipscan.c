@@ -579,7 +579,7 @@ static size_t sipscan_put_addr(char *out, size_t pos, size_t size, const char *n
 	static const char anon[] = "<sip:anonymous@anonymous.invalid>";
 	struct sipscan_pl tag = v->p ? sipscan_tag(v) : (struct sipscan_pl){ NULL, 0 };
 	char extra[96] = "";
-	const char *p, *end = v->p + v->l, *u = NULL;
+	const char *p, *end = v->p ? v->p + v->l : NULL, *u = NULL;
 	int n;
 
 	if (tag.l)
