@@ -166,12 +166,12 @@ FUZZ_LIBS_conf     := $(LIBPROXY)
 .SECONDEXPANSION:
 # objects made on the way to a fuzz binary stay (no rebuild on the next make)
 .SECONDARY:
-$(BUILD)/fuzz/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(BUILD)/obj/fuzz/standalone.o \
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(BUILD)/obj/fuzz/fuzzfile.o $(BUILD)/obj/fuzz/standalone.o \
 		$$(FUZZ_LIBS_$$*) $(LIBPIC)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(filter %.a,$^) $(PKG_LIBS)
-$(BUILD)/fuzz/lf/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $$(FUZZ_LIBS_$$*) $(LIBPIC)
+$(BUILD)/fuzz/lf/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(BUILD)/obj/fuzz/fuzzfile.o $$(FUZZ_LIBS_$$*) $(LIBPIC)
 	@mkdir -p $(@D)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(filter %.a,$^) \
