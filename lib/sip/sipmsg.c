@@ -13,6 +13,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "sip/sipmime.h"
 #include "sip/sipmsg.h"
 
 #define LOG_MODULE "sipmsg"
@@ -83,6 +84,8 @@ int sipmsg_decode(struct sipmsg **mp, const char *buf, size_t len)
 
 	if (!mp || !buf || !len)
 		return EINVAL;
+	if (sipmime_dup_part_type(buf, len))
+		return EBADMSG; /* libosip2 would leak a Content-Type (see sipmime.h) */
 	err = sipmsg_new(&m);
 	if (err)
 		return err;
