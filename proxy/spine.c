@@ -49,6 +49,8 @@ struct spine {
 	bool keyed;
 	struct spine_stats st;
 	bool closing;              /* in its destructor: late audit callbacks only let go */
+	spine_sink_h *sink;        /* detached: where forwarded requests go instead of peers */
+	void *sink_arg;
 };
 
 /* A request on its way out, kept across the DNS lookup. */
@@ -316,7 +318,10 @@ static void spine_go(struct spine_fwd *f)
 {
 	struct spine *s = f->s;
 
-	if (peer_is_up(s->peers, f->dest.fqdn)) {
+	if (s->sink) { /* detached (spine_alloc_detached): no DNS, no peer */
+		s->sink(f->dest.edge, f->dest.fqdn, f->buf, f->len, s->sink_arg);
+		s->st.forwarded++;
+	} else if (peer_is_up(s->peers, f->dest.fqdn)) {
 		spine_send(f, NULL);
 	} else if (route_resolve(s->route, f->dest.fqdn, f->srv_domain, spine_routed,
 				 mem_ref(f))) {
@@ -833,7 +838,8 @@ static int spine_topo_alloc(struct spine *s, const struct conf *cfg)
 	return topo_alloc(&s->topo, fqdn, port, names);
 }
 
-int spine_alloc(struct spine **sp, struct event_base *base, const struct conf *cfg)
+static int spine_build(struct spine **sp, struct event_base *base, const struct conf *cfg,
+		       spine_sink_h *sink, void *arg)
 {
 	struct spine *s;
 	int err;
@@ -845,6 +851,8 @@ int spine_alloc(struct spine **sp, struct event_base *base, const struct conf *c
 		return ENOMEM;
 	s->base = base;
 	s->cfg = mem_ref((void *)cfg);
+	s->sink = sink;
+	s->sink_arg = arg;
 	if (RAND_bytes(s->secret, sizeof(s->secret)) != 1) {
 		err = EIO;
 		goto out;
@@ -862,8 +870,9 @@ int spine_alloc(struct spine **sp, struct event_base *base, const struct conf *c
 		txn_table_set_timeout_handler(s->txns, spine_timeout, s);
 	if (!err)
 		err = policy_alloc(&s->pol, cfg);
-	if (!err)
-		err = route_alloc(&s->route, base, conf_dns_server(cfg));
+	if (err || sink)
+		goto out; /* detached: nothing on the network */
+	err = route_alloc(&s->route, base, conf_dns_server(cfg));
 	if (!err)
 		err = tp_alloc(&s->tp, base, cfg, spine_recv, s);
 	if (!err)
@@ -875,6 +884,24 @@ out:
 	else
 		*sp = s;
 	return err;
+}
+
+int spine_alloc(struct spine **sp, struct event_base *base, const struct conf *cfg)
+{
+	return spine_build(sp, base, cfg, NULL, NULL);
+}
+
+int spine_alloc_detached(struct spine **sp, struct event_base *base, const struct conf *cfg,
+			 spine_sink_h *sink, void *arg)
+{
+	return sink ? spine_build(sp, base, cfg, sink, arg) : EINVAL;
+}
+
+void spine_input(struct spine *s, struct conn *c, enum conf_edge_id edge, const char *buf,
+		 size_t len)
+{
+	if (s && c && buf && edge < CONF_NEDGES)
+		spine_recv(c, edge, buf, len, s);
 }
 
 /* CONT-005: the seal and the branch/loop secret keyed from the installation's persistent

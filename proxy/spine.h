@@ -12,6 +12,7 @@ struct spine;
 struct state;
 struct audit;
 struct tlsctx;
+struct conn;
 
 /* Limits on what a peer may send (ROB-003, IM-004); framing limits are the connection's. */
 #define SPINE_BODY_MAX (32u * 1024u)   /* larger bodies get 413 */
@@ -31,6 +32,19 @@ struct spine_stats {
 
 /* Builds every stage for cfg (a reference is taken) and starts listening. */
 int spine_alloc(struct spine **sp, struct event_base *base, const struct conf *cfg);
+/* What the request path would hand to a peer: the request as encoded to leave through edge
+ * out towards dest (an FQDN). */
+typedef void (spine_sink_h)(enum conf_edge_id out, const char *dest, const char *buf,
+			    size_t len, void *arg);
+/* A spine with every stage of the request and response paths but no listeners, resolver or
+ * peers (in-process drivers: proxy/fuzz): messages come in through spine_input, and what would
+ * be forwarded goes to sink instead. */
+int spine_alloc_detached(struct spine **sp, struct event_base *base, const struct conf *cfg,
+			 spine_sink_h *sink, void *arg);
+/* One framed message as if it had arrived on c, a connection of edge (the receive handler of
+ * the transport and of the peers). */
+void spine_input(struct spine *s, struct conn *c, enum conf_edge_id edge, const char *buf,
+		 size_t len);
 /* Publishes a new policy snapshot (reload, CONF-007): a reference to st is taken and the old
  * one dropped; requests already in flight keep the snapshot they started with. */
 void spine_set_state(struct spine *s, struct state *st);

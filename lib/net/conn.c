@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -426,6 +427,46 @@ int conn_connect(struct conn **cp, struct event_base *base, struct tlsctx *tls,
 	return 0;
 out:
 	mem_deref(c);
+	return err;
+}
+
+int conn_adopt(struct conn **cp, struct event_base *base, evutil_socket_t fd,
+	       const char *peer_cn, const struct sockaddr *peer, const struct conn_handlers *h)
+{
+	struct conn *c;
+	int err;
+
+	if (!cp || !base || fd < 0) {
+		if (fd >= 0)
+			evutil_closesocket(fd);
+		return EINVAL;
+	}
+	c = conn_new(base, NULL, true);
+	if (!c) {
+		evutil_closesocket(fd);
+		return ENOMEM;
+	}
+	c->fd = fd;
+	if (evutil_make_socket_nonblocking(fd) != 0) {
+		err = errno ? errno : EIO;
+		goto out;
+	}
+	if (peer)
+		memcpy(&c->peer, peer, sa_len(peer));
+	if (peer_cn)
+		snprintf(c->peer_cn, sizeof(c->peer_cn), "%s", peer_cn);
+	if (h)
+		c->h = *h;
+	err = conn_start_stream(c, NULL);
+	if (err)
+		goto out;
+	c->estab = true;
+	evtimer_del(c->tmo);
+out:
+	if (err)
+		mem_deref(c);
+	else
+		*cp = c;
 	return err;
 }
 

@@ -37,6 +37,13 @@ int conn_connect(struct conn **cp, struct event_base *base, struct tlsctx *tls,
 		 const struct sockaddr *local, const struct sockaddr *peer, const char *expect_cn,
 		 const struct conn_handlers *h);
 
+/* A plain stream connection on fd, a connected socket handed over (one end of a socketpair
+ * for in-process drivers: fuzzing, replay), established at once. peer_cn stands in for the
+ * certificate name a TLS handshake would have given, peer for the peer's address (both may be
+ * NULL). Owns fd from the call on, also when it fails. */
+int conn_adopt(struct conn **cp, struct event_base *base, evutil_socket_t fd,
+	       const char *peer_cn, const struct sockaddr *peer, const struct conn_handlers *h);
+
 /* Sets or replaces the handlers (for accepted connections). */
 void conn_set_handlers(struct conn *c, const struct conn_handlers *h);
 /* Deadline for connect plus TLS handshake, counted from now (default 10 s); when it passes the
