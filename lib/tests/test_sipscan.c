@@ -221,7 +221,7 @@ static void test_sipscan_lenient_framing(void)
 		{ "OPTIONS sip:x SIP/2.0\r\nTo: <sip:a@b>\r\n\r\n", EBADMSG, 0 },
 		{ "\x16\x03\x01\x02\x00\x01", EBADMSG, 0 },
 	};
-	struct sipframe_limits lim = { 16384, 65536, true };
+	struct sipframe_limits lim = { .max_head = 16384, .max_body = 65536, .lenient = true };
 	size_t i, skip, msglen;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
