@@ -9,6 +9,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "base/esc.h"
 #include "base/mem.h"
 #include "base/log.h"
 #include "net/conn.h"
@@ -27,31 +28,12 @@
 #include "state/state.h"
 #include "spine_audit.h"
 #include "spine.h"
+#include "spine_int.h"
 
 #define LOG_MODULE "spine"
 
 #define SPINE_BRANCH_MAX 64
 
-struct spine {
-	struct event_base *base;
-	const struct conf *cfg;
-	struct tp *tp;
-	struct txn_table *txns;
-	struct policy *pol;
-	struct state *snap;        /* the snapshot new requests see */
-	struct topo *topo;
-	struct rate *rate;
-	struct audit *audit;
-	struct route *route;
-	struct peer_pool *peers;
-	unsigned char secret[32];
-	unsigned char keyed_from[STATE_SECRET_LEN]; /* the persistent secret in use, if keyed */
-	bool keyed;
-	struct spine_stats st;
-	bool closing;              /* in its destructor: late audit callbacks only let go */
-	spine_sink_h *sink;        /* detached: where forwarded requests go instead of peers */
-	void *sink_arg;
-};
 
 /* A request on its way out, kept across the DNS lookup. */
 struct spine_fwd {
@@ -99,16 +81,12 @@ static void spine_fwd_destroy(void *data)
 }
 
 /* RFC 3261 20.43: warn-agent is our external host name (the name the proxy is known by); the
- * text may not contain a bare quote. */
+ * text is a quoted-string, and a reason may quote the peer: printable ASCII only (esc_qtext). */
 static void spine_add_warning(struct spine *s, struct sipmsg *rsp, const char *why)
 {
-	char val[400], text[300];
-	size_t i;
+	char val[700], text[400];
 
-	snprintf(text, sizeof(text), "%s", why);
-	for (i = 0; text[i]; i++)
-		if (text[i] == '"' || text[i] == '\\' || (unsigned char)text[i] < 0x20)
-			text[i] = '\'';
+	esc_qtext(text, sizeof(text), why);
 	snprintf(val, sizeof(val), "399 %s \"%s\"", conf_edge(s->cfg, CONF_EXTERNAL)->fqdn, text);
 	if (sipmsg_header_add(rsp, "Warning", val))
 		log_warn("cannot add Warning: %s", why);
@@ -483,8 +461,7 @@ static int spine_encode(struct spine *s, struct spine_fwd *f, enum conf_edge_id 
 /* The request path, every hop on one screen: sanity (rate, Max-Forwards, size, loop) ->
  * Route (16.4) -> CANCEL -> policy -> rewrites (trust, topology) -> Via/branch -> txn ->
  * encode -> route -> peer. */
-static void spine_request(struct spine *s, struct conn *c, enum conf_edge_id in,
-			  struct sipmsg *req)
+void spine_request(struct spine *s, struct conn *c, enum conf_edge_id in, struct sipmsg *req)
 {
 	const char *method = sipmsg_method(req);
 	const char *vb = sipmsg_via_branch(req, 0), *vh = sipmsg_via_host(req, 0);
@@ -593,7 +570,7 @@ out:
 
 /* The response path: txn lookup by top Via branch -> pop our Via -> topology (restore inward,
  * hide outward) -> the connection the request came on. */
-static void spine_response(struct spine *s, struct sipmsg *rsp)
+void spine_response(struct spine *s, struct sipmsg *rsp)
 {
 	const char *branch = sipmsg_via_branch(rsp, 0);
 	struct txn *x = branch ? txn_lookup(s->txns, branch, sipmsg_method(rsp)) : NULL;
@@ -654,144 +631,6 @@ static void spine_response(struct spine *s, struct sipmsg *rsp)
 		s->st.responses_out++;
 	}
 	mem_deref(buf);
-}
-
-/* RFC 3261 7.3, ROB-003: header lines counted and measured before the parser sees them. */
-static int spine_head_limits(const char *buf, size_t len, const char **why)
-{
-	size_t i, start = 0, lines = 0;
-
-	for (i = 0; i + 1 < len; i++) {
-		if (buf[i] != '\r' || buf[i + 1] != '\n')
-			continue;
-		if (i == start)
-			return 0; /* the empty line: the header ends */
-		if (i - start > SPINE_LINE_MAX) {
-			*why = "a header line is over the length limit (ROB-003)";
-			return EMSGSIZE;
-		}
-		if (++lines > SPINE_HEADERS_MAX) {
-			*why = "too many header lines (ROB-003)";
-			return EMSGSIZE;
-		}
-		start = i + 2;
-	}
-	return 0;
-}
-
-/* A request only the scanner could read (RFC 4475): answered from what it found, with the
- * status and reason given; nothing can be answered without a Via and a CSeq, nor an ACK. */
-static void spine_scan_reply(struct spine *s, struct conn *c, enum conf_edge_id in,
-			     const struct sipscan *sc, int status, const char *why)
-{
-	char tag[24], *buf = NULL;
-	size_t len;
-	int err;
-
-	if (!sipscan_answerable(sc) || (sc->method.l == 3 && !memcmp(sc->method.p, "ACK", 3))) {
-		log_info("%s edge: unanswerable request dropped: %s", conf_edge_name(in), why);
-		s->st.dropped++;
-		return;
-	}
-	sipmsg_random_token(tag, sizeof(tag));
-	err = sipscan_response(sc, status, NULL, conf_edge(s->cfg, CONF_EXTERNAL)->fqdn, why,
-			       tag, &buf, &len);
-	if (!err)
-		err = conn_send(c, buf, len);
-	if (err) {
-		log_warn("%s edge: cannot answer a malformed request: %s", conf_edge_name(in),
-			 strerror(err));
-	} else {
-		s->st.responses_out++;
-		log_info("%s edge: %.*s %.*s answered %d: %s", conf_edge_name(in),
-			 (int)(sc->method.l > 32 ? 32 : sc->method.l), sc->method.p,
-			 (int)(sc->callid.l > 80 ? 80 : sc->callid.l), sc->callid.p, status, why);
-	}
-	mem_deref(buf);
-}
-
-/* A request the scanner finds well-formed but libosip2 cannot represent (RFC 4475 3.1.1.2):
- * never 400. Its Request-URI host decides: a domain we route gets 500 (we cannot carry it
- * faithfully), any other 404 (RFC 3261 16.4: nowhere to send it). */
-static void spine_unparsed(struct spine *s, struct conn *c, enum conf_edge_id in,
-			   const struct sipscan *sc)
-{
-	char host[256];
-	const char *p = sc->ruri.p, *end = sc->ruri.p + sc->ruri.l, *h;
-	size_t n = 0;
-
-	for (h = p; p < end; p++)
-		if (*p == '@' || (*p == ':' && h == sc->ruri.p))
-			h = p + 1;
-	while (h < end && n + 1 < sizeof(host) && !strchr(";:?>", *h))
-		host[n++] = *h++;
-	host[n] = '\0';
-	if (state_is_our_domain(s->snap, host) || state_provider_by_domain(s->snap, host))
-		spine_scan_reply(s, c, in, sc, 500, "the proxy cannot represent this request");
-	else
-		spine_scan_reply(s, c, in, sc, 404, "no route for the Request-URI");
-}
-
-/* ROB-004 for what never reaches spine_sanity: a malformed flood gets no answers. */
-static bool spine_rate_ok(struct spine *s, struct conn *c, enum conf_edge_id in)
-{
-	const char *cn = conn_peer_cn(c);
-	char key[80], ip[64];
-	unsigned retry = 1;
-
-	if (in != CONF_EXTERNAL)
-		return true;
-	snprintf(key, sizeof(key), "%s", cn && *cn ? cn : sa_ip(conn_peer_addr(c), ip, sizeof(ip)));
-	if (rate_take(s->rate, key, &retry))
-		return true;
-	s->st.throttled++;
-	return false;
-}
-
-/* tp / peer receive: bytes -> limits -> scan (RFC 4475 defects) -> sipmsg_decode -> request
- * or response path. Defective responses are dropped: they cannot be routed (RFC 4475
- * 3.1.2.5, 3.1.2.19). */
-static void spine_recv(struct conn *c, enum conf_edge_id edge, const char *buf, size_t len,
-		       void *arg)
-{
-	struct spine *s = arg;
-	struct sipmsg *m = NULL;
-	struct sipscan sc;
-	const char *why = NULL;
-	bool over = spine_head_limits(buf, len, &why) != 0;
-
-	if (sipscan_parse(&sc, buf, len)) {
-		log_info("%s edge: message of %zu bytes without a start line or header end "
-			 "dropped", conf_edge_name(edge), len);
-		s->st.dropped++;
-		return;
-	}
-	if (!sc.request) {
-		if (sc.defect || sipmsg_decode(&m, buf, len)) {
-			log_info("%s edge: malformed response dropped: %s", conf_edge_name(edge),
-				 sc.defect ? sc.why : "libosip2 refuses it");
-			s->st.dropped++;
-			return;
-		}
-		spine_response(s, m);
-		mem_deref(m);
-		return;
-	}
-	if (over || sc.defect || sipmsg_decode(&m, buf, len)) {
-		s->st.requests_in++;
-		if (!spine_rate_ok(s, c, edge))
-			s->st.dropped++;
-		else if (over)
-			spine_scan_reply(s, c, edge, &sc, 400, why);
-		else if (sc.defect)
-			spine_scan_reply(s, c, edge, &sc, sc.defect, sc.why);
-		else
-			spine_unparsed(s, c, edge, &sc);
-		mem_deref(m);
-		return;
-	}
-	spine_request(s, c, edge, m);
-	mem_deref(m);
 }
 
 /* A request sent on a connection that failed or dropped before its answer (ROB-005). */

@@ -25,6 +25,7 @@ struct spine_stats {
 	uint64_t forwarded;       /* requests handed to a peer */
 	uint64_t dropped;         /* undecodable or unroutable messages dropped */
 	uint64_t throttled;       /* requests refused by the per-peer rate limit (ROB-004) */
+	uint64_t refused_malformed; /* requests from outside refused by the sanity checks */
 	uint64_t timeouts;        /* transactions answered 408 (SIP-005) */
 	size_t transactions;
 	size_t connections[CONF_NEDGES];

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/esc.h"
 #include "base/mem.h"
 #include "base/log.h"
 #include "sip/sipmsg.h"
@@ -532,7 +533,7 @@ static size_t sipscan_put(char *out, size_t pos, size_t size, const char *name,
 
 	pos += n > 0 ? (size_t)n : 0;
 	for (i = 0; i < v->l && pos < size; i++)
-		out[pos++] = (v->p[i] == '\r' || v->p[i] == '\n' || !v->p[i]) ? ' ' : v->p[i];
+		out[pos++] = esc_hdr_byte((unsigned char)v->p[i]);
 	n = snprintf(out + (pos < size ? pos : size), pos < size ? size - pos : 0, "%s\r\n",
 		     extra ? extra : "");
 	pos += n > 0 ? (size_t)n : 0;
@@ -595,7 +596,7 @@ static size_t sipscan_put_addr(char *out, size_t pos, size_t size, const char *n
 	pos += n > 0 ? (size_t)n : 0;
 	for (p = u; p && p < end && *p != '>' && *p != ';' && *p != '"' && pos < size; p++)
 		if (!sipscan_is_ws(*p) && *p)
-			out[pos++] = *p;
+			out[pos++] = esc_hdr_byte((unsigned char)*p);
 	n = snprintf(out + (pos < size ? pos : size), pos < size ? size - pos : 0, "%s%s%.*s%s\r\n",
 		     u ? ">" : "", tag.l ? ";tag=" : "", (int)tag.l, tag.l ? tag.p : "", extra);
 	pos += n > 0 ? (size_t)n : 0;
@@ -622,8 +623,7 @@ static size_t sipscan_put_via(char *out, size_t pos, size_t size, const struct s
 			if (!first && pos < size)
 				out[pos++] = seg[-1]; /* the delimiter just before it */
 			for (i = 0; i < sg.l && pos < size; i++)
-				out[pos++] = (sg.p[i] == '\r' || sg.p[i] == '\n' || !sg.p[i]) ?
-					     ' ' : sg.p[i];
+				out[pos++] = esc_hdr_byte((unsigned char)sg.p[i]);
 			first = false;
 		}
 		seg = p + 1;
@@ -648,7 +648,7 @@ int sipscan_response(const struct sipscan *sc, int status, const char *reason,
 	for (i = 0; i < (size_t)sc->nvia && i < SIPSCAN_VIA_MAX; i++)
 		size += sc->via[i].l + 8;
 	size += sc->from.l + sc->to.l + sc->callid.l + sc->cseq.l + 256;
-	size += (warning ? strlen(warning) : 0) + (agent ? strlen(agent) : 0);
+	size += (warning ? 3 * strlen(warning) : 0) + (agent ? strlen(agent) : 0);
 	out = mem_zalloc(size, NULL);
 	if (!out)
 		return ENOMEM;
@@ -672,10 +672,8 @@ int sipscan_response(const struct sipscan *sc, int status, const char *reason,
 	if (warning && pos < size) {
 		n = snprintf(out + pos, size - pos, "Warning: 399 %s \"", agent ? agent : "-");
 		pos += n > 0 ? (size_t)n : 0;
-		/* RFC 3261 20.43: warn-text is a quoted-string; no bare quotes or controls */
-		for (i = 0; warning[i] && pos < size; i++)
-			out[pos++] = (warning[i] == '"' || warning[i] == '\\' ||
-				      (unsigned char)warning[i] < 0x20) ? '\'' : warning[i];
+		/* RFC 3261 20.43: warn-text is a quoted-string of printable text only */
+		pos += esc_qtext(out + pos, size - pos, warning);
 		if (pos + 3 < size) {
 			memcpy(out + pos, "\"\r\n", 3);
 			pos += 3;

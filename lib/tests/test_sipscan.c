@@ -179,6 +179,32 @@ static void test_sipscan_clean_response(void)
 	mem_deref(buf);
 }
 
+/* Issue 11 item 3: our answer to a request full of control and 8-bit bytes carries none of
+ * them, in the echoed fields nor in the Warning text that quotes the request. */
+static void test_sipscan_no_raw_bytes(void)
+{
+	static const char msg[] = "MESSAGE sip:b@example.com SIP/2.0\r\n"
+		"Via: SIP/2.0/TLS h\x1b[2J;branch=z9hG4bKx\x08y\r\n"
+		"From: \"\xc0\xff\" <sip:a@example.com>;tag=1\r\n"
+		"To: <sip:b@example.com>\r\nCall-ID: c\x7f\x01@h\r\n"
+		"CSeq: 1 MESSAGE\r\nl: 0\r\n\r\n";
+	struct sipscan sc;
+	char *buf = NULL;
+	size_t len = 0, i;
+
+	CU_ASSERT_EQUAL(sipscan_parse(&sc, msg, sizeof(msg) - 1), 0);
+	CU_ASSERT_EQUAL(sipscan_response(&sc, 400, NULL, "ap", "bad \"\x1b[31m\xc3\" here", NULL,
+					 &buf, &len), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		CU_ASSERT((c >= 0x20 && c < 0x7f) || c == '\r' || c == '\n' || c == '\t');
+	}
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "Warning: 399 ap \"bad '%1B[31m%C3' here\"\r\n"));
+	mem_deref(buf);
+}
+
 /* Lenient framing (the proxy's listeners) hands over what the scanner then refuses. */
 static void test_sipscan_lenient_framing(void)
 {
@@ -195,7 +221,7 @@ static void test_sipscan_lenient_framing(void)
 		{ "OPTIONS sip:x SIP/2.0\r\nTo: <sip:a@b>\r\n\r\n", EBADMSG, 0 },
 		{ "\x16\x03\x01\x02\x00\x01", EBADMSG, 0 },
 	};
-	struct sipframe_limits lim = { 16384, 65536, true };
+	struct sipframe_limits lim = { .max_head = 16384, .max_body = 65536, .lenient = true };
 	size_t i, skip, msglen;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -210,6 +236,7 @@ static void test_sipscan_lenient_framing(void)
 
 static CU_TestInfo sipscan_tests[] = {
 	{ "lenient framing", test_sipscan_lenient_framing },
+	{ "no raw control or 8-bit bytes in answers", test_sipscan_no_raw_bytes },
 	{ "malformed fields answered well-formed", test_sipscan_clean_response },
 	{ "defects table", test_sipscan_table },
 	{ "response built without osip", test_sipscan_response },
