@@ -107,7 +107,8 @@ static void fuzz_proxy_fail(const char *rule, const char *p, size_t len)
 static void fuzz_proxy_check_stream(const char *what, const char *buf, size_t len,
 				    bool clean)
 {
-	struct sipframe_limits lim = { SIPFRAME_DEFAULT_MAX_HEAD, SIPFRAME_DEFAULT_MAX_BODY, false };
+	struct sipframe_limits lim = { .max_head = SIPFRAME_DEFAULT_MAX_HEAD,
+				       .max_body = SIPFRAME_DEFAULT_MAX_BODY };
 	size_t off = 0, skip, mlen;
 	struct sipscan sc;
 	size_t i;

@@ -101,8 +101,9 @@ static void fuzz_sip_one(const char *p, size_t len)
  * own size so that reading past it is caught. */
 static void fuzz_sip_stream(const char *data, size_t size, bool lenient)
 {
-	struct sipframe_limits lim = { SIPFRAME_DEFAULT_MAX_HEAD, SIPFRAME_DEFAULT_MAX_BODY,
-				       lenient };
+	struct sipframe_limits lim = { .max_head = SIPFRAME_DEFAULT_MAX_HEAD,
+				       .max_body = lenient ? 4096 : SIPFRAME_DEFAULT_MAX_BODY,
+				       .lenient = lenient, .max_discard = lenient ? 65536 : 0 };
 	size_t off = 0, skip, mlen, need;
 
 	while (off < size) {

@@ -193,7 +193,8 @@ static void tp_accept(struct conn *c, void *arg)
 	struct conn_handlers h = { .msg = tp_conn_msg, .close = tp_conn_closed };
 	/* lenient framing: what can be answered reaches the spine, which refuses it with a
 	 * status (RFC 4475) rather than a silently closed connection */
-	struct sipframe_limits lim = { TP_MAX_HEAD, TP_MAX_BODY, true };
+	struct sipframe_limits lim = { .max_head = TP_MAX_HEAD, .max_body = TP_MAX_BODY,
+				       .lenient = true };
 	char peer[64];
 	int err;
 
