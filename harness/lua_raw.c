@@ -14,6 +14,7 @@
 #include "net/sa.h"
 #include "net/tlsctx.h"
 #include "sip/sipmsg.h"
+#include "sip/sipscan.h"
 #include "../fakes/ca/labca.h"
 #include "lab.h"
 #include "scen.h"
@@ -45,6 +46,7 @@ struct raw {
 		int status;
 		char reason[128];
 		char *text;
+		bool unparsable;     /* libosip2 refuses it: status from the tolerant scanner */
 	} resp[RAW_MAX_RESP];
 	int nresp;
 	int close_err;
@@ -150,6 +152,8 @@ static void raw_finish(struct raw *r)
 		lua_setfield(co, -2, "reason");
 		lua_pushstring(co, r->resp[i].text ? r->resp[i].text : "");
 		lua_setfield(co, -2, "text");
+		lua_pushboolean(co, r->resp[i].unparsable);
+		lua_setfield(co, -2, "unparsable");
 		if (final < 0 && r->resp[i].status >= 200) {
 			final = i;
 			lua_pushvalue(co, -1);
@@ -170,14 +174,35 @@ static void raw_finish(struct raw *r)
 	scen_wake(r->w, 1);
 }
 
+/* An answer libosip2 refuses is still an answer (a malformed one the scenario must see, not a
+ * silence): its status line is read by the tolerant scanner. */
+static void raw_unparsable(struct raw *r, const char *buf, size_t len)
+{
+	struct sipscan sc;
+
+	if (sipscan_parse(&sc, buf, len) || sc.request || r->nresp >= RAW_MAX_RESP)
+		return;
+	r->resp[r->nresp].status = sc.status;
+	snprintf(r->resp[r->nresp].reason, sizeof(r->resp[0].reason), "(unparsable)");
+	r->resp[r->nresp].text = mem_strndup(buf, len);
+	r->resp[r->nresp].unparsable = true;
+	r->nresp++;
+	if (sc.status >= 200)
+		raw_finish(r);
+}
+
 static void raw_msg(struct conn *c, const char *buf, size_t len, void *arg)
 {
 	struct raw *r = arg;
 	struct sipmsg *m = NULL;
 
 	r->got_msg = true;
-	if (r->done || sipmsg_decode(&m, buf, len) != 0)
+	if (r->done)
 		return;
+	if (sipmsg_decode(&m, buf, len) != 0) {
+		raw_unparsable(r, buf, len);
+		return;
+	}
 	if (!sipmsg_is_request(m) && r->nresp < RAW_MAX_RESP) {
 		r->resp[r->nresp].status = sipmsg_status(m);
 		snprintf(r->resp[r->nresp].reason, sizeof(r->resp[0].reason), "%s",

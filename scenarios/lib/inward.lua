@@ -39,10 +39,10 @@ local function uri_problem(what, v)
   if not scheme then return what .. " URI has no scheme" end
   scheme = scheme:lower()
   if scheme ~= "sip" and scheme ~= "sips" then return nil end -- other schemes: not ours to judge
-  local hostport = rest:match("^[^;%?]*")
-  local user, hp = hostport:match("^(.*)@(.*)$")
+  -- the user part may hold ';' and '?' (RFC 3261 25.1 user-unreserved), the host cannot '@'
+  local user, after = rest:match("^([^@]*)@(.*)$")
   if user and #user == 0 then return what .. " URI has an empty user part" end
-  hp = hp or hostport
+  local hp = (after or rest):match("^[^;%?]*")
   local host, port = hp:match("^(%[.-%]):?(%d*)$")
   if not host then host, port = hp:match("^([^:]*):?(.*)$") end
   if port == "" then port = nil end
@@ -85,7 +85,7 @@ function M.problem(text)
   end
   for _, vv in ipairs(h["via"]) do
     for one in (vv .. ","):gmatch("%s*([^,]+),") do
-      local proto, sentby = one:match("^(SIP%s*/%s*2%.0%s*/%s*%a+)%s+([^;%s]+)")
+      local proto, sentby = one:match("^(SIP%s*/%s*2%.0%s*/%s*[%w%-%.!%%%*_%+`'~]+)%s+([^;%s]+)")
       if not proto then return "Via '" .. one .. "' is not SIP/2.0/transport sent-by" end
       local host, port = sentby:match("^(%[.-%]):?(%d*)$")
       if not host then host, port = sentby:match("^([^:]*):?(.*)$") end

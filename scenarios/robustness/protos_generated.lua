@@ -60,7 +60,11 @@ return scenario {
       local got = st and (st .. " " .. (r.final.reason or "")) or (r.closed and "no answer, connection closed" or "no answer")
       local v = st and (st >= 500 and "5xx" or st >= 400 and "4xx" or "forwarded") or "drop"
       verdicts[v] = (verdicts[v] or 0) + 1
-      if st and st >= 500 then
+      if st and r.final.unparsable and not c.drop_ok then
+        -- the proxy's own answer must be SIP a peer can read (issue 11 item 3); where the
+        -- damaged element is one an answer must copy (top Via, CSeq), dropping was the choice
+        failed(c, got .. ", an answer libosip2 cannot parse: " .. show(r.final.text, 500))
+      elseif st and st >= 500 then
         failed(c, got .. (r.final.text and (": " .. show(r.final.text, 300)) or ""))
       elseif not st and not c.drop_ok then
         failed(c, got .. " (an answerable request: a 400 with a reason is due)")
