@@ -16,6 +16,14 @@ static bool sipmime_is_header(const char *p, const char *end, const char *name)
 	return p < end && *p == ':';
 }
 
+/* A body part header libosip2 takes for a Content-Type: it compares only the first 12 bytes
+ * of the name, so "Content-Typesetting: x" counts too. */
+static bool sipmime_names_type(const char *p, const char *end)
+{
+	return end - p >= 12 && !strncasecmp(p, "Content-Type", 12) &&
+	       memchr(p, ':', (size_t)(end - p)) != NULL;
+}
+
 /* Next line of [p, end): its end (without CR LF) into *le; returns the start of the next. */
 static const char *sipmime_line(const char *p, const char *end, const char **le)
 {
@@ -54,7 +62,7 @@ bool sipmime_dup_part_type(const char *msg, size_t len)
 			ntype = 0;
 		} else if (in_part_head && le == p) {
 			in_part_head = false;
-		} else if (in_part_head && sipmime_is_header(p, le, "Content-Type") && ++ntype > 1) {
+		} else if (in_part_head && sipmime_names_type(p, le) && ++ntype > 1) {
 			return true;
 		}
 	}

@@ -23,6 +23,9 @@ static const struct { const char *name, *msg; bool dup; } mime_cases[] = {
 	  true },
 	{ "any case, blank before colon", HEAD "c: Multipart/Related;boundary=X\r\n\r\n"
 	  "--X\r\ncontent-type: a/b\r\nCONTENT-TYPE : c/d\r\n\r\nhi\r\n--X--\r\n", true },
+	{ "libosip2 matches the name's first 12 bytes", HEAD "Content-Type: multipart/mixed;"
+	  "boundary=X\r\n\r\n--X\r\nContent-Type: a/b\r\ncontent-typesfer-Encoding: binary\r\n"
+	  "\r\nhi\r\n--X--\r\n", true },
 	{ "LF only", HEAD "Content-Type: multipart/mixed;boundary=X\n\n"
 	  "--X\nContent-Type: a/b\nContent-Type: c/d\n\nhi\n--X--\n", true },
 	{ "two in a text body are text", HEAD "Content-Type: text/plain\r\n\r\n"
