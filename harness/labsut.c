@@ -66,6 +66,8 @@ int lab_write_sut_conf(struct lab *lab, const char *path, const char *ctl)
 		"[global]\nlog_level = info\ncontrol_socket = %s\ndns_server = %s:53\n"
 		"domain = %s\ndatabase = %s/state.db\nworkers = 1\n\n",
 		lab->opts.index, ctl, lab->ip[LAB_NS], LAB_ENTERPRISE_DOMAIN, lab->statedir);
+	if (lab->opts.sut_msg_timeout_ms) /* still [global] */
+		fprintf(f, "message_timeout_ms = %u\n\n", lab->opts.sut_msg_timeout_ms);
 	fprintf(f, "[internal]\nlisten = %s:%d\nfqdn = %s\ncert = %s\nkey = %s\nca = %s\n"
 		"next_hop = %s\nnext_hop_port = %d\n",
 		lab->ip[LAB_AP_INT], LAB_SIP_PORT, lab_hosts[LAB_AP_INT].fqdn,

@@ -266,6 +266,11 @@ static void scen_lab_opts(struct scen *s, int t, struct lab_opts *lo)
 			lua_pop(L, 2);
 		}
 		lua_pop(L, 1);
+		lua_getfield(L, -1, "sut_message_timeout_ms");
+		if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 100 &&
+		    lua_tointeger(L, -1) <= 600000)
+			lo->sut_msg_timeout_ms = (unsigned)lua_tointeger(L, -1);
+		lua_pop(L, 1);
 		lua_getfield(L, -1, "state_disk_kb");
 		if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0 && lua_tointeger(L, -1) < (1 << 20))
 			lo->state_disk_kb = (unsigned)lua_tointeger(L, -1);

@@ -375,7 +375,7 @@ static int spine_sanity(struct spine *s, struct conn *c, enum conf_edge_id in,
 		return 483;
 	}
 	sipmsg_body(req, &blen);
-	if (blen > SPINE_BODY_MAX) { /* IM-004 */
+	if (blen > conf_limits(s->cfg)->max_body) { /* IM-004 */
 		spine_reply(s, c, in, req, 413, "message body over the size limit (IM-004)");
 		return 413;
 	}
@@ -708,6 +708,8 @@ int spine_alloc(struct spine **sp, struct event_base *base, const struct conf *c
 	if (!err)
 		err = tp_alloc(&s->tp, base, cfg, spine_recv, s);
 	if (!err)
+		tp_set_bad_handler(s->tp, spine_refused);
+	if (!err)
 		err = peer_pool_alloc(&s->peers, base, cfg, s->tp, spine_recv, spine_peer_failed,
 				      s);
 out:
@@ -813,11 +815,15 @@ size_t spine_pending(const struct spine *s)
 
 void spine_stats(const struct spine *s, struct spine_stats *st)
 {
+	struct tp_stats ts;
 	int i;
 
 	if (!s || !st)
 		return;
 	*st = s->st;
+	tp_stats(s->tp, &ts);
+	st->msg_timeouts = ts.msg_timeouts;
+	st->partial_closes = ts.partial_closes;
 	st->transactions = txn_count(s->txns);
 	for (i = 0; i < CONF_NEDGES; i++)
 		st->connections[i] = tp_conn_count(s->tp, (enum conf_edge_id)i) +
