@@ -130,8 +130,8 @@ static void spine_reply_hdr(struct spine *s, struct conn *c, enum conf_edge_id i
 		log_warn("cannot add %s to a %d", hname, status);
 	if (!err)
 		err = sipmsg_encode(rsp, &buf, &len);
-	if (!err)
-		err = conn_send(c, buf, len);
+	if (!err && (err = conn_send(c, buf, len)) == ENOTCONN)
+		err = spine_resend(s, c, in, buf, len); /* RFC 3261 18.2.2 */
 	if (err)
 		log_warn("cannot answer %s %u with %d: %s", sipmsg_method(req), sipmsg_cseq(req),
 			 status, strerror(err));
@@ -617,6 +617,9 @@ void spine_response(struct spine *s, struct sipmsg *rsp)
 	if (!err) {
 		kept = buf;
 		err = conn_send(txn_conn(x), buf, len);
+		if (err == ENOTCONN && !(err = spine_resend(s, txn_conn(x), txn_edge(x), buf, len)))
+			log_info("%s edge: response %d to %s sent over a new connection (RFC 3261 "
+				 "18.2.2)", conf_edge_name(txn_edge(x)), status, txn_method(x));
 	}
 	if (status >= 200) /* kept compact, to repeat it to a retransmission (17.2.2) */
 		txn_complete(x, status, kept, kept ? len : 0);

@@ -113,6 +113,18 @@ return scenario {
     expect(not r.closed, "the connection survives the 0xC0 request")
     alice:expect_message{ from = BOB, contains = "valid one" }
 
+    -- item 2, a stream that cannot be resynchronised (bytes with no Content-Length after a
+    -- valid MESSAGE): the connection closes, and the MESSAGE's answer, which comes later from
+    -- inside, still reaches the provider over a new connection (RFC 3261 18.2.2).
+    local cid = "resync-" .. math.random(1, 1e9) .. "@sip.aol.test"
+    valid = sip.request{ from = BOB, to = ALICE, body = "valid three", call_id = cid }
+    r = aol:send_raw(valid .. "\1\2\3 no framing here\r\n\r\n", { timeout = 5 })
+    expect(r.closed, "the connection closes when the stream cannot be resynchronised")
+    alice:expect_message{ from = BOB, contains = "valid three" }
+    lab:sleep(0.5)
+    local answered = lab.capture:sip{ leg = "external", status = 200, call_id = cid }
+    expect(#answered >= 1, "the 200 to the MESSAGE before the unframeable bytes reached the provider")
+
     -- items 1, 3, 4: each hostile request alone, then all of them and a valid one on one
     -- connection: 4xx with a Warning, never 5xx, the connection kept.
     local all = {}
