@@ -90,7 +90,7 @@ return scenario {
   covers = { "ROB-002", "ROB-003", "IM-004" },
   tags   = { "robustness", "hostile" },
   timeout = 90,
-  lab    = { sut_message_timeout_ms = 1500 },
+  lab    = { sut_limits = { message_timeout_ms = 3000, peer_partial_max = 20000 } },
   waive  = {
     ["well-formed"] = "the hostile requests are malformed on purpose",
     ["transactions-end"] = "an incomplete message and an unframeable one get no answer by design",
@@ -167,7 +167,18 @@ return scenario {
     r = aol:send_raw(longvia, { timeout = 5 })
     expect_eq(r.final and r.final.status, 513, "a header block of 18 KB")
 
-    -- item 6: a message that never completes is dropped at its deadline (1.5 s here).
+    -- item 6: one address holding more incomplete bytes than peer_partial_max (20000 here)
+    -- over its connections: the connection that passes it closes.
+    local part = "MESSAGE sip:alice@contoso.test SIP/2.0\r\nSubject: " .. string.rep("p", 12000)
+    local r1, r2
+    lab:parallel(function() r1 = aol:send_raw(part, { timeout = 8 }) end,
+                 function() lab:sleep(0.3); r2 = aol:send_raw(part, { timeout = 8 }) end)
+    local st = lab.sut:ctl("status")
+    expect(tonumber(st:match('"partial_cap_closes":(%d+)')) >= 1,
+      "apctl status counts a connection closed by the partial-byte cap: " .. st)
+    expect(r1.closed and r2.closed, "both incomplete connections closed (cap, then deadline)")
+
+    -- item 6: a message that never completes is dropped at its deadline (3 s here).
     r = aol:send_raw("MESSAGE sip:alice@contoso.test SIP/2.0\r\nVia: SIP/2.0/TLS sip.aol.test", { timeout = 20 })
     expect(r.closed, "an incomplete message's connection closed at its deadline")
     local status = lab.sut:ctl("status")
