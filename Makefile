@@ -1,10 +1,12 @@
 # PIClab — one Makefile for the proxy, the lab, the harness and their tests.
 # Libraries come from pkg-config; output goes to build/, run results to reports/out/.
 
-PKGS      := openssl libosip2 libevent libevent_openssl libcares ldns sqlite3 lua5.4 libpcap cunit
+PKGS      := openssl libosip2 libevent libevent_openssl libcares ldns sqlite3 lua5.4 libpcap cunit \
+             libedit
 DEB_PKGS  := build-essential pkg-config libssl-dev libosip2-dev libevent-dev libc-ares-dev \
              libldns-dev libsqlite3-dev liblua5.4-dev lua5.4 lua-cjson libpcap-dev libcunit1-dev \
-             tshark sip-tester chromium chromium-driver curl
+             tshark sip-tester chromium chromium-driver curl libedit-dev \
+             python3-pexpect kamailio kamailio-tls-modules
 
 CC        ?= cc
 BUILD     ?= build

@@ -16,6 +16,7 @@
 #include "base/mem.h"
 #include "../fakes/ca/labca.h"
 #include "cmds.h"
+#include "ladder.h"
 #include "lab.h"
 
 int cmd_coverage(const char *root, const char *run_dir)
@@ -46,6 +47,22 @@ int cmd_coverage(const char *root, const char *run_dir)
 out:
 	lua_close(L);
 	return rc;
+}
+
+int cmd_ladder(const char *root, const char *pcap, const char *keylog)
+{
+	struct ladder *l = NULL;
+	int err;
+
+	if (access(pcap, R_OK) != 0) {
+		fprintf(stderr, "piclab ladder: %s: %s\n", pcap, strerror(errno));
+		return 2;
+	}
+	if (ladder_open(&l, root) != 0)
+		return 2;
+	err = ladder_print(l, pcap, keylog, 0, stdout);
+	mem_deref(l);
+	return err ? 2 : 0;
 }
 
 static const char cmd_template[] =
@@ -93,74 +110,5 @@ int cmd_new(const char *root, const char *name)
 	fprintf(f, cmd_template, name, name);
 	fclose(f);
 	printf("%s\n", path);
-	return 0;
-}
-
-static void cmd_lab_stop(evutil_socket_t sig, short what, void *arg)
-{
-	event_base_loopbreak(arg);
-}
-
-static void cmd_lab_broken(struct lab *lab, const char *why, void *arg)
-{
-	fprintf(stderr, "piclab lab: %s\n", why);
-	event_base_loopbreak(arg);
-}
-
-int cmd_lab(const char *out_base, const char *sut_binary, unsigned index)
-{
-	struct event_base *base = event_base_new();
-	struct lab_opts lo = { .index = index, .sut_binary = sut_binary, .capture = true };
-	struct event *sigint, *sigterm;
-	char dir[1100], pki[1200], why[1024];
-	struct lab *lab = NULL;
-	unsigned h, i;
-	int err;
-
-	if (!base)
-		return 2;
-	if (geteuid() != 0) {
-		fprintf(stderr, "piclab lab: needs root (ports 53 and 5061, capture on lo)\n");
-		return 2;
-	}
-	snprintf(dir, sizeof(dir), "%s/lab-%u", out_base, index);
-	snprintf(pki, sizeof(pki), "%s/pki", dir);
-	mkdir(out_base, 0755);
-	mkdir(dir, 0755);
-	mkdir(pki, 0755);
-	lo.dir = dir;
-	lo.pki_dir = pki;
-	for (i = 0; i < LAB_NPROVIDERS; i++)
-		lo.provider_allow[i] = true;
-	lab_default_users(&lo);
-	err = labca_make(pki, NULL);
-	if (!err)
-		err = lab_boot(&lab, base, &lo, cmd_lab_broken, base, why, sizeof(why));
-	if (err) {
-		fprintf(stderr, "piclab lab: %s\n", err ? why : "");
-		event_base_free(base);
-		return 2;
-	}
-	printf("lab %u is up (Ctrl-C stops it); files in %s\n", index, dir);
-	for (h = 0; h < LAB_NHOSTS; h++)
-		printf("  %-22s %s\n", lab_host_name(h), lab_host_ip(lab, h));
-	printf("capture so far:  %s (key log %s)\n", lab_pcap_path(lab), lab_keylog_path(lab));
-	printf("watch it live:   tshark -i lo -f 'net 127.77.%u.0/24' -o tls.keylog_file:%s -Y sip\n",
-	       index, lab_keylog_path(lab));
-	printf("administer it:   %.*sapctl -c %s status\n",
-	       (int)(strrchr(sut_binary, '/') ? strrchr(sut_binary, '/') - sut_binary + 1 : 0),
-	       sut_binary, lab_sut_conf(lab));
-	fflush(stdout);
-	sigint = evsignal_new(base, SIGINT, cmd_lab_stop, base);
-	sigterm = evsignal_new(base, SIGTERM, cmd_lab_stop, base);
-	event_add(sigint, NULL);
-	event_add(sigterm, NULL);
-	event_base_dispatch(base);
-	printf("\nstopping lab %u\n", index);
-	lab_teardown(lab);
-	mem_deref(lab);
-	event_free(sigint);
-	event_free(sigterm);
-	event_base_free(base);
 	return 0;
 }

@@ -26,8 +26,10 @@
 #include "capture.h"
 #include "lab.h"
 #include "lab_int.h"
+#include "labrt.h"
 #include "proc.h"
 #include "sut.h"
+#include "sutkind.h"
 
 void lab_default_users(struct lab_opts *o)
 {
@@ -271,6 +273,8 @@ void lab_teardown(struct lab *lab)
 	if (lab->sut)
 		sut_stop(lab->sut, 2000);
 	lab->sut = mem_deref(lab->sut);
+	if (lab->ctl[0])
+		unlink(lab->ctl);
 	if (lab->statefs && umount2(lab->statedir, MNT_DETACH) != 0)
 		log_warn("umount %s: %s", lab->statedir, strerror(errno));
 	lab->statefs = false;
@@ -290,7 +294,8 @@ void lab_teardown(struct lab *lab)
 int lab_boot(struct lab **labp, struct event_base *base, const struct lab_opts *opts,
 	     lab_broken_h *bh, void *arg, char *why, size_t whysize)
 {
-	char zone[4096], net[32], conf[600], ctl[600], slog[600];
+	char zone[4096], net[32];
+	const char *rt;
 	struct sockaddr_storage ns;
 	struct lab *lab;
 	unsigned h;
@@ -303,6 +308,13 @@ int lab_boot(struct lab **labp, struct event_base *base, const struct lab_opts *
 		return ENOMEM;
 	lab->base = base;
 	lab->opts = *opts;
+	lab->kind = sut_kind_find(opts->sut_kind);
+	if (!lab->kind) {
+		snprintf(why, whysize, "unknown SUT kind '%s' (known: %s)", opts->sut_kind,
+			 sut_kind_names());
+		mem_deref(lab);
+		return EINVAL;
+	}
 	lab->bh = bh;
 	lab->arg = arg;
 	snprintf(lab->dir, sizeof(lab->dir), "%s", opts->dir);
@@ -335,8 +347,6 @@ int lab_boot(struct lab **labp, struct event_base *base, const struct lab_opts *
 	if (err)
 		goto out;
 
-	snprintf(conf, sizeof(conf), "%s/accessproxy.conf", lab->dir);
-	snprintf(lab->conf, sizeof(lab->conf), "%s", conf);
 	snprintf(lab->statedir, sizeof(lab->statedir), "%s", lab->dir);
 	if (opts->state_disk_kb) {
 		char size[64];
@@ -358,31 +368,30 @@ int lab_boot(struct lab **labp, struct event_base *base, const struct lab_opts *
 			goto out;
 		}
 	}
-	snprintf(ctl, sizeof(ctl), "%s/ctl.sock", lab->dir);
-	snprintf(slog, sizeof(slog), "%s/sut.log", lab->dir);
-	unlink(ctl);
-	err = lab_write_sut_conf(lab, conf, ctl);
-	if (err) {
-		snprintf(why, whysize, "writing %s: %s", conf, strerror(err));
+	/* a unix socket path holds at most 107 bytes; the checkout's path may be longer */
+	rt = labrt_dir();
+	if (!rt) {
+		err = errno;
+		snprintf(why, whysize, "runtime folder for the control socket under %s: %s",
+			 labrt_base(), strerror(err));
 		goto out;
 	}
+	snprintf(lab->ctl, sizeof(lab->ctl), "%s/lab%u.sock", rt, opts->index);
 	if (opts->unprovisioned)
 		lab_unprovision(lab);
-	err = lab_users(lab, why, whysize);
+	err = lab->kind->configure(lab, why, whysize);
+	if (!err)
+		err = lab->kind->start(lab, why, whysize);
+	if (!err && lab->sut) {
+		err = sut_wait_ready(lab->sut, 10000, why, whysize);
+		if (err) {
+			size_t n = strlen(why);
+
+			snprintf(why + n, whysize - n, "; see %s/sut.log", lab->dir);
+		}
+	}
 	if (err)
 		goto out;
-	err = sut_start(&lab->sut, base, opts->sut_binary, conf, ctl, slog, lab_sut_died, lab);
-	if (err) {
-		snprintf(why, whysize, "starting %s: %s", opts->sut_binary, strerror(err));
-		goto out;
-	}
-	err = sut_wait_ready(lab->sut, 5000, why, whysize);
-	if (err) {
-		size_t n = strlen(why);
-
-		snprintf(why + n, whysize - n, "; see %s", slog);
-		goto out;
-	}
 	log_debug("lab %u up in %s", opts->index, lab->dir);
 out:
 	if (err)

@@ -13,6 +13,7 @@ struct capture;
 struct fakedns;
 struct sut;
 struct tlsctx;
+struct sut_kind;
 
 enum lab_host {
 	LAB_NS = 0,       /* ns.test: stub DNS */
@@ -41,7 +42,9 @@ struct lab_opts {
 	unsigned index;                       /* L in 127.77.L.0/24, 1..250 */
 	const char *dir;                      /* this lab's output folder (capture, keys, logs) */
 	const char *pki_dir;                  /* the run's PKI cache */
-	const char *sut_binary;               /* accessproxy */
+	const char *sut_binary;               /* accessproxy (or the kind's own program) */
+	const char *sut_kind;                 /* adapter name (sutkind.h); NULL: accessproxy */
+	const char *root;                     /* the project root (the kamailio template) */
 	bool provider_allow[LAB_NPROVIDERS];  /* allow flag of aol, yahoo, msn in the SUT */
 	bool provider_blocked[LAB_NPROVIDERS];/* temporary block */
 	char provider_filter[LAB_NPROVIDERS][24]; /* filter mode ("" = the SUT's default) */
@@ -107,9 +110,15 @@ int lab_apctl(const struct lab *lab, const char *const *args, char *out, size_t 
 int lab_site_cert(struct lab *lab, const struct imsrv *srv, const char *kind);
 /* The SUT's generated configuration file (for apctl). */
 const char *lab_sut_conf(const struct lab *lab);
+/* The options the lab was booted with (users, providers, ...). */
+const struct lab_opts *lab_options(const struct lab *lab);
+/* The SUT's control socket (in this process's short runtime folder, see labrt.h). */
+const char *lab_ctl_path(const struct lab *lab);
 /* The folder holding the SUT's database (its own small disk with state_disk_kb). */
 const char *lab_state_dir(const struct lab *lab);
 const char *lab_sut_binary(const struct lab *lab);
+/* The adapter of the SUT kind this lab runs (sutkind.h). */
+const struct sut_kind *lab_sut_kind(const struct lab *lab);
 /* The provisioning site (provisioning.test:443); its route callback adds and withdraws the
  * enterprise's routes on the providers, which find the edge by DNS (DNS-002). */
 struct site;

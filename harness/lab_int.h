@@ -35,7 +35,9 @@ struct lab {
 	char pki[512];
 	char ip[LAB_NHOSTS][INET_ADDRSTRLEN];
 	char keylog[600];
-	char conf[600];
+	char conf[600];       /* the SUT's configuration file */
+	char ctl[128];        /* the SUT's control socket, in the short runtime folder (labrt) */
+	const struct sut_kind *kind;
 	char statedir[600];   /* where the SUT keeps its database (a small tmpfs on request) */
 	bool statefs;         /* statedir is our tmpfs mount */
 	char pcap[600];
@@ -56,6 +58,8 @@ struct lab {
 /* labsut.c */
 int lab_write_sut_conf(struct lab *lab, const char *path, const char *ctl);
 int lab_users(struct lab *lab, char *why, size_t whysize);
+/* The external edge's certificate and key: the good leaf, or the bad kind the scenario asked. */
+int lab_sut_ext_cert(struct lab *lab, char *cert, char *key, size_t size);
 /* lab.c */
 void lab_sut_died(struct sut *s, const char *why, void *arg);
 

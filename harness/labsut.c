@@ -15,6 +15,7 @@
 #include "lab_int.h"
 #include "proc.h"
 #include "sut.h"
+#include "sutkind.h"
 
 static void lab_write_sut_tls(const struct lab *lab, FILE *f)
 {
@@ -28,7 +29,7 @@ static void lab_write_sut_tls(const struct lab *lab, FILE *f)
 }
 
 /* The external edge's certificate: the good leaf, or the bad kind the scenario asked for. */
-static int lab_sut_ext_cert(struct lab *lab, char *cert, char *key, size_t size)
+int lab_sut_ext_cert(struct lab *lab, char *cert, char *key, size_t size)
 {
 	const char *cn = lab_hosts[LAB_AP_EXT].fqdn;
 	enum labca_bad kind;
@@ -168,9 +169,24 @@ const char *lab_sut_conf(const struct lab *lab)
 	return lab->conf;
 }
 
+const struct lab_opts *lab_options(const struct lab *lab)
+{
+	return &lab->opts;
+}
+
+const char *lab_ctl_path(const struct lab *lab)
+{
+	return lab->ctl;
+}
+
 const char *lab_state_dir(const struct lab *lab)
 {
 	return lab->statedir;
+}
+
+const struct sut_kind *lab_sut_kind(const struct lab *lab)
+{
+	return lab->kind;
 }
 
 const char *lab_sut_binary(const struct lab *lab)
@@ -180,11 +196,10 @@ const char *lab_sut_binary(const struct lab *lab)
 
 int lab_sut_restart(struct lab *lab, int sig, char *why, size_t whysize)
 {
-	char ctl[600], slog[600];
-	int err;
-
-	snprintf(ctl, sizeof(ctl), "%s/ctl.sock", lab->dir);
-	snprintf(slog, sizeof(slog), "%s/sut.log", lab->dir);
+	if (!(lab->kind->caps & SUTK_PROCESS)) {
+		snprintf(why, whysize, "the lab does not run a SUT of kind %s", lab->kind->name);
+		return ENOTSUP;
+	}
 	if (lab->sut) {
 		if (sig && sig != SIGTERM) {
 			/* a crash on purpose: the death is expected, reap it */
@@ -194,9 +209,5 @@ int lab_sut_restart(struct lab *lab, int sig, char *why, size_t whysize)
 		sut_stop(lab->sut, 2000);
 		lab->sut = mem_deref(lab->sut);
 	}
-	err = sut_start(&lab->sut, lab->base, lab->opts.sut_binary, lab->conf, ctl, slog,
-			lab_sut_died, lab);
-	if (err)
-		snprintf(why, whysize, "restarting %s: %s", lab->opts.sut_binary, strerror(err));
-	return err;
+	return lab->kind->start(lab, why, whysize);
 }

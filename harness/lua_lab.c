@@ -17,6 +17,7 @@
 #include "lab.h"
 #include "scen.h"
 #include "sut.h"
+#include "sutkind.h"
 
 #define MT_LAB "piclab.Lab"
 #define MT_SITE "piclab.Site"
@@ -105,6 +106,9 @@ static int lab_l_apctl(lua_State *L)
 
 	if (n - 1 > 38)
 		return luaL_error(L, "apctl: too many arguments");
+	if (!(lab_sut_kind(scen_lab(s))->caps & SUTK_CONTROL))
+		return scen_not_applicable(L, "lab:apctl needs accessproxy's apctl, which a SUT of "
+					   "kind %s does not offer", lab_sut_kind(scen_lab(s))->name);
 	for (i = 2; i <= n; i++)
 		args[i - 2] = luaL_checkstring(L, i);
 	args[n - 1] = NULL;
@@ -150,6 +154,8 @@ static int lab_l_index(lua_State *L)
 		luaL_setmetatable(L, MT_SUT);
 	} else if (strcmp(k, "dir") == 0) {
 		lua_pushstring(L, lab_dir(lab));
+	} else if (strcmp(k, "sut_kind") == 0) {
+		lua_pushstring(L, lab_sut_kind(lab)->name);
 	} else if (strcmp(k, "sanitized") == 0) {
 		/* built with ASan: memory figures of the (equally built) SUT mean little */
 #ifdef __SANITIZE_ADDRESS__
@@ -471,10 +477,24 @@ struct ua *lua_user_ua(lua_State *L, int idx)
 
 /* --- Sut --- */
 
+/* The scenario needs what this SUT kind cannot give: the scenario is not applicable to it. */
+static int sut_needs(lua_State *L, struct scen *s, unsigned cap, const char *what)
+{
+	const struct sut_kind *k = lab_sut_kind(scen_lab(s));
+
+	if (k->caps & cap)
+		return 0;
+	return scen_not_applicable(L, "%s needs %s, which a SUT of kind %s does not offer", what,
+				   cap == SUTK_CONTROL ? "accessproxy's control socket or apctl"
+						       : "a SUT process the lab runs",
+				   k->name);
+}
+
 static struct sut *sut_check(lua_State *L, int i)
 {
 	struct scen *s = *(struct scen **)luaL_checkudata(L, i, MT_SUT);
 
+	sut_needs(L, s, SUTK_PROCESS, "lab.sut");
 	return lab_sut(scen_lab(s));
 }
 
@@ -556,6 +576,7 @@ static int sut_l_restart(lua_State *L)
 	int sig = SIGTERM;
 	char why[512];
 
+	sut_needs(L, s, SUTK_PROCESS, "sut:restart");
 	if (lua_istable(L, 2) && lua_getfield(L, 2, "signal") == LUA_TNUMBER)
 		sig = (int)lua_tointeger(L, -1);
 	lua_settop(L, 1);
@@ -576,8 +597,18 @@ static int sut_l_restart(lua_State *L)
 /* sut:ctl("status") -> the control socket's one-line answer */
 static int sut_l_ctl(lua_State *L)
 {
+	struct scen *s = *(struct scen **)luaL_checkudata(L, 1, MT_SUT);
+	const char *cmd = luaL_checkstring(L, 2);
+	const struct sut_kind *k = lab_sut_kind(scen_lab(s));
 	char reply[4096];
-	int err = sut_ctl(sut_check(L, 1), luaL_checkstring(L, 2), reply, sizeof(reply), 2000);
+	int err;
+
+	if (!(k->caps & SUTK_CONTROL) && (k->caps & SUTK_RELOAD) && strcmp(cmd, "reload") == 0)
+		err = k->reload(scen_lab(s), reply, sizeof(reply));
+	else if (sut_needs(L, s, SUTK_CONTROL, "sut:ctl") == 0)
+		err = sut_ctl(lab_sut(scen_lab(s)), cmd, reply, sizeof(reply), 2000);
+	else
+		err = ENOTSUP;
 
 	if (err) {
 		lua_pushnil(L);

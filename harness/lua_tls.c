@@ -15,6 +15,7 @@
 #include "lab.h"
 #include "proc.h"
 #include "scen.h"
+#include "sutkind.h"
 
 #define TLS_CHECK_OUT_MAX 65536
 
@@ -35,6 +36,9 @@ static int tls_l_sut_check(lua_State *L)
 	const char *conf = lab_sut_conf(lab);
 	int rc = 0, err;
 
+	if (!(lab_sut_kind(lab)->caps & SUTK_CONTROL))
+		return scen_not_applicable(L, "lab:sut_check runs accessproxy -t, which a SUT of "
+					   "kind %s does not have", lab_sut_kind(lab)->name);
 	if (!lua_isnoneornil(L, 2)) {
 		size_t len;
 		const char *text = luaL_checklstring(L, 2, &len);

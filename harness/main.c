@@ -1,10 +1,12 @@
 /* piclab: the lab's command — runs scenario suites against the access proxy. */
 #define LOG_MODULE "piclab"
 
+#include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +16,10 @@
 
 #include "base/log.h"
 #include "cmds.h"
+#include "console.h"
 #include "decode_cmd.h"
 #include "runner.h"
+#include "sutkind.h"
 
 static void usage(FILE *f)
 {
@@ -30,18 +34,37 @@ static void usage(FILE *f)
 		"  decode PCAP [KEYLOG] [--bench N]\n"
 		"                   print the SIP messages of a capture, TLS decrypted with an NSS key\n"
 		"                   log; --bench decodes N times and prints messages per second\n"
+		"  ladder CAPTURE [KEYLOG]\n"
+		"                   the SIP flow of a capture as an aligned text ladder (TLS decrypted\n"
+		"                   with the key log); a failed scenario on a terminal shows its end\n"
 		"  coverage [RUN]   every requirement id of reports/requirements.tsv as passing,\n"
 		"                   failing or untested in RUN (default reports/out/latest);\n"
 		"                   exits 1 when a covered id fails\n"
 		"  new AREA/NAME    writes scenarios/AREA/NAME.lua from a template\n"
 		"  lab [--lab N]    brings the default lab up in 127.77.N.0/24 (default 1) and keeps\n"
 		"                   it running for manual use, printing every address\n"
+		"  merge [-o DIR] RUN...\n"
+		"                   combines the run folders of `run --shard K/N` jobs into one run\n"
+		"                   folder (results.json, junit.xml, report, coverage over the\n"
+		"                   union); exit status like run's\n"
+		"  edge-kit [--lab N] DIR\n"
+		"                   writes what an edge judged with --sut-kind external needs: the\n"
+		"                   lab PKI (DIR/pki), the addresses and names to answer on, the DNS\n"
+		"                   server, providers and users (DIR/EDGE.txt), and the same as an\n"
+		"                   accessproxy configuration (DIR/accessproxy.conf, DIR/users.csv)\n"
 		"  help             this text\n"
 		"\n"
 		"options of run:\n"
 		"  -t, --timeout SECONDS   default time limit per scenario (30)\n"
 		"  -o, --out DIR           where run folders go (default: reports/out)\n"
-		"      --sut PATH          the accessproxy binary (default: beside piclab)\n"
+		"      --sut PATH          the SUT's program (default: accessproxy beside piclab;\n"
+		"                          /usr/sbin/kamailio for --sut-kind kamailio)\n"
+		"      --sut-kind KIND     the adapter for the SUT: accessproxy (default), kamailio\n"
+		"                          (a Kamailio edge generated per lab from\n"
+		"                          harness/kamailio/edge.cfg), external (an edge already\n"
+		"                          running on the lab's edge addresses; see edge-kit)\n"
+		"      --pki DIR           the lab PKI to use (made there if missing; default: a new\n"
+		"                          one in the run folder); edge-kit's DIR/pki for external\n"
 		"      --no-capture        do not capture traffic (capture checks then error)\n"
 		"      --lab N             first lab index: labs use 127.77.N.0/24 upwards (1)\n"
 		"  -j, --jobs N            labs in parallel (default: number of cores)\n"
@@ -97,6 +120,8 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "sut", required_argument, NULL, 'S' },
+		{ "sut-kind", required_argument, NULL, 'U' },
+		{ "pki", required_argument, NULL, 'P' },
 		{ "no-capture", no_argument, NULL, 'N' },
 		{ "lab", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -107,13 +132,16 @@ int main(int argc, char **argv)
 		{ "req", required_argument, NULL, 'R' },
 		{ "shard", required_argument, NULL, 'K' },
 		{ "seed", required_argument, NULL, 'D' },
+		{ "script", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char root[PATH_MAX], out[PATH_MAX + 32], sut[PATH_MAX + 32], exe[PATH_MAX];
 	struct runner_opts o = { .timeout = 30, .capture = true, .first_lab = 1 };
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *script = NULL;
 	const char *cmd;
+	bool sut_given = false;
 	ssize_t n;
 	int c;
 
@@ -139,8 +167,17 @@ int main(int argc, char **argv)
 		}
 		return decode_cmd(argv[2], argc > 3 ? argv[3] : NULL, bench);
 	}
+	if (!strcmp(cmd, "ladder")) {
+		if (argc < 3 || argc > 4 || argv[2][0] == '-') {
+			fprintf(stderr, "usage: piclab ladder CAPTURE [KEYLOG]\n");
+			return 2;
+		}
+		find_root(argv[0], root, sizeof(root));
+		return cmd_ladder(root, argv[2], argc > 3 ? argv[3] : NULL);
+	}
 	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "list") != 0 && strcmp(cmd, "coverage") != 0 &&
-	    strcmp(cmd, "new") != 0 && strcmp(cmd, "lab") != 0) {
+	    strcmp(cmd, "new") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "edge-kit") != 0 &&
+	    strcmp(cmd, "merge") != 0) {
 		fprintf(stderr, "piclab: unknown command '%s' (try 'piclab help')\n", cmd);
 		return 2;
 	}
@@ -167,7 +204,16 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'o': o.out_base = optarg; break;
-		case 'S': o.sut_binary = optarg; break;
+		case 'S': o.sut_binary = optarg; sut_given = true; break;
+		case 'P': o.pki_dir = optarg; break;
+		case 'U':
+			if (!sut_kind_find(optarg)) {
+				fprintf(stderr, "piclab: --sut-kind '%s' is not one of: %s\n", optarg,
+					sut_kind_names());
+				return 2;
+			}
+			o.sut_kind = optarg;
+			break;
 		case 'N': o.capture = false; break;
 		case 'L':
 			o.first_lab = (unsigned)atoi(optarg);
@@ -215,6 +261,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case 'F': script = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -224,6 +271,12 @@ int main(int argc, char **argv)
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		o.seed = (unsigned long)(ts.tv_nsec ^ (ts.tv_sec << 20) ^ getpid()) % 1000000000UL + 1;
+	}
+	if (o.sut_kind && !strcmp(o.sut_kind, "kamailio") && !sut_given)
+		o.sut_binary = "/usr/sbin/kamailio";
+	if (o.sut_kind && !strcmp(o.sut_kind, "external") && o.jobs != 1) {
+		/* one edge, on the edge addresses of one lab */
+		o.jobs = 1;
 	}
 	if (o.first_lab + o.jobs - 1 > 250) {
 		fprintf(stderr, "piclab: --lab %u with %u jobs goes past 127.77.250.0/24\n",
@@ -239,7 +292,25 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "new"))
 		return optind < argc ? cmd_new(root, argv[optind]) : (usage(stderr), 2);
-	if (!strcmp(cmd, "lab"))
-		return cmd_lab(o.out_base, o.sut_binary, o.first_lab);
+	if (!strcmp(cmd, "merge"))
+		return cmd_merge(root, o.out_base, argc - optind, argv + optind);
+	if (!strcmp(cmd, "edge-kit"))
+		return optind < argc ? cmd_edge_kit(argv[optind], o.first_lab) : (usage(stderr), 2);
+	if (!strcmp(cmd, "lab")) {
+		struct console_opts co = { .root = root, .out_base = o.out_base,
+					   .sut_binary = o.sut_binary, .index = o.first_lab,
+					   .script = script, .capture = o.capture };
+
+		if (script && access(script, R_OK) != 0) {
+			fprintf(stderr, "piclab lab: --script %s: %s\n", script, strerror(errno));
+			return 2;
+		}
+		if (optind < argc) {
+			fprintf(stderr, "piclab lab: unexpected '%s' (a file to run goes after "
+				"--script)\n", argv[optind]);
+			return 2;
+		}
+		return console_run(&co);
+	}
 	return runner_run(&o, argc - optind, argv + optind);
 }

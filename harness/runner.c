@@ -19,12 +19,16 @@
 
 #include "base/log.h"
 #include "../fakes/ca/labca.h"
+#include "base/mem.h"
+#include "ladder.h"
 #include "lab.h"
+#include "labrt.h"
 #include "runner.h"
 #include "scen.h"
 
 #define RUNNER_MAX 1024
 #define RUNNER_MAX_JOBS 32
+#define RUNNER_LADDER_LAST 12
 
 struct runner_item {
 	char *path;
@@ -38,11 +42,13 @@ struct runner {
 	const struct runner_opts *o;
 	struct runner_item *items[RUNNER_MAX];
 	unsigned n;
-	char out[1024];
-	char pki[1100];
+	struct runner_dirs d;
+	struct ladder *ladder;   /* for the failure summary on a terminal */
 	unsigned finished;
-	FILE *log;    /* the run's own log (PKI, workers); scenarios log into their folders */
-};
+	unsigned lab[RUNNER_MAX_JOBS];   /* worker k's lab index, locked (labrt) */
+	int lockfd[RUNNER_MAX_JOBS];
+	unsigned nlocks;
+	};
 
 static int runner_cmp(const void *a, const void *b)
 {
@@ -197,6 +203,22 @@ static int runner_mkdirs(const char *path)
 	return mkdir(tmp, 0755) != 0 && errno != EEXIST ? errno : 0;
 }
 
+/* On a terminal, a failed scenario's verdict comes with the end of its SIP flow. */
+static void runner_print_ladder(struct runner *r, const struct scen_result *res)
+{
+	char pcap[600], keys[600];
+
+	if (!r->ladder && ladder_open(&r->ladder, r->o->root) != 0)
+		return;
+	snprintf(pcap, sizeof(pcap), "%s/capture.pcap", res->dir);
+	snprintf(keys, sizeof(keys), "%s/keys.log", res->dir);
+	if (access(pcap, R_OK) != 0)
+		return;
+	printf("      the last SIP messages (piclab ladder %s %s):\n", pcap, keys);
+	fflush(stdout);
+	ladder_print(r->ladder, pcap, keys, RUNNER_LADDER_LAST, stdout);
+}
+
 static void runner_print(struct runner *r, const struct scen_result *res)
 {
 	const char *v = scen_verdict_str(res->verdict);
@@ -209,12 +231,14 @@ static void runner_print(struct runner *r, const struct scen_result *res)
 	if (res->verdict == SCEN_FAIL || res->verdict == SCEN_ERROR)
 		printf("\n      output: %s", res->dir);
 	printf("\n");
+	if (r->o->progress && res->verdict == SCEN_FAIL)
+		runner_print_ladder(r, res);
 	if (r->o->progress && r->finished < r->n)
 		printf("[%u/%u] running...", r->finished, r->n);
 	fflush(stdout);
 }
 
-/* Runs items k, k+jobs, ... in lab first_lab+k; results go to fd (or stay in place if fd<0). */
+/* Runs items k, k+jobs, ... in lab r->lab[k]; results go to fd (or stay in place if fd<0). */
 static void runner_worker(struct runner *r, unsigned k, unsigned jobs, int fd)
 {
 	struct event_base *base = event_base_new();
@@ -227,9 +251,10 @@ static void runner_worker(struct runner *r, unsigned k, unsigned jobs, int fd)
 	for (i = k; i < r->n; i += jobs) {
 		struct runner_item *it = r->items[i];
 		struct scen_opts so = {
-			.lab_index = r->o->first_lab + k, .out_dir = r->out, .pki_dir = r->pki,
-			.sut_binary = r->o->sut_binary, .default_timeout = r->o->timeout,
-			.capture = r->o->capture, .seed = r->o->seed, .run_log = r->log,
+			.lab_index = r->lab[k], .out_dir = r->d.out, .pki_dir = r->d.pki,
+			.sut_binary = r->o->sut_binary, .sut_kind = r->o->sut_kind,
+			.default_timeout = r->o->timeout,
+			.capture = r->o->capture, .seed = r->o->seed, .run_log = r->d.log,
 			.root = r->o->root, .keep = r->o->keep,
 		};
 		uint32_t idx = i;
@@ -375,7 +400,7 @@ static int runner_report(struct runner *r, double seconds)
 		goto out;
 	}
 	lua_createtable(L, 0, 8);
-	runner_set_str(L, "out", r->out);
+	runner_set_str(L, "out", r->d.out);
 	runner_set_str(L, "root", r->o->root);
 	lua_pushnumber(L, seconds);
 	lua_setfield(L, -2, "seconds");
@@ -420,6 +445,40 @@ static double runner_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* One lab index per worker from first_lab upwards, each locked; an index another piclab holds
+ * is skipped (and said), so two runs on one machine never share a /24. */
+static int runner_lock_labs(struct runner *r, unsigned jobs)
+{
+	unsigned idx = r->o->first_lab;
+	char holder[600];
+
+	while (r->nlocks < jobs) {
+		int fd, err;
+
+		if (idx > 250) {
+			fprintf(stderr, "piclab: no free lab index from %u to 250 for %u labs; see "
+				"who holds them in %s/lab-*.lock, or pick another range with --lab N\n",
+				r->o->first_lab, jobs, labrt_base());
+			return EBUSY;
+		}
+		err = labrt_lock(idx, &fd, holder, sizeof(holder));
+		if (err == EBUSY) {
+			printf("piclab: lab %u (127.77.%u.0/24) is in use by %s; using the next free "
+			       "index\n", idx, idx, holder);
+			idx++;
+			continue;
+		}
+		if (err) {
+			fprintf(stderr, "piclab: lock of lab %u in %s: %s\n", idx, labrt_base(),
+				strerror(err));
+			return err;
+		}
+		r->lab[r->nlocks] = idx++;
+		r->lockfd[r->nlocks++] = fd;
+	}
+	return 0;
+}
+
 static int runner_list(struct runner *r)
 {
 	unsigned i;
@@ -435,39 +494,60 @@ static int runner_list(struct runner *r)
 	return 0;
 }
 
-static int runner_prepare(struct runner *r)
+int runner_need_root(const char *cmd)
+{
+	if (geteuid() == 0)
+		return 0;
+	fprintf(stderr, "piclab %s: the lab binds ports 53, 443 and 5061 on 127.77.0.0/16 and "
+		"captures on lo, so it needs root: run 'sudo %s/piclab %s ...' (or grant the binary "
+		"CAP_NET_BIND_SERVICE+CAP_NET_RAW+CAP_SYS_ADMIN with setcap)\n", cmd, "build/bin",
+		cmd);
+	return EPERM;
+}
+
+int runner_dirs_open(struct runner_dirs *d, const char *out_base, const char *pki_dir)
 {
 	char run_id[64], latest[1100];
 	time_t now = time(NULL);
 	int err;
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "piclab: the lab binds ports 53 and 5061 on 127.77.0.0/16 and "
-			"captures on lo: run as root (or grant CAP_NET_BIND_SERVICE+CAP_NET_RAW)\n");
-		return EPERM;
-	}
+	memset(d, 0, sizeof(*d));
 	strftime(run_id, sizeof(run_id), "%Y%m%d-%H%M%S", localtime(&now));
-	snprintf(r->out, sizeof(r->out), "%s/%s-%d", r->o->out_base, run_id, (int)getpid());
-	snprintf(r->pki, sizeof(r->pki), "%s/pki", r->out);
-	err = runner_mkdirs(r->pki);
+	snprintf(d->out, sizeof(d->out), "%s/%s-%d", out_base, run_id, (int)getpid());
+	snprintf(d->pki, sizeof(d->pki), "%s/pki", d->out);
+	err = runner_mkdirs(d->pki);
+	if (!err && pki_dir) {
+		snprintf(d->pki, sizeof(d->pki), "%s", pki_dir);
+		err = runner_mkdirs(d->pki);
+	}
 	if (err) {
-		fprintf(stderr, "piclab: cannot create %s: %s\n", r->pki, strerror(err));
+		fprintf(stderr, "piclab: cannot create %s: %s\n", d->pki, strerror(err));
 		return err;
 	}
-	snprintf(latest, sizeof(latest), "%s/latest", r->o->out_base);
+	snprintf(latest, sizeof(latest), "%s/latest", out_base);
 	unlink(latest);
-	if (symlink(strrchr(r->out, '/') + 1, latest) != 0)
+	if (symlink(strrchr(d->out, '/') + 1, latest) != 0)
 		log_debug("no latest link: %s", strerror(errno));
-	snprintf(latest, sizeof(latest), "%s/harness.log", r->out);
-	r->log = fopen(latest, "w");
-	if (r->log) {
-		setvbuf(r->log, NULL, _IOLBF, 0);
-		log_set_file(r->log);
+	snprintf(latest, sizeof(latest), "%s/harness.log", d->out);
+	d->log = fopen(latest, "w");
+	if (d->log) {
+		setvbuf(d->log, NULL, _IOLBF, 0);
+		log_set_file(d->log);
 	}
-	err = labca_make(r->pki, lab_pki_leaves());
+	/* the same PKI for every lab, scenario or manual: the default leaves and the site's */
+	err = labca_make(d->pki, lab_pki_leaves());
 	if (err)
-		fprintf(stderr, "piclab: lab PKI in %s: %s\n", r->pki, strerror(err));
+		fprintf(stderr, "piclab: lab PKI in %s: %s\n", d->pki, strerror(err));
 	return err;
+}
+
+void runner_dirs_close(struct runner_dirs *d)
+{
+	if (!d->log)
+		return;
+	log_set_file(NULL);
+	fclose(d->log);
+	d->log = NULL;
 }
 
 int runner_run(const struct runner_opts *o, int npaths, char **paths)
@@ -500,7 +580,7 @@ int runner_run(const struct runner_opts *o, int npaths, char **paths)
 		rc = 2;
 		goto out;
 	}
-	if (runner_prepare(&r)) {
+	if (runner_need_root("run") || runner_dirs_open(&r.d, o->out_base, o->pki_dir)) {
 		rc = 2;
 		goto out;
 	}
@@ -509,8 +589,19 @@ int runner_run(const struct runner_opts *o, int npaths, char **paths)
 		jobs = r.n;
 	if (jobs > RUNNER_MAX_JOBS)
 		jobs = RUNNER_MAX_JOBS;
+	if (runner_lock_labs(&r, jobs) != 0) {
+		rc = 2;
+		goto out;
+	}
+	/* made before the workers fork, so their sockets share the parent's folder */
+	if (!labrt_dir()) {
+		fprintf(stderr, "piclab: runtime folder under %s: %s\n", labrt_base(),
+			strerror(errno));
+		rc = 2;
+		goto out;
+	}
 	printf("piclab: %u scenario%s in %u lab%s, seed %lu, results in %s\n", r.n,
-	       r.n == 1 ? "" : "s", jobs, jobs == 1 ? "" : "s", o->seed, r.out);
+	       r.n == 1 ? "" : "s", jobs, jobs == 1 ? "" : "s", o->seed, r.d.out);
 	fflush(stdout);
 	if (jobs == 1)
 		runner_worker(&r, 0, 1, -1);
@@ -528,17 +619,17 @@ int runner_run(const struct runner_opts *o, int npaths, char **paths)
 	if (runner_report(&r, runner_now() - t0) != 0)
 		errors++;
 	else
-		printf("results: %s/index.html, results.json, junit.xml\n", r.out);
+		printf("results: %s/index.html, results.json, junit.xml\n", r.d.out);
 	printf("%u passed, %u failed", passed, failed + errors);
 	if (errors || skipped)
 		printf(" (%u error%s, %u skipped)", errors, errors == 1 ? "" : "s", skipped);
 	printf("\n");
 	rc = errors || err ? 2 : failed ? 1 : 0;
 out:
-	if (r.log) {
-		log_set_file(NULL);
-		fclose(r.log);
-	}
+	runner_dirs_close(&r.d);
+	mem_deref(r.ladder);
+	for (i = 0; i < r.nlocks; i++)
+		labrt_unlock(r.lockfd[i]);
 	for (i = 0; i < r.n; i++) {
 		free(r.items[i]->path);
 		free(r.items[i]);

@@ -8,7 +8,9 @@
 struct runner_opts {
 	const char *root;        /* the project root (scenarios/, reports/) */
 	const char *out_base;    /* where run folders go (default <root>/reports/out) */
-	const char *sut_binary;  /* accessproxy */
+	const char *sut_binary;  /* accessproxy, or the program of sut_kind */
+	const char *sut_kind;    /* adapter name (sutkind.h); NULL: accessproxy */
+	const char *pki_dir;     /* the lab PKI to use (NULL: a new one in the run folder) */
 	double timeout;          /* default per-scenario time limit, seconds */
 	bool capture;
 	bool list_only;
@@ -24,6 +26,20 @@ struct runner_opts {
 	bool progress;
 	bool keep;               /* leave a failed lab up for inspection (implies jobs = 1) */           /* a progress line on a terminal */
 };
+
+/* A run's folder <out_base>/<date>-<time>-<pid>/ with the lab PKI (the same for piclab run
+ * and piclab lab), the <out_base>/latest link, and harness.log, where log lines go until
+ * runner_dirs_close. Errors are printed. */
+#include <stdio.h>
+struct runner_dirs {
+	char out[1024];
+	char pki[1100];
+	FILE *log;
+};
+int runner_dirs_open(struct runner_dirs *d, const char *out_base, const char *pki_dir);
+void runner_dirs_close(struct runner_dirs *d);
+/* EPERM, with what to do printed, unless root (cmd: "run", "lab"). */
+int runner_need_root(const char *cmd);
 
 /* Runs the scenarios under paths (files or folders; none: <root>/scenarios). Returns the exit
  * code: 0 all passed, 1 any failure, 2 a harness or lab error. */

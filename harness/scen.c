@@ -82,6 +82,11 @@ struct event_base *scen_base(struct scen *s)
 
 void scen_finish(struct scen *s, enum scen_verdict v, const char *reason, const char *where)
 {
+	if (s->step_h) {
+		/* a session (console, --script): the step ends, the lab stays */
+		scen_step_end(s, NULL, 0, v, reason, where);
+		return;
+	}
 	if (s->finished)
 		return;
 	s->finished = true;
@@ -89,6 +94,22 @@ void scen_finish(struct scen *s, enum scen_verdict v, const char *reason, const 
 	snprintf(s->res->reason, sizeof(s->res->reason), "%s", reason ? reason : "");
 	snprintf(s->res->where, sizeof(s->res->where), "%s", where ? where : "");
 	event_base_loopbreak(s->base);
+}
+
+int scen_not_applicable(lua_State *L, const char *fmt, ...)
+{
+	char reason[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	lua_createtable(L, 0, 2);
+	lua_pushstring(L, "skip");
+	lua_setfield(L, -2, "piclab_verdict");
+	lua_pushfstring(L, "not applicable: %s", reason);
+	lua_setfield(L, -2, "reason");
+	return lua_error(L);
 }
 
 int scen_fail(lua_State *L, int level, const char *fmt, ...)
@@ -129,7 +150,7 @@ static void scen_limit_cb(evutil_socket_t fd, short what, void *arg)
 	scen_finish(s, SCEN_FAIL, reason, w ? w->where : "");
 }
 
-static void scen_lab_broken(struct lab *lab, const char *why, void *arg)
+void scen_lab_broken(struct lab *lab, const char *why, void *arg)
 {
 	struct scen *s = arg;
 
@@ -139,7 +160,7 @@ static void scen_lab_broken(struct lab *lab, const char *why, void *arg)
 }
 
 /* Loads the file and leaves its scenario table on the stack; an error string otherwise. */
-static int scen_load(struct scen *s, const char *path, char *why, size_t whysize)
+int scen_load(struct scen *s, const char *path, char *why, size_t whysize)
 {
 	lua_State *L = s->L;
 
@@ -155,7 +176,7 @@ static int scen_load(struct scen *s, const char *path, char *why, size_t whysize
 	return 0;
 }
 
-static void scen_read_meta(struct scen *s, int t, const struct scen_opts *o)
+void scen_read_meta(struct scen *s, int t, const struct scen_opts *o)
 {
 	lua_State *L = s->L;
 	size_t used = 0;
@@ -187,6 +208,25 @@ static void scen_read_meta(struct scen *s, int t, const struct scen_opts *o)
 		lua_pop(L, 1);
 	}
 	lua_pop(L, 1);
+	/* sut_kinds = { "accessproxy" }: written for those SUT kinds only (their configuration
+	 * files, their tools); for any other it is not applicable */
+	if (lua_getfield(L, t, "sut_kinds") == LUA_TTABLE) {
+		const char *kind = o && o->sut_kind ? o->sut_kind : "accessproxy";
+		char kinds[120] = "";
+		bool listed = false;
+
+		for (i = 1; lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
+			listed |= strcmp(lua_tostring(L, -1), kind) == 0;
+			snprintf(kinds + strlen(kinds), sizeof(kinds) - strlen(kinds), "%s%s",
+				 i > 1 ? ", " : "", lua_tostring(L, -1));
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
+		if (!listed)
+			snprintf(s->not_for_kind, sizeof(s->not_for_kind), "written for %s (its "
+				 "configuration files or tools), not for %s", kinds, kind);
+	}
+	lua_pop(L, 1);
 	if (lua_getfield(L, t, "waive") == LUA_TTABLE) {
 		used = 0;
 		lua_pushnil(L);
@@ -214,7 +254,7 @@ static void scen_read_meta(struct scen *s, int t, const struct scen_opts *o)
 }
 
 /* The lab options a scenario may set: lab = { providers = { aol = { allow = false } } }. */
-static void scen_lab_opts(struct scen *s, int t, struct lab_opts *lo)
+void scen_lab_opts(struct scen *s, int t, struct lab_opts *lo)
 {
 	lua_State *L = s->L;
 	unsigned i;
@@ -328,7 +368,7 @@ static double scen_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void scen_open_lua(struct scen *s)
+void scen_open_lua(struct scen *s)
 {
 	lua_State *L = s->L;
 
@@ -453,17 +493,16 @@ int scen_probe(const char *path, const char *name, struct scen_result *res)
 	return err;
 }
 
-void scen_run(struct event_base *base, const char *path, const char *name,
-	      const struct scen_opts *o, struct scen_result *res)
+int scen_setup(struct scen *s, struct event_base *base, const struct scen_opts *o,
+	       const char *name, struct scen_result *res, FILE **logfp)
 {
-	struct scen s = { .base = base, .res = res, .root = o->root };
-	struct lab_opts lo = { .index = o->lab_index, .pki_dir = o->pki_dir,
-			       .sut_binary = o->sut_binary, .capture = o->capture };
-	char why[1024] = "", logpath[600];
-	double t0 = scen_now();
-	FILE *logf = NULL;
-	int t;
+	char logpath[600];
+	FILE *logf;
 
+	memset(s, 0, sizeof(*s));
+	s->base = base;
+	s->res = res;
+	s->root = o->root;
 	memset(res, 0, sizeof(*res));
 	snprintf(res->name, sizeof(res->name), "%s", name);
 	snprintf(res->dir, sizeof(res->dir), "%s/%s", o->out_dir, name);
@@ -471,20 +510,104 @@ void scen_run(struct event_base *base, const char *path, const char *name,
 		if (*p == '/')
 			*p = '.';
 	mkdir(res->dir, 0755);
-	lo.dir = res->dir;
 	snprintf(logpath, sizeof(logpath), "%s/lab.log", res->dir);
 	logf = fopen(logpath, "w");
 	if (logf) {
 		setvbuf(logf, NULL, _IOLBF, 0);
 		log_set_file(logf);
 	}
+	*logfp = logf;
+	s->L = lua_newstate(scen_alloc, s);
+	if (!s->L)
+		return ENOMEM;
+	scen_open_lua(s);
+	return 0;
+}
 
-	s.L = lua_newstate(scen_alloc, &s);
-	if (!s.L) {
+int scen_boot(struct scen *s, const struct scen_opts *o, int t, char *why, size_t whysize)
+{
+	struct lab_opts lo = { .index = o->lab_index, .pki_dir = o->pki_dir,
+			       .sut_binary = o->sut_binary, .capture = o->capture,
+			       .dir = s->res->dir, .sut_kind = o->sut_kind, .root = o->root };
+	char lwhy[1024] = "";
+	int err;
+
+	lua_getglobal(s->L, "math");
+	lua_getfield(s->L, -1, "randomseed");
+	lua_pushinteger(s->L, (lua_Integer)o->seed);
+	lua_call(s->L, 1, 0);
+	lua_pop(s->L, 1);
+	if (t == 0) {
+		/* no scenario table: the lab every scenario gets by default */
+		lua_newtable(s->L);
+		scen_lab_opts(s, lua_gettop(s->L), &lo);
+		lua_pop(s->L, 1);
+	} else {
+		scen_lab_opts(s, t, &lo);
+	}
+	err = lab_boot(&s->lab, s->base, &lo, scen_lab_broken, s, lwhy, sizeof(lwhy));
+	if (err == ENOTSUP) {
+		/* the SUT kind under test cannot be set up the way this scenario needs */
+		snprintf(why, whysize, "not applicable to SUT kind %s: %s",
+			 o->sut_kind ? o->sut_kind : "accessproxy", lwhy);
+		return ENOTSUP;
+	}
+	if (err) {
+		snprintf(why, whysize, "lab did not boot: %s", lwhy);
+		return EIO;
+	}
+	return 0;
+}
+
+void scen_teardown(struct scen *s, const struct scen_opts *o, FILE *logf)
+{
+	struct scen_result *res = s->res;
+
+	for (unsigned i = 0; i <= SCEN_MAX_BRANCHES; i++)
+		if (s->waits[i])
+			scen_waiter_end(s->waits[i]);
+	if (s->lab && lab_capture(s->lab)) {
+		capture_sync(lab_capture(s->lab));
+		res->packets = capture_packets(lab_capture(s->lab));
+	}
+	if (s->limit_ev)
+		event_free(s->limit_ev);
+	s->limit_ev = NULL;
+	/* Lua objects hold users of the lab's servers: they go first. */
+	if (s->L)
+		lua_close(s->L);
+	s->L = NULL;
+	if (s->lab) {
+		lab_teardown(s->lab);
+		if (lab_capture(s->lab) || o->capture) {
+			char ng[600];
+
+			/* the capture is closed now: write the self-decrypting copy */
+			snprintf(ng, sizeof(ng), "%s/capture.pcapng", res->dir);
+			pcapng_write_with_secrets(lab_pcap_path(s->lab), lab_keylog_path(s->lab), ng);
+		}
+	}
+	s->lab = mem_deref(s->lab);
+	/* Let closed connections' last callbacks run before the next lab takes the addresses. */
+	event_base_loop(s->base, EVLOOP_NONBLOCK);
+	log_set_file(o->run_log);
+	if (logf)
+		fclose(logf);
+}
+
+void scen_run(struct event_base *base, const char *path, const char *name,
+	      const struct scen_opts *o, struct scen_result *res)
+{
+	struct scen s;
+	char why[1024] = "";
+	double t0 = scen_now();
+	FILE *logf = NULL;
+	int t, boot;
+
+	if (scen_setup(&s, base, o, name, res, &logf)) {
 		scen_finish(&s, SCEN_ERROR, "cannot create a Lua state", NULL);
 		goto out;
 	}
-	scen_open_lua(&s);
 	if (scen_load(&s, path, why, sizeof(why))) {
 		scen_finish(&s, SCEN_ERROR, why, NULL);
 		goto out;
@@ -500,19 +623,17 @@ void scen_run(struct event_base *base, const char *path, const char *name,
 		scen_finish(&s, SCEN_ERROR, reason, NULL);
 		goto out;
 	}
-	lua_getglobal(s.L, "math");
-	lua_getfield(s.L, -1, "randomseed");
-	lua_pushinteger(s.L, (lua_Integer)o->seed);
-	lua_call(s.L, 1, 0);
-	lua_pop(s.L, 1);
-	scen_lab_opts(&s, t, &lo);
+	if (s.not_for_kind[0]) {
+		char reason[400];
 
-	if (lab_boot(&s.lab, base, &lo, scen_lab_broken, &s, why, sizeof(why))) {
-		char reason[1100];
-
-		snprintf(reason, sizeof(reason), "lab did not boot: %s", why);
+		snprintf(reason, sizeof(reason), "not applicable: %s", s.not_for_kind);
+		scen_finish(&s, SCEN_SKIP, reason, NULL);
+		goto out;
+	}
+	boot = scen_boot(&s, o, t, why, sizeof(why));
+	if (boot) {
 		s.finished = false;
-		scen_finish(&s, SCEN_ERROR, reason, NULL);
+		scen_finish(&s, boot == ENOTSUP ? SCEN_SKIP : SCEN_ERROR, why, NULL);
 		goto out;
 	}
 	s.finished = false;
@@ -541,33 +662,6 @@ void scen_run(struct event_base *base, const char *path, const char *name,
 	if (o->keep && res->verdict != SCEN_PASS && res->verdict != SCEN_SKIP)
 		scen_keep(&s, o);
 out:
-	for (unsigned i = 0; i <= SCEN_MAX_BRANCHES; i++)
-		if (s.waits[i])
-			scen_waiter_end(s.waits[i]);
-	if (s.lab && lab_capture(s.lab)) {
-		capture_sync(lab_capture(s.lab));
-		res->packets = capture_packets(lab_capture(s.lab));
-	}
-	if (s.limit_ev)
-		event_free(s.limit_ev);
-	/* Lua objects hold users of the lab's servers: they go first. */
-	if (s.L)
-		lua_close(s.L);
-	if (s.lab) {
-		lab_teardown(s.lab);
-		if (lab_capture(s.lab) || o->capture) {
-			char ng[600];
-
-			/* the capture is closed now: write the self-decrypting copy */
-			snprintf(ng, sizeof(ng), "%s/capture.pcapng", res->dir);
-			pcapng_write_with_secrets(lab_pcap_path(s.lab), lab_keylog_path(s.lab), ng);
-		}
-	}
-	s.lab = mem_deref(s.lab);
-	/* Let closed connections' last callbacks run before the next lab takes the addresses. */
-	event_base_loop(base, EVLOOP_NONBLOCK);
+	scen_teardown(&s, o, logf);
 	res->seconds = scen_now() - t0;
-	log_set_file(o->run_log);
-	if (logf)
-		fclose(logf);
 }

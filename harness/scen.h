@@ -30,6 +30,7 @@ struct scen_opts {
 	const char *out_dir;    /* the run's folder; the scenario gets <out_dir>/<name>/ */
 	const char *pki_dir;
 	const char *sut_binary;
+	const char *sut_kind;   /* adapter name (sutkind.h); NULL: accessproxy */
 	double default_timeout; /* seconds, when the scenario does not say */
 	unsigned long seed;     /* math.randomseed of the scenario's Lua state */
 	bool capture;
@@ -46,6 +47,35 @@ int scen_probe(const char *path, const char *name, struct scen_result *res);
  * back as SCEN_ERROR with the reason. */
 void scen_run(struct event_base *base, const char *path, const char *name,
 	      const struct scen_opts *opts, struct scen_result *res);
+
+/* A session: the lab a scenario gets, driven step by step (the console, piclab lab --script).
+ * Each step is Lua code run as a coroutine of the scenario engine (waits work as in a
+ * scenario); when it ends, h gets its verdict, and for a pass its results on co (nres values;
+ * otherwise co is NULL: a failure, an interrupt, or the lab broke between steps). The lab stays up until the session closes. */
+typedef void (scen_step_h)(lua_State *co, int nres, enum scen_verdict v, const char *reason,
+			   const char *where, void *arg);
+struct scen_session;
+/* Boots the lab (with the lab options of the scenario file script returns, if it is one; NULL:
+ * the default lab) in <opts->out_dir>/<name>/; the global `lab` is the Lab object. */
+int scen_session_open(struct scen_session **ssp, struct event_base *base,
+		      const struct scen_opts *opts, const char *name, const char *script,
+		      scen_step_h *h, void *arg, char *why, size_t whysize);
+/* Runs code (chunkname for messages) as a step: EBUSY while a step runs, EINVAL with why set
+ * if it does not compile (EAGAIN: it is incomplete, more lines may finish it). With
+ * as_expression, "return <code>" is tried first so that values are shown. */
+int scen_session_step(struct scen_session *ss, const char *code, const char *chunkname,
+		      bool as_expression, char *why, size_t whysize);
+/* Runs the file given to scen_session_open as the first step (its run(lab) for a scenario file).
+ * EINVAL with why if the file does not load. */
+int scen_session_script(struct scen_session *ss, char *why, size_t whysize);
+bool scen_session_busy(const struct scen_session *ss);
+/* Ends the running step's waits; the step ends with verdict fail "interrupted". */
+void scen_session_interrupt(struct scen_session *ss);
+lua_State *scen_session_lua(struct scen_session *ss);
+struct lab *scen_session_lab(struct scen_session *ss);
+const struct scen_result *scen_session_result(const struct scen_session *ss);
+/* Tears the lab down (the capture is written out as after a scenario). */
+void scen_session_close(struct scen_session *ss);
 
 /* --- for the Lua bindings (lua_*.c) --- */
 struct scen;
@@ -71,6 +101,11 @@ void *scen_waiter_data(struct scen_waiter *w);
 bool scen_waiter_timed_out(lua_State *L);
 /* Raises a scenario failure (verdict fail, with file:line of the Lua caller at level). */
 int scen_fail(lua_State *L, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Ends the scenario as not applicable to this SUT (verdict skip, with the reason), for what
+ * the SUT kind under test does not offer. */
+int scen_not_applicable(lua_State *L, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 void lua_base_open(lua_State *L);
 void lua_lab_open(lua_State *L);

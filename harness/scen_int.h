@@ -5,6 +5,7 @@
 #include <event2/event.h>
 #include <lua.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "invariant.h"
 #include "scen.h"
@@ -40,6 +41,11 @@ struct scen {
 	bool waived[INV_COUNT];
 	const char *root;
 	char bad_waiver[128];
+	char not_for_kind[200];  /* set: the scenario is not applicable to this SUT kind */
+	/* a session (the console, --script): each step is a coroutine in co; its end, whatever
+	 * the verdict, calls step_h and the lab stays up */
+	scen_step_h *step_h;
+	void *step_arg;
 };
 
 struct scen_waiter {
@@ -60,6 +66,18 @@ extern const char scen_key;
 
 /* scen.c */
 void scen_finish(struct scen *s, enum scen_verdict v, const char *reason, const char *where);
+/* The parts of a run, shared by scen_run and sessions: a fresh state with the API (and the
+ * scenario's log file), the lab booted from the scenario table at t (0: the default lab), and
+ * the teardown that writes the capture out. */
+int scen_setup(struct scen *s, struct event_base *base, const struct scen_opts *o,
+	       const char *name, struct scen_result *res, FILE **logfp);
+int scen_load(struct scen *s, const char *path, char *why, size_t whysize);
+void scen_read_meta(struct scen *s, int t, const struct scen_opts *o);
+int scen_boot(struct scen *s, const struct scen_opts *o, int t, char *why, size_t whysize);
+void scen_teardown(struct scen *s, const struct scen_opts *o, FILE *logf);
+/* scenstep.c: a session step ended (co NULL: the lab broke between steps) */
+void scen_step_end(struct scen *s, lua_State *co, int nres, enum scen_verdict v,
+		   const char *reason, const char *where);
 /* scenwait.c */
 void scen_resume(struct scen *s, lua_State *co, int nargs);
 void scen_waiter_end(struct scen_waiter *w);

@@ -112,7 +112,9 @@ static void scen_resume_co(struct scen *s, lua_State *co, lua_State *from, int n
 		scen_judge_error(s, co);
 		return;
 	}
-	if (co == s->co)
+	if (co == s->co && s->step_h)
+		scen_step_end(s, co, nres, SCEN_PASS, "", "");
+	else if (co == s->co)
 		scen_finish(s, SCEN_PASS, "", "");
 	else
 		scen_branch_done(s, co);

@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +26,9 @@ struct sut {
 	bool reaped;
 	bool stopping;
 	char ctl_path[512];
+	bool group;                /* its own process group, signalled as a whole */
+	char probe_ip[64];         /* no control socket: ready once this TCP port accepts */
+	int probe_port;
 	char why[128];
 	struct event *poll_ev;     /* periodic waitpid: no global SIGCHLD handler to fight over */
 	sut_died_h *dh;
@@ -88,13 +93,23 @@ static void sut_destroy(void *data)
 int sut_start(struct sut **sp, struct event_base *base, const char *binary, const char *conf_path,
 	      const char *ctl_path, const char *log_path, sut_died_h *dh, void *arg)
 {
+	const char *argv[] = { binary, "-c", conf_path, NULL };
+
+	return sut_spawn(sp, base, argv, ctl_path, NULL, 0, log_path, dh, arg);
+}
+
+int sut_spawn(struct sut **sp, struct event_base *base, const char *const *argv,
+	      const char *ctl_path, const char *probe_ip, int probe_port, const char *log_path,
+	      sut_died_h *dh, void *arg)
+{
 	struct timeval tick = { 0, 20000 };
 	struct sut *s;
 	pid_t parent = getpid();
 	pid_t pid;
 
-	if (access(binary, X_OK) != 0) {
-		log_error("SUT binary %s: %s (build it with `make`)", binary, strerror(errno));
+	if (access(argv[0], X_OK) != 0) {
+		log_error("SUT binary %s: %s (build it with `make`, or install it)", argv[0],
+			  strerror(errno));
 		return ENOENT;
 	}
 	s = mem_zalloc(sizeof(*s), sut_destroy);
@@ -103,7 +118,12 @@ int sut_start(struct sut **sp, struct event_base *base, const char *binary, cons
 	s->base = base;
 	s->dh = dh;
 	s->arg = arg;
-	snprintf(s->ctl_path, sizeof(s->ctl_path), "%s", ctl_path);
+	snprintf(s->ctl_path, sizeof(s->ctl_path), "%s", ctl_path ? ctl_path : "");
+	snprintf(s->probe_ip, sizeof(s->probe_ip), "%s", probe_ip ? probe_ip : "");
+	s->probe_port = probe_port;
+	/* a SUT of another kind forks workers that know nothing of us: it gets a process group
+	 * of its own, and every signal goes to the whole group */
+	s->group = !ctl_path;
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
@@ -115,20 +135,27 @@ int sut_start(struct sut **sp, struct event_base *base, const char *binary, cons
 	if (pid == 0) {
 		int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 
-		/* The proxy must never outlive the harness, even if the harness is killed. */
+		/* The SUT must never outlive the harness, even if the harness is killed. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* Its own process group: Ctrl-C at the terminal is for the harness (the console
+		 * interrupts a wait with it), which stops the proxy itself. */
+		setpgid(0, 0);
 		if (getppid() != parent)
 			_exit(127);
+		if (!ctl_path)
+			setpgid(0, 0);
 		if (fd >= 0) {
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
 		signal(SIGPIPE, SIG_DFL);
-		execl(binary, binary, "-c", conf_path, (char *)NULL);
-		fprintf(stderr, "exec %s: %s\n", binary, strerror(errno));
+		execv(argv[0], (char *const *)argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	s->pid = pid;
+	if (s->group)
+		setpgid(pid, pid);
 	s->poll_ev = event_new(base, -1, EV_PERSIST, sut_poll_cb, s);
 	if (!s->poll_ev) {
 		mem_deref(s);
@@ -198,22 +225,64 @@ out:
 	return err;
 }
 
+/* True if a socket listens on ip:port (IPv4), read from /proc/net/tcp rather than probed with
+ * a connection, which the lab's capture would record as a flow of its own. */
+bool sut_listening(const char *ip, int port)
+{
+	struct in_addr a;
+	char line[256];
+	bool found = false;
+	FILE *f;
+
+	if (inet_pton(AF_INET, ip, &a) != 1 || !(f = fopen("/proc/net/tcp", "r")))
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned addr, lport, st;
+
+		/* "  sl  local_address rem_address   st ..." with addresses as hex, host order */
+		if (sscanf(line, " %*u: %8x:%4x %*8x:%*4x %2x", &addr, &lport, &st) == 3)
+			found = st == 0x0A && addr == a.s_addr && (int)lport == port;
+	}
+	fclose(f);
+	return found;
+}
+
+/* A SUT without our control socket is ready when its probe port listens. */
+static bool sut_probe(const struct sut *s)
+{
+	return sut_listening(s->probe_ip, s->probe_port);
+}
+
+static bool sut_answers(struct sut *s, int timeout_ms)
+{
+	char reply[64];
+
+	if (!s->ctl_path[0])
+		return sut_probe(s);
+	return sut_ctl(s, "ready", reply, sizeof(reply), timeout_ms) == 0 &&
+	       strcmp(reply, "ok") == 0;
+}
+
 int sut_wait_ready(struct sut *s, int timeout_ms, char *why, size_t whysize)
 {
 	long deadline = sut_now_ms() + timeout_ms;
-	char reply[64];
 
 	for (;;) {
 		if (sut_reap(s, WNOHANG)) {
-			snprintf(why, whysize, "accessproxy %s before it was ready", s->why);
+			snprintf(why, whysize, "the SUT (pid %d) %s before it was ready",
+				 (int)s->pid, s->why);
 			return ECHILD;
 		}
-		if (sut_ctl(s, "ready", reply, sizeof(reply), 200) == 0 &&
-		    strcmp(reply, "ok") == 0)
+		if (sut_answers(s, 200))
 			return 0;
 		if (sut_now_ms() >= deadline) {
-			snprintf(why, whysize, "accessproxy not ready after %d ms "
-				 "(control socket %s)", timeout_ms, s->ctl_path);
+			if (s->ctl_path[0])
+				snprintf(why, whysize, "the SUT not ready after %d ms "
+					 "(control socket %s)", timeout_ms, s->ctl_path);
+			else
+				snprintf(why, whysize, "the SUT not ready after %d ms "
+					 "(nothing accepts on %s:%d)", timeout_ms, s->probe_ip,
+					 s->probe_port);
 			return ETIMEDOUT;
 		}
 		usleep(5000);
@@ -222,10 +291,7 @@ int sut_wait_ready(struct sut *s, int timeout_ms, char *why, size_t whysize)
 
 bool sut_ready_now(struct sut *s)
 {
-	char reply[64];
-
-	return s && !s->reaped && sut_ctl(s, "ready", reply, sizeof(reply), 100) == 0 &&
-	       strcmp(reply, "ok") == 0;
+	return s && !s->reaped && sut_answers(s, 100);
 }
 
 pid_t sut_pid(const struct sut *s)
@@ -242,30 +308,36 @@ int sut_kill(struct sut *s, int sig)
 {
 	if (!s || s->reaped)
 		return ESRCH;
-	return kill(s->pid, sig) == 0 ? 0 : errno;
+	return kill(s->group ? -s->pid : s->pid, sig) == 0 ? 0 : errno;
 }
 
 void sut_stop(struct sut *s, int grace_ms)
 {
+	pid_t who;
 	long deadline;
 
 	if (!s || s->pid <= 0)
 		return;
+	who = s->group ? -s->pid : s->pid;
 	s->stopping = true;
 	if (s->poll_ev)
 		event_del(s->poll_ev);
 	if (sut_reap(s, WNOHANG))
-		return;
-	kill(s->pid, SIGTERM);
+		goto out;
+	kill(who, SIGTERM);
 	deadline = sut_now_ms() + grace_ms;
 	while (sut_now_ms() < deadline) {
 		if (sut_reap(s, WNOHANG))
-			return;
+			goto out;
 		usleep(2000);
 	}
-	log_warn("accessproxy (pid %d) ignored SIGTERM for %d ms: SIGKILL", (int)s->pid, grace_ms);
-	kill(s->pid, SIGKILL);
+	log_warn("the SUT (pid %d) ignored SIGTERM for %d ms: SIGKILL", (int)s->pid, grace_ms);
+	kill(who, SIGKILL);
 	sut_reap(s, 0);
+out:
+	/* whatever of its group outlived it */
+	if (s->group)
+		kill(who, SIGKILL);
 }
 
 void sut_expect_exit(struct sut *s)

@@ -17,6 +17,13 @@ typedef void (sut_died_h)(struct sut *s, const char *why, void *arg);
  * (PR_SET_PDEATHSIG). Returns ENOENT if the binary is missing. */
 int sut_start(struct sut **sp, struct event_base *base, const char *binary, const char *conf_path,
 	      const char *ctl_path, const char *log_path, sut_died_h *dh, void *arg);
+/* The general form: argv[0] is the program (checked to be executable). ctl_path NULL: the SUT
+ * has no control socket of ours and is ready once probe_ip:probe_port accepts TCP. */
+int sut_spawn(struct sut **sp, struct event_base *base, const char *const *argv,
+	      const char *ctl_path, const char *probe_ip, int probe_port, const char *log_path,
+	      sut_died_h *dh, void *arg);
+/* True if a TCP socket listens on ip:port on this machine (IPv4). */
+bool sut_listening(const char *ip, int port);
 /* Blocks until the control socket answers "ready" with "ok" or timeout_ms passes (ETIMEDOUT) or
  * the child exits (ECHILD; *why then says how). */
 int sut_wait_ready(struct sut *s, int timeout_ms, char *why, size_t whysize);

@@ -2,6 +2,7 @@
 -- matrix, then per scenario its verdict and reason, a ladder diagram of the SIP flow drawn from
 -- the decrypted capture, the decoded messages, and links to the capture and logs.
 local catalog = require("catalog")
+local ladder_model = require("ladder")
 local M = {}
 
 local function esc(s)
@@ -15,28 +16,12 @@ local function split(s)
   return t
 end
 
--- Lab hosts left to right, as the topology drawing in DESIGN.md.
-local COLUMNS = { "pool.contoso.test", "ap-int.contoso.test", "ap.contoso.test",
-                  "sip.aol.test", "sip.yahoo.test", "sip.msn.test", "provisioning.test", "ns.test" }
-
-local function label(m)
-  if m.unparsable then return "(unparsable)" end
-  if m.request then return m.method end
-  return tostring(m.status) .. " (" .. tostring(m.method) .. ")"
-end
+local label = ladder_model.label
 
 -- An SVG ladder: one lifeline per host that took part, one arrow per SIP message.
 local function ladder(msgs)
   if #msgs == 0 then return "<p><em>no SIP messages in the capture</em></p>" end
-  local used = {}
-  for _, m in ipairs(msgs) do used[m.src_host] = true; used[m.dst_host] = true end
-  local cols, x = {}, {}
-  for _, h in ipairs(COLUMNS) do if used[h] then cols[#cols + 1] = h end end
-  for h in pairs(used) do
-    local known = false
-    for _, c in ipairs(cols) do if c == h then known = true end end
-    if not known then cols[#cols + 1] = h end
-  end
+  local cols, x = ladder_model.columns(msgs), {}
   local colw, top, step = 170, 40, 26
   for i, h in ipairs(cols) do x[h] = 90 + (i - 1) * colw end
   local width = 180 + (#cols - 1) * colw
@@ -58,7 +43,7 @@ local function ladder(msgs)
   end
   for i, m in ipairs(msgs) do
     local y = top + (i - 1) * step
-    local x1, x2 = x[m.src_host], x[m.dst_host]
+    local x1, x2 = x[ladder_model.host(m, "src")], x[ladder_model.host(m, "dst")]
     local color = m.leg == "external" and "#b35900" or (m.leg == "internal" and "#1f5fa8" or "#555")
     if not m.tls then color = "#c00" end
     local dir = x2 >= x1 and 1 or -1

@@ -19,6 +19,8 @@ struct sipmsg;
 #define IMUAC_TIMER_F_MS 32000 /* RFC 3261 17.1.2.2: Timer F = 64*T1 */
 #define IMUAC_INVITE_MS 180000 /* RFC 3261 16.6 step 11: Timer C, > 3 min, for a user to answer */
 #define IM_AOR_MAX 256
+/* RFC 3261 sets no limit; an edge that masks Call-IDs (topology hiding) makes them long */
+#define IM_CALLID_MAX 512
 #define IM_URI_MAX 300
 #define IM_ROUTES 4
 
@@ -93,14 +95,14 @@ struct imname {
 /* A MESSAGE stored for an offline user. */
 struct imstore {
 	struct imstore *next;
-	char from[IM_AOR_MAX], to[IM_AOR_MAX], call_id[128], trust[512];
+	char from[IM_AOR_MAX], to[IM_AOR_MAX], call_id[IM_CALLID_MAX], trust[512];
 	char *body;
 	size_t len;
 };
 
 /* RFC 3261 12: what identifies a dialog and how its requests are routed. */
 struct imdlg {
-	char call_id[128];
+	char call_id[IM_CALLID_MAX];
 	char local_tag[32], remote_tag[64];
 	char local_aor[IM_AOR_MAX], remote_aor[IM_AOR_MAX];
 	char remote_target[IM_URI_MAX];
@@ -120,7 +122,7 @@ enum imdialog_kind { IMDIALOG_SUB = 0, IMDIALOG_SESS };
 struct imdialog {
 	struct imtab_node dn;
 	enum imdialog_kind kind;
-	char key[200];
+	char key[IM_CALLID_MAX + 40];
 	struct imdlg dlg;
 };
 

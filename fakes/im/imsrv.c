@@ -448,7 +448,7 @@ void imsrv_dialog_add(struct imsrv *s, struct imdialog *d, void *owner)
 
 void *imsrv_dialog_find(struct imsrv *s, const char *call_id, const char *local_tag)
 {
-	char key[200];
+	char key[IM_CALLID_MAX + 40];
 
 	if (!call_id || !local_tag || !*local_tag)
 		return NULL;

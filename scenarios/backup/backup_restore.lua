@@ -24,6 +24,7 @@ end
 return scenario {
   title  = "Hot backup, verify, refused bad copies, atomic restore, equal export, round trips after",
   covers = { "BAK-001", "BAK-002", "BAK-003", "BAK-004", "BAK-005" },
+  sut_kinds = { "accessproxy" },  -- reads or rewrites accessproxy.conf
   tags   = { "backup" },
   timeout = 60,
   run = function(lab)

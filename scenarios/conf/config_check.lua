@@ -10,6 +10,7 @@ end
 return scenario {
   title  = "accessproxy -t passes the lab's config and names every problem of a broken one",
   covers = { "CONF-006", "TLS-006" },
+  sut_kinds = { "accessproxy" },  -- reads or rewrites accessproxy.conf
   tags   = { "config" },
   run = function(lab)
     local rc, out = lab:sut_check()

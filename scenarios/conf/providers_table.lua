@@ -5,6 +5,7 @@
 return scenario {
   title  = "Default provider rows: aol, yahoo and msn with their edges, all not allowed",
   covers = { "CONF-001" },
+  sut_kinds = { "accessproxy" },  -- reads or rewrites accessproxy.conf
   tags   = { "conf" },
   run = function(lab)
     local f = assert(io.open(lab.dir .. "/accessproxy.conf", "rb"))
@@ -14,7 +15,7 @@ return scenario {
     local db = lab.dir .. "/fresh-" .. tag .. ".db"
     text = text:gsub("\n%[provider.*$", "\n")
     text = text:gsub("\ndatabase = [^\n]*", "\ndatabase = " .. db)
-    text = text:gsub("\ncontrol_socket = [^\n]*", "\ncontrol_socket = " .. lab.dir .. "/none-" .. tag .. ".sock")
+    text = text:gsub("\ncontrol_socket = ([^\n]*)", "\ncontrol_socket = %1.none-" .. tag)
     expect(not text:find("[provider", 1, true), "no provider section in the fresh config")
     local cfg = lab.dir .. "/fresh-" .. tag .. ".conf"
     f = assert(io.open(cfg, "wb"))

@@ -5,6 +5,7 @@ local sip = require("sip")
 return scenario {
   title  = "Internal edge: mutual TLS, and -t refuses an IP as next_hop",
   covers = { "TLS-006" },
+  sut_kinds = { "accessproxy" },  -- reads or rewrites accessproxy.conf
   tags   = { "tls", "config" },
   waive  = { ["transactions-end"] = "the certificate-less probe is never answered" },
   run = function(lab)

@@ -3,6 +3,7 @@
 return scenario {
   title  = "Certificate reload keeps connections and transactions",
   covers = { "TLS-007" },
+  sut_kinds = { "accessproxy" },  -- reads or rewrites accessproxy.conf
   tags   = { "tls", "reload" },
   run = function(lab)
     local alice = lab.enterprise:user("alice@contoso.test")

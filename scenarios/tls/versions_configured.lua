@@ -6,6 +6,7 @@ local sip = require("sip")
 return scenario {
   title  = "tls_min_version = 1.3 and a configured suite list hold on the edges",
   covers = { "TLS-008" },
+  sut_kinds = { "accessproxy" },  -- reads or rewrites accessproxy.conf
   tags   = { "tls", "config" },
   lab    = { sut_tls = { min_version = "1.3", ciphersuites = "TLS_AES_256_GCM_SHA384" } },
   waive  = { ["transactions-end"] = "the TLS 1.2 probe is refused before it is read" },
