@@ -519,9 +519,53 @@ int sipscan_parse(struct sipscan *sc, const char *buf, size_t len)
 	return 0;
 }
 
+/* A top Via the sender can match an answer by: sent-protocol (three tokens around '/', LWS
+ * allowed) then LWS and a sent-by. */
+static bool sipscan_via_usable(const struct sipscan_pl *v)
+{
+	const char *p = v->p, *end = v->p + v->l;
+	int part;
+
+	for (part = 0; part < 3; part++) {
+		const char *t;
+
+		while (p < end && sipscan_is_ws(*p))
+			p++;
+		for (t = p; p < end && sipscan_is_token((unsigned char)*p); p++)
+			;
+		if (p == t)
+			return false;
+		while (p < end && sipscan_is_ws(*p))
+			p++;
+		if (part < 2 && (p == end || *p++ != '/'))
+			return false;
+	}
+	return p < end && sipscan_is_token((unsigned char)*p) && p > v->p &&
+	       sipscan_is_ws(p[-1]);
+}
+
+/* A CSeq the sender can match an answer by: digits, LWS, a token. */
+static bool sipscan_cseq_usable(const struct sipscan_pl *v)
+{
+	const char *p = v->p, *end = v->p + v->l, *t;
+
+	for (t = p; p < end && *p >= '0' && *p <= '9'; p++)
+		;
+	if (p == t || p == end || !sipscan_is_ws(*p))
+		return false;
+	while (p < end && sipscan_is_ws(*p))
+		p++;
+	for (t = p; p < end && sipscan_is_token((unsigned char)*p); p++)
+		;
+	return p > t && p == end;
+}
+
 bool sipscan_answerable(const struct sipscan *sc)
 {
-	return sc && sc->request && sc->nvia > 0 && sc->cseq.p && sc->cseq.l;
+	/* an answer that would echo an unusable Via or CSeq could be matched by nobody and
+	 * would itself be malformed (issue 11): such a request is dropped instead */
+	return sc && sc->request && sc->nvia > 0 && sc->cseq.p && sc->cseq.l &&
+	       sipscan_via_usable(&sc->via[0]) && sipscan_cseq_usable(&sc->cseq);
 }
 
 /* Appends "Name: value" with folded lines joined (CR/LF become spaces). */
