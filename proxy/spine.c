@@ -130,8 +130,8 @@ static void spine_reply_hdr(struct spine *s, struct conn *c, enum conf_edge_id i
 		log_warn("cannot add %s to a %d", hname, status);
 	if (!err)
 		err = sipmsg_encode(rsp, &buf, &len);
-	if (!err)
-		err = conn_send(c, buf, len);
+	if (!err && (err = conn_send(c, buf, len)) == ENOTCONN)
+		err = spine_resend(s, c, in, buf, len); /* RFC 3261 18.2.2 */
 	if (err)
 		log_warn("cannot answer %s %u with %d: %s", sipmsg_method(req), sipmsg_cseq(req),
 			 status, strerror(err));
@@ -378,7 +378,7 @@ static int spine_sanity(struct spine *s, struct conn *c, enum conf_edge_id in,
 		return 483;
 	}
 	sipmsg_body(req, &blen);
-	if (blen > SPINE_BODY_MAX) { /* IM-004 */
+	if (blen > conf_limits(s->cfg)->max_body) { /* IM-004 */
 		spine_reply(s, c, in, req, 413, "message body over the size limit (IM-004)");
 		return 413;
 	}
@@ -620,6 +620,9 @@ void spine_response(struct spine *s, struct sipmsg *rsp)
 	if (!err) {
 		kept = buf;
 		err = conn_send(txn_conn(x), buf, len);
+		if (err == ENOTCONN && !(err = spine_resend(s, txn_conn(x), txn_edge(x), buf, len)))
+			log_info("%s edge: response %d to %s sent over a new connection (RFC 3261 "
+				 "18.2.2)", conf_edge_name(txn_edge(x)), status, txn_method(x));
 	}
 	if (status >= 200) /* kept compact, to repeat it to a retransmission (17.2.2) */
 		txn_complete(x, status, kept, kept ? len : 0);
@@ -714,6 +717,8 @@ static int spine_build(struct spine **sp, struct event_base *base, const struct 
 	err = route_alloc(&s->route, base, conf_dns_server(cfg));
 	if (!err)
 		err = tp_alloc(&s->tp, base, cfg, spine_recv, s);
+	if (!err)
+		tp_set_bad_handler(s->tp, spine_refused);
 	if (!err)
 		err = peer_pool_alloc(&s->peers, base, cfg, s->tp, spine_recv, spine_peer_failed,
 				      s);
@@ -838,11 +843,15 @@ size_t spine_pending(const struct spine *s)
 
 void spine_stats(const struct spine *s, struct spine_stats *st)
 {
+	struct tp_stats ts;
 	int i;
 
 	if (!s || !st)
 		return;
 	*st = s->st;
+	tp_stats(s->tp, &ts);
+	st->msg_timeouts = ts.msg_timeouts;
+	st->partial_closes = ts.partial_closes;
 	st->transactions = txn_count(s->txns);
 	for (i = 0; i < CONF_NEDGES; i++)
 		st->connections[i] = tp_conn_count(s->tp, (enum conf_edge_id)i) +

@@ -15,7 +15,8 @@ struct tlsctx;
 struct conn;
 
 /* Limits on what a peer may send (ROB-003, IM-004); framing limits are the connection's. */
-#define SPINE_BODY_MAX (32u * 1024u)   /* larger bodies get 413 */
+#define SPINE_BODY_MAX (32u * 1024u)   /* larger bodies get 413: the default of
+					* max_body_bytes (conf_limits) */
 #define SPINE_HEADERS_MAX 100u         /* header lines; more get 400 */
 #define SPINE_LINE_MAX 4096u           /* bytes per header line; longer gets 400 */
 
@@ -26,6 +27,9 @@ struct spine_stats {
 	uint64_t dropped;         /* undecodable or unroutable messages dropped */
 	uint64_t throttled;       /* requests refused by the per-peer rate limit (ROB-004) */
 	uint64_t refused_malformed; /* requests from outside refused by the sanity checks */
+	uint64_t oversize;        /* requests answered 413/513 by the framing limits */
+	uint64_t msg_timeouts;    /* connections closed: a message incomplete at its deadline */
+	uint64_t partial_closes;  /* connections closed: their peer's partial bytes over the cap */
 	uint64_t timeouts;        /* transactions answered 408 (SIP-005) */
 	size_t transactions;
 	size_t connections[CONF_NEDGES];

@@ -39,5 +39,12 @@ void spine_request(struct spine *s, struct conn *c, enum conf_edge_id in, struct
 void spine_response(struct spine *s, struct sipmsg *rsp);
 /* tp / peer receive (spine_recv.c): one framed message from edge. */
 void spine_recv(struct conn *c, enum conf_edge_id edge, const char *buf, size_t len, void *arg);
+/* RFC 3261 18.2.2 (spine_resend.c): sends a response for a connection c that has gone over
+ * a new or pooled one to the same peer (its certificate name); ENOTCONN when there is none. */
+int spine_resend(struct spine *s, struct conn *c, enum conf_edge_id edge, const char *buf,
+		 size_t len);
+/* tp's refused input (spine_recv.c): answered 413, 513 or 400 where it can be. */
+void spine_refused(struct conn *c, enum conf_edge_id edge, int err, const char *buf, size_t len,
+		   bool keep, void *arg);
 
 #endif

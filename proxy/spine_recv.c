@@ -18,23 +18,31 @@
 
 #define LOG_MODULE "spine"
 
-/* RFC 3261 7.3, ROB-003: header lines counted and measured before the parser sees them. */
-static int spine_head_limits(const char *buf, size_t len, const char **why)
+/* RFC 3261 7.3, ROB-003: the header block measured (over max_header_bytes: 513, RFC 3261
+ * 21.5.14), its lines counted and measured (400), before the parser sees them. Returns the
+ * status, 0 when within the limits. */
+static int spine_head_limits(const char *buf, size_t len, unsigned max_header,
+			     const char **why)
 {
 	size_t i, start = 0, lines = 0;
 
 	for (i = 0; i + 1 < len; i++) {
 		if (buf[i] != '\r' || buf[i + 1] != '\n')
 			continue;
-		if (i == start)
-			return 0; /* the empty line: the header ends */
+		if (i == start) { /* the empty line: the header ends */
+			if (i + 2 > max_header) {
+				*why = "header block over the size limit (ROB-003)";
+				return 513;
+			}
+			return 0;
+		}
 		if (i - start > SPINE_LINE_MAX) {
 			*why = "a header line is over the length limit (ROB-003)";
-			return EMSGSIZE;
+			return 400;
 		}
 		if (++lines > SPINE_HEADERS_MAX) {
 			*why = "too many header lines (ROB-003)";
-			return EMSGSIZE;
+			return 400;
 		}
 		start = i + 2;
 	}
@@ -127,7 +135,8 @@ void spine_recv(struct conn *c, enum conf_edge_id edge, const char *buf, size_t 
 	struct sipscan sc;
 	const char *why = NULL;
 	char why400[200], msg[240];
-	bool over = spine_head_limits(buf, len, &why) != 0, inward;
+	int over = spine_head_limits(buf, len, conf_limits(s->cfg)->max_header, &why);
+	bool inward;
 
 	if (sipscan_parse(&sc, buf, len)) {
 		log_info("%s edge: message of %zu bytes without a start line or header end "
@@ -154,7 +163,8 @@ void spine_recv(struct conn *c, enum conf_edge_id edge, const char *buf, size_t 
 		if (!spine_rate_ok(s, c, edge)) {
 			s->st.dropped++;
 		} else if (over) {
-			spine_scan_reply(s, c, edge, &sc, 400, why);
+			s->st.oversize += over == 513;
+			spine_scan_reply(s, c, edge, &sc, over, why);
 		} else if (sc.defect) {
 			spine_scan_reply(s, c, edge, &sc, sc.defect, sc.why);
 		} else if (inward) {
@@ -171,3 +181,66 @@ void spine_recv(struct conn *c, enum conf_edge_id edge, const char *buf, size_t 
 	mem_deref(m);
 }
 
+
+/* tp: input too large or unframeable (issue 11 items 2, 5): 413 for a body over the limit
+ * (the connection survives when the body can be dropped: keep), 513 (RFC 3261 21.5.14) for a
+ * header block too long even to skip; each answered from what the scanner can read of the
+ * header, before the connection closes. Bytes that do not frame, or nothing answerable:
+ * nothing sent. */
+void spine_refused(struct conn *c, enum conf_edge_id edge, int err, const char *buf, size_t len,
+		   bool keep, void *arg)
+{
+	struct spine *s = arg;
+	bool whole = buf && len >= 4 && !memcmp(buf + len - 4, "\r\n\r\n", 4);
+	const struct conf_limits *lim = conf_limits(s->cfg);
+	struct sipscan sc;
+	char *head = NULL, why[160];
+	const char *end;
+	int status;
+
+	if (!buf || !len)
+		return;
+	if (err != EMSGSIZE) {
+		/* RFC 3261 18.3: without a usable Content-Length nothing on the stream can be
+		 * framed any more, this message included (an RFC 2543 request, RFC 4475 3.4.1,
+		 * may well be valid): no answer, the connection closes once the answers already
+		 * queued on it are out */
+		log_info("%s edge: %zu bytes that cannot be framed (no usable Content-Length): "
+			 "connection closed", conf_edge_name(edge), len);
+		s->st.dropped++;
+		return;
+	}
+	if (!whole) { /* the header never ended: what came, cut after its last full line */
+		for (end = buf + len; end > buf + 1 && !(end[-2] == '\r' && end[-1] == '\n'); end--)
+			;
+		if (end <= buf + 1 || !(head = mem_zalloc((size_t)(end - buf) + 2, NULL)))
+			return;
+		memcpy(head, buf, (size_t)(end - buf));
+		memcpy(head + (end - buf), "\r\n", 2);
+		len = (size_t)(end - buf) + 2;
+		buf = head;
+	}
+	if (sipscan_parse(&sc, buf, len) || !sc.request) {
+		log_info("%s edge: refused input of %zu bytes cannot be answered", conf_edge_name(edge),
+			 len);
+		s->st.dropped++;
+		goto out;
+	}
+	s->st.requests_in++;
+	if (err == EMSGSIZE && whole) {
+		status = 413;
+		snprintf(why, sizeof(why), "message body over the limit of %u bytes (IM-004)%s",
+			 lim->max_body, keep ? "" : "; too large to skip, the connection closes");
+	} else {
+		status = 513;
+		snprintf(why, sizeof(why), "header block over the limit of %u bytes, and too long "
+			 "to skip (ROB-003); the connection closes", lim->max_header);
+	}
+	s->st.oversize++;
+	if (!spine_rate_ok(s, c, edge))
+		s->st.dropped++;
+	else
+		spine_scan_reply(s, c, edge, &sc, status, why);
+out:
+	mem_deref(head);
+}

@@ -289,13 +289,14 @@ static void conn_read_done(struct conn *c, struct evbuffer *in, bool delivered)
 
 	if (c->closed || c->draining)
 		return;
-	held = evbuffer_get_length(in) + c->discard;
-	if (c->msg_ms && held && (delivered || !evtimer_pending(c->mtmo, NULL))) {
+	held = evbuffer_get_length(in); /* a body being dropped takes no memory */
+	if (c->msg_ms && (held || c->discard) &&
+	    (delivered || !evtimer_pending(c->mtmo, NULL))) {
 		struct timeval tv = { (time_t)(c->msg_ms / 1000),
 				      (suseconds_t)(c->msg_ms % 1000) * 1000 };
 
 		evtimer_add(c->mtmo, &tv);
-	} else if (!held) {
+	} else if (!held && !c->discard) {
 		evtimer_del(c->mtmo);
 	}
 	if (held != c->held) {

@@ -519,9 +519,53 @@ int sipscan_parse(struct sipscan *sc, const char *buf, size_t len)
 	return 0;
 }
 
+/* A top Via the sender can match an answer by: sent-protocol (three tokens around '/', LWS
+ * allowed) then LWS and a sent-by. */
+static bool sipscan_via_usable(const struct sipscan_pl *v)
+{
+	const char *p = v->p, *end = v->p + v->l;
+	int part;
+
+	for (part = 0; part < 3; part++) {
+		const char *t;
+
+		while (p < end && sipscan_is_ws(*p))
+			p++;
+		for (t = p; p < end && sipscan_is_token((unsigned char)*p); p++)
+			;
+		if (p == t)
+			return false;
+		while (p < end && sipscan_is_ws(*p))
+			p++;
+		if (part < 2 && (p == end || *p++ != '/'))
+			return false;
+	}
+	return p < end && sipscan_is_token((unsigned char)*p) && p > v->p &&
+	       sipscan_is_ws(p[-1]);
+}
+
+/* A CSeq the sender can match an answer by: digits, LWS, a token. */
+static bool sipscan_cseq_usable(const struct sipscan_pl *v)
+{
+	const char *p = v->p, *end = v->p + v->l, *t;
+
+	for (t = p; p < end && *p >= '0' && *p <= '9'; p++)
+		;
+	if (p == t || p == end || !sipscan_is_ws(*p))
+		return false;
+	while (p < end && sipscan_is_ws(*p))
+		p++;
+	for (t = p; p < end && sipscan_is_token((unsigned char)*p); p++)
+		;
+	return p > t && p == end;
+}
+
 bool sipscan_answerable(const struct sipscan *sc)
 {
-	return sc && sc->request && sc->nvia > 0 && sc->cseq.p && sc->cseq.l;
+	/* an answer that would echo an unusable Via or CSeq could be matched by nobody and
+	 * would itself be malformed (issue 11): such a request is dropped instead */
+	return sc && sc->request && sc->nvia > 0 && sc->cseq.p && sc->cseq.l &&
+	       sipscan_via_usable(&sc->via[0]) && sipscan_cseq_usable(&sc->cseq);
 }
 
 /* Appends "Name: value" with folded lines joined (CR/LF become spaces). */
@@ -538,6 +582,23 @@ static size_t sipscan_put(char *out, size_t pos, size_t size, const char *name,
 		     extra ? extra : "");
 	pos += n > 0 ? (size_t)n : 0;
 	return pos;
+}
+
+/* RFC 3261 25.1 callid = word ["@" word]: a Call-ID that is not one is not echoed (our answer
+ * must parse; the sender matches it by its Via branch and CSeq, RFC 3261 17.1.3). */
+static bool sipscan_callid_ok(const struct sipscan_pl *v)
+{
+	size_t i, at = v->l;
+
+	for (i = 0; i < v->l; i++) {
+		unsigned char c = (unsigned char)v->p[i];
+
+		if (c == '@' && at == v->l)
+			at = i;
+		else if (!sipscan_is_token(c) && !(c && strchr("()<>:\\\"/[]?{}", c)))
+			return false;
+	}
+	return v->l && at != 0 && at + 1 != v->l;
 }
 
 /* The tag parameter of a From/To value (outside quotes and <>), or an empty view. */
@@ -572,6 +633,53 @@ static struct sipscan_pl sipscan_tag(const struct sipscan_pl *v)
 	return (struct sipscan_pl){ NULL, 0 };
 }
 
+/* A From/To value we may echo as it came: a URI with a scheme (in <> or alone), then ;params
+ * none of them empty or nameless; anything else is answered in the clean form below. */
+static bool sipscan_addr_echoable(const struct sipscan_pl *v)
+{
+	const char *p = v->p, *end = v->p + v->l, *lt = NULL, *u, *q;
+	bool inq = false;
+
+	for (; p < end && !lt; p++) {
+		if (inq && *p == '\\')
+			p++;
+		else if (*p == '"')
+			inq = !inq;
+		else if (!inq && *p == '<')
+			lt = p;
+	}
+	u = lt ? lt + 1 : v->p;
+	for (q = u; q < end && ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z')); q++)
+		;
+	if (q == u || q >= end || *q != ':')
+		return false;
+	if (lt) {
+		p = memchr(lt, '>', (size_t)(end - lt));
+		if (!p)
+			return false;
+		p++;
+	} else {
+		p = memchr(v->p, ';', v->l);
+		if (!p)
+			return true;
+	}
+	while (p < end) { /* ;params */
+		while (p < end && sipscan_is_ws(*p))
+			p++;
+		if (p == end)
+			break;
+		if (*p != ';')
+			return false;
+		for (p++; p < end && sipscan_is_ws(*p); p++)
+			;
+		if (p == end || !sipscan_is_token((unsigned char)*p))
+			return false;
+		while (p < end && *p != ';')
+			p++;
+	}
+	return true;
+}
+
 /* A From/To for the response: as found, or for a malformed one "<sip-uri>;tag=t" with the
  * URI's whitespace left out, or the anonymous URI (RFC 3261 8.1.1.3) when there is none. */
 static size_t sipscan_put_addr(char *out, size_t pos, size_t size, const char *name,
@@ -587,7 +695,7 @@ static size_t sipscan_put_addr(char *out, size_t pos, size_t size, const char *n
 		; /* the request's own tag stays */
 	else if (to_tag && *to_tag)
 		snprintf(extra, sizeof(extra), ";tag=%s", to_tag);
-	if (v->p && !bad)
+	if (v->p && !bad && sipscan_addr_echoable(v))
 		return sipscan_put(out, pos, size, name, v, extra);
 	for (p = v->p; p && p + 4 <= end && !u; p++)
 		if (!strncasecmp(p, "sip:", 4) || (p + 5 <= end && !strncasecmp(p, "sips:", 5)))
@@ -600,6 +708,70 @@ static size_t sipscan_put_addr(char *out, size_t pos, size_t size, const char *n
 	n = snprintf(out + (pos < size ? pos : size), pos < size ? size - pos : 0, "%s%s%.*s%s\r\n",
 		     u ? ">" : "", tag.l ? ";tag=" : "", (int)tag.l, tag.l ? tag.p : "", extra);
 	pos += n > 0 ? (size_t)n : 0;
+	return pos;
+}
+
+/* A Via parameter we may echo: token characters, '=', and a host's '[', ']', ':' or a quoted
+ * value; any other is left out of our answer, which must parse (it is not needed to match). */
+static bool sipscan_param_ok(const struct sipscan_pl *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->l; i++)
+		if (!sipscan_is_token((unsigned char)v->p[i]) && !strchr("=[]:\" ", v->p[i]))
+			return false;
+	return true;
+}
+
+/* "SIP/2.0/TLS host:port" of a Via value: a sent-by host that is no host name or address
+ * becomes "invalid.invalid", a port that is not 1..65535 is left out (RFC 3261 17.1.3: the
+ * sender matches our answer by branch and CSeq, not by these). */
+static size_t sipscan_put_sentby(char *out, size_t pos, size_t size, const struct sipscan_pl *v)
+{
+	const char *p = v->p + v->l, *host, *colon = NULL, *q;
+	size_t i, hl, pl = 0;
+	unsigned long port = 0;
+	bool ok = true;
+
+	while (p > v->p && !sipscan_is_ws(p[-1]))
+		p--;
+	host = p;
+	for (i = 0; i < (size_t)(host - v->p) && pos < size; i++)
+		out[pos++] = esc_hdr_byte((unsigned char)v->p[i]);
+	hl = (size_t)(v->p + v->l - host);
+	if (hl && host[0] == '[') {
+		q = memchr(host, ']', hl);
+		colon = q && q + 1 < host + hl && q[1] == ':' ? q + 1 : NULL;
+	} else {
+		colon = memchr(host, ':', hl);
+	}
+	if (colon) {
+		pl = (size_t)(host + hl - colon - 1);
+		for (i = 0; i < pl && pl <= 5; i++)
+			port = port * 10 + (unsigned long)(colon[1 + i] - '0');
+		for (i = 0; i < pl; i++)
+			if (colon[1 + i] < '0' || colon[1 + i] > '9')
+				pl = 0;
+		if (pl > 5 || port == 0 || port > 65535)
+			pl = 0;
+		hl = (size_t)(colon - host);
+	}
+	for (i = 0; i < hl; i++)
+		if (!((host[i] >= 'a' && host[i] <= 'z') || (host[i] >= 'A' && host[i] <= 'Z') ||
+		      (host[i] >= '0' && host[i] <= '9') || strchr(".-[]:", host[i])))
+			ok = false;
+	if (!hl || host[0] == '-' || host[0] == '.')
+		ok = false;
+	if (!ok) {
+		host = "invalid.invalid";
+		hl = 15;
+	}
+	for (i = 0; i < hl && pos < size; i++)
+		out[pos++] = host[i];
+	if (pl && pos < size)
+		out[pos++] = ':';
+	for (i = 0; i < pl && pos < size; i++)
+		out[pos++] = colon[1 + i];
 	return pos;
 }
 
@@ -619,11 +791,15 @@ static size_t sipscan_put_via(char *out, size_t pos, size_t size, const struct s
 			continue;
 		sg = (struct sipscan_pl){ seg, (size_t)(p - seg) };
 		sipscan_trim(&sg);
-		if (sg.l) {
+		if (sg.l && (first || seg[-1] == ',' || sipscan_param_ok(&sg))) {
 			if (!first && pos < size)
 				out[pos++] = seg[-1]; /* the delimiter just before it */
-			for (i = 0; i < sg.l && pos < size; i++)
-				out[pos++] = esc_hdr_byte((unsigned char)sg.p[i]);
+			if (first || seg[-1] == ',') {
+				pos = sipscan_put_sentby(out, pos, size, &sg);
+			} else {
+				for (i = 0; i < sg.l && pos < size; i++)
+					out[pos++] = esc_hdr_byte((unsigned char)sg.p[i]);
+			}
 			first = false;
 		}
 		seg = p + 1;
@@ -659,7 +835,7 @@ int sipscan_response(const struct sipscan *sc, int status, const char *reason,
 		pos = sipscan_put_via(out, pos, size, &sc->via[i]);
 	pos = sipscan_put_addr(out, pos, size, "From", &sc->from, sc->from_bad, NULL);
 	pos = sipscan_put_addr(out, pos, size, "To", &sc->to, sc->to_bad, to_tag);
-	if (sc->callid.p) {
+	if (sc->callid.p && sipscan_callid_ok(&sc->callid)) {
 		pos = sipscan_put(out, pos, size, "Call-ID", &sc->callid, NULL);
 	} else if (pos < size) {
 		char cid[24];

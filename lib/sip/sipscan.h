@@ -46,7 +46,8 @@ struct sipscan {
  *        headers, a Date not in GMT, a header line without a colon. */
 int sipscan_parse(struct sipscan *sc, const char *buf, size_t len);
 
-/* A response can be addressed: a request with a top Via and a CSeq. */
+/* A response can be addressed: a request with a top Via of SIP-ish sent-protocol and a
+ * sent-by, and a CSeq of a number and a method token. */
 bool sipscan_answerable(const struct sipscan *sc);
 
 /* Builds a response to the scanned request (RFC 3261 8.2.6.2: Via, From, To, Call-ID, CSeq

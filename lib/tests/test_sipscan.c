@@ -205,6 +205,36 @@ static void test_sipscan_no_raw_bytes(void)
 	mem_deref(buf);
 }
 
+/* Issue 11: a request is answered only when its Via and CSeq can be echoed usefully. */
+static void test_sipscan_answerable(void)
+{
+	static const struct { const char *via, *cseq; bool ok; } cases[] = {
+		{ "SIP/2.0/TLS h:5061;branch=z9hG4bKx", "1 MESSAGE", true },
+		{ "SIP / 2.0 / UDP h", "007 OPTIONS", true },
+		{ "SIP/7.0/UDP h;branch=z9hG4bKx", "36893488147419103232 REGISTER", true },
+		{ "-1", "1 MESSAGE", false },
+		{ "SIP/2.0/TLS", "1 MESSAGE", false },
+		{ "%s%x%n", "1 MESSAGE", false },
+		{ "SIP/2.0/TLS h", "-1", false },
+		{ "SIP/2.0/TLS h", "1 M<ESSAGE", false },
+		{ "SIP/2.0/TLS h", "MESSAGE", false },
+	};
+	char buf[512];
+	struct sipscan sc;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = snprintf(buf, sizeof(buf), "MESSAGE sip:a@b SIP/2.0\r\nVia: %s\r\n"
+				 "CSeq: %s\r\nl: 0\r\n\r\n", cases[i].via, cases[i].cseq);
+
+		CU_ASSERT_EQUAL_FATAL(sipscan_parse(&sc, buf, (size_t)n), 0);
+		if (sipscan_answerable(&sc) != cases[i].ok)
+			fprintf(stderr, "\nVia '%s' CSeq '%s': answerable %d\n", cases[i].via,
+				cases[i].cseq, !cases[i].ok);
+		CU_ASSERT_EQUAL(sipscan_answerable(&sc), cases[i].ok);
+	}
+}
+
 /* Lenient framing (the proxy's listeners) hands over what the scanner then refuses. */
 static void test_sipscan_lenient_framing(void)
 {
@@ -237,6 +267,7 @@ static void test_sipscan_lenient_framing(void)
 static CU_TestInfo sipscan_tests[] = {
 	{ "lenient framing", test_sipscan_lenient_framing },
 	{ "no raw control or 8-bit bytes in answers", test_sipscan_no_raw_bytes },
+	{ "answerable only with a usable Via and CSeq", test_sipscan_answerable },
 	{ "malformed fields answered well-formed", test_sipscan_clean_response },
 	{ "defects table", test_sipscan_table },
 	{ "response built without osip", test_sipscan_response },

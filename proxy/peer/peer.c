@@ -373,7 +373,7 @@ int peer_send(struct peer_pool *pp, const struct peer_dest *dest,
 	struct peer *p;
 	int err;
 
-	if (!pp || !dest || !dest->fqdn || !buf || !branch || !method)
+	if (!pp || !dest || !dest->fqdn || !buf || !branch != !method)
 		return EINVAL;
 	p = hmap_find(pp->map, dest->fqdn);
 	if (!p) {
@@ -385,7 +385,7 @@ int peer_send(struct peer_pool *pp, const struct peer_dest *dest,
 	if (err)
 		return err;
 	peer_keep_early(p, buf, len);
-	if (!strcmp(method, "ACK"))
+	if (!branch || !strcmp(method, "ACK"))
 		return 0; /* never answered */
 	{
 		size_t bl = strlen(branch), ml = strlen(method) + 1;
