@@ -42,13 +42,14 @@ static bool sipframe_startline_ok(const char *p, size_t len, bool partial, bool 
 
 	if (partial && len && p[len - 1] == '\r')
 		len--; /* the CR of the line end, its LF still to come */
+	/* lenient: anything but binary (a TLS record, a leading NUL) may still frame, control
+	 * bytes inside the line included (a NUL in the Request-URI): the receiver judges the
+	 * line (sipframe_names_sip decides how) and answers 400 on a connection kept */
+	if (lenient)
+		return !len || !sipframe_is_ctl((unsigned char)p[0]);
 	for (i = 0; i < len; i++)
 		if (sipframe_is_ctl((unsigned char)p[i]))
 			return false;
-	/* lenient: anything but binary (a TLS record, a NUL) may still frame; the receiver judges
-	 * the line (sipframe_names_sip decides how) */
-	if (lenient)
-		return !len || !sipframe_is_ctl((unsigned char)p[0]);
 	/* Method (or "SIP/2.0") up to the first SP. */
 	for (i = 0; i < len && p[i] != ' '; i++)
 		if (!sipframe_is_token((unsigned char)p[i]) && p[i] != '/')

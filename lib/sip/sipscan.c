@@ -70,6 +70,22 @@ static bool sipscan_eq(const struct sipscan_pl *a, const struct sipscan_pl *b)
 }
 
 /* Records the first defect only: it is the one the answer names. */
+/* RFC 3986 3.1 (RFC 3261 25.1 absoluteURI): scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+static bool sipscan_is_scheme(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		bool alpha = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+
+		if (!alpha && (i == 0 || !((c >= '0' && c <= '9') || c == '+' || c == '-' ||
+					   c == '.')))
+			return false;
+	}
+	return n > 0;
+}
+
 static void sipscan_defect(struct sipscan *sc, int status, const char *fmt, ...)
 {
 	va_list ap;
@@ -284,6 +300,11 @@ static void sipscan_request_line(struct sipscan *sc, const char *p, size_t n)
 		return;
 	}
 	i = (size_t)(colon - sc->ruri.p);
+	if (!sipscan_is_scheme(sc->ruri.p, i)) {
+		/* RFC 3261 19.1.1 / RFC 3986 3.1: no scheme at all, a syntax error */
+		sipscan_defect(sc, 400, "Request-URI scheme is not ALPHA *(ALPHA / DIGIT / + / - / .)");
+		return;
+	}
 	if (!((i == 3 && !strncasecmp(sc->ruri.p, "sip", 3)) ||
 	      (i == 4 && !strncasecmp(sc->ruri.p, "sips", 4)))) {
 		/* RFC 3261 16.3 step 1: only SIP URIs can be routed here */
@@ -682,7 +703,7 @@ static bool sipscan_addr_echoable(const struct sipscan_pl *v)
 
 /* A From/To for the response: as found, or for a malformed one "<sip-uri>;tag=t" with the
  * URI's whitespace left out, or the anonymous URI (RFC 3261 8.1.1.3) when there is none. */
-static size_t sipscan_put_addr(char *out, size_t pos, size_t size, const char *name,
+static size_t sipscan_put_addr_text(char *out, size_t pos, size_t size, const char *name,
 			       const struct sipscan_pl *v, bool bad, const char *to_tag)
 {
 	static const char anon[] = "<sip:anonymous@anonymous.invalid>";
@@ -709,6 +730,42 @@ static size_t sipscan_put_addr(char *out, size_t pos, size_t size, const char *n
 		     u ? ">" : "", tag.l ? ";tag=" : "", (int)tag.l, tag.l ? tag.p : "", extra);
 	pos += n > 0 ? (size_t)n : 0;
 	return pos;
+}
+
+/* Issue 11 item 3: the field just written at out + start ("Name: value\r\n") is one a peer's
+ * parser accepts (libosip2's, as a stand-in for the strict ones): our answer must parse. */
+static bool sipscan_echo_ok(const char *out, size_t start, size_t pos, size_t size,
+			    const char *name)
+{
+	size_t skip = strlen(name) + 2;
+
+	if (pos > size || pos < start + skip + 2)
+		return false;
+	return sipmsg_header_parses(name, out + start + skip, pos - start - skip - 2);
+}
+
+/* A From/To that parses: as found, else reduced to "<sip-uri>;tag=t", else the anonymous URI
+ * with the request's tag (a token) and ours; the sender matches our answer by the Via branch
+ * and CSeq (RFC 3261 17.1.3), not by these. */
+static size_t sipscan_put_addr(char *out, size_t pos, size_t size, const char *name,
+			       const struct sipscan_pl *v, bool bad, const char *to_tag)
+{
+	static const char anon[] = "<sip:anonymous@anonymous.invalid>";
+	struct sipscan_pl tag = v->p ? sipscan_tag(v) : (struct sipscan_pl){ NULL, 0 };
+	const char *ours = !tag.l && to_tag && *to_tag ? to_tag : NULL;
+	size_t start = pos;
+	int n;
+
+	pos = sipscan_put_addr_text(out, start, size, name, v, bad, to_tag);
+	if (sipscan_echo_ok(out, start, pos, size, name))
+		return pos;
+	pos = sipscan_put_addr_text(out, start, size, name, v, true, to_tag);
+	if (sipscan_echo_ok(out, start, pos, size, name))
+		return pos;
+	n = snprintf(out + start, start < size ? size - start : 0, "%s: %s%s%.*s%s%s\r\n", name,
+		     anon, tag.l ? ";tag=" : "", (int)tag.l, tag.l ? tag.p : "", ours ? ";tag=" : "",
+		     ours ? ours : "");
+	return start + (n > 0 ? (size_t)n : 0);
 }
 
 /* A Via parameter we may echo: token characters, '=', and a host's '[', ']', ':' or a quoted
@@ -811,6 +868,35 @@ static size_t sipscan_put_via(char *out, size_t pos, size_t size, const struct s
 	return pos;
 }
 
+/* A Via that parses, for one whose echo would not: "SIP/2.0/<transport> invalid.invalid" with
+ * the request's branch (a token; the sender matches our answer by it, RFC 3261 17.1.3). */
+static size_t sipscan_put_via_min(char *out, size_t pos, size_t size, const struct sipscan_pl *v)
+{
+	const char *p = v->p, *end = v->p + v->l, *t = NULL, *b = NULL;
+	size_t tl = 0, bl = 0, slashes = 0;
+	int n;
+
+	for (; p < end && !sipscan_is_ws(*p) && *p != ';'; p++)
+		if (*p == '/' && ++slashes == 2)
+			t = p + 1;
+	if (t)
+		for (tl = 0; t + tl < p && sipscan_is_token((unsigned char)t[tl]); tl++)
+			;
+	if (!t || !tl || t + tl != p || tl > 16) {
+		t = "TLS";
+		tl = 3;
+	}
+	for (p = v->p; p + 8 <= end && !b; p++)
+		if (*p == ';' && !strncasecmp(p + 1, "branch=", 7))
+			b = p + 8;
+	while (b && b + bl < end && sipscan_is_token((unsigned char)b[bl]))
+		bl++;
+	n = snprintf(out + pos, pos < size ? size - pos : 0,
+		     "Via: SIP/2.0/%.*s invalid.invalid%s%.*s\r\n", (int)tl, t, bl ? ";branch=" : "",
+		     (int)bl, bl ? b : "");
+	return pos + (n > 0 ? (size_t)n : 0);
+}
+
 int sipscan_response(const struct sipscan *sc, int status, const char *reason,
 		     const char *agent, const char *warning, const char *to_tag, char **bufp,
 		     size_t *lenp)
@@ -822,8 +908,9 @@ int sipscan_response(const struct sipscan *sc, int status, const char *reason,
 	if (!sipscan_answerable(sc) || !bufp || !lenp || status < 100 || status > 699)
 		return EINVAL;
 	for (i = 0; i < (size_t)sc->nvia && i < SIPSCAN_VIA_MAX; i++)
-		size += sc->via[i].l + 8;
-	size += sc->from.l + sc->to.l + sc->callid.l + sc->cseq.l + 256;
+		size += sc->via[i].l + 72; /* room for sipscan_put_via_min's fixed text */
+	/* and for the anonymous From and To with both tags */
+	size += sc->from.l + sc->to.l + sc->callid.l + sc->cseq.l + 512;
 	size += (warning ? 3 * strlen(warning) : 0) + (agent ? strlen(agent) : 0);
 	out = mem_zalloc(size, NULL);
 	if (!out)
@@ -831,8 +918,13 @@ int sipscan_response(const struct sipscan *sc, int status, const char *reason,
 	n = snprintf(out, size, "SIP/2.0 %d %s\r\n", status,
 		     reason ? reason : sipmsg_reason_phrase(status));
 	pos = n > 0 ? (size_t)n : 0;
-	for (i = 0; i < (size_t)sc->nvia && i < SIPSCAN_VIA_MAX; i++)
+	for (i = 0; i < (size_t)sc->nvia && i < SIPSCAN_VIA_MAX; i++) {
+		size_t start = pos;
+
 		pos = sipscan_put_via(out, pos, size, &sc->via[i]);
+		if (!sipscan_echo_ok(out, start, pos, size, "Via"))
+			pos = sipscan_put_via_min(out, start, size, &sc->via[i]);
+	}
 	pos = sipscan_put_addr(out, pos, size, "From", &sc->from, sc->from_bad, NULL);
 	pos = sipscan_put_addr(out, pos, size, "To", &sc->to, sc->to_bad, to_tag);
 	if (sc->callid.p && sipscan_callid_ok(&sc->callid)) {

@@ -183,6 +183,8 @@ static void test_sipframe_keeps_framing(void)
 				       "l: 2\r\n\r\nhiNEXT";
 	static const char no_sip[] = "\xc0\xc1\r\n" "l: 2\r\n\r\nhiNEXT";
 	static const char big[] = "MESSAGE sip:a@b SIP/2.0\r\nl: 5000\r\n\r\nab";
+	/* control bytes inside the start line (a NUL, an ESC in the Request-URI) */
+	static const char ctl_uri[] = "MESSAGE sip:\0@b\x1b[2J SIP/2.0\r\nl: 2\r\n\r\nhiNEXT";
 	struct sipframe_limits lim = { .max_head = 1024, .max_body = 100, .lenient = true,
 				       .max_discard = 4096 };
 	size_t skip, msglen, need;
@@ -193,11 +195,17 @@ static void test_sipframe_keeps_framing(void)
 	CU_ASSERT_EQUAL(msglen, sizeof(bad_name) - 1 - 4);
 	CU_ASSERT_EQUAL(sipframe_next(&lim, no_sip, sizeof(no_sip) - 1, &skip, &msglen), 0);
 	CU_ASSERT_EQUAL(msglen, sizeof(no_sip) - 1 - 4);
+	CU_ASSERT_EQUAL(sipframe_next(&lim, ctl_uri, sizeof(ctl_uri) - 1, &skip, &msglen), 0);
+	CU_ASSERT_EQUAL(msglen, sizeof(ctl_uri) - 1 - 4);
+	/* still arriving: a control byte inside the line is no reason to give up */
+	CU_ASSERT_EQUAL(sipframe_next(&lim, ctl_uri, 16, &skip, &msglen), EAGAIN);
 	/* strict framing still refuses them */
 	lim.lenient = false;
 	CU_ASSERT_EQUAL(sipframe_next(&lim, bad_method, sizeof(bad_method) - 1, &skip, &msglen),
 			EBADMSG);
 	CU_ASSERT_EQUAL(sipframe_next(&lim, bad_name, sizeof(bad_name) - 1, &skip, &msglen),
+			EBADMSG);
+	CU_ASSERT_EQUAL(sipframe_next(&lim, ctl_uri, sizeof(ctl_uri) - 1, &skip, &msglen),
 			EBADMSG);
 	lim.lenient = true;
 	CU_ASSERT_EQUAL(sipframe_scan(&lim, big, sizeof(big) - 1, &skip, &msglen, &need), EMSGSIZE);

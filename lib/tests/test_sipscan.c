@@ -6,6 +6,7 @@
 
 #include "base/mem.h"
 #include "sip/sipframe.h"
+#include "sip/sipmsg.h"
 #include "sip/sipscan.h"
 #include "tests/testreg.h"
 
@@ -205,6 +206,54 @@ static void test_sipscan_no_raw_bytes(void)
 	mem_deref(buf);
 }
 
+/* Issue 11 items 1, 3: our answer parses (libosip2 stands in for a peer's parser) whatever the
+ * From, To or a Via held: a field that would not parse is reduced, or replaced by a neutral
+ * one keeping what matching needs (the top Via's branch, the tags). */
+static void test_sipscan_answers_parse(void)
+{
+	static const struct { const char *hdr, *want; } cases[] = {
+		{ "To: <sip:alice@\x03>", "To: <sip:anonymous@anonymous.invalid>;tag=t9\r\n" },
+		{ "To: <sip:alice@?>", "To: <sip:anonymous@anonymous.invalid>;tag=t9\r\n" },
+		{ "To: <sip:alice@>;tag=x1", "To: <sip:anonymous@anonymous.invalid>;tag=x1\r\n" },
+		{ "To: <sip:@<sip:alice@example.com>", "To: <sip:anonymous@anonymous.invalid>;tag=t9\r\n" },
+		{ "To: \"\"\"\"\" <sip:alice@example.com>", "To: <sip:alice@example.com>;tag=t9\r\n" },
+		{ "From: \"Bob\" <sip::@example.com>;tag=77", "From: " },
+		{ "From: <sip:bob@:>;tag=77", "From: <sip:anonymous@anonymous.invalid>;tag=77\r\n" },
+		{ "From: <sip:bob@\x80>;tag=77", "From: <sip:anonymous@anonymous.invalid>;tag=77\r\n" },
+		{ "Via: SIP/2.0/TLS [::1:5061;branch=z9hG4bKrelay1",
+		  "Via: SIP/2.0/TLS invalid.invalid;branch=z9hG4bKrelay1\r\n" },
+		{ "Via: SIP/2.0/TLS ;:5061;branch=z9hG4bKrelay1", "Via: " },
+		{ "Via: SIP/2.0/TLS [;branch=z9hG4bKrelay1", "Via: " },
+	};
+	char msg[512], *buf;
+	struct sipscan sc;
+	struct sipmsg *m;
+	size_t i, len;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *h = cases[i].hdr;
+		int n = snprintf(msg, sizeof(msg), "MESSAGE sip:a@example.com SIP/2.0\r\n"
+				 "Via: SIP/2.0/TLS h.example.com;branch=z9hG4bKtop\r\n%s%s%s\r\n"
+				 "%s\r\nCall-ID: c@h\r\nCSeq: 1 MESSAGE\r\nl: 0\r\n\r\n",
+				 h[0] == 'V' ? h : "", h[0] == 'V' ? "\r\n" : "",
+				 h[0] == 'F' ? h : "From: <sip:b@example.com>;tag=f1",
+				 h[0] == 'T' ? h : "To: <sip:a@example.com>");
+
+		buf = NULL;
+		m = NULL;
+		CU_ASSERT_EQUAL_FATAL(sipscan_parse(&sc, msg, (size_t)n), 0);
+		CU_ASSERT_EQUAL_FATAL(sipscan_response(&sc, 400, NULL, "ap", "bad", "t9", &buf, &len), 0);
+		CU_ASSERT_EQUAL(sipmsg_decode(&m, buf, len), 0);
+		if (!m || !strstr(buf, cases[i].want))
+			fprintf(stderr, "\ncase %zu (%s): answer %s\n", i, h, buf);
+		CU_ASSERT_PTR_NOT_NULL(strstr(buf, cases[i].want));
+		/* what the sender matches our answer by stays */
+		CU_ASSERT_PTR_NOT_NULL(strstr(buf, "Via: SIP/2.0/TLS h.example.com;branch=z9hG4bKtop\r\n"));
+		mem_deref(m);
+		mem_deref(buf);
+	}
+}
+
 /* Issue 11: a request is answered only when its Via and CSeq can be echoed usefully. */
 static void test_sipscan_answerable(void)
 {
@@ -265,6 +314,7 @@ static void test_sipscan_lenient_framing(void)
 }
 
 static CU_TestInfo sipscan_tests[] = {
+	{ "answers parse whatever From, To or a Via held", test_sipscan_answers_parse },
 	{ "lenient framing", test_sipscan_lenient_framing },
 	{ "no raw control or 8-bit bytes in answers", test_sipscan_no_raw_bytes },
 	{ "answerable only with a usable Via and CSeq", test_sipscan_answerable },

@@ -83,6 +83,10 @@ static const char *g_chars(struct grammar_pl v, const char *extra, const char *w
 			if (i + 2 >= v.l || !g_hex((unsigned char)v.p[i + 1]) ||
 			    !g_hex((unsigned char)v.p[i + 2]))
 				return "a bad %-escape in the URI";
+			/* grammatical, but a NUL in a name: parsers unescape it and cut the part
+			 * short (libosip2 forwards "sip:%00@h" as "sip:@h") */
+			if (v.p[i + 1] == '0' && v.p[i + 2] == '0')
+				return "an escaped NUL (%00) in the URI";
 			i += 2;
 		} else if (!g_unreserved(c) && !(c && strchr(extra, c))) {
 			return what;

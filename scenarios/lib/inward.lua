@@ -31,9 +31,12 @@ local function port_ok(p)
   return p == nil or (p:match("^%d+$") and #p <= 5 and tonumber(p) >= 1 and tonumber(p) <= 65535)
 end
 
--- a name-addr or addr-spec: its SIP URI must have a host, and a user part when '@' is there
-local function uri_problem(what, v)
-  local uri = v:match("<([^>]*)>") or v:match("^%s*([^;%s]+)")
+-- a name-addr or addr-spec (or, bare, the Request-URI): its SIP URI must have a host, and a
+-- user part when '@' is there. In a header an addr-spec ends at ';' (RFC 3261 20.10: a URI
+-- with ';' must be in <>), but a bare Request-URI's user part may hold ';' (RFC 3261 19.1.1
+-- user-unreserved; RFC 4475 3.1.1.10 "semiuri": sip:user;par=u%40example.net@example.com).
+local function uri_problem(what, v, bare)
+  local uri = bare and v or v:match("<([^>]*)>") or v:match("^%s*([^;%s]+)")
   if not uri then return what .. " has no URI" end
   local scheme, rest = uri:match("^(%a[%w%+%-%.]*):(.*)$")
   if not scheme then return what .. " URI has no scheme" end
@@ -67,7 +70,7 @@ function M.problem(text)
   if not method then return "Request-Line is not 'Method SP Request-URI SP SIP-Version'" end
   if not method:match(TOKEN) then return "method is not a token" end
   if version ~= "SIP/2.0" then return "SIP-Version is " .. version end
-  local p = uri_problem("Request-URI", ruri)
+  local p = uri_problem("Request-URI", ruri, true)
   if p then return p end
   local h = {}
   for i = 2, #lines do
