@@ -494,6 +494,7 @@ static void test_conn_framing_error_flushes(void)
 {
 	struct sipframe_limits lim = { .max_head = 2048, .max_body = 64, .lenient = true,
 				       .max_discard = 1024 };
+	struct sipframe_limits strict = { .max_head = 2048, .max_body = 64, .max_discard = 1024 };
 	size_t live = mem_live();
 	struct world w;
 	char big[600];
@@ -535,7 +536,27 @@ static void test_conn_framing_error_flushes(void)
 	w.cli.c = mem_deref(w.cli.c);
 	w.srv.c = mem_deref(w.srv.c);
 
+	/* without a guard (an outgoing connection, proxy/peer): a body within the discard cap is
+	 * dropped all the same and the connection carries the next message */
+	memset(&w.srv, 0, sizeof(w.srv));
+	memset(&w.cli, 0, sizeof(w.cli));
+	w.srv_lim = NULL;
+	CU_ASSERT_EQUAL_FATAL(world_connect(&w, NULL, NULL), 0);
+	conn_set_limits(w.cli.c, &strict);
+	conn_send(w.cli.c, CONN_MSG, sizeof(CONN_MSG) - 1);
+	world_run(&w, &w.srv.nmsg, 1, 5000);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w.srv.c);
+	conn_send(w.srv.c, big, 35 + 500);
+	conn_send(w.srv.c, CONN_RSP, sizeof(CONN_RSP) - 1);
+	world_run(&w, &w.cli.nmsg, 1, 5000);
+	CU_ASSERT_EQUAL(w.cli.nmsg, 1);
+	CU_ASSERT_EQUAL(w.cli.msglen, sizeof(CONN_RSP) - 1);
+	CU_ASSERT_EQUAL(w.cli.nclose, 0);
+	w.cli.c = mem_deref(w.cli.c);
+	w.srv.c = mem_deref(w.srv.c);
+
 	/* a message that never completes: held bytes reported, then the deadline closes it */
+	w.srv_lim = &lim;
 	memset(&w.srv, 0, sizeof(w.srv));
 	memset(&w.cli, 0, sizeof(w.cli));
 	w.srv_msg_ms = 200;

@@ -263,7 +263,8 @@ static int peer_connect(struct peer *p)
 {
 	struct peer_pool *pp = p->pool;
 	struct conn_handlers h = { .estab = peer_estab, .msg = peer_msg, .close = peer_closed };
-	struct sipframe_limits lim = { .max_head = TP_MAX_HEAD, .max_body = TP_MAX_BODY };
+	struct sipframe_limits lim = { .max_head = TP_MAX_HEAD, .max_body = TP_MAX_BODY,
+				       .max_discard = TP_MAX_DISCARD };
 	struct sockaddr_storage to = p->targets[p->next_target - 1];
 	char txt[64];
 	int err;

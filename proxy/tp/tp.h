@@ -19,6 +19,10 @@ struct tlsctx;
 				    * partial message included; an idle peer reconnects) */
 #define TP_MAX_HEAD 16384u         /* framing of outgoing connections (peer): header bytes */
 #define TP_MAX_BODY 65536u         /* framing of outgoing connections: Content-Length */
+/* A body from a peer over TP_MAX_BODY but within this is read and dropped on an outgoing
+ * connection (logged), which carries other transactions and stays (issue 11 item 2); a larger
+ * one closes it. */
+#define TP_MAX_DISCARD (4u * TP_MAX_BODY)
 /* Accepted connections take theirs from the configuration (conf_limits, issue 11): a header
  * block over max_header_bytes is still read whole up to this many times that, so that it can
  * be answered 513 and the connection kept; beyond, the connection closes. */
