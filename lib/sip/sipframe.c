@@ -42,11 +42,13 @@ static bool sipframe_startline_ok(const char *p, size_t len, bool partial, bool 
 
 	if (partial && len && p[len - 1] == '\r')
 		len--; /* the CR of the line end, its LF still to come */
-	/* lenient: anything but binary (a TLS record, a leading NUL) may still frame, control
-	 * bytes inside the line included (a NUL in the Request-URI): the receiver judges the
-	 * line (sipframe_names_sip decides how) and answers 400 on a connection kept */
+	/* lenient: anything but binary (a TLS record: two control bytes first) may still frame,
+	 * control bytes in the line included (a NUL for a method, in the Request-URI): the
+	 * receiver judges the line (sipframe_names_sip decides how) and answers 400 on a
+	 * connection kept (issue 11 item 2) */
 	if (lenient)
-		return !len || !sipframe_is_ctl((unsigned char)p[0]);
+		return len < 2 || !sipframe_is_ctl((unsigned char)p[0]) ||
+		       !sipframe_is_ctl((unsigned char)p[1]);
 	for (i = 0; i < len; i++)
 		if (sipframe_is_ctl((unsigned char)p[i]))
 			return false;

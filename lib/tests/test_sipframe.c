@@ -185,6 +185,7 @@ static void test_sipframe_keeps_framing(void)
 	static const char big[] = "MESSAGE sip:a@b SIP/2.0\r\nl: 5000\r\n\r\nab";
 	/* control bytes inside the start line (a NUL, an ESC in the Request-URI) */
 	static const char ctl_uri[] = "MESSAGE sip:\0@b\x1b[2J SIP/2.0\r\nl: 2\r\n\r\nhiNEXT";
+	static const char ctl_method[] = "\0MESSAGE sip:a@b SIP/2.0\r\nl: 2\r\n\r\nhiNEXT";
 	struct sipframe_limits lim = { .max_head = 1024, .max_body = 100, .lenient = true,
 				       .max_discard = 4096 };
 	size_t skip, msglen, need;
@@ -197,6 +198,9 @@ static void test_sipframe_keeps_framing(void)
 	CU_ASSERT_EQUAL(msglen, sizeof(no_sip) - 1 - 4);
 	CU_ASSERT_EQUAL(sipframe_next(&lim, ctl_uri, sizeof(ctl_uri) - 1, &skip, &msglen), 0);
 	CU_ASSERT_EQUAL(msglen, sizeof(ctl_uri) - 1 - 4);
+	CU_ASSERT_EQUAL(sipframe_next(&lim, ctl_method, sizeof(ctl_method) - 1, &skip, &msglen), 0);
+	CU_ASSERT_EQUAL(msglen, sizeof(ctl_method) - 1 - 4);
+	CU_ASSERT_EQUAL(sipframe_next(&lim, ctl_method, 1, &skip, &msglen), EAGAIN);
 	/* still arriving: a control byte inside the line is no reason to give up */
 	CU_ASSERT_EQUAL(sipframe_next(&lim, ctl_uri, 16, &skip, &msglen), EAGAIN);
 	/* strict framing still refuses them */
@@ -214,8 +218,10 @@ static void test_sipframe_keeps_framing(void)
 	lim.max_discard = 8192;
 	CU_ASSERT_EQUAL(sipframe_scan(&lim, big, sizeof(big) - 1, &skip, &msglen, &need), EMSGSIZE);
 	CU_ASSERT_EQUAL(need, 5000);
-	/* binary is still no SIP */
+	/* binary (two control bytes first: a TLS record) is still no SIP */
 	CU_ASSERT_EQUAL(sipframe_next(&lim, "\x16\x03\x01", 3, &skip, &msglen), EBADMSG);
+	CU_ASSERT_EQUAL(sipframe_next(&lim, "\x16\x03", 2, &skip, &msglen), EBADMSG);
+	CU_ASSERT_EQUAL(sipframe_next(&lim, "\0\0\r\nl: 0\r\n\r\n", 12, &skip, &msglen), EBADMSG);
 }
 
 static CU_TestInfo sipframe_tests[] = {

@@ -77,6 +77,19 @@ local CASES = {
   { "From with 8-bit outside quotes", set("From", "From: B\233b <sip:bob@aol.test>;tag=1") },
   { "Contact expires 2^40", add("Contact: <sip:bob@sip.aol.test>;expires=1099511627776") },
   { "Via received not an address", set("Via", "Via: SIP/2.0/TLS sip.aol.test;received=%n;branch=z9hG4bKr") },
+  -- control bytes in the start line still frame; echoed fields a parser would refuse are
+  -- replaced in the answer; an escaped NUL would lose the user part inside
+  { "NUL in the Request-URI", nil, { ruri = "sip:al\0ice@contoso.test" } },
+  { "ESC in the Request-URI host", nil, { ruri = "sip:alice@conto\27[2Jso.test" } },
+  { "NUL before the method", function(t) return "\0" .. t end },
+  { "Request-URI scheme with a control byte", nil, { ruri = "s\1p:alice@contoso.test" } },
+  { "Request-URI user %00", nil, { ruri = "sip:%00@contoso.test" } },
+  { "From user %00", set("From", "From: <sip:%00@aol.test>;tag=1") },
+  { "To host a control byte", set("To", "To: <sip:alice@\3>") },
+  { "To host '?'", set("To", "To: <sip:alice@?>") },
+  { "From display name of quotes", set("From", "From: " .. string.rep('"', 7) .. " <sip:bob@aol.test>;tag=1") },
+  { "second Via host '['", with_second_via("[") },
+  { "second Via host ';'", with_second_via(";") },
 }
 
 -- Bytes a well-formed SIP text may hold in its header: printable ASCII, CR, LF, HT.
@@ -137,6 +150,7 @@ return scenario {
       expect(st and st >= 400 and st < 500, c[1] .. ": a 4xx answer, got " .. tostring(st))
       expect(x.final.text:find("\r\nWarning: 399 ", 1, true), c[1] .. ": a Warning names the reason")
       expect(not raw_bytes(x.final.text), c[1] .. ": the answer carries no raw control or 8-bit byte")
+      expect(not x.final.unparsable, c[1] .. ": the answer parses (libosip2)")
       expect(not x.closed, c[1] .. ": the connection is kept")
     end
     all[#all + 1] = sip.request{ from = BOB, to = ALICE, body = "valid two", headers = { "X-Case: valid-2" } }
