@@ -586,7 +586,7 @@ bool sipscan_answerable(const struct sipscan *sc)
 	/* an answer that would echo an unusable Via or CSeq could be matched by nobody and
 	 * would itself be malformed (issue 11): such a request is dropped instead */
 	return sc && sc->request && sc->nvia > 0 && sc->cseq.p && sc->cseq.l &&
-	       sipscan_via_usable(&sc->via[0]) && sipscan_cseq_usable(&sc->cseq);
+	       sc->cseq.l <= SIPSCAN_ID_MAX && sipscan_via_usable(&sc->via[0]) && sipscan_cseq_usable(&sc->cseq);
 }
 
 /* Appends "Name: value" with folded lines joined (CR/LF become spaces). */
@@ -756,12 +756,18 @@ static size_t sipscan_put_addr(char *out, size_t pos, size_t size, const char *n
 	size_t start = pos;
 	int n;
 
-	pos = sipscan_put_addr_text(out, start, size, name, v, bad, to_tag);
-	if (sipscan_echo_ok(out, start, pos, size, name))
-		return pos;
+	if (v->l <= SIPSCAN_ECHO_MAX) {
+		pos = sipscan_put_addr_text(out, start, size, name, v, bad, to_tag);
+		if (sipscan_echo_ok(out, start, pos, size, name))
+			return pos;
+	}
 	pos = sipscan_put_addr_text(out, start, size, name, v, true, to_tag);
-	if (sipscan_echo_ok(out, start, pos, size, name))
+	if (pos - start <= SIPSCAN_ECHO_MAX && sipscan_echo_ok(out, start, pos, size, name))
 		return pos;
+	if (tag.l > SIPSCAN_ID_MAX) { /* theirs too long to echo: ours instead */
+		tag.l = 0;
+		ours = to_tag && *to_tag ? to_tag : NULL;
+	}
 	n = snprintf(out + start, start < size ? size - start : 0, "%s: %s%s%.*s%s%s\r\n", name,
 		     anon, tag.l ? ";tag=" : "", (int)tag.l, tag.l ? tag.p : "", ours ? ";tag=" : "",
 		     ours ? ours : "");
@@ -891,6 +897,8 @@ static size_t sipscan_put_via_min(char *out, size_t pos, size_t size, const stru
 			b = p + 8;
 	while (b && b + bl < end && sipscan_is_token((unsigned char)b[bl]))
 		bl++;
+	if (bl > SIPSCAN_ID_MAX)
+		bl = 0;
 	n = snprintf(out + pos, pos < size ? size - pos : 0,
 		     "Via: SIP/2.0/%.*s invalid.invalid%s%.*s\r\n", (int)tl, t, bl ? ";branch=" : "",
 		     (int)bl, bl ? b : "");
@@ -921,13 +929,14 @@ int sipscan_response(const struct sipscan *sc, int status, const char *reason,
 	for (i = 0; i < (size_t)sc->nvia && i < SIPSCAN_VIA_MAX; i++) {
 		size_t start = pos;
 
-		pos = sipscan_put_via(out, pos, size, &sc->via[i]);
-		if (!sipscan_echo_ok(out, start, pos, size, "Via"))
+		if (sc->via[i].l <= SIPSCAN_ECHO_MAX)
+			pos = sipscan_put_via(out, pos, size, &sc->via[i]);
+		if (sc->via[i].l > SIPSCAN_ECHO_MAX || !sipscan_echo_ok(out, start, pos, size, "Via"))
 			pos = sipscan_put_via_min(out, start, size, &sc->via[i]);
 	}
 	pos = sipscan_put_addr(out, pos, size, "From", &sc->from, sc->from_bad, NULL);
 	pos = sipscan_put_addr(out, pos, size, "To", &sc->to, sc->to_bad, to_tag);
-	if (sc->callid.p && sipscan_callid_ok(&sc->callid)) {
+	if (sc->callid.p && sc->callid.l <= SIPSCAN_ECHO_MAX && sipscan_callid_ok(&sc->callid)) {
 		pos = sipscan_put(out, pos, size, "Call-ID", &sc->callid, NULL);
 	} else if (pos < size) {
 		char cid[24];

@@ -258,6 +258,39 @@ static void test_sipscan_answers_parse(void)
 	}
 }
 
+/* Issue 11: our answer stays small whatever the request's fields hold (a peer with a 16 KB
+ * header limit must read it): long fields are answered in their neutral form. */
+static void test_sipscan_answer_bounded(void)
+{
+	static char msg[65536], a[8193];
+	struct sipscan sc;
+	char *buf = NULL;
+	size_t len = 0;
+	int n;
+
+	memset(a, 'A', sizeof(a) - 1);
+	n = snprintf(msg, sizeof(msg), "MESSAGE sip:a@example.com SIP/2.0\r\n"
+		     "Via: SIP/2.0/TLS h.example.com;branch=z9hG4bKtop;x=%s\r\n"
+		     "Via: SIP/2.0/TLS r.example.com;branch=z9hG4bK2;x=%s\r\n"
+		     "From: <sip:b@example.com>;tag=f1;x=%s\r\nTo: <sip:a@example.com>;tag=%s\r\n"
+		     "Call-ID: %s@h\r\nCSeq: 1 MESSAGE\r\nl: 0\r\n\r\n", a, a, a, a, a);
+	CU_ASSERT_EQUAL_FATAL(sipscan_parse(&sc, msg, (size_t)n), 0);
+	CU_ASSERT_EQUAL_FATAL(sipscan_response(&sc, 400, NULL, "ap", "long", "t9", &buf, &len), 0);
+	CU_ASSERT(len < 1024);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "Via: SIP/2.0/TLS invalid.invalid;branch=z9hG4bKtop\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "Via: SIP/2.0/TLS invalid.invalid;branch=z9hG4bK2\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "From: <sip:b@example.com>;tag=f1\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "To: <sip:anonymous@anonymous.invalid>;tag=t9\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, ".invalid\r\nCSeq: 1 MESSAGE\r\n"));
+	mem_deref(buf);
+	/* a CSeq of 300 bytes: no answer could be matched by a sane peer */
+	n = snprintf(msg, sizeof(msg), "MESSAGE sip:a@example.com SIP/2.0\r\n"
+		     "Via: SIP/2.0/TLS h.example.com;branch=z9hG4bKtop\r\nCSeq: 1 %.300s\r\n"
+		     "l: 0\r\n\r\n", a);
+	CU_ASSERT_EQUAL_FATAL(sipscan_parse(&sc, msg, (size_t)n), 0);
+	CU_ASSERT(!sipscan_answerable(&sc));
+}
+
 /* Issue 11: a request is answered only when its Via and CSeq can be echoed usefully. */
 static void test_sipscan_answerable(void)
 {
@@ -319,6 +352,7 @@ static void test_sipscan_lenient_framing(void)
 
 static CU_TestInfo sipscan_tests[] = {
 	{ "answers parse whatever From, To or a Via held", test_sipscan_answers_parse },
+	{ "answers stay small whatever the fields' length", test_sipscan_answer_bounded },
 	{ "lenient framing", test_sipscan_lenient_framing },
 	{ "no raw control or 8-bit bytes in answers", test_sipscan_no_raw_bytes },
 	{ "answerable only with a usable Via and CSeq", test_sipscan_answerable },

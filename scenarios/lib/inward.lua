@@ -35,7 +35,28 @@ end
 -- user part when '@' is there. In a header an addr-spec ends at ';' (RFC 3261 20.10: a URI
 -- with ';' must be in <>), but a bare Request-URI's user part may hold ';' (RFC 3261 19.1.1
 -- user-unreserved; RFC 4475 3.1.1.10 "semiuri": sip:user;par=u%40example.net@example.com).
+-- A header value without its quoted strings (RFC 3261 25.1 quoted-string, with quoted-pairs):
+-- a display name "<" holds no URI.
+local function unquoted(v)
+  local out, i, n = {}, 1, #v
+  while i <= n do
+    local c = v:sub(i, i)
+    if c == '"' then
+      i = i + 1
+      while i <= n and v:sub(i, i) ~= '"' do
+        i = i + (v:sub(i, i) == "\\" and 2 or 1)
+      end
+      out[#out + 1] = '""'
+    else
+      out[#out + 1] = c
+    end
+    i = i + 1
+  end
+  return table.concat(out)
+end
+
 local function uri_problem(what, v, bare)
+  if not bare then v = unquoted(v) end
   local uri = bare and v or v:match("<([^>]*)>") or v:match("^%s*([^;%s]+)")
   if not uri then return what .. " has no URI" end
   local scheme, rest = uri:match("^(%a[%w%+%-%.]*):(.*)$")
