@@ -1,8 +1,9 @@
 -- protos: a PROTOS-style generator of hostile SIP requests (after the PROTOS c07-sip method,
 -- written anew): a request grammar whose every element -- request line, each header's parts,
 -- lengths, body, encodings -- is replaced in turn by each value of an anomaly library (boundary
--- numbers, format strings, overflows, control bytes, 8-bit bytes, delimiters). One element,
--- one anomaly, one case: case i is always the same bytes, so a failure is replayed by its
+-- numbers, format strings, overflows, control bytes, 8-bit bytes, delimiters); then a second
+-- grammar adds one more header field (or From/To/Via parameter) holding each anomaly. One
+-- element, one anomaly, one case: case i is always the same bytes, so a failure is replayed by its
 -- number. Pure Lua, no lab calls: scenarios send the cases, fuzz/seed.lua writes them as seeds.
 --
 --   local protos = require("protos")
@@ -124,8 +125,36 @@ function M.new(opts)
   return setmetatable(g, { __index = M })
 end
 
+-- The second grammar: a valid MESSAGE plus one header field (or one parameter of From, To or
+-- the top Via) whose value is the anomaly (every %s). Headers the proxy passes inward, and
+-- parameters its answers must echo or neutralise. "drop" as for ELEMENTS: the top Via.
+local HEADERS = {
+  { "Route: <%s>" }, { "Record-Route: <sip:%s;lr>" }, { "Require: %s" }, { "Supported: %s" },
+  { "Allow: %s" }, { "Event: %s" }, { "Subject: %s" }, { "Accept: %s" }, { "Date: %s" },
+  { "Min-Expires: %s" }, { "Reply-To: <sip:%s@%FROM_HOST%>" },
+  { "Authorization: Digest username=\"%s\", realm=\"%FROM_HOST%\"" },
+  { "Call-Info: <http://%s/>;purpose=icon" }, { "In-Reply-To: %s" },
+  { "P-Asserted-Identity: <sip:%s@%FROM_HOST%>" }, { "Refer-To: <sip:%s@%FROM_HOST%>" },
+  { "Referred-By: <sip:%s@%FROM_HOST%>" }, { "Organization: %s" }, { "Priority: %s" },
+  { "Content-Encoding: %s" }, { "Content-Disposition: %s" }, { "Accept-Language: %s" },
+  { "Timestamp: %s" }, { "Warning: 399 %s \"x\"" }, { "Privacy: %s" }, { "Session-Expires: %s" },
+  { "Reason: SIP;cause=%s" }, { "MIME-Version: %s" },
+  { "Contact: <sip:%FROM_USER%@client.%FROM_HOST%>;expires=%s" },
+  { "Contact: <sip:%FROM_USER%@client.%FROM_HOST%>;q=%s" },
+  { "Contact: \"%s\" <sip:%FROM_USER%@client.%FROM_HOST%>" },
+  { "Content-Type: text/plain;charset=%s", "type" },
+  { "To: <sip:%TO_USER%@%TO_HOST%>;tag=%s", "to" },
+  { "From: <sip:%FROM_USER%@%FROM_HOST%>;tag=%CASE%f;x=%s", "from" },
+  { "Via: SIP/2.0/TLS %VIA_HOST%:5061;branch=z9hG4bK%CASE%x;received=%s", "via", "drop" },
+  { "Via: SIP/2.0/TLS %VIA_HOST%:5061;branch=z9hG4bK%CASE%x;maddr=%s", "via", "drop" },
+  { "Via: SIP/2.0/TLS %VIA_HOST%:5061;branch=z9hG4bK%CASE%x;ttl=%s", "via", "drop" },
+  { "Via: SIP/2.0/TLS %VIA_HOST%:5061;branch=z9hG4bK%CASE%x;rport=%s", "via", "drop" },
+  { "%s: value" }, { "X-Probe: a%sb" }, { "Max-Forwards: 7%s", "mf" }, { "Expires: 3%s" },
+}
+M.HEADERS = HEADERS
+
 function M:count()
-  return #ELEMENTS * #M.ANOMALIES
+  return (#ELEMENTS + #HEADERS) * #M.ANOMALIES
 end
 
 -- The request with element values v (strings, indexed like ELEMENTS); "" leaves an optional
@@ -163,10 +192,50 @@ local function render(v)
   return table.concat(lines, "\r\n") .. "\r\n\r\n" .. body
 end
 
+-- %NAME% variables of a template: the sender's and receiver's names, the case number.
+local function expand(t, vars, i)
+  return (t:gsub("%%(%u+_?%u*)%%", function(name)
+    if name == "CASE" then return tostring(i) end
+    return vars[name] or ("%" .. name .. "%")
+  end))
+end
+
+-- Case i of the second grammar (HEADERS), numbered after the first's.
+local function header_case(self, i)
+  local na = #M.ANOMALIES
+  local k = i - #ELEMENTS * na
+  local h = HEADERS[(k - 1) // na + 1]
+  local an = M.ANOMALIES[(k - 1) % na + 1]
+  local v = self.vars
+  local line = expand(h[1], v, i):gsub("%%s", function() return an[2] end)
+  local body = "hello " .. i
+  local lines = {
+    "MESSAGE sip:" .. v.TO_USER .. "@" .. v.TO_HOST .. " SIP/2.0",
+    h[2] == "via" and line or ("Via: SIP/2.0/TLS " .. v.VIA_HOST .. ":5061;branch=z9hG4bK" .. i .. "x"),
+    "Via: SIP/2.0/TLS relay." .. v.FROM_HOST .. ":5061;branch=z9hG4bKrelay1",
+    h[2] == "mf" and line or "Max-Forwards: 70",
+    h[2] == "from" and line or ("From: \"Bob\" <sip:" .. v.FROM_USER .. "@" .. v.FROM_HOST .. ">;tag=" .. i .. "f"),
+    h[2] == "to" and line or ("To: <sip:" .. v.TO_USER .. "@" .. v.TO_HOST .. ">"),
+    "Call-ID: " .. i .. "c@" .. v.FROM_HOST,
+    "CSeq: 1 MESSAGE",
+    h[2] == "type" and line or "Content-Type: text/plain",
+  }
+  if not h[2] then lines[#lines + 1] = line end
+  lines[#lines + 1] = "Content-Length: " .. #body
+  return {
+    n = i,
+    text = table.concat(lines, "\r\n") .. "\r\n\r\n" .. body,
+    element = h[1]:sub(1, 48),
+    anomaly = an[1],
+    drop_ok = h[3] == "drop" or an[2]:find("[\r\n]") ~= nil,
+  }
+end
+
 -- Case i (1..count): { text, element, anomaly, drop_ok, n }.
 function M:case(i)
   assert(i >= 1 and i <= self:count(), "protos: case out of range")
   local na = #M.ANOMALIES
+  if i > #ELEMENTS * na then return header_case(self, i) end
   local e = (i - 1) // na + 1
   local an = M.ANOMALIES[(i - 1) % na + 1]
   local v = {}
