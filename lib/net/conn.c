@@ -269,7 +269,7 @@ static bool conn_refuse(struct conn *c, struct evbuffer *in, int err, const char
 		c->bad(c, err, p, mlen ? mlen : avail < c->lim.max_head ? avail :
 			 c->lim.max_head, keep, c->h.arg);
 	else if (keep)
-		log_info("%s %s: a message with a body of %zu bytes (over the limit of %zu) dropped",
+		log_info("%s %s: a message with a body of %zu bytes (limit %zu) dropped",
 			 c->server ? "from" : "to", c->peer_cn[0] ? c->peer_cn : "peer", body,
 			 c->lim.max_body);
 	if (conn_orphaned(c) || c->closed)

@@ -34,8 +34,9 @@ struct sipframe_limits {
  *   EBADMSG  the bytes are not SIP (no start line of "SIP/2.0 " or "METHOD uri SIP/2.0"),
  *            or the header has no valid Content-Length (mandatory on streams).
  * Lenient framing holds whenever it can: a start line of any bytes but two leading control
- * bytes (binary, a TLS record), header lines that are not "name: value" (skipped), as long as one Content-Length
- * gives the message its end; only then can the receiver answer 400 and read the next one.
+ * bytes (binary, a TLS record), header lines that are not "name: value" (skipped), as long
+ * as one Content-Length gives the message its end; only then can the receiver answer 400 and
+ * read the next one.
  * lim may be NULL for the defaults. */
 int sipframe_next(const struct sipframe_limits *lim, const char *data, size_t avail,
 		  size_t *skip, size_t *msglen);

@@ -69,7 +69,6 @@ static bool sipscan_eq(const struct sipscan_pl *a, const struct sipscan_pl *b)
 	return a->l == b->l && !memcmp(a->p, b->p, a->l);
 }
 
-/* Records the first defect only: it is the one the answer names. */
 /* RFC 3986 3.1 (RFC 3261 25.1 absoluteURI): scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
 static bool sipscan_is_scheme(const char *p, size_t n)
 {
@@ -86,6 +85,7 @@ static bool sipscan_is_scheme(const char *p, size_t n)
 	return n > 0;
 }
 
+/* Records the first defect only: it is the one the answer names. */
 static void sipscan_defect(struct sipscan *sc, int status, const char *fmt, ...)
 {
 	va_list ap;
@@ -302,7 +302,8 @@ static void sipscan_request_line(struct sipscan *sc, const char *p, size_t n)
 	i = (size_t)(colon - sc->ruri.p);
 	if (!sipscan_is_scheme(sc->ruri.p, i)) {
 		/* RFC 3261 19.1.1 / RFC 3986 3.1: no scheme at all, a syntax error */
-		sipscan_defect(sc, 400, "Request-URI scheme is not ALPHA *(ALPHA / DIGIT / + / - / .)");
+		sipscan_defect(sc, 400,
+			       "Request-URI scheme is not ALPHA *(ALPHA / DIGIT / + / - / .)");
 		return;
 	}
 	if (!((i == 3 && !strncasecmp(sc->ruri.p, "sip", 3)) ||
@@ -586,7 +587,8 @@ bool sipscan_answerable(const struct sipscan *sc)
 	/* an answer that would echo an unusable Via or CSeq could be matched by nobody and
 	 * would itself be malformed (issue 11): such a request is dropped instead */
 	return sc && sc->request && sc->nvia > 0 && sc->cseq.p && sc->cseq.l &&
-	       sc->cseq.l <= SIPSCAN_ID_MAX && sipscan_via_usable(&sc->via[0]) && sipscan_cseq_usable(&sc->cseq);
+	       sc->cseq.l <= SIPSCAN_ID_MAX && sipscan_via_usable(&sc->via[0]) &&
+	       sipscan_cseq_usable(&sc->cseq);
 }
 
 /* Appends "Name: value" with folded lines joined (CR/LF become spaces). */
@@ -704,7 +706,7 @@ static bool sipscan_addr_echoable(const struct sipscan_pl *v)
 /* A From/To for the response: as found, or for a malformed one "<sip-uri>;tag=t" with the
  * URI's whitespace left out, or the anonymous URI (RFC 3261 8.1.1.3) when there is none. */
 static size_t sipscan_put_addr_text(char *out, size_t pos, size_t size, const char *name,
-			       const struct sipscan_pl *v, bool bad, const char *to_tag)
+				    const struct sipscan_pl *v, bool bad, const char *to_tag)
 {
 	static const char anon[] = "<sip:anonymous@anonymous.invalid>";
 	struct sipscan_pl tag = v->p ? sipscan_tag(v) : (struct sipscan_pl){ NULL, 0 };
@@ -769,8 +771,8 @@ static size_t sipscan_put_addr(char *out, size_t pos, size_t size, const char *n
 		ours = to_tag && *to_tag ? to_tag : NULL;
 	}
 	n = snprintf(out + start, start < size ? size - start : 0, "%s: %s%s%.*s%s%s\r\n", name,
-		     anon, tag.l ? ";tag=" : "", (int)tag.l, tag.l ? tag.p : "", ours ? ";tag=" : "",
-		     ours ? ours : "");
+		     anon, tag.l ? ";tag=" : "", (int)tag.l, tag.l ? tag.p : "",
+		     ours ? ";tag=" : "", ours ? ours : "");
 	return start + (n > 0 ? (size_t)n : 0);
 }
 
@@ -900,8 +902,8 @@ static size_t sipscan_put_via_min(char *out, size_t pos, size_t size, const stru
 	if (bl > SIPSCAN_ID_MAX)
 		bl = 0;
 	n = snprintf(out + pos, pos < size ? size - pos : 0,
-		     "Via: SIP/2.0/%.*s invalid.invalid%s%.*s\r\n", (int)tl, t, bl ? ";branch=" : "",
-		     (int)bl, bl ? b : "");
+		     "Via: SIP/2.0/%.*s invalid.invalid%s%.*s\r\n", (int)tl, t,
+		     bl ? ";branch=" : "", (int)bl, bl ? b : "");
 	return pos + (n > 0 ? (size_t)n : 0);
 }
 
@@ -931,7 +933,8 @@ int sipscan_response(const struct sipscan *sc, int status, const char *reason,
 
 		if (sc->via[i].l <= SIPSCAN_ECHO_MAX)
 			pos = sipscan_put_via(out, pos, size, &sc->via[i]);
-		if (sc->via[i].l > SIPSCAN_ECHO_MAX || !sipscan_echo_ok(out, start, pos, size, "Via"))
+		if (sc->via[i].l > SIPSCAN_ECHO_MAX ||
+		    !sipscan_echo_ok(out, start, pos, size, "Via"))
 			pos = sipscan_put_via_min(out, start, size, &sc->via[i]);
 	}
 	pos = sipscan_put_addr(out, pos, size, "From", &sc->from, sc->from_bad, NULL);
