@@ -7,7 +7,7 @@ DEB_PKGS  := build-essential pkg-config libssl-dev libosip2-dev libevent-dev lib
              libldns-dev libsqlite3-dev liblua5.4-dev lua5.4 lua-cjson libpcap-dev libcunit1-dev \
              tshark sip-tester chromium chromium-driver curl libedit-dev \
              clang libclang-rt-14-dev \
-             python3-pexpect kamailio kamailio-tls-modules
+             python3 python3-pexpect kamailio kamailio-tls-modules libxml2-utils poppler-utils
 
 CC        ?= cc
 BUILD     ?= build
@@ -67,11 +67,19 @@ TESTS    := $(BUILD)/tests/test_lib $(BUILD)/tests/test_fakes $(BUILD)/tests/tes
 FUZZ_ALL     := sip proxy capdec provform csv conf
 FUZZ_REGRESS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_ALL))
 
-.PHONY: all help deps deps-auto check unit scenarios run bench clean tests-build fuzz fuzz-build \
-        fuzz-check fuzz-merge
+.PHONY: all help deps deps-auto check unit scenarios scenarios-workers run lab bench clean \
+        tests-build mutant mutants report-size fuzz fuzz-build fuzz-check fuzz-merge
 .DEFAULT_GOAL := all
 
-all: $(PROGRAMS) ## build every program (default)
+all: $(PROGRAMS) $(BUILD)/buildinfo ## build every program (default)
+
+# What the report names as the binaries' identity: version, git hash, compiler and flags of this
+# build tree (rewritten when a program is relinked).
+$(BUILD)/buildinfo: $(BIN)/accessproxy
+	@{ echo "version=$$(git describe --always --dirty 2>/dev/null || echo unknown)"; \
+	  echo "git=$$(git rev-parse HEAD 2>/dev/null || echo unknown)"; \
+	  echo "cc=$$($(CC) --version 2>/dev/null | head -1)"; \
+	  echo "cflags=$(strip $(CFLAGS_BASE) $(CFLAGS))"; echo "ldflags=$(strip $(LDFLAGS))"; } > $@
 
 help: ## list the targets
 	@echo "PIClab make targets:"
@@ -96,41 +104,82 @@ deps: ## install the Debian packages the build and the lab need (as root)
 deps-auto:
 	@$(MAKE) --no-print-directory deps
 
-check: ## install what is missing, build, run unit tests and the scenario suite
+check: ## install what is missing, build, unit tests, the suite (and its "workers" tag with 2 workers), coverage --strict
 	@$(MAKE) --no-print-directory deps-auto
 	@$(MAKE) --no-print-directory all tests-build
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory fuzz-check
-	@$(MAKE) --no-print-directory scenarios
+	@rc=0; $(MAKE) --no-print-directory unit || rc=1; \
+	$(MAKE) --no-print-directory fuzz-check || rc=1; \
+	$(MAKE) --no-print-directory scenarios-workers || rc=1; \
+	$(MAKE) --no-print-directory scenarios || rc=1; \
+	$(BIN)/piclab coverage --strict || rc=1; exit $$rc
 
-unit: tests-build ## run the CUnit tests
+unit: tests-build ## run the CUnit tests and the harness self-tests (harness/tests/*.sh)
 	@rc=0; for t in $(TESTS); do echo "== $$t"; PICLAB_ROOT=$(CURDIR) $$t || rc=1; done; \
 	for t in harness/tests/*.sh; do [ -f "$$t" ] || continue; echo "== $$t"; \
 	  BUILD=$(BUILD) PICLAB_ROOT=$(CURDIR) bash $$t || rc=1; done; \
 	echo "== fuzz/regress.sh"; bash fuzz/regress.sh $(BUILD) $(FUZZ_ALL) || rc=1; exit $$rc
 
-MUTANTS := $(BUILD)/mutant-no-topo/bin/accessproxy $(BUILD)/mutant-no-trust/bin/accessproxy
+report-size: ## the report's index stays under 1 MB for a synthetic 1,000-scenario run (not in unit)
+	@PICLAB_ROOT=$(CURDIR) bash harness/tests/slow/report_size.sh
 
-tests-build: $(TESTS) $(MUTANTS) $(FUZZ_REGRESS)
+tests-build: $(TESTS) invariant-mutants $(FUZZ_REGRESS)
 
-# Deliberately broken proxies for harness/tests/mutants.sh: the capture invariants must catch them.
-$(BUILD)/mutant-no-topo/bin/accessproxy: FORCE
-	@$(MAKE) --no-print-directory BUILD=$(BUILD)/mutant-no-topo WERROR=$(WERROR) \
-		CFLAGS="$(CFLAGS) -DAP_MUTANT_NO_TOPO" $@ $(@D)/apctl
-$(BUILD)/mutant-no-trust/bin/accessproxy: FORCE
-	@$(MAKE) --no-print-directory BUILD=$(BUILD)/mutant-no-trust WERROR=$(WERROR) \
-		CFLAGS="$(CFLAGS) -DAP_MUTANT_NO_TRUST" $@ $(@D)/apctl
-.PHONY: FORCE
-FORCE:
+# Deliberately broken proxies for harness/tests/mutants.sh: the capture invariants must catch
+# them (built like every mutant of `make mutants`, in build/mutants/NAME/bin/).
+invariant-mutants: $(PROGRAMS) $(BUILD)/buildinfo
+	@$(MAKE) --no-print-directory mutant MUTANT=NO_TOPO
+	@$(MAKE) --no-print-directory mutant MUTANT=NO_TRUST
+.PHONY: invariant-mutants
+
+# --- mutants: the proxy with one rule bent (-DAP_MUTANT_<NAME>, listed in harness/mutants.tsv).
+# Only the files naming the mutant are compiled again; the rest of the proxy is the normal build.
+MUTANT    ?=
+MUT_DIR   := $(BUILD)/mutants/$(MUTANT)
+MUT_FILES  = $(shell grep -rlw "AP_MUTANT_$(MUTANT)" proxy --include=*.c)
+MUT_OBJS   = $(patsubst %.c,$(MUT_DIR)/obj/%.o,$(MUT_FILES))
+MUT_KEEP   = $(filter-out $(call obj,$(MUT_FILES)),$(call obj,$(PROXY_SRC)))
+MUT_JOBS  ?= 2
+
+mutant: ## build one mutant: MUTANT=NAME -> build/mutants/NAME/bin/accessproxy and apctl
+	@if [ -z "$(MUTANT)" ] || [ -z "$(MUT_FILES)" ]; then \
+	  echo "mutant: MUTANT=NAME names no AP_MUTANT_NAME in proxy/ (see harness/mutants.tsv)" >&2; exit 2; fi
+	@$(MAKE) --no-print-directory $(MUT_DIR)/bin/accessproxy $(MUT_DIR)/bin/apctl
+	@sed 's/^version=.*/&+mutant-$(MUTANT)/; s/^cflags=.*/& -DAP_MUTANT_$(MUTANT)/' $(BUILD)/buildinfo \
+	  > $(MUT_DIR)/buildinfo
+
+ifneq ($(MUTANT),)
+$(MUT_DIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  CC      $< (AP_MUTANT_$(MUTANT))"
+	$(Q)$(CC) $(CFLAGS_ALL) -DAP_MUTANT_$(MUTANT) -c -o $@ $<
+
+$(MUT_DIR)/bin/accessproxy: $(filter-out $(MUT_DIR)/obj/proxy/apctl.o,$(MUT_OBJS)) \
+	$(filter-out $(call obj,$(MUT_FILES)),$(call obj,proxy/main.c)) $(MUT_KEEP) $(LIBPIC)
+$(MUT_DIR)/bin/apctl: $(filter-out $(MUT_DIR)/obj/proxy/main.o,$(MUT_OBJS)) \
+	$(filter-out $(call obj,$(MUT_FILES)),$(call obj,proxy/apctl.c)) $(MUT_KEEP) $(LIBPIC)
+$(MUT_DIR)/bin/accessproxy $(MUT_DIR)/bin/apctl:
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(PKG_LIBS)
+endif
+
+mutants: all ## build every mutant of harness/mutants.tsv, run the scenarios that must kill it; prints "mutation score K of N"
+	bash harness/mutate.sh -j $(MUT_JOBS)
 
 SUITE ?= scenarios
 scenarios: all ## run the scenario suite (SUITE=path to choose)
 	$(BIN)/piclab run $(SUITE)
 
+scenarios-workers: all ## the scenarios tagged "workers" against a proxy with 2 worker processes
+	$(BIN)/piclab run --tag workers --workers 2 -o reports/out/workers $(SUITE)
+
 run: ## the default suite in the lab; results in reports/out/<run>/
 	@$(MAKE) --no-print-directory deps-auto
 	@$(MAKE) --no-print-directory all
 	$(BIN)/piclab run $(SUITE)
+
+lab: all ## the default lab with its Lua console (piclab lab; LAB=N for 127.77.N.0/24)
+	$(BIN)/piclab lab --lab $(or $(LAB),1)
 
 bench: all ## benchmarks: proxy throughput/latency/memory, capture decoder vs tshark (figures printed, never asserted)
 	@if [ -f bench/run.sh ]; then bash bench/run.sh $(BUILD); fi

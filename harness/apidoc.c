@@ -7,6 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <lauxlib.h>
+#include <lualib.h>
+
 #include "base/mem.h"
 #include "apidoc.h"
 
@@ -24,6 +27,7 @@ struct apidoc {
 	size_t nrows;
 	struct {
 		const char *section;
+		char var[16];      /* "dns" of `dns:fault`, "" for a global or `:up()` */
 		char name[48];
 	} names[APIDOC_MAX_NAMES];
 	size_t nnames;
@@ -46,10 +50,43 @@ static char *apidoc_trim(char *s)
 	return s;
 }
 
-/* Every `x.name` and `x:name` inside the backticks of a call cell. */
+static void apidoc_name(struct apidoc *d, const char *section, const char *name, size_t n)
+{
+	const char *v = name - 1;
+	size_t vn = 0;
+
+	if (!n || n >= sizeof(d->names[0].name) || d->nnames == APIDOC_MAX_NAMES ||
+	    isdigit((unsigned char)name[0]))
+		return;
+	d->names[d->nnames].section = section;
+	/* the variable before `.` or `:` names the class: `dns:fault` is a Dns method */
+	if (*v == '.' || *v == ':') {
+		while (isalnum((unsigned char)v[-1 - (long)vn]) || v[-1 - (long)vn] == '_')
+			vn++;
+	}
+	if (vn >= sizeof(d->names[0].var))
+		vn = 0;
+	memcpy(d->names[d->nnames].var, v - vn, vn);
+	d->names[d->nnames].var[vn] = '\0';
+	memcpy(d->names[d->nnames].name, name, n);
+	d->names[d->nnames++].name[n] = '\0';
+}
+
+/* Every `x.name` and `x:name` inside the backticks of a call cell, and a global `name(...)`
+ * or `name{...}` that opens one. */
 static void apidoc_names(struct apidoc *d, const char *section, const char *call)
 {
 	const char *p = call;
+
+	for (const char *q = strchr(call, '`'); q; q = strstr(q + 1, ", `")) {
+		size_t n = 0;
+
+		q = strchr(q, '`') + 1;
+		while (isalnum((unsigned char)q[n]) || q[n] == '_')
+			n++;
+		if (q[n] == '(' || q[n] == '{')
+			apidoc_name(d, section, q, n);
+	}
 
 	while ((p = strpbrk(p, ".:"))) {
 		const char *q = p + 1;
@@ -59,12 +96,7 @@ static void apidoc_names(struct apidoc *d, const char *section, const char *call
 			while (isalnum((unsigned char)q[n]) || q[n] == '_')
 				n++;
 		}
-		if (n && n < sizeof(d->names[0].name) && d->nnames < APIDOC_MAX_NAMES &&
-		    !isdigit((unsigned char)q[0])) {
-			d->names[d->nnames].section = section;
-			memcpy(d->names[d->nnames].name, q, n);
-			d->names[d->nnames++].name[n] = '\0';
-		}
+		apidoc_name(d, section, q, n);
 		p = q;
 	}
 }
@@ -86,6 +118,14 @@ static void apidoc_row(struct apidoc *d, const char *section, char *line)
 	if (k < 2 || r->cells[0][0] != '`')
 		return;
 	apidoc_names(d, section, r->cells[0]);
+	/* methods of the objects a call returns: "returns a Held object with `:up()`" */
+	for (const char *q = strstr(r->cells[1], "`:"); q; q = strstr(q + 2, "`:")) {
+		size_t n = 0;
+
+		while (isalnum((unsigned char)q[2 + n]) || q[2 + n] == '_')
+			n++;
+		apidoc_name(d, section, q + 2, n);
+	}
 	d->nrows++;
 }
 
@@ -179,4 +219,80 @@ bool apidoc_has(const struct apidoc *d, const char *name)
 		if (strcmp(d->names[i].name, name) == 0)
 			return true;
 	return false;
+}
+
+/* Is name documented for class cls ("piclab.Dns": rows of `dns:...`)? A class the README never
+ * writes as a variable (returned objects: `:grant()`) is judged by the name alone. */
+static bool apidoc_has_member(const struct apidoc *d, const char *cls, const char *name)
+{
+	const char *c = cls ? strrchr(cls, '.') : NULL;
+	bool class_seen = false;
+
+	if (!c)
+		return apidoc_has(d, name);
+	c++;
+	for (size_t i = 0; i < d->nnames; i++) {
+		if (strcasecmp(d->names[i].var, c) != 0)
+			continue;
+		class_seen = true;
+		if (strcmp(d->names[i].name, name) == 0)
+			return true;
+	}
+	return !class_seen && apidoc_has(d, name);
+}
+
+/* Calls h for each string key of the table at idx that the README does not name. */
+static size_t apidoc_keys(const struct apidoc *d, lua_State *L, int idx, const char *cls,
+			  lua_State *std, apidoc_missing_h *h, void *arg)
+{
+	size_t missing = 0;
+
+	idx = lua_absindex(L, idx);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+		bool builtin = false;
+
+		if (std && k) {
+			builtin = lua_getglobal(std, k) != LUA_TNIL;
+			lua_pop(std, 1);
+		}
+		if (k && k[0] != '_' && !builtin && (!std || lua_isfunction(L, -1)) &&
+		    !(std ? apidoc_has(d, k) : apidoc_has_member(d, cls, k))) {
+			h(cls, k, arg);
+			missing++;
+		}
+		lua_pop(L, 1);
+	}
+	return missing;
+}
+
+size_t apidoc_undocumented(const struct apidoc *d, lua_State *L, apidoc_missing_h *h, void *arg)
+{
+	lua_State *std = luaL_newstate();
+	size_t missing = 0;
+
+	if (!std)
+		return 0;
+	luaL_openlibs(std);
+	lua_pushglobaltable(L);
+	missing += apidoc_keys(d, L, -1, "(global)", std, h, arg);
+	lua_pop(L, 1);
+	lua_pushnil(L);
+	while (lua_next(L, LUA_REGISTRYINDEX)) {
+		if (lua_type(L, -2) == LUA_TSTRING && lua_istable(L, -1) &&
+		    !strncmp(lua_tostring(L, -2), "piclab.", 7)) {
+			const char *cls = lua_tostring(L, -2);
+
+			if (lua_getfield(L, -1, "methods") == LUA_TTABLE)
+				missing += apidoc_keys(d, L, -1, cls, NULL, h, arg);
+			lua_pop(L, 1);
+			if (lua_getfield(L, -1, "__index") == LUA_TTABLE)
+				missing += apidoc_keys(d, L, -1, cls, NULL, h, arg);
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
+	}
+	lua_close(std);
+	return missing;
 }

@@ -20,4 +20,12 @@ size_t apidoc_members(const struct apidoc *d, const char *cls, const char **name
 /* Is name documented as a member (`x:name(` or `x.name`) anywhere? */
 bool apidoc_has(const struct apidoc *d, const char *name);
 
+/* The names the bindings register in L (global functions beyond Lua's own, the methods and
+ * __index tables of the piclab.* metatables) that the README does not document: h gets each
+ * (class, name); returns how many. The check that keeps the README the API's reference. */
+struct lua_State;
+typedef void (apidoc_missing_h)(const char *cls, const char *name, void *arg);
+size_t apidoc_undocumented(const struct apidoc *d, struct lua_State *L, apidoc_missing_h *h,
+			   void *arg);
+
 #endif

@@ -5,6 +5,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,29 +18,21 @@
 #include "../fakes/ca/labca.h"
 #include "cmds.h"
 #include "ladder.h"
+#include "reportslua.h"
 #include "lab.h"
 
-int cmd_coverage(const char *root, const char *run_dir)
+int cmd_coverage(const char *root, const char *run_dir, bool list, bool strict)
 {
-	lua_State *L = luaL_newstate();
-	char script[1200];
+	lua_State *L = reports_lua(root, "coverage", "coverage");
 	int rc = 2;
 
 	if (!L)
 		return 2;
-	luaL_openlibs(L);
-	lua_getglobal(L, "package");
-	lua_pushfstring(L, "%s/reports/?.lua", root);
-	lua_setfield(L, -2, "path");
-	lua_pop(L, 1);
-	snprintf(script, sizeof(script), "%s/reports/coverage.lua", root);
-	if (luaL_loadfile(L, script) != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK) {
-		fprintf(stderr, "piclab coverage: %s\n", lua_tostring(L, -1));
-		goto out;
-	}
 	lua_pushstring(L, root);
 	lua_pushstring(L, run_dir);
-	if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+	lua_pushboolean(L, strict);
+	lua_pushboolean(L, list);
+	if (lua_pcall(L, 4, 1, 0) != LUA_OK) {
 		fprintf(stderr, "piclab coverage: %s\n", lua_tostring(L, -1));
 		goto out;
 	}
@@ -69,7 +62,7 @@ static const char cmd_template[] =
 	"-- %s: <one line saying what this scenario proves>\n"
 	"return scenario {\n"
 	"  title  = \"%s\",\n"
-	"  covers = { },          -- requirement ids from REQUIREMENTS.md, e.g. \"IM-001\"\n"
+	"  covers = { },          -- requirement ids, e.g. \"IM-001\": piclab coverage --list\n"
 	"  tags   = { },\n"
 	"  run = function(lab)\n"
 	"    local alice = lab.enterprise:user(\"alice@contoso.test\")\n"
@@ -109,6 +102,10 @@ int cmd_new(const char *root, const char *name)
 	}
 	fprintf(f, cmd_template, name, name);
 	fclose(f);
-	printf("%s\n", path);
+	printf("%s\n"
+	       "next: name what it proves in covers (the ids: piclab coverage --list, or\n"
+	       "      reports/requirements.tsv), try steps by hand in the lab's console\n"
+	       "      (sudo build/bin/piclab lab; :save writes them as a scenario), then run it:\n"
+	       "      sudo build/bin/piclab run %s\n", path, path);
 	return 0;
 }

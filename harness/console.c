@@ -106,9 +106,49 @@ static void console_input_resume(struct console *c)
 		event_add(c->in_ev, NULL);
 		return;
 	}
-	if (!c->stdin_eof)
+	if (!c->stdin_eof && c->in_ev)
 		event_add(c->in_ev, NULL);
 	console_drain(c);
+}
+
+/* A value as a person reads it: a table's first level shown (up to 16 entries). */
+static void console_show(struct console *c, lua_State *co, int idx)
+{
+	int n = 0;
+
+	idx = lua_absindex(co, idx);
+	if (!lua_istable(co, idx) || luaL_getmetafield(co, idx, "__tostring") != LUA_TNIL) {
+		if (lua_istable(co, idx))
+			lua_pop(co, 1);
+		console_printf(c, "%s", luaL_tolstring(co, idx, NULL));
+		lua_pop(co, 1);
+		return;
+	}
+	console_printf(c, "{");
+	lua_pushnil(co);
+	while (lua_next(co, idx)) {
+		if (n++ == 16) {
+			console_printf(c, " ...");
+			lua_pop(co, 2);
+			break;
+		}
+		if (lua_type(co, -2) == LUA_TSTRING) {
+			console_printf(c, "%s %s = ", n > 1 ? "," : "", lua_tostring(co, -2));
+		} else {
+			/* a copy: tolstring must not turn the key lua_next walks into a string */
+			lua_pushvalue(co, -2);
+			console_printf(c, "%s [%s] = ", n > 1 ? "," : "", luaL_tolstring(co, -1, NULL));
+			lua_pop(co, 2);
+		}
+		if (lua_type(co, -1) == LUA_TSTRING)
+			console_printf(c, "\"%.200s\"", lua_tostring(co, -1));
+		else {
+			console_printf(c, "%s", luaL_tolstring(co, -1, NULL));
+			lua_pop(co, 1);
+		}
+		lua_pop(co, 1);
+	}
+	console_printf(c, " }");
 }
 
 /* A step ended: its values or its failure, and it is kept for :save if it passed. */
@@ -127,10 +167,9 @@ static void console_step_done(lua_State *co, int nres, enum scen_verdict v, cons
 	}
 	if (v == SCEN_PASS) {
 		for (i = 1; co && i <= nres; i++) {
-			const char *s = luaL_tolstring(co, -nres - 1 + i, NULL);
-
-			console_printf(c, "%s%s", i > 1 ? "\t" : "", s);
-			lua_pop(co, 1);
+			if (i > 1)
+				console_printf(c, "\t");
+			console_show(c, co, -nres - 1 + i);
 		}
 		if (co && nres > 0)
 			console_printf(c, "\n");
@@ -354,8 +393,20 @@ static void console_stdin(struct console *c)
 {
 	static char breaks[] = " \t\n\"'`<>=;|&{(,.:)[]+-*/~";
 
+	struct stat st;
+
 	c->tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	c->inbuf = evbuffer_new();
+	if (!c->tty && (fstat(STDIN_FILENO, &st) != 0 ||
+			(!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode)))) {
+		/* a file or /dev/null cannot be polled: it is all there, take it now */
+		while (evbuffer_read(c->inbuf, STDIN_FILENO, 65536) > 0)
+			;
+		if (evbuffer_get_length(c->inbuf))
+			evbuffer_add(c->inbuf, "\n", 1);
+		c->stdin_eof = true;
+		return;
+	}
 	c->in_ev = event_new(c->base, STDIN_FILENO, EV_READ | EV_PERSIST, console_readable, c);
 	if (!c->tty)
 		return;
@@ -442,7 +493,8 @@ int console_run(const struct console_opts *o)
 	} else {
 		console_input_resume(&c);
 	}
-	event_base_dispatch(c.base);
+	if (!c.quit)
+		event_base_dispatch(c.base);
 	console_input_pause(&c);
 	if (c.tty)
 		write_history(c.hist);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <editline/readline.h>
 
@@ -99,10 +100,30 @@ static void console_save(struct console *c, const char *name)
 		       "piclab run %s\n", c->nsteps, c->nsteps == 1 ? "" : "s", path, path);
 }
 
+static bool console_in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[1024];
+
+	while (path && *path) {
+		size_t n = strcspn(path, ":");
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, prog);
+		if (access(buf, X_OK) == 0)
+			return true;
+		path += n + (path[n] == ':');
+	}
+	return false;
+}
+
 /* :capture — how to read the live capture with tshark and with piclab's own decoder. */
 static void console_capture(struct console *c)
 {
 	struct lab *lab = scen_session_lab(c->ss);
+
+	if (!console_in_path("tshark"))
+		console_printf(c, "tshark is not installed: apt-get install tshark (or make deps) for "
+			       "the first two; piclab decode and piclab ladder need nothing more\n");
 
 	if (!lab_capture(lab)) {
 		console_printf(c, "this lab has no capture (--no-capture)\n");

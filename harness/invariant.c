@@ -13,10 +13,12 @@
 #include "decode/capdec.h"
 #include "invariant.h"
 #include "lab.h"
+#include "waiver.h"
 
 #define INV_TRUST_HEADER "ms-edge-proxy-message-trust"
 
 static const char *const invariant_names[INV_COUNT] = {
+	[INV_DECRYPTED] = "decrypted",
 	[INV_EXTERNAL_TLS] = "external-tls-only",
 	[INV_TOPOLOGY] = "topology-hiding",
 	[INV_TRUST] = "trust-header",
@@ -64,7 +66,71 @@ static void inv_label(const struct capdec_sip *m, char *buf, size_t size)
 	}
 }
 
-static int inv_external_tls(const struct lab *lab, const struct capdec *d, char *why, size_t n)
+/* Whether a waiver of inv exempts message m (by its Call-ID, CSeq or flow). */
+static bool inv_waived(struct waivers *ws, int inv, const struct capdec *d,
+		       const struct capdec_sip *m)
+{
+	struct sipmsg *msg = NULL;
+	bool w;
+
+	if (!ws)
+		return false;
+	if (sipmsg_decode(&msg, m->data, m->len) != 0)
+		return waiver_msg(ws, inv, d, m, NULL, NULL, -1);
+	w = waiver_msg(ws, inv, d, m, sipmsg_callid(msg), sipmsg_method(msg),
+		       (long)sipmsg_cseq(msg));
+	mem_deref(msg);
+	return w;
+}
+
+static void inv_flow_name(const struct lab *lab, const struct capdec_flow *f, char *buf,
+			  size_t size)
+{
+	char c[64], s[64];
+	enum lab_host hc = lab_host_of_addr((const struct sockaddr *)&f->client);
+	enum lab_host hs = lab_host_of_addr((const struct sockaddr *)&f->server);
+
+	snprintf(buf, size, "%s (%s) -> %s (%s) on the %s leg",
+		 sa_fmt((const struct sockaddr *)&f->client, c, sizeof(c)), lab_host_name(hc),
+		 sa_fmt((const struct sockaddr *)&f->server, s, sizeof(s)), lab_host_name(hs),
+		 lab_leg(lab, (const struct sockaddr *)&f->client,
+			 (const struct sockaddr *)&f->server));
+}
+
+int invariant_opaque_flow(const struct lab *lab, const struct capdec *d, const char *leg,
+			  struct waivers *ws, char *why, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < capdec_flow_count(d); i++) {
+		const struct capdec_flow *f = capdec_flow_at(d, i);
+		char name[256];
+
+		if (!f->tls || !f->protected_seen || f->decrypted)
+			continue;
+		if (leg && strcmp(lab_leg(lab, (const struct sockaddr *)&f->client,
+					  (const struct sockaddr *)&f->server), leg) != 0)
+			continue;
+		if (waiver_flow(ws, INV_DECRYPTED, f))
+			continue;
+		inv_flow_name(lab, f, name, sizeof(name));
+		snprintf(why, n, "TLS flow %s was not decrypted (%s)", name,
+			 f->error ? f->error : "no key in the key log");
+		return 1;
+	}
+	return 0;
+}
+
+static int inv_decrypted(const struct lab *lab, const struct capdec *d, struct waivers *ws,
+			 char *why, size_t n, const struct capdec_sip **bad)
+{
+	(void)bad;
+	return invariant_opaque_flow(lab, d, NULL, ws, why, n);
+}
+
+static int inv_external_tls(const struct lab *lab, const struct capdec *d, struct waivers *ws,
+			    char *why, size_t n,
+			    const struct capdec_sip **bad)
 {
 	size_t i;
 
@@ -75,11 +141,20 @@ static int inv_external_tls(const struct lab *lab, const struct capdec *d, char 
 		if (strcmp(lab_leg(lab, (const struct sockaddr *)&f->client,
 				   (const struct sockaddr *)&f->server), "external") != 0)
 			continue;
-		if (f->cleartext_sip || (!f->tls && f->sip_msgs)) {
+		if ((f->cleartext_sip || (!f->tls && f->sip_msgs)) &&
+		    !waiver_flow(ws, INV_EXTERNAL_TLS, f)) {
 			snprintf(why, n, "%u cleartext SIP message(s) on the external leg, flow %s -> %s",
 				 f->cleartext_sip, sa_fmt((const struct sockaddr *)&f->client, c,
 							  sizeof(c)),
 				 sa_fmt((const struct sockaddr *)&f->server, s, sizeof(s)));
+			for (size_t k = 0; k < capdec_sip_count(d); k++) {
+				const struct capdec_sip *m = capdec_sip_at(d, k);
+
+				if (m->flow == f->id && !m->tls) {
+					*bad = m;
+					break;
+				}
+			}
 			return 1;
 		}
 	}
@@ -108,7 +183,9 @@ static const char *inv_memcasemem(const char *h, size_t hl, const char *n)
 	return NULL;
 }
 
-static int inv_topology(const struct lab *lab, const struct capdec *d, char *why, size_t n)
+static int inv_topology(const struct lab *lab, const struct capdec *d, struct waivers *ws,
+			char *why, size_t n,
+			    const struct capdec_sip **bad)
 {
 	const enum lab_host inside[] = { LAB_POOL, LAB_AP_INT };
 	size_t i, k;
@@ -126,10 +203,13 @@ static int inv_topology(const struct lab *lab, const struct capdec *d, char *why
 
 			if (!p)
 				continue;
+			if (inv_waived(ws, INV_TOPOLOGY, d, m))
+				break;
 			inv_line_of(m->data, m->len, p, line, sizeof(line));
 			inv_label(m, label, sizeof(label));
 			snprintf(why, n, "internal %s %s leaked on the external leg in %s: \"%s\"",
 				 k % 2 ? "address" : "name", needle, label, line);
+			*bad = m;
 			return 1;
 		}
 	}
@@ -137,7 +217,9 @@ static int inv_topology(const struct lab *lab, const struct capdec *d, char *why
 }
 
 /* Requests the proxy passes inward from outside: internal leg, sent by ap-int, From not ours. */
-static int inv_trust(const struct lab *lab, const struct capdec *d, char *why, size_t n)
+static int inv_trust(const struct lab *lab, const struct capdec *d, struct waivers *ws,
+		     char *why, size_t n,
+			    const struct capdec_sip **bad)
 {
 	char apint[64];
 	size_t i;
@@ -162,17 +244,20 @@ static int inv_trust(const struct lab *lab, const struct capdec *d, char *why, s
 		count = sipmsg_header_count(msg, INV_TRUST_HEADER);
 		snprintf(from_host, sizeof(from_host), "%s", host);
 		mem_deref(msg);
-		if (count != 1) {
+		if (count != 1 && !inv_waived(ws, INV_TRUST, d, m)) {
 			inv_label(m, label, sizeof(label));
 			snprintf(why, n, "%s passed inward from %s carries %d %s header%s, not 1",
 				 label, from_host, count, INV_TRUST_HEADER, count == 1 ? "" : "s");
+			*bad = m;
 			return 1;
 		}
 	}
 	return 0;
 }
 
-static int inv_well_formed(const struct lab *lab, const struct capdec *d, char *why, size_t n)
+static int inv_well_formed(const struct lab *lab, const struct capdec *d, struct waivers *ws,
+			   char *why, size_t n,
+			    const struct capdec_sip **bad)
 {
 	size_t i;
 
@@ -180,21 +265,25 @@ static int inv_well_formed(const struct lab *lab, const struct capdec *d, char *
 		const struct capdec_sip *m = capdec_sip_at(d, i);
 		struct sipmsg *msg = NULL;
 		size_t blen = 0;
-		const char *cl, *body;
+		const char *cl;
 		char label[200];
 
-		inv_label(m, label, sizeof(label));
 		if (sipmsg_decode(&msg, m->data, m->len) != 0) {
+			if (inv_waived(ws, INV_WELL_FORMED, d, m))
+				continue;
+			inv_label(m, label, sizeof(label));
 			snprintf(why, n, "%s on the %s leg does not parse", label, inv_leg(lab, m));
+			*bad = m;
 			return 1;
 		}
-		body = sipmsg_body(msg, &blen);
+		(void)sipmsg_body(msg, &blen);
 		cl = sipmsg_header(msg, "Content-Length", 0);
-		(void)body;
-		if (cl && strtoul(cl, NULL, 10) != blen) {
+		if (cl && strtoul(cl, NULL, 10) != blen && !inv_waived(ws, INV_WELL_FORMED, d, m)) {
+			inv_label(m, label, sizeof(label));
 			snprintf(why, n, "%s on the %s leg: Content-Length %s but the body has %zu bytes",
 				 label, inv_leg(lab, m), cl, blen);
 			mem_deref(msg);
+			*bad = m;
 			return 1;
 		}
 		mem_deref(msg);
@@ -205,10 +294,12 @@ static int inv_well_formed(const struct lab *lab, const struct capdec *d, char *
 struct inv_txn {
 	char key[300];   /* flow/branch/cseq method */
 	char label[200];
+	size_t msg;      /* index of the request */
 	bool final;
 };
 
-static int inv_txn_end(const struct lab *lab, const struct capdec *d, char *why, size_t n)
+static int inv_txn_end(const struct lab *lab, const struct capdec *d, struct waivers *ws,
+		       char *why, size_t n, const struct capdec_sip **badm)
 {
 	size_t i, j, nt = 0, cap = capdec_sip_count(d);
 	struct inv_txn *t = calloc(cap ? cap : 1, sizeof(*t));
@@ -230,6 +321,7 @@ static int inv_txn_end(const struct lab *lab, const struct capdec *d, char *why,
 			if (strcasecmp(sipmsg_method(msg), "ACK") != 0 && nt < cap) {
 				snprintf(t[nt].key, sizeof(t[nt].key), "%s", key);
 				inv_label(m, t[nt].label, sizeof(t[nt].label));
+				t[nt].msg = i;
 				nt++;
 			}
 		} else if (sipmsg_status(msg) >= 200) {
@@ -240,33 +332,56 @@ static int inv_txn_end(const struct lab *lab, const struct capdec *d, char *why,
 		mem_deref(msg);
 	}
 	for (j = 0; j < nt && !bad; j++) {
-		if (!t[j].final) {
-			snprintf(why, n, "%s never got a final response on its connection", t[j].label);
-			bad = 1;
-		}
+		if (t[j].final || inv_waived(ws, INV_TXN_END, d, capdec_sip_at(d, t[j].msg)))
+			continue;
+		snprintf(why, n, "%s never got a final response on its connection", t[j].label);
+		*badm = capdec_sip_at(d, t[j].msg);
+		bad = 1;
 	}
 	free(t);
 	return bad;
 }
 
-int invariant_check(const struct lab *lab, const struct capdec *d, const bool *waived, char *why,
+static int (*const inv_checks[INV_COUNT])(const struct lab *, const struct capdec *,
+					 struct waivers *, char *, size_t,
+					 const struct capdec_sip **) = {
+	[INV_DECRYPTED] = inv_decrypted,
+	[INV_EXTERNAL_TLS] = inv_external_tls,
+	[INV_TOPOLOGY] = inv_topology,
+	[INV_TRUST] = inv_trust,
+	[INV_WELL_FORMED] = inv_well_formed,
+	[INV_TXN_END] = inv_txn_end,
+};
+
+int invariant_check(const struct lab *lab, const struct capdec *d, struct waivers *ws, char *why,
 		    size_t whysize)
 {
-	static int (*const checks[INV_COUNT])(const struct lab *, const struct capdec *, char *,
-					      size_t) = {
-		[INV_EXTERNAL_TLS] = inv_external_tls,
-		[INV_TOPOLOGY] = inv_topology,
-		[INV_TRUST] = inv_trust,
-		[INV_WELL_FORMED] = inv_well_formed,
-		[INV_TXN_END] = inv_txn_end,
-	};
+	return invariant_check_at(lab, d, ws, why, whysize, NULL);
+}
+
+int invariant_check_at(const struct lab *lab, const struct capdec *d, struct waivers *ws,
+		       char *why, size_t whysize, const struct capdec_sip **at)
+{
 	int i;
 
 	for (i = 0; i < INV_COUNT; i++) {
-		if (waived && waived[i])
-			continue;
-		if (checks[i](lab, d, why, whysize))
+		const struct capdec_sip *bad = NULL;
+
+		if (inv_checks[i](lab, d, ws, why, whysize, &bad)) {
+			if (at)
+				*at = bad;
 			return i;
+		}
 	}
 	return -1;
+}
+
+int invariant_check_one(const struct lab *lab, const struct capdec *d, int id,
+			struct waivers *ws, char *why, size_t whysize)
+{
+	const struct capdec_sip *bad = NULL;
+
+	if (id < 0 || id >= INV_COUNT || !inv_checks[id])
+		return 0;
+	return inv_checks[id](lab, d, ws, why, whysize, &bad) ? 1 : 0;
 }

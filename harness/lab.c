@@ -102,6 +102,22 @@ void lab_sut_died(struct sut *s, const char *why, void *arg)
 	lab->bh(lab, msg, lab->arg);
 }
 
+/* A port another process holds: say which one, and what to do about it. */
+static void lab_port_busy(char *why, size_t whysize, int err, const char *ip, unsigned port)
+{
+	char holder[128] = "";
+	size_t n = strlen(why);
+
+	if (err != EADDRINUSE)
+		return;
+	labrt_port_holder("tcp", ip, port, holder, sizeof(holder));
+	if (!holder[0])
+		labrt_port_holder("udp", ip, port, holder, sizeof(holder));
+	snprintf(why + n, whysize - n, "; port %u is held by %s: stop it (an old lab? a DNS "
+		 "server on 0.0.0.0?), or give this lab another index with --lab N", port,
+		 holder[0] ? holder : "another process");
+}
+
 static int lab_servers(struct lab *lab, char *why, size_t whysize)
 {
 	struct imsrv_conf hc = {
@@ -126,6 +142,7 @@ static int lab_servers(struct lab *lab, char *why, size_t whysize)
 	if (err) {
 		snprintf(why, whysize, "enterprise home server on %s:%d: %s", lab->ip[LAB_POOL],
 			 LAB_SIP_PORT, strerror(err));
+		lab_port_busy(why, whysize, err, lab->ip[LAB_POOL], LAB_SIP_PORT);
 		return err;
 	}
 	sa_set(&ext, lab->ip[LAB_AP_EXT], LAB_SIP_PORT);
@@ -154,6 +171,7 @@ static int lab_servers(struct lab *lab, char *why, size_t whysize)
 		if (err) {
 			snprintf(why, whysize, "provider %s on %s:%d: %s", pc.name, lab->ip[h],
 				 LAB_SIP_PORT, strerror(err));
+			lab_port_busy(why, whysize, err, lab->ip[h], LAB_SIP_PORT);
 			return err;
 		}
 		/* What provisioning will push later: the enterprise domain's route. */
@@ -211,9 +229,11 @@ static int lab_site_start(struct lab *lab, char *why, size_t whysize)
 	sc.routeh = lab_site_route;
 	sc.arg = lab;
 	err = site_alloc(&lab->site, lab->base, &sc);
-	if (err)
+	if (err) {
 		snprintf(why, whysize, "provisioning site on %s:%d: %s",
 			 lab->ip[LAB_PROVISIONING], LAB_HTTPS_PORT, strerror(err));
+		lab_port_busy(why, whysize, err, lab->ip[LAB_PROVISIONING], LAB_HTTPS_PORT);
+	}
 	return err;
 }
 
@@ -338,6 +358,7 @@ int lab_boot(struct lab **labp, struct event_base *base, const struct lab_opts *
 	err = err ? err : fakedns_alloc(&lab->dns, base, (struct sockaddr *)&ns, zone);
 	if (err) {
 		snprintf(why, whysize, "stub DNS on %s:53: %s", lab->ip[LAB_NS], strerror(err));
+		lab_port_busy(why, whysize, err, lab->ip[LAB_NS], 53);
 		goto out;
 	}
 	err = lab_servers(lab, why, whysize);

@@ -56,6 +56,7 @@ struct lab_opts {
 	/* >0: the SUT's [global] limits of the same names (lab = { sut_limits = {...} }) */
 	unsigned sut_msg_timeout_ms, sut_peer_partial_max, sut_max_body, sut_max_discard,
 		 sut_max_header;
+	unsigned workers;                     /* the SUT's [global] workers (0 or 1: one process) */
 	struct lab_user pic_users[LAB_MAX_USERS];
 	int npic_users;
 	char sut_cert[32];          /* "": the good ap.contoso.test leaf on the external edge; else
@@ -104,6 +105,9 @@ int lab_site_peer(struct lab *lab, const struct imsrv *srv, struct tlsctx **cli,
  * (stdout and stderr) into out, its exit code into *exitp. */
 int lab_apctl(const struct lab *lab, const char *const *args, char *out, size_t outsize,
 	      int *exitp);
+/* The same apctl started in the background (bounded to 30 s): see proc_spawn. */
+#include <sys/types.h>
+int lab_apctl_spawn(const struct lab *lab, const char *const *args, pid_t *pidp, int *fdp);
 /* Makes a site present the labca bad leaf of that kind name for its own FQDN on its new
  * connections, both ways (kind NULL: its good leaf again); connections already up keep theirs.
  * EINVAL for an unknown kind, ENOENT if srv is not a site of this lab. */
@@ -137,6 +141,11 @@ const struct labca_leaf *lab_pki_leaves(void);
  * another signal (SIGKILL) crashes it first. Does not wait for readiness (the caller polls
  * sut_ready_now while the lab's event loop runs, so the lab notices the old connections die). */
 int lab_sut_restart(struct lab *lab, int sig, char *why, size_t whysize);
+/* The two halves: stop (as above; the stopped SUT stays, not running, until the next start)
+ * and start again with the lab's configuration, whatever files it names now (BAK-005: a
+ * restored installation). */
+void lab_sut_stop(struct lab *lab, int sig);
+int lab_sut_start(struct lab *lab, char *why, size_t whysize);
 /* Stops the SUT (and reaps it), stops the capture and frees the fakes. Also via mem_deref. */
 void lab_teardown(struct lab *lab);
 

@@ -32,33 +32,68 @@ static int scen_l_fail(lua_State *L)
 	return scen_fail(L, 1, "%s", luaL_checkstring(L, 1));
 }
 
-/* skip(reason): the SUT lacks a capability the scenario needs. */
-static int scen_l_skip(lua_State *L)
+/* skip(reason) / inconc(reason): ends the scenario with that verdict and reason. */
+static int scen_l_end_with(lua_State *L, const char *verdict)
 {
-	lua_createtable(L, 0, 2);
-	lua_pushstring(L, "skip");
+	lua_Debug ar;
+	char where[256] = "";
+
+	if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar))
+		snprintf(where, sizeof(where), "%s:%d", ar.short_src, ar.currentline);
+	lua_createtable(L, 0, 3);
+	lua_pushstring(L, verdict);
 	lua_setfield(L, -2, "piclab_verdict");
+	lua_pushstring(L, where);
+	lua_setfield(L, -2, "where");
 	lua_pushstring(L, luaL_checkstring(L, 1));
 	lua_setfield(L, -2, "reason");
 	return lua_error(L);
 }
 
-/* expect(cond, what): fails with `what` unless cond is truthy; returns cond. */
+/* skip(reason): the SUT lacks a capability the scenario needs. */
+static int scen_l_skip(lua_State *L)
+{
+	return scen_l_end_with(L, "skip");
+}
+
+/* inconc(reason): the lab could not establish what the test needs (a precondition, not the
+ * SUT's behaviour, went wrong); neither pass nor fail. */
+static int scen_l_inconc(lua_State *L)
+{
+	return scen_l_end_with(L, "inconc");
+}
+
+/* A decoded message (from lab.capture:sip) given as the evidence of an expectation. */
+static void scen_evidence_arg(lua_State *L, int idx)
+{
+	if (lua_istable(L, idx) && lua_getfield(L, idx, "frame") == LUA_TNUMBER)
+		scen_evidence(L, (unsigned long)lua_tointeger(L, -1));
+	if (lua_istable(L, idx))
+		lua_pop(L, 1);
+}
+
+/* expect(cond, what [, msg]): fails with `what` unless cond is truthy; returns cond. msg: the
+ * decoded message it is about, linked as the evidence. */
 static int scen_l_expect(lua_State *L)
 {
-	if (!lua_toboolean(L, 1))
+	scen_count_assertion(L);
+	if (!lua_toboolean(L, 1)) {
+		scen_evidence_arg(L, 3);
 		return scen_fail(L, 1, "expected %s", luaL_optstring(L, 2, "a true value"));
+	}
 	lua_settop(L, 1);
 	return 1;
 }
 
-/* expect_eq(actual, expected, what): fails with expected vs actual. */
+/* expect_eq(actual, expected, what [, msg]): fails with expected vs actual; msg as expect's. */
 static int scen_l_expect_eq(lua_State *L)
 {
 	const char *what = luaL_optstring(L, 3, "value");
 
+	scen_count_assertion(L);
 	if (lua_compare(L, 1, 2, LUA_OPEQ))
 		return 0;
+	scen_evidence_arg(L, 4);
 	return scen_fail(L, 1, "%s: expected %s, got %s", what, luaL_tolstring(L, 2, NULL),
 			 luaL_tolstring(L, 1, NULL));
 }
@@ -92,6 +127,7 @@ void lua_base_open(lua_State *L)
 	static const luaL_Reg globals[] = {
 		{ "scenario", scen_l_scenario }, { "fail", scen_l_fail },
 		{ "skip", scen_l_skip },         { "expect", scen_l_expect },
+		{ "inconc", scen_l_inconc },
 		{ "expect_eq", scen_l_expect_eq }, { "log", scen_l_log },
 		{ "fixture", scen_l_fixture },
 		{ NULL, NULL },

@@ -5,6 +5,7 @@
 #include <lauxlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include "base/log.h"
@@ -13,6 +14,7 @@
 #include "sip/sipmsg.h"
 #include "capture.h"
 #include "decode/capdec.h"
+#include "invariant.h"
 #include "lab.h"
 #include "scen.h"
 
@@ -66,6 +68,8 @@ static void cap_push_msg(lua_State *L, struct lab *lab, const struct capdec_sip 
 	lua_setfield(L, -2, "flow");
 	lua_pushnumber(L, m->ts);
 	lua_setfield(L, -2, "time");
+	lua_pushinteger(L, (lua_Integer)m->frame);
+	lua_setfield(L, -2, "frame");
 	lua_pushlstring(L, m->data, m->len);
 	lua_setfield(L, -2, "text");
 	if (sipmsg_decode(&msg, m->data, m->len) != 0) {
@@ -146,12 +150,27 @@ static bool cap_match(lua_State *L, int f)
 	return true;
 }
 
-/* Pushes the list of messages matching the filter at index f. */
+/* Pushes the list of messages matching the filter at index f. Every TLS flow of the filter's
+ * leg (all legs without one) must have been decrypted: a message that crossed an opaque flow
+ * would be missing from the list, and "nothing crossed" would pass by default. */
 static void cap_select(lua_State *L, struct scen *s, int f)
 {
 	struct capdec *d = cap_decode(L, s);
 	size_t i, n = capdec_sip_count(d);
 	lua_Integer k = 0;
+	const char *leg = NULL;
+	char legbuf[32], why[600];
+
+	if (!lua_isnoneornil(L, f) && lua_getfield(L, f, "leg") == LUA_TSTRING) {
+		snprintf(legbuf, sizeof(legbuf), "%s", lua_tostring(L, -1));
+		leg = legbuf;
+	}
+	if (!lua_isnoneornil(L, f))
+		lua_pop(L, 1);
+	if (invariant_opaque_flow(scen_lab(s), d, leg, scen_waivers(s), why, sizeof(why))) {
+		mem_deref(d);
+		scen_fail(L, 1, "capture: %s; what crossed it cannot be judged", why);
+	}
 
 	lua_newtable(L);
 	for (i = 0; i < n; i++) {
@@ -203,25 +222,128 @@ static const char *cap_filter_str(lua_State *L, int f)
 	return lua_tostring(L, -1);
 }
 
-/* capture:expect{ ..filter.., count=N } -> the matches; fails unless count (default: at least
- * one) messages match. */
-static int cap_l_expect(lua_State *L)
+static double cap_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cap_expect_try(lua_State *L);
+
+static int cap_expect_k(lua_State *L, int status, lua_KContext ctx)
+{
+	scen_waiter_timed_out(L);
+	lua_settop(L, 5);
+	return cap_expect_try(L);
+}
+
+/* Stack: 1 capture, 2 filter, 3 wanted count (-1: at least min), 4 deadline (monotonic s),
+ * 5 min. */
+static int cap_expect_try(lua_State *L)
 {
 	struct scen *s = cap_check(L, 1);
-	lua_Integer want = -1, got;
+	lua_Integer want = lua_tointeger(L, 3), min = lua_tointeger(L, 5), got;
+	double deadline = lua_tonumber(L, 4);
 
+	cap_select(L, s, 2);
+	got = (lua_Integer)lua_rawlen(L, -1);
+	if ((want < 0 && got >= min) || (want >= 0 && got == want))
+		return 1;
+	if (cap_now() < deadline) { /* not there yet: look again in 50 ms */
+		lua_pop(L, 1);
+		return scen_yield(L, scen_wait_begin(L, "capture:expect within", 0.05), cap_expect_k);
+	}
+	if (want >= 0 && got > want) {
+		/* one too many: the first match past the count is the evidence */
+		lua_rawgeti(L, -1, want + 1);
+		lua_getfield(L, -1, "frame");
+		scen_evidence(L, (unsigned long)lua_tointeger(L, -1));
+		lua_pop(L, 2);
+	}
+	return scen_fail(L, 1, "capture: expected %s SIP message%s matching %s, found %d",
+			 lua_pushfstring(L, want < 0 ? "at least %d" : "%d",
+					 (int)(want < 0 ? min : want)),
+			 (want < 0 ? min : want) == 1 ? "" : "s", cap_filter_str(L, 2), (int)got);
+}
+
+/* capture:expect{ ..filter.., count=N | min=N, within=S } -> the matches; fails unless count (default:
+ * at least one; min: at least that many) messages match. within: what is still on its way (an answer just sent by a fake
+ * leaves on the next loop turn) may take up to S seconds (at most 30) to show; the capture is
+ * looked at again every 50 ms meanwhile. Nothing is waited for once the count holds, so a
+ * count = 0 check holds at once when nothing has crossed yet. */
+static int cap_l_expect(lua_State *L)
+{
+	lua_Integer want = -1, min = 1;
+	double within = 0;
+
+	cap_check(L, 1);
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lua_settop(L, 2);
 	if (lua_getfield(L, 2, "count") != LUA_TNIL)
 		want = luaL_checkinteger(L, -1);
 	lua_pop(L, 1);
-	cap_select(L, s, 2);
-	got = (lua_Integer)lua_rawlen(L, -1);
-	if ((want < 0 && got == 0) || (want >= 0 && got != want))
-		return scen_fail(L, 1, "capture: expected %s SIP message%s matching %s, found %d",
-				 want < 0 ? "at least 1" : lua_pushfstring(L, "%d", (int)want),
-				 want == 1 ? "" : "s", cap_filter_str(L, 2), (int)got);
-	return 1;
+	if (lua_getfield(L, 2, "min") != LUA_TNIL) {
+		min = luaL_checkinteger(L, -1);
+		luaL_argcheck(L, want < 0 && min >= 0, 2, "min: a count >= 0, not with count");
+	}
+	lua_pop(L, 1);
+	if (lua_getfield(L, 2, "within") != LUA_TNIL) {
+		within = luaL_checknumber(L, -1);
+		luaL_argcheck(L, within >= 0 && within <= 30, 2, "within: 0..30 seconds");
+	}
+	lua_pop(L, 1);
+	lua_pushinteger(L, want);
+	lua_pushnumber(L, cap_now() + within);
+	lua_pushinteger(L, min);
+	return cap_expect_try(L);
+}
+
+static int cap_settle_try(lua_State *L);
+
+static int cap_settle_k(lua_State *L, int status, lua_KContext ctx)
+{
+	scen_waiter_timed_out(L);
+	lua_settop(L, 2);
+	return cap_settle_try(L);
+}
+
+/* Stack: 1 capture, 2 deadline (monotonic s). */
+static int cap_settle_try(lua_State *L)
+{
+	struct scen *s = cap_check(L, 1);
+	struct capdec *d = cap_decode(L, s);
+	char why[512];
+	int bad;
+
+	bad = invariant_check_one(scen_lab(s), d, INV_TXN_END, scen_waivers(s), why, sizeof(why));
+	mem_deref(d);
+	if (!bad)
+		return 0;
+	if (cap_now() < lua_tonumber(L, 2))
+		return scen_yield(L, scen_wait_begin(L, "capture:settle", 0.05), cap_settle_k);
+	return scen_fail(L, 1, "capture: transactions still open: %s", why);
+}
+
+/* capture:settle{ within = 5 }: waits (up to within seconds, 0..30, looking every 50 ms) until
+ * every request in the capture has its final response on its connection, the rule the
+ * transactions-end invariant judges after run returns; fails naming the open one. */
+static int cap_l_settle(lua_State *L)
+{
+	double within = 5;
+
+	cap_check(L, 1);
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		if (lua_getfield(L, 2, "within") != LUA_TNIL)
+			within = luaL_checknumber(L, -1);
+		lua_pop(L, 1);
+	}
+	luaL_argcheck(L, within >= 0 && within <= 30, 2, "within: 0..30 seconds");
+	lua_settop(L, 1);
+	lua_pushnumber(L, cap_now() + within);
+	return cap_settle_try(L);
 }
 
 /* capture:flows{ leg= } -> list of TCP connections with TLS and SIP facts */
@@ -256,6 +378,8 @@ static int cap_l_flows(lua_State *L)
 		lua_setfield(L, -2, "tls_version");
 		lua_pushboolean(L, fl->decrypted);
 		lua_setfield(L, -2, "decrypted");
+		lua_pushboolean(L, fl->protected_seen);
+		lua_setfield(L, -2, "protected");
 		lua_pushinteger(L, fl->cleartext_sip);
 		lua_setfield(L, -2, "cleartext_sip");
 		lua_pushinteger(L, fl->sip_msgs);
@@ -272,13 +396,8 @@ static int cap_l_flows(lua_State *L)
 
 static int cap_l_index(lua_State *L)
 {
-	static const luaL_Reg methods[] = {
-		{ "sip", cap_l_sip }, { "expect", cap_l_expect }, { "flows", cap_l_flows },
-		{ NULL, NULL },
-	};
 	struct scen *s = cap_check(L, 1);
 	const char *k = luaL_checkstring(L, 2);
-	const luaL_Reg *m;
 
 	if (strcmp(k, "pcap") == 0) {
 		lua_pushstring(L, lab_pcap_path(scen_lab(s)));
@@ -288,12 +407,9 @@ static int cap_l_index(lua_State *L)
 		lua_pushstring(L, lab_keylog_path(scen_lab(s)));
 		return 1;
 	}
-	for (m = methods; m->name; m++) {
-		if (strcmp(m->name, k) == 0) {
-			lua_pushcfunction(L, m->func);
-			return 1;
-		}
-	}
+	/* methods in the metatable's methods table (lua_capture_open), for :help's check */
+	if (luaL_getmetafield(L, 1, "methods") == LUA_TTABLE && lua_getfield(L, -1, k) != LUA_TNIL)
+		return 1;
 	return luaL_error(L, "Capture has no field '%s'", k);
 }
 
@@ -338,8 +454,14 @@ void lua_capture_open_reports(lua_State *L)
 void lua_capture_open(lua_State *L)
 {
 	static const luaL_Reg mt[] = { { "__index", cap_l_index }, { NULL, NULL } };
+	static const luaL_Reg methods[] = {
+		{ "sip", cap_l_sip }, { "expect", cap_l_expect }, { "settle", cap_l_settle },
+		{ "flows", cap_l_flows }, { NULL, NULL },
+	};
 
 	luaL_newmetatable(L, MT_CAPTURE);
 	luaL_setfuncs(L, mt, 0);
+	luaL_newlib(L, methods);
+	lua_setfield(L, -2, "methods");
 	lua_pop(L, 1);
 }

@@ -429,24 +429,14 @@ static int dns_l_resolve(lua_State *L)
 	return scen_yield(L, w, dns_resolve_k);
 }
 
+/* Methods live in the metatable's methods table (lua_dns_open), where :help's check and the
+ * console's completion find them. */
 static int dns_l_index(lua_State *L)
 {
-	static const luaL_Reg methods[] = {
-		{ "fault", dns_l_fault }, { "clear_faults", dns_l_clear_faults },
-		{ "set", dns_l_set }, { "add", dns_l_add }, { "remove", dns_l_remove },
-		{ "queries", dns_l_queries }, { "expect_query", dns_l_expect_query },
-		{ "clear_log", dns_l_clear_log }, { "resolve", dns_l_resolve },
-		{ NULL, NULL },
-	};
 	const char *k = luaL_checkstring(L, 2);
-	const luaL_Reg *m;
 
-	for (m = methods; m->name; m++) {
-		if (!strcmp(m->name, k)) {
-			lua_pushcfunction(L, m->func);
-			return 1;
-		}
-	}
+	if (luaL_getmetafield(L, 1, "methods") == LUA_TTABLE && lua_getfield(L, -1, k) != LUA_TNIL)
+		return 1;
 	return luaL_error(L, "Dns has no field '%s'", k);
 }
 
@@ -455,8 +445,18 @@ void lua_dns_open(lua_State *L)
 	static const luaL_Reg dns_mt[] = { { "__index", dns_l_index }, { NULL, NULL } };
 	static const luaL_Reg lab_methods[] = { { "dns", dns_l_lab_dns }, { NULL, NULL } };
 
+	static const luaL_Reg methods[] = {
+		{ "fault", dns_l_fault }, { "clear_faults", dns_l_clear_faults },
+		{ "set", dns_l_set }, { "add", dns_l_add }, { "remove", dns_l_remove },
+		{ "queries", dns_l_queries }, { "expect_query", dns_l_expect_query },
+		{ "clear_log", dns_l_clear_log }, { "resolve", dns_l_resolve },
+		{ NULL, NULL },
+	};
+
 	luaL_newmetatable(L, MT_DNS);
 	luaL_setfuncs(L, dns_mt, 0);
+	luaL_newlib(L, methods);
+	lua_setfield(L, -2, "methods");
 	lua_pop(L, 1);
 	lua_class_extend(L, "piclab.Lab", lab_methods);
 }

@@ -226,6 +226,8 @@ static void push_contact(lua_State *L, const struct ua_contact *c)
 	lua_setfield(L, -2, "state");
 	lua_pushstring(L, c->note);
 	lua_setfield(L, -2, "note");
+	lua_pushstring(L, c->pidf_note);
+	lua_setfield(L, -2, "pidf_note");
 	lua_pushstring(L, c->substate);
 	lua_setfield(L, -2, "subscription");
 	lua_pushstring(L, c->reason);
@@ -256,6 +258,7 @@ static int presence_cond(lua_State *L, struct ua *u)
 	const char *aor = lua_tostring(L, 2), *want = lua_tostring(L, 3);
 	struct ua_contact c;
 	const char *sub;
+	lua_Integer notifies;
 
 	if (ua_contact_info(u, aor, &c))
 		return -1;
@@ -266,6 +269,16 @@ static int presence_cond(lua_State *L, struct ua *u)
 	lua_pop(L, 1);
 	if (sub && strcasecmp(sub, c.substate))
 		return -1;
+	lua_getfield(L, 4, "notifies");
+	notifies = lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	if ((lua_Integer)c.notifies < notifies)
+		return -1;
+	lua_getfield(L, 4, "refreshes");
+	notifies = lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	if ((lua_Integer)c.refreshes < notifies)
+		return -1;
 	push_contact(L, &c);
 	return 1;
 }
@@ -274,18 +287,36 @@ static int presence_failed(lua_State *L, struct ua *u)
 {
 	const char *aor = lua_tostring(L, 2);
 	struct ua_contact c;
+	char want[160];
 
 	if (ua_contact_info(u, aor, &c))
 		return scen_fail(L, 1, "%s: expected to see %s as %s, but it is not a contact",
 				 ua_aor(u), aor, lua_tostring(L, 3));
-	return scen_fail(L, 1, "%s: expected to see %s as %s, got %s (\"%s\", subscription %s%s%s)",
-			 ua_aor(u), aor, lua_tostring(L, 3), ua_pres_str(c.pres), c.note,
-			 c.substate, c.reason[0] ? ", reason " : "", c.reason);
+	lua_getfield(L, 4, "subscription");
+	lua_getfield(L, 4, "notifies");
+	lua_getfield(L, 4, "refreshes");
+	snprintf(want, sizeof(want), "%s%s%s%s%s%s%s%s%s", lua_tostring(L, 3),
+		 lua_isstring(L, -3) ? ", subscription " : "",
+		 lua_isstring(L, -3) ? lua_tostring(L, -3) : "",
+		 lua_tointeger(L, -2) > 0 ? ", at least " : "",
+		 lua_tointeger(L, -2) > 0 ? lua_tostring(L, -2) : "",
+		 lua_tointeger(L, -2) > 0 ? " NOTIFYs" : "",
+		 lua_tointeger(L, -1) > 0 ? ", at least " : "",
+		 lua_tointeger(L, -1) > 0 ? lua_tostring(L, -1) : "",
+		 lua_tointeger(L, -1) > 0 ? " refreshes" : "");
+	lua_pop(L, 3);
+	return scen_fail(L, 1, "%s: expected to see %s as %s; got %s (\"%s\", subscription %s%s%s, "
+			 "%u NOTIFYs, %u refreshes)", ua_aor(u), aor, want, ua_pres_str(c.pres),
+			 c.note, c.substate, c.reason[0] ? ", reason " : "", c.reason,
+			 (unsigned)c.notifies, (unsigned)c.refreshes);
 }
 
 static const struct evwait presence_wait = { presence_cond, presence_failed, "a presence" };
 
-/* user:expect_presence(other, state, {timeout=10, subscription=}) -> info */
+/* user:expect_presence(other, state, {timeout=10, subscription=, notifies=, refreshes=}) -> info
+ * notifies = N: also waits until at least N NOTIFYs of that subscription arrived (a state
+ * the watcher shows without any NOTIFY, e.g. pending after a 202, is not proof enough);
+ * refreshes = N: and until at least N refresh SUBSCRIBEs were answered 2xx. */
 static int user_l_expect_presence(lua_State *L)
 {
 	const char *aor = aor_arg(L, 2);
@@ -614,6 +645,69 @@ static int site_l_subscription_expires(lua_State *L)
 	return 0;
 }
 
+/* site:set_note(state, text): the site's wording for that state, shown to its users and sent in
+ * the PIDF <note> of its users' NOTIFYs. */
+static int site_l_set_note(lua_State *L)
+{
+	struct imsrv *srv = site_srv(L, 1);
+	const char *st = luaL_checkstring(L, 2), *text = luaL_checkstring(L, 3);
+	enum ua_pres p;
+
+	if (ua_pres_parse(st, &p))
+		return luaL_argerror(L, 2, "online, away, busy, in-a-meeting or offline");
+	if (imsrv_set_note(srv, (enum profile_pres)p, text))
+		return luaL_argerror(L, 3, "1..63 characters, no <>&\"' and no control characters");
+	return 0;
+}
+
+/* site:set_offline_answer(status, reason): what the site answers for its offline users. */
+static int site_l_set_offline_answer(lua_State *L)
+{
+	struct imsrv *srv = site_srv(L, 1);
+	lua_Integer st = luaL_checkinteger(L, 2);
+	const char *reason = luaL_checkstring(L, 3);
+
+	if (imsrv_set_offline_answer(srv, (int)st, reason))
+		return luaL_error(L, "set_offline_answer(%d, '%s'): a status 200..699 and a reason "
+				  "phrase of 1..63 printable characters", (int)st, reason);
+	return 0;
+}
+
+/* site:route_by_srv(domain): a provider finds the edge for domain by its federation SRV record
+ * from now on (DNS-001). */
+static int site_l_route_by_srv(lua_State *L)
+{
+	struct imsrv *srv = site_srv(L, 1);
+	const char *domain = luaL_checkstring(L, 2);
+	int err;
+
+	if (imsrv_conf(srv)->role != IMSRV_PROVIDER)
+		return luaL_error(L, "route_by_srv: only a provider routes to other domains");
+	err = imsrv_route_add_srv(srv, domain);
+	if (err)
+		return luaL_error(L, "route_by_srv(%s): %s", domain, strerror(err));
+	return 0;
+}
+
+/* site:stop(), site:start(): the site's process dies (its state kept) and comes back. */
+static int site_l_stop(lua_State *L)
+{
+	int err = imsrv_stop(site_srv(L, 1));
+
+	if (err)
+		return luaL_error(L, "stop: %s", err == EALREADY ? "already stopped" : strerror(err));
+	return 0;
+}
+
+static int site_l_start(lua_State *L)
+{
+	int err = imsrv_start(site_srv(L, 1));
+
+	if (err)
+		return luaL_error(L, "start: %s", err == EALREADY ? "already running" : strerror(err));
+	return 0;
+}
+
 static int site_l_profile(lua_State *L)
 {
 	lua_pushstring(L, imsrv_profile(site_srv(L, 1)));
@@ -641,7 +735,10 @@ void lua_im_open(lua_State *L)
 		{ "fault", site_l_fault }, { "clear_faults", site_l_clear_faults },
 		{ "notify_before_200", site_l_notify_before_200 },
 		{ "subscription_expires", site_l_subscription_expires },
-		{ "profile", site_l_profile },
+		{ "profile", site_l_profile }, { "set_note", site_l_set_note },
+		{ "set_offline_answer", site_l_set_offline_answer },
+		{ "route_by_srv", site_l_route_by_srv },
+		{ "stop", site_l_stop }, { "start", site_l_start },
 		{ NULL, NULL },
 	};
 	static const luaL_Reg authz_methods[] = {

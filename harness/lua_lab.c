@@ -97,12 +97,15 @@ static int lab_l_sleep(lua_State *L)
 /* lab:apctl("users", "enable", "alice@contoso.test") -> exit code, output (stdout+stderr)
  * Runs the proxy's own administration tool (beside the SUT binary) on this lab's
  * configuration, as an administrator would; bounded to 10 s. */
+#define LAB_APCTL_OUT_MAX (4 << 20)
+
 static int lab_l_apctl(lua_State *L)
 {
 	struct scen *s = lab_check(L, 1);
 	int n = lua_gettop(L), i, code = 0, err;
 	const char *args[40];
-	static char out[65536];
+	/* room for a full listing of a busy audit (AUD-004: hundreds of records as JSON) */
+	static char out[LAB_APCTL_OUT_MAX];
 
 	if (n - 1 > 38)
 		return luaL_error(L, "apctl: too many arguments");
@@ -115,6 +118,10 @@ static int lab_l_apctl(lua_State *L)
 	err = lab_apctl(scen_lab(s), args, out, sizeof(out), &code);
 	if (err)
 		return luaL_error(L, "apctl: %s", strerror(err));
+	if (strlen(out) >= sizeof(out) - 1)
+		return luaL_error(L, "apctl %s: output longer than %d bytes (cut short): "
+				  "narrow it (--limit, --user)", n >= 2 ? args[0] : "",
+				  LAB_APCTL_OUT_MAX - 1);
 	log_info("apctl %s -> %d", n >= 2 ? args[0] : "", code);
 	lua_pushinteger(L, code);
 	lua_pushstring(L, out);
@@ -565,24 +572,12 @@ static int sut_restart_k(lua_State *L, int status, lua_KContext ctx)
 	return 1;
 }
 
-/* sut:restart{ signal = 9 } restarts the proxy with the same configuration and state (default:
- * a graceful SIGTERM; signal = 9 crashes it first) and waits, with the lab running, until it is
- * ready; returns its new pid. A SUT that does not come back fails the scenario. */
-static int sut_l_restart(lua_State *L)
+/* Yields until the (re)started SUT answers "ready"; what names the step for failures. */
+static int sut_l_wait_ready(lua_State *L, struct scen *s)
 {
-	struct scen *s = *(struct scen **)luaL_checkudata(L, 1, MT_SUT);
 	struct timeval every = { 0, 10000 };
-	struct sut_restart *r;
-	int sig = SIGTERM;
-	char why[512];
+	struct sut_restart *r = mem_zalloc(sizeof(*r), sut_restart_destroy);
 
-	sut_needs(L, s, SUTK_PROCESS, "sut:restart");
-	if (lua_istable(L, 2) && lua_getfield(L, 2, "signal") == LUA_TNUMBER)
-		sig = (int)lua_tointeger(L, -1);
-	lua_settop(L, 1);
-	if (lab_sut_restart(scen_lab(s), sig, why, sizeof(why)))
-		return scen_fail(L, 1, "accessproxy did not come back after a restart: %s", why);
-	r = mem_zalloc(sizeof(*r), sut_restart_destroy);
 	if (!r)
 		return luaL_error(L, "out of memory");
 	r->s = s;
@@ -594,6 +589,54 @@ static int sut_l_restart(lua_State *L)
 	return scen_yield(L, r->w, sut_restart_k);
 }
 
+/* sut:restart{ signal = 9 } restarts the proxy with the same configuration and state (default:
+ * a graceful SIGTERM; signal = 9 crashes it first) and waits, with the lab running, until it is
+ * ready; returns its new pid. A SUT that does not come back fails the scenario. */
+static int sut_l_restart(lua_State *L)
+{
+	struct scen *s = *(struct scen **)luaL_checkudata(L, 1, MT_SUT);
+	int sig = SIGTERM;
+	char why[512];
+
+	sut_needs(L, s, SUTK_PROCESS, "sut:restart");
+	if (lua_istable(L, 2) && lua_getfield(L, 2, "signal") == LUA_TNUMBER)
+		sig = (int)lua_tointeger(L, -1);
+	lua_settop(L, 1);
+	if (lab_sut_restart(scen_lab(s), sig, why, sizeof(why)))
+		return scen_fail(L, 1, "accessproxy did not come back after a restart: %s", why);
+	return sut_l_wait_ready(L, s);
+}
+
+/* sut:stop() stops the proxy gracefully (SIGTERM, SIGKILL after 2 s) and waits until it has
+ * exited; nothing listens on its edges until sut:start(). */
+static int sut_l_stop(lua_State *L)
+{
+	struct scen *s = *(struct scen **)luaL_checkudata(L, 1, MT_SUT);
+
+	sut_needs(L, s, SUTK_PROCESS, "sut:stop");
+	lab_sut_stop(scen_lab(s), SIGTERM);
+	return 0;
+}
+
+/* sut:start() starts a stopped proxy with the lab's configuration file and whatever state,
+ * certificates and keys it names now, and waits until it is ready; returns its pid. An error
+ * if it is running; a proxy that does not come up fails the scenario. */
+static int sut_l_start(lua_State *L)
+{
+	struct scen *s = *(struct scen **)luaL_checkudata(L, 1, MT_SUT);
+	struct sut *sut;
+	char why[512];
+
+	sut_needs(L, s, SUTK_PROCESS, "sut:start");
+	sut = lab_sut(scen_lab(s));
+	if (sut && sut_running(sut))
+		return luaL_error(L, "sut:start(): accessproxy is running (sut:stop() first)");
+	lua_settop(L, 1);
+	if (lab_sut_start(scen_lab(s), why, sizeof(why)))
+		return scen_fail(L, 1, "accessproxy did not start: %s", why);
+	return sut_l_wait_ready(L, s);
+}
+
 /* sut:ctl("status") -> the control socket's one-line answer */
 static int sut_l_ctl(lua_State *L)
 {
@@ -603,7 +646,8 @@ static int sut_l_ctl(lua_State *L)
 	char reply[4096];
 	int err;
 
-	if (!(k->caps & SUTK_CONTROL) && (k->caps & SUTK_RELOAD) && strcmp(cmd, "reload") == 0)
+	/* a reload goes through the adapter: it reaches every worker process */
+	if ((k->caps & SUTK_RELOAD) && strcmp(cmd, "reload") == 0)
 		err = k->reload(scen_lab(s), reply, sizeof(reply));
 	else if (sut_needs(L, s, SUTK_CONTROL, "sut:ctl") == 0)
 		err = sut_ctl(lab_sut(scen_lab(s)), cmd, reply, sizeof(reply), 2000);
@@ -636,7 +680,7 @@ void lua_lab_open(lua_State *L)
 	static const luaL_Reg sut_methods[] = {
 		{ "pid", sut_l_pid }, { "running", sut_l_running },
 		{ "kill", sut_l_kill }, { "ctl", sut_l_ctl }, { "restart", sut_l_restart },
-		{ NULL, NULL },
+		{ "stop", sut_l_stop }, { "start", sut_l_start }, { NULL, NULL },
 	};
 
 	luaL_newmetatable(L, MT_LAB);

@@ -126,6 +126,18 @@ static int hreq_k(lua_State *L, int status, lua_KContext ctx)
 	return 2; /* response, nil | nil, why */
 }
 
+/* The lab decrypts every TLS connection it takes part in: its HTTPS client logs its keys too. */
+static void prov_keylog(const SSL *ssl, const char *line)
+{
+	const char *path = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	FILE *f = path ? fopen(path, "a") : NULL;
+
+	if (!f)
+		return;
+	fprintf(f, "%s\n", line);
+	fclose(f);
+}
+
 static SSL_CTX *prov_ssl(lua_State *L, struct lprov *p)
 {
 	char root[700];
@@ -142,6 +154,8 @@ static SSL_CTX *prov_ssl(lua_State *L, struct lprov *p)
 		luaL_error(L, "cannot load the lab's public root %s", root);
 	}
 	SSL_CTX_set_verify(p->ssl, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_app_data(p->ssl, (void *)lab_keylog_path(scen_lab(p->s)));
+	SSL_CTX_set_keylog_callback(p->ssl, prov_keylog);
 	return p->ssl;
 }
 

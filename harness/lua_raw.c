@@ -39,6 +39,7 @@ struct raw {
 	bool alert_sent;
 	int version;             /* negotiated protocol version */
 	char cipher[64];         /* negotiated suite (OpenSSL name) */
+	X509 *peer;              /* the certificate the proxy showed (TLS-007: after a reload) */
 	int hs_done;             /* handshake messages done: a second is a TLS 1.3 ticket */
 	bool got_msg;            /* a SIP message came back */
 	struct scen_waiter *w;
@@ -73,6 +74,7 @@ static void raw_destroy(void *data)
 	if (r->tls)
 		SSL_CTX_set_ex_data(tlsctx_ssl_ctx(r->tls), raw_exidx, NULL);
 	mem_deref(r->tls);
+	X509_free(r->peer);
 	for (i = 0; i < r->nresp; i++)
 		mem_deref(r->resp[i].text);
 }
@@ -107,6 +109,10 @@ static void raw_push_tls(lua_State *co, const struct raw *r)
 		lua_setfield(co, -2, "tls_version");
 		lua_pushstring(co, r->cipher);
 		lua_setfield(co, -2, "cipher");
+	}
+	if (r->peer) {
+		lua_tls_push_cert(co, r->peer);
+		lua_setfield(co, -2, "peer_cert");
 	}
 	if (r->alert[0]) {
 		lua_pushstring(co, r->alert);
@@ -247,6 +253,8 @@ static void raw_info(const SSL *ssl, int where, int ret)
 		r->version = SSL_version(ssl);
 		snprintf(r->cipher, sizeof(r->cipher), "%s",
 			 SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)));
+		if (!r->peer)
+			r->peer = SSL_get1_peer_certificate(ssl);
 	}
 	/* RFC 8446 6: close_notify is a warning, not a refusal */
 	if ((where & SSL_CB_ALERT) && (ret >> 8) == SSL3_AL_FATAL && !r->alert[0]) {

@@ -10,6 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "base/log.h"
 #include "../fakes/ca/labca.h"
 #include "lab.h"
@@ -120,6 +124,51 @@ static int tls_l_present_cert(lua_State *L)
 	return 0;
 }
 
+void lua_tls_push_cert(lua_State *L, const void *xv)
+{
+	X509 *x = (X509 *)xv;
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL, name[512], when[64] = "";
+	BIO *b = BIO_new(BIO_s_mem());
+
+	lua_createtable(L, 0, 4);
+	lua_pushstring(L, hex ? hex : "");
+	lua_setfield(L, -2, "serial");
+	X509_NAME_oneline(X509_get_subject_name(x), name, sizeof(name));
+	lua_pushstring(L, name);
+	lua_setfield(L, -2, "subject");
+	X509_NAME_oneline(X509_get_issuer_name(x), name, sizeof(name));
+	lua_pushstring(L, name);
+	lua_setfield(L, -2, "issuer");
+	if (b && ASN1_TIME_print(b, X509_get0_notAfter(x)))
+		BIO_read(b, when, (int)sizeof(when) - 1);
+	lua_pushstring(L, when);
+	lua_setfield(L, -2, "not_after");
+	BIO_free(b);
+	OPENSSL_free(hex);
+	BN_free(bn);
+}
+
+/* lab:cert_info(path) -> { serial, subject, issuer, not_after }
+ * The first certificate of a PEM file (a config's cert, a bad_cert path): serial as upper-case
+ * hex, names in OpenSSL's one-line form. An error if the file is missing or holds none. */
+static int tls_l_cert_info(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 2);
+	FILE *f = fopen(path, "r");
+	X509 *x;
+
+	if (!f)
+		return luaL_error(L, "cert_info: cannot open %s: %s", path, strerror(errno));
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (!x)
+		return luaL_error(L, "cert_info: no PEM certificate in %s", path);
+	lua_tls_push_cert(L, x);
+	X509_free(x);
+	return 1;
+}
+
 static void tls_opt_str(lua_State *L, int t, const char *key, char *buf, size_t size)
 {
 	if (lua_getfield(L, t, key) == LUA_TSTRING)
@@ -148,6 +197,7 @@ void lua_tls_open(lua_State *L)
 	static const luaL_Reg lab_methods[] = {
 		{ "sut_check", tls_l_sut_check },
 		{ "bad_cert", tls_l_bad_cert },
+		{ "cert_info", tls_l_cert_info },
 		{ NULL, NULL },
 	};
 	static const luaL_Reg site_methods[] = {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "baseline.h"
 #include "cmds.h"
 #include "console.h"
 #include "decode_cmd.h"
@@ -38,11 +39,26 @@ static void usage(FILE *f)
 		"                   the SIP flow of a capture as an aligned text ladder (TLS decrypted\n"
 		"                   with the key log); a failed scenario on a terminal shows its end\n"
 		"  coverage [RUN]   every requirement id of reports/requirements.tsv as passing,\n"
-		"                   failing or untested in RUN (default reports/out/latest);\n"
-		"                   exits 1 when a covered id fails\n"
+		"                   failing, inconc, skipped, n/a or untested in RUN (default\n"
+		"                   reports/out/latest);\n"
+		"                   exits 1 when a covered id fails; with --strict also when an id\n"
+		"                   is untested or covered only by skipped scenarios\n"
+		"  compare A B [--xfail FILE] [--html FILE]\n"
+		"                   classify each scenario of run B against run A (folders or\n"
+		"                   results.json): pass, FAIL (was pass), fail, fixed, new-pass,\n"
+		"                   new-fail, xfail, xfail->PASS, flaky, removed; exits 1 on a regression;\n"
+		"                   then both runs requirement by requirement (SUT kind, identity,\n"
+		"                   the ids whose status differs); --html FILE writes that side by\n"
+		"                   side as a page (e.g. accessproxy against kamailio)\n"
+		"  coverage --list  the requirement ids a scenario can name in covers, with texts\n"
 		"  new AREA/NAME    writes scenarios/AREA/NAME.lua from a template\n"
-		"  lab [--lab N]    brings the default lab up in 127.77.N.0/24 (default 1) and keeps\n"
-		"                   it running for manual use, printing every address\n"
+		"  lab [--lab N] [--script FILE]\n"
+		"                   brings up the lab a scenario gets in 127.77.N.0/24 (default 1),\n"
+		"                   prints every address and certificate, and opens a Lua console in\n"
+		"                   it (the scenario API; :help, :save AREA/NAME, :capture, :ladder,\n"
+		"                   :quit); SIP messages show as ladder lines as they cross.\n"
+		"                   --script runs a Lua file (steps, or a scenario file's run) first\n"
+		"                   and stays up. A lab index another piclab holds is refused\n"
 		"  merge [-o DIR] RUN...\n"
 		"                   combines the run folders of `run --shard K/N` jobs into one run\n"
 		"                   folder (results.json, junit.xml, report, coverage over the\n"
@@ -71,13 +87,26 @@ static void usage(FILE *f)
 		"      --tag TAG           only scenarios with this tag (repeatable)\n"
 		"      --req ID            only scenarios covering this requirement id (repeatable)\n"
 		"      --shard K/N         only the K-th of N equal shares (for CI jobs)\n"
+		"      --workers N         worker processes of every lab's proxy (default: the\n"
+		"                          scenario's lab.workers, else 1)\n"
 		"      --seed N            seed of math.random in every scenario (default: random,\n"
 		"                          printed so that a run can be repeated)\n"
 		"      --list              list what would run (with the filters) and stop\n"
 		"      --keep              leave a failed scenario's lab up for inspection, print its\n"
 		"                          addresses and a capture command (implies -j 1)\n"
+		"      --pics FILE         the SUT's PICS (default reports/pics/<sut kind>.pics if\n"
+		"                          there is one, else reports/pics/accessproxy.pics):\n"
+		"                          scenarios of requirements it makes n/a do not run\n"
+		"      --baseline RUN      compare with a run folder or results.json; the exit status\n"
+		"                          then follows the regressions only\n"
+		"      --xfail FILE        expected failures, 'scenario reason' lines (default\n"
+		"                          reports/expected-failures.txt when it exists); they\n"
+		"                          do not fail the run, even without --baseline\n"
+		"      --repeat N          run each scenario N times; mixed verdicts: flaky\n"
 		"  -v, --verbose           harness log lines at debug level\n"
 		"\n"
+		"verdicts: pass, fail, inconc (the lab could not establish what the test needs),\n"
+		"error (harness), skip, n/a (not claimed by the PICS); flaky with --repeat.\n"
 		"exit status: 0 all passed, 1 a scenario failed, 2 a harness or lab error.\n"
 		"Each run writes reports/out/<run>/<scenario>/: capture.pcap, keys.log (NSS key\n"
 		"log for Wireshark/tshark), lab.log, sut.log, accessproxy.conf.\n");
@@ -132,14 +161,24 @@ int main(int argc, char **argv)
 		{ "req", required_argument, NULL, 'R' },
 		{ "shard", required_argument, NULL, 'K' },
 		{ "seed", required_argument, NULL, 'D' },
+		{ "pics", required_argument, NULL, 'Q' },
+		{ "baseline", required_argument, NULL, 'B' },
+		{ "xfail", required_argument, NULL, 'X' },
+		{ "html", required_argument, NULL, 'H' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "strict", no_argument, NULL, 'Y' },
+		{ "workers", required_argument, NULL, 'W' },
 		{ "script", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char root[PATH_MAX], out[PATH_MAX + 32], sut[PATH_MAX + 32], exe[PATH_MAX];
+	char pics[PATH_MAX + 40], xfail[PATH_MAX + 40], base[PATH_MAX + 20];
+	struct stat st;
 	struct runner_opts o = { .timeout = 30, .capture = true, .first_lab = 1 };
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	const char *script = NULL;
+	bool strict = false;
+	const char *script = NULL, *html = NULL;
 	const char *cmd;
 	bool sut_given = false;
 	ssize_t n;
@@ -177,7 +216,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "list") != 0 && strcmp(cmd, "coverage") != 0 &&
 	    strcmp(cmd, "new") != 0 && strcmp(cmd, "lab") != 0 && strcmp(cmd, "edge-kit") != 0 &&
-	    strcmp(cmd, "merge") != 0) {
+	    strcmp(cmd, "merge") != 0 && strcmp(cmd, "compare") != 0) {
 		fprintf(stderr, "piclab: unknown command '%s' (try 'piclab help')\n", cmd);
 		return 2;
 	}
@@ -189,6 +228,11 @@ int main(int argc, char **argv)
 	snprintf(sut, sizeof(sut), "%s/accessproxy", dirname(exe));
 	o.root = root;
 	o.out_base = out;
+	snprintf(pics, sizeof(pics), "%s/reports/pics/accessproxy.pics", root);
+	o.pics = pics;
+	snprintf(xfail, sizeof(xfail), "%s/reports/expected-failures.txt", root);
+	if (stat(xfail, &st) == 0)
+		o.xfail = xfail;
 	o.sut_binary = sut;
 	log_set_level(LOGL_INFO);
 	optind = 2;
@@ -261,6 +305,30 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case 'Q': o.pics = optarg; break;
+		case 'B': o.baseline = optarg; break;
+		case 'X': o.xfail = optarg; break;
+		case 'H': html = optarg; break;
+		case 'r':
+			o.repeat = (unsigned)atoi(optarg);
+			if (o.repeat < 1 || o.repeat > 100) {
+				fprintf(stderr, "piclab: --repeat must be 1..100\n");
+				return 2;
+			}
+			break;
+		case 'Y': strict = true; break;
+		case 'W': {
+			char *end;
+			unsigned long w = strtoul(optarg, &end, 10);
+
+			if (*end || !*optarg || w < 1 || w > 16) {
+				fprintf(stderr, "piclab: --workers wants a number 1..16, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			o.workers = (unsigned)w;
+			break;
+		}
 		case 'F': script = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -288,7 +356,26 @@ int main(int argc, char **argv)
 		char latest[PATH_MAX + 40];
 
 		snprintf(latest, sizeof(latest), "%s/latest", o.out_base);
-		return cmd_coverage(root, optind < argc ? argv[optind] : latest);
+		return cmd_coverage(root, optind < argc ? argv[optind] : latest, o.list_only,
+				    strict);
+	}
+	if (o.pics == pics && o.sut_kind) {
+		/* a PICS per SUT kind, when the kind has its own */
+		snprintf(pics, sizeof(pics), "%s/reports/pics/%s.pics", root, o.sut_kind);
+		if (stat(pics, &st) != 0)
+			snprintf(pics, sizeof(pics), "%s/reports/pics/accessproxy.pics", root);
+	}
+	if (!strcmp(cmd, "compare")) {
+		if (argc - optind != 2) {
+			fprintf(stderr, "usage: piclab compare A B [--xfail FILE] [--html FILE]\n");
+			return 2;
+		}
+		return cmd_compare(root, argv[optind], argv[optind + 1], o.xfail, html);
+	}
+	if (o.baseline) {
+		if (baseline_resolve(o.baseline, base, sizeof(base)))
+			return 2;
+		o.baseline = base;
 	}
 	if (!strcmp(cmd, "new"))
 		return optind < argc ? cmd_new(root, argv[optind]) : (usage(stderr), 2);

@@ -12,11 +12,12 @@
 #include <unistd.h>
 
 #include "cmds.h"
+#include "reportslua.h"
 #include "scen.h"
 
 int cmd_merge(const char *root, const char *out_base, int nruns, char **runs)
 {
-	char out[1200], script[1200], stamp[64], latest[1300];
+	char out[1200], stamp[64], latest[1300];
 	time_t now = time(NULL);
 	lua_State *L;
 	struct stat st;
@@ -40,22 +41,10 @@ int cmd_merge(const char *root, const char *out_base, int nruns, char **runs)
 		fprintf(stderr, "piclab merge: cannot create %s: %s\n", out, strerror(errno));
 		return 2;
 	}
-	L = luaL_newstate();
+	L = reports_lua(root, "merge", "merge");
 	if (!L)
 		return 2;
-	luaL_openlibs(L);
 	lua_capture_open_reports(L);
-	lua_getglobal(L, "package");
-	lua_pushfstring(L, "%s/reports/?.lua;", root);
-	lua_getfield(L, -2, "path");
-	lua_concat(L, 2);
-	lua_setfield(L, -2, "path");
-	lua_pop(L, 1);
-	snprintf(script, sizeof(script), "%s/reports/merge.lua", root);
-	if (luaL_loadfile(L, script) != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK) {
-		fprintf(stderr, "piclab merge: %s\n", lua_tostring(L, -1));
-		goto out;
-	}
 	lua_pushstring(L, root);
 	lua_pushstring(L, out);
 	lua_createtable(L, nruns, 0);

@@ -61,3 +61,33 @@ int proc_run(const char *const *argv, unsigned timeout_s, char *out, size_t outs
 	log_debug("%s -> %d", argv[0], *exitp);
 	return 0;
 }
+
+int proc_spawn(const char *const *argv, unsigned timeout_s, pid_t *pidp, int *fdp)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (!argv || !argv[0] || !pidp || !fdp)
+		return EINVAL;
+	if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
+		return errno;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return errno;
+	}
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		fcntl(1, F_SETFL, 0); /* the child writes blocking */
+		alarm(timeout_s);
+		execv(argv[0], (char *const *)argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(fds[1]);
+	*pidp = pid;
+	*fdp = fds[0];
+	return 0;
+}

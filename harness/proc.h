@@ -10,4 +10,10 @@
  * killed) into *exitp. Returns 0 or the errno of starting it. */
 int proc_run(const char *const *argv, unsigned timeout_s, char *out, size_t outsize, int *exitp);
 
+/* The same child, started and left running: its pid into *pidp and the read end of its
+ * stdout+stderr pipe into *fdp (close-on-exec, non-blocking), for the caller's event loop;
+ * reap it with waitpid once the pipe reads EOF. Returns 0 or the errno of starting it. */
+#include <sys/types.h>
+int proc_spawn(const char *const *argv, unsigned timeout_s, pid_t *pidp, int *fdp);
+
 #endif

@@ -23,6 +23,9 @@
 #include "ladder.h"
 #include "lab.h"
 #include "labrt.h"
+#include "pics.h"
+#include "reportslua.h"
+#include "runinfo.h"
 #include "runner.h"
 #include "scen.h"
 
@@ -48,7 +51,9 @@ struct runner {
 	unsigned lab[RUNNER_MAX_JOBS];   /* worker k's lab index, locked (labrt) */
 	int lockfd[RUNNER_MAX_JOBS];
 	unsigned nlocks;
-	};
+	time_t start;
+	int regressions;  /* with a baseline: scenarios that got worse (reports/compare.lua) */
+};
 
 static int runner_cmp(const void *a, const void *b)
 {
@@ -225,17 +230,43 @@ static void runner_print(struct runner *r, const struct scen_result *res)
 
 	if (r->o->progress)
 		printf("\r\033[K");
+	if (res->runs > 1 && res->runs_passed && res->runs_passed < res->runs)
+		v = "flaky";
 	printf("%-5s %s (%.2f s)", v, res->name, res->seconds);
+	if (res->runs > 1)
+		printf(" [%u/%u passed: %s]", res->runs_passed, res->runs, res->history);
 	if (res->verdict != SCEN_PASS)
 		printf("\n      %s%s%s", res->where, res->where[0] ? ": " : "", res->reason);
 	if (res->verdict == SCEN_FAIL || res->verdict == SCEN_ERROR)
 		printf("\n      output: %s", res->dir);
+	if (res->verdict == SCEN_FAIL && res->fail_frame)
+		printf("\n      evidence: frame %lu of capture.pcap%s", res->fail_frame,
+		       res->fail_frame_exact ? "" : " (captured so far)");
 	printf("\n");
 	if (r->o->progress && res->verdict == SCEN_FAIL)
 		runner_print_ladder(r, res);
 	if (r->o->progress && r->finished < r->n)
 		printf("[%u/%u] running...", r->finished, r->n);
 	fflush(stdout);
+}
+
+/* --repeat: the first non-passing run is the one reported (with its evidence); every run's
+ * verdict goes into the history. */
+static void runner_tally(struct scen_result *agg, const struct scen_result *one, unsigned rep)
+{
+	unsigned runs = rep ? agg->runs : 0, passed = rep ? agg->runs_passed : 0;
+	char history[sizeof(agg->history)];
+	size_t n;
+
+	snprintf(history, sizeof(history), "%s", rep ? agg->history : "");
+	if (rep == 0 || (agg->verdict == SCEN_PASS && one->verdict != SCEN_PASS))
+		*agg = *one;
+	agg->runs = runs + 1;
+	agg->runs_passed = passed + (one->verdict == SCEN_PASS);
+	n = strlen(history);
+	snprintf(history + n, sizeof(history) - n, "%s%s", n ? " " : "",
+		 scen_verdict_str(one->verdict));
+	memcpy(agg->history, history, sizeof(history));
 }
 
 /* Runs items k, k+jobs, ... in lab r->lab[k]; results go to fd (or stay in place if fd<0). */
@@ -250,16 +281,30 @@ static void runner_worker(struct runner *r, unsigned k, unsigned jobs, int fd)
 	}
 	for (i = k; i < r->n; i += jobs) {
 		struct runner_item *it = r->items[i];
+		unsigned rep, repeat = r->o->repeat ? r->o->repeat : 1;
+		char repdir[1100];
 		struct scen_opts so = {
 			.lab_index = r->lab[k], .out_dir = r->d.out, .pki_dir = r->d.pki,
 			.sut_binary = r->o->sut_binary, .sut_kind = r->o->sut_kind,
 			.default_timeout = r->o->timeout,
 			.capture = r->o->capture, .seed = r->o->seed, .run_log = r->d.log,
-			.root = r->o->root, .keep = r->o->keep,
+			.root = r->o->root, .keep = r->o->keep, .workers = r->o->workers,
 		};
 		uint32_t idx = i;
 
-		scen_run(base, it->path, it->name, &so, &it->res);
+		if (it->done)
+			continue;  /* n/a: not run */
+		for (rep = 0; rep < repeat; rep++) {
+			struct scen_result one;
+
+			if (rep) {
+				snprintf(repdir, sizeof(repdir), "%s/repeat-%u", r->d.out, rep + 1);
+				runner_mkdirs(repdir);
+				so.out_dir = repdir;
+			}
+			scen_run(base, it->path, it->name, &so, &one);
+			runner_tally(&it->res, &one, rep);
+		}
 		it->done = true;
 		if (fd < 0) {
 			r->finished++;
@@ -378,27 +423,14 @@ static void runner_set_str(lua_State *L, const char *k, const char *v)
 /* Hands every result to reports/render.lua, which writes results.json and junit.xml. */
 static int runner_report(struct runner *r, double seconds)
 {
-	char script[1200];
-	lua_State *L = luaL_newstate();
+	lua_State *L = reports_lua(r->o->root, "render", "reports");
 	unsigned i;
 	int err = 0;
 
 	if (!L)
-		return ENOMEM;
-	luaL_openlibs(L);
+		return EINVAL;
 	lua_capture_open_reports(L);
-	lua_getglobal(L, "package");
-	lua_pushfstring(L, "%s/reports/?.lua;", r->o->root);
-	lua_getfield(L, -2, "path");
-	lua_concat(L, 2);
-	lua_setfield(L, -2, "path");
-	lua_pop(L, 1);
-	snprintf(script, sizeof(script), "%s/reports/render.lua", r->o->root);
-	if (luaL_loadfile(L, script) != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK) {
-		fprintf(stderr, "piclab: reports: %s\n", lua_tostring(L, -1));
-		err = EINVAL;
-		goto out;
-	}
+	runinfo_open(L);
 	lua_createtable(L, 0, 8);
 	runner_set_str(L, "out", r->d.out);
 	runner_set_str(L, "root", r->o->root);
@@ -406,33 +438,20 @@ static int runner_report(struct runner *r, double seconds)
 	lua_setfield(L, -2, "seconds");
 	lua_pushinteger(L, (lua_Integer)r->o->seed);
 	lua_setfield(L, -2, "seed");
+	runinfo_set(L, r->o, r->start, time(NULL));
 	lua_createtable(L, (int)r->n, 0);
 	for (i = 0; i < r->n; i++) {
-		const struct scen_result *s = &r->items[i]->res;
-
-		lua_createtable(L, 0, 12);
-		runner_set_str(L, "name", s->name);
-		runner_set_str(L, "file", r->items[i]->path);
-		runner_set_str(L, "title", s->title);
-		runner_set_str(L, "verdict", scen_verdict_str(s->verdict));
-		runner_set_str(L, "reason", s->reason);
-		runner_set_str(L, "where", s->where);
-		runner_set_str(L, "dir", s->dir);
-		runner_set_str(L, "covers", s->covers);
-		runner_set_str(L, "tags", s->tags);
-		runner_set_str(L, "waived", s->waived);
-		lua_pushnumber(L, s->seconds);
-		lua_setfield(L, -2, "seconds");
-		lua_pushinteger(L, (lua_Integer)s->packets);
-		lua_setfield(L, -2, "packets");
+		runinfo_push_result(L, &r->items[i]->res, r->items[i]->path);
 		lua_rawseti(L, -2, i + 1);
 	}
 	lua_setfield(L, -2, "scenarios");
-	if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+	if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
 		fprintf(stderr, "piclab: reports: %s\n", lua_tostring(L, -1));
 		err = EIO;
+	} else if (lua_istable(L, -1)) {
+		lua_getfield(L, -1, "regressions");
+		r->regressions = (int)lua_tointeger(L, -1);
 	}
-out:
 	lua_close(L);
 	return err;
 }
@@ -488,6 +507,8 @@ static int runner_list(struct runner *r)
 
 		if (r->items[i]->probe_failed)
 			printf("%s\tINVALID: %s\n", s->name, s->reason);
+		else if (s->verdict == SCEN_NA)
+			printf("%s\t[%s]\t{%s}\tN/A: %s\n", s->name, s->covers, s->tags, s->reason);
 		else
 			printf("%s\t[%s]\t{%s}\t%s\n", s->name, s->covers, s->tags, s->title);
 	}
@@ -498,10 +519,9 @@ int runner_need_root(const char *cmd)
 {
 	if (geteuid() == 0)
 		return 0;
-	fprintf(stderr, "piclab %s: the lab binds ports 53, 443 and 5061 on 127.77.0.0/16 and "
-		"captures on lo, so it needs root: run 'sudo %s/piclab %s ...' (or grant the binary "
-		"CAP_NET_BIND_SERVICE+CAP_NET_RAW+CAP_SYS_ADMIN with setcap)\n", cmd, "build/bin",
-		cmd);
+	fprintf(stderr, "piclab %s: needs root: the lab binds ports 53, 443 and 5061 on "
+		"127.77.0.0/16 and captures on lo. Run it again with sudo (sudo build/bin/piclab "
+		"%s ...), or as root in a container\n", cmd, cmd);
 	return EPERM;
 }
 
@@ -550,10 +570,35 @@ void runner_dirs_close(struct runner_dirs *d)
 	d->log = NULL;
 }
 
+/* Scenarios covering a requirement the SUT's PICS makes n/a do not run: verdict n/a now. */
+static int runner_pics(struct runner *r)
+{
+	struct pics *p = NULL;
+	unsigned i;
+	int err = pics_open(&p, r->o->root, r->o->pics);
+
+	if (err)
+		return err;
+	for (i = 0; i < r->n; i++) {
+		struct runner_item *it = r->items[i];
+		char why[512];
+
+		if (it->probe_failed || !pics_scenario_na(p, it->res.covers, why, sizeof(why)))
+			continue;
+		it->res.verdict = SCEN_NA;
+		snprintf(it->res.reason, sizeof(it->res.reason), "%s", why);
+		it->res.where[0] = '\0';
+		it->done = true;
+	}
+	pics_close(p);
+	return 0;
+}
+
 int runner_run(const struct runner_opts *o, int npaths, char **paths)
 {
-	struct runner r = { .o = o };
-	unsigned passed = 0, failed = 0, errors = 0, skipped = 0, i, jobs;
+	struct runner r = { .o = o, .start = time(NULL) };
+	unsigned passed = 0, failed = 0, errors = 0, skipped = 0, inconc = 0, na = 0, flaky = 0;
+	unsigned i, jobs;
 	double t0 = runner_now();
 	int k, err = 0, rc;
 
@@ -571,6 +616,10 @@ int runner_run(const struct runner_opts *o, int npaths, char **paths)
 	}
 	qsort(r.items, r.n, sizeof(r.items[0]), runner_cmp);
 	runner_select(&r);
+	if (o->pics && runner_pics(&r)) {
+		rc = 2;
+		goto out;
+	}
 	if (o->list_only) {
 		rc = runner_list(&r);
 		goto out;
@@ -603,6 +652,13 @@ int runner_run(const struct runner_opts *o, int npaths, char **paths)
 	printf("piclab: %u scenario%s in %u lab%s, seed %lu, results in %s\n", r.n,
 	       r.n == 1 ? "" : "s", jobs, jobs == 1 ? "" : "s", o->seed, r.d.out);
 	fflush(stdout);
+	for (i = 0; i < r.n; i++) {
+		if (r.items[i]->done) {
+			snprintf(r.items[i]->res.dir, sizeof(r.items[i]->res.dir), "%s", r.d.out);
+			r.finished++;
+			runner_print(&r, &r.items[i]->res);
+		}
+	}
 	if (jobs == 1)
 		runner_worker(&r, 0, 1, -1);
 	else
@@ -614,7 +670,11 @@ int runner_run(const struct runner_opts *o, int npaths, char **paths)
 		case SCEN_FAIL: failed++; break;
 		case SCEN_ERROR: errors++; break;
 		case SCEN_SKIP: skipped++; break;
+		case SCEN_INCONC: inconc++; break;
+		case SCEN_NA: na++; break;
 		}
+		flaky += r.items[i]->res.runs > 1 && r.items[i]->res.runs_passed &&
+			 r.items[i]->res.runs_passed < r.items[i]->res.runs;
 	}
 	if (runner_report(&r, runner_now() - t0) != 0)
 		errors++;
@@ -623,8 +683,13 @@ int runner_run(const struct runner_opts *o, int npaths, char **paths)
 	printf("%u passed, %u failed", passed, failed + errors);
 	if (errors || skipped)
 		printf(" (%u error%s, %u skipped)", errors, errors == 1 ? "" : "s", skipped);
+	if (inconc || na || flaky)
+		printf(", %u inconc, %u n/a, %u flaky", inconc, na, flaky);
 	printf("\n");
 	rc = errors || err ? 2 : failed ? 1 : 0;
+	/* against a baseline or an expected-failures list, only regressions fail the run */
+	if ((o->baseline || o->xfail) && rc != 2)
+		rc = r.regressions ? 1 : 0;
 out:
 	runner_dirs_close(&r.d);
 	mem_deref(r.ladder);

@@ -16,6 +16,7 @@ struct runner_opts {
 	bool list_only;
 	unsigned first_lab;      /* first lab index (127.77.<n>.0/24); worker k uses n + k */
 	unsigned jobs;           /* labs in parallel */
+	unsigned workers;        /* >0: every lab's SUT runs this many worker processes */
 	unsigned shard_k;        /* run only scenarios i with i % shard_n == shard_k - 1 */
 	unsigned shard_n;
 	unsigned long seed;      /* 0: pick one and print it */
@@ -24,7 +25,11 @@ struct runner_opts {
 	const char *reqs[16];    /* run only scenarios covering one of these requirement ids */
 	unsigned nreqs;
 	bool progress;
-	bool keep;               /* leave a failed lab up for inspection (implies jobs = 1) */           /* a progress line on a terminal */
+	bool keep;               /* leave a failed lab up for inspection (implies jobs = 1) */
+	const char *pics;        /* the SUT's PICS file (default reports/pics/accessproxy.pics) */
+	const char *baseline;    /* a run folder or results.json to compare with, or NULL */
+	const char *xfail;       /* expected failures (name TAB reason), or NULL */
+	unsigned repeat;         /* runs per scenario (0, 1: once); mixed verdicts mark it flaky */
 };
 
 /* A run's folder <out_base>/<date>-<time>-<pid>/ with the lab PKI (the same for piclab run

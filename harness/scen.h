@@ -9,7 +9,9 @@
 
 struct lab;
 
-enum scen_verdict { SCEN_PASS = 0, SCEN_FAIL, SCEN_ERROR, SCEN_SKIP };
+/* TTCN-3-like: inconc = the lab could not establish what the test needs; na = the SUT's PICS
+ * does not claim a capability the scenario exercises (it does not run). */
+enum scen_verdict { SCEN_PASS = 0, SCEN_FAIL, SCEN_ERROR, SCEN_SKIP, SCEN_INCONC, SCEN_NA };
 
 struct scen_result {
 	enum scen_verdict verdict;
@@ -23,6 +25,16 @@ struct scen_result {
 	char dir[512];       /* its output folder */
 	double seconds;
 	unsigned long packets;
+	/* evidence: the capture frame the failure is about (exact for a capture invariant), or
+	 * the frames captured when it was raised (the message before it); 0 if none */
+	unsigned long fail_frame;
+	bool fail_frame_exact;
+	/* --repeat: runs made, how many passed, their verdicts in order ("pass fail pass") */
+	unsigned runs, runs_passed;
+	char history[128];
+	unsigned assertions;  /* expect/expect_eq calls and waits for an outcome */
+	unsigned workers;    /* the SUT's worker processes in this run */
+	char sut_identity[200]; /* "name version (build)" of the SUT its lab ran (sutkind.h) */
 };
 
 struct scen_opts {
@@ -35,6 +47,7 @@ struct scen_opts {
 	unsigned long seed;     /* math.randomseed of the scenario's Lua state */
 	bool capture;
 	bool keep;              /* leave a failed lab up until Ctrl-C */
+	unsigned workers;       /* >0: the SUT's worker processes, over the scenario's lab.workers */
 	FILE *run_log;
 	const char *root;       /* the project root: fixture() paths, apctl beside the SUT */          /* where logging goes back to after the scenario (NULL: stderr) */
 };
@@ -80,6 +93,8 @@ void scen_session_close(struct scen_session *ss);
 /* --- for the Lua bindings (lua_*.c) --- */
 struct scen;
 struct scen *scen_of(lua_State *L);
+/* The scenario's waivers (a "decrypted" waiver also exempts a flow from capture queries). */
+struct waivers *scen_waivers(struct scen *s);
 struct lab *scen_lab(struct scen *s);
 /* The project root (fixture() paths, scenarios/lib). */
 const char *scen_root(struct scen *s);
@@ -99,10 +114,15 @@ void scen_waiter_set_data(struct scen_waiter *w, void *data);
 void *scen_waiter_data(struct scen_waiter *w);
 /* In a continuation: true if the wait ended by its own timeout (then nothing was pushed). */
 bool scen_waiter_timed_out(lua_State *L);
+/* The failure about to be raised is about the capture frame `frame` (a decoded message's
+ * `frame`): the report links exactly that message. 0: no-op. */
+void scen_evidence(lua_State *L, unsigned long frame);
+/* Counts one assertion (expect, expect_eq, a wait for an outcome) for the results. */
+void scen_count_assertion(lua_State *L);
 /* Raises a scenario failure (verdict fail, with file:line of the Lua caller at level). */
 int scen_fail(lua_State *L, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Ends the scenario as not applicable to this SUT (verdict skip, with the reason), for what
+/* Ends the scenario as not applicable to this SUT (verdict n/a, with the reason), for what
  * the SUT kind under test does not offer. */
 int scen_not_applicable(lua_State *L, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -117,10 +137,14 @@ void lua_capture_open(lua_State *L);
 void lua_im_open(lua_State *L);
 void lua_raw_open(lua_State *L);
 void lua_load_open(lua_State *L);
+void lua_job_open(lua_State *L);
 void lua_tls_open(lua_State *L);
 /* Reads the TLS lab options of the scenario table at t (lab.sut_cert, lab.sut_tls) into lo. */
 struct lab_opts;
 void lua_tls_lab_opts(lua_State *L, int t, struct lab_opts *lo);
+/* Pushes { serial = "hex", subject = "...", issuer = "...", not_after = "..." } of an X509
+ * certificate (x: an X509 *, void here so this header needs no OpenSSL). */
+void lua_tls_push_cert(lua_State *L, const void *x);
 void lua_prov_open(lua_State *L);
 void lua_dns_open(lua_State *L);
 /* piclab_decode() for report renderers (no lab needed). */

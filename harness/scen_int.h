@@ -9,6 +9,7 @@
 
 #include "invariant.h"
 #include "scen.h"
+#include "waiver.h"
 
 #define SCEN_MEM_LIMIT (256u << 20) /* a scenario's Lua heap */
 #define SCEN_MAX_BRANCHES 16
@@ -38,9 +39,9 @@ struct scen {
 	size_t mem_used;
 	double timeout;
 	bool finished;
-	bool waived[INV_COUNT];
+	struct waivers waivers;   /* what the scenario exempts from the invariants */
 	const char *root;
-	char bad_waiver[128];
+	char bad_waiver[400];     /* why its waive table is wrong */
 	char not_for_kind[200];  /* set: the scenario is not applicable to this SUT kind */
 	/* a session (the console, --script): each step is a coroutine in co; its end, whatever
 	 * the verdict, calls step_h and the lab stays up */
@@ -72,6 +73,8 @@ void scen_finish(struct scen *s, enum scen_verdict v, const char *reason, const 
 int scen_setup(struct scen *s, struct event_base *base, const struct scen_opts *o,
 	       const char *name, struct scen_result *res, FILE **logfp);
 int scen_load(struct scen *s, const char *path, char *why, size_t whysize);
+/* Opens the libraries and the whole scenario API in s->L (what every scenario state gets). */
+void scen_open_lua(struct scen *s);
 void scen_read_meta(struct scen *s, int t, const struct scen_opts *o);
 int scen_boot(struct scen *s, const struct scen_opts *o, int t, char *why, size_t whysize);
 void scen_teardown(struct scen *s, const struct scen_opts *o, FILE *logf);

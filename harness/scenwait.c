@@ -79,6 +79,10 @@ static void scen_judge_error(struct scen *s, lua_State *co)
 		snprintf(where, sizeof(where), "%s", lua_tostring(co, -1) ? lua_tostring(co, -1) : "");
 		if (v && strcmp(v, "skip") == 0)
 			scen_finish(s, SCEN_SKIP, reason, where);
+		else if (v && strcmp(v, "inconc") == 0)
+			scen_finish(s, SCEN_INCONC, reason, where);
+		else if (v && strcmp(v, "n/a") == 0)
+			scen_finish(s, SCEN_NA, reason, where);
 		else if (v)
 			scen_finish(s, SCEN_FAIL, reason, where);
 		else
@@ -144,6 +148,7 @@ struct scen_waiter *scen_wait_begin(lua_State *L, const char *what, double timeo
 
 	if (scen_wait_of(s, L))
 		luaL_error(L, "a wait is already in progress (%s)", scen_wait_of(s, L)->what);
+	s->res->assertions++;
 	if (!lua_isyieldable(L))
 		luaL_error(L, "%s must be called from the scenario's run function", what);
 	w = mem_zalloc(sizeof(*w), scen_waiter_destroy);

@@ -26,6 +26,7 @@ struct sut {
 	bool reaped;
 	bool stopping;
 	char ctl_path[512];
+	unsigned workers;          /* worker processes, each with "<ctl_path>.<i>" for i > 0 */
 	bool group;                /* its own process group, signalled as a whole */
 	char probe_ip[64];         /* no control socket: ready once this TCP port accepts */
 	int probe_port;
@@ -177,15 +178,22 @@ static long sut_now_ms(void)
 /* One request/response exchange on the control socket, bounded in time. */
 int sut_ctl(struct sut *s, const char *cmd, char *reply, size_t size, int timeout_ms)
 {
+	if (!s)
+		return EINVAL;
+	return sut_ctl_at(s->ctl_path, cmd, reply, size, timeout_ms);
+}
+
+int sut_ctl_at(const char *path, const char *cmd, char *reply, size_t size, int timeout_ms)
+{
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	size_t used = 0;
 	long deadline = sut_now_ms() + timeout_ms;
 	int fd, err = 0;
 
-	if (!s || size == 0)
+	if (!path || size == 0)
 		return EINVAL;
 	reply[0] = '\0';
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", s->ctl_path);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return errno;
@@ -259,8 +267,24 @@ static bool sut_answers(struct sut *s, int timeout_ms)
 
 	if (!s->ctl_path[0])
 		return sut_probe(s);
-	return sut_ctl(s, "ready", reply, sizeof(reply), timeout_ms) == 0 &&
-	       strcmp(reply, "ok") == 0;
+	if (sut_ctl(s, "ready", reply, sizeof(reply), timeout_ms) != 0 || strcmp(reply, "ok") != 0)
+		return false;
+	/* ready means every worker: one still starting would miss a reload made meanwhile */
+	for (unsigned i = 1; i < s->workers; i++) {
+		char path[sizeof(s->ctl_path) + 16];
+
+		snprintf(path, sizeof(path), "%s.%u", s->ctl_path, i);
+		if (sut_ctl_at(path, "ready", reply, sizeof(reply), timeout_ms) != 0 ||
+		    strcmp(reply, "ok") != 0)
+			return false;
+	}
+	return true;
+}
+
+void sut_set_workers(struct sut *s, unsigned n)
+{
+	if (s)
+		s->workers = n;
 }
 
 int sut_wait_ready(struct sut *s, int timeout_ms, char *why, size_t whysize)

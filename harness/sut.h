@@ -29,6 +29,10 @@ bool sut_listening(const char *ip, int port);
 int sut_wait_ready(struct sut *s, int timeout_ms, char *why, size_t whysize);
 /* Sends one control command line and reads one line back (blocking, bounded by timeout_ms). */
 int sut_ctl(struct sut *s, const char *cmd, char *reply, size_t size, int timeout_ms);
+/* The same on the control socket at path (worker i of a multi-process proxy has its own). */
+int sut_ctl_at(const char *path, const char *cmd, char *reply, size_t size, int timeout_ms);
+/* The SUT runs n worker processes: it is ready once each answers on its own control socket. */
+void sut_set_workers(struct sut *s, unsigned n);
 /* One quick readiness probe (control socket "ready" -> "ok"), for polling from a timer. */
 bool sut_ready_now(struct sut *s);
 pid_t sut_pid(const struct sut *s);

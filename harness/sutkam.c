@@ -115,9 +115,30 @@ static void kam_write_tables(FILE *f, const struct lab *lab)
 	fprintf(f, "}\n");
 }
 
+static int kam_copy(const char *from, const char *to)
+{
+	char buf[8192];
+	FILE *in = fopen(from, "r"), *out = in ? fopen(to, "w") : NULL;
+	size_t n;
+	int err = 0;
+
+	if (!in || !out)
+		err = errno ? errno : EIO;
+	while (!err && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			err = errno ? errno : EIO;
+	if (!err && ferror(in))
+		err = EIO;
+	if (in)
+		fclose(in);
+	if (out && fclose(out) != 0 && !err)
+		err = errno ? errno : EIO;
+	return err;
+}
+
 static int kam_configure(struct lab *lab, char *why, size_t whysize)
 {
-	char tls[600], resolv[600], hosts[600], tmpl[600];
+	char tls[600], resolv[600], hosts[600], tmpl[600], edge[600];
 	const char *no = kam_unsupported(lab);
 	FILE *f;
 	int err;
@@ -130,6 +151,14 @@ static int kam_configure(struct lab *lab, char *why, size_t whysize)
 	if (access(tmpl, R_OK) != 0) {
 		snprintf(why, whysize, "the Kamailio edge template %s: %s", tmpl, strerror(errno));
 		return ENOENT;
+	}
+	/* Kamailio refuses an included file name over 128 bytes, and a checkout's path can be
+	 * longer: the routing logic is copied beside kamailio.cfg and included by its bare name */
+	snprintf(edge, sizeof(edge), "%s/edge.cfg", lab->dir);
+	err = kam_copy(tmpl, edge);
+	if (err) {
+		snprintf(why, whysize, "copying %s to %s: %s", tmpl, edge, strerror(err));
+		return err;
 	}
 	snprintf(tls, sizeof(tls), "%s/kamailio-tls.cfg", lab->dir);
 	snprintf(resolv, sizeof(resolv), "%s/resolv.conf", lab->dir);
@@ -178,7 +207,7 @@ static int kam_configure(struct lab *lab, char *why, size_t whysize)
 		lab->ip[LAB_AP_EXT], LAB_SIP_PORT, lab_hosts[LAB_AP_EXT].fqdn, LAB_SIP_PORT);
 	fprintf(f, "alias=%s:%d\nalias=%s:%d\n", lab_hosts[LAB_AP_EXT].fqdn, LAB_SIP_PORT,
 		lab_hosts[LAB_AP_INT].fqdn, LAB_SIP_PORT);
-	fprintf(f, "include_file \"%s\"\n\n", tmpl);
+	fprintf(f, "include_file \"edge.cfg\"\n\n");
 	kam_write_tables(f, lab);
 	if (fclose(f) != 0) {
 		snprintf(why, whysize, "writing %s: %s", lab->conf, strerror(errno));
@@ -237,6 +266,11 @@ static void kam_identity(const struct lab *lab, char *buf, size_t size)
 	if (proc_run(argv, 5, buf, size, &code) || code != 0)
 		snprintf(buf, size, "kamailio (%s)", kam_binary(lab));
 	buf[strcspn(buf, "\r\n")] = '\0';
+	/* "version: kamailio 5.6.3 (x86_64/linux) ": the name and version first */
+	if (!strncmp(buf, "version: ", 9))
+		memmove(buf, buf + 9, strlen(buf + 9) + 1);
+	for (size_t n = strlen(buf); n && buf[n - 1] == ' '; n--)
+		buf[n - 1] = '\0';
 }
 
 const struct sut_kind sutk_kamailio = {

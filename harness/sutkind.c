@@ -60,12 +60,31 @@ static int ap_start(struct lab *lab, char *why, size_t whysize)
 			lab_sut_died, lab);
 	if (err)
 		snprintf(why, whysize, "starting %s: %s", lab->opts.sut_binary, strerror(err));
+	else
+		sut_set_workers(lab->sut, lab->opts.workers > 1 ? lab->opts.workers : 1);
 	return err;
 }
 
+/* A reload reaches every worker, as `apctl reload` does: worker 0 on the configured control
+ * socket, worker i on "<socket>.<i>". The answer is worker 0's, unless a worker refused (its
+ * "error ..." answer, naming it) or could not be asked. */
 static int ap_reload(struct lab *lab, char *reply, size_t size)
 {
-	return sut_ctl(lab->sut, "reload", reply, size, 10000);
+	unsigned n = lab->opts.workers > 1 ? lab->opts.workers : 1;
+	int err = sut_ctl(lab->sut, "reload", reply, size, 10000);
+
+	for (unsigned i = 1; !err && i < n && strncmp(reply, "error", 5) != 0; i++) {
+		char path[sizeof(lab->ctl) + 16], other[2048];
+
+		snprintf(path, sizeof(path), "%s.%u", lab_ctl_path(lab), i);
+		err = sut_ctl_at(path, "reload", other, sizeof(other), 10000);
+		if (err)
+			snprintf(reply, size, "error worker %u not reloaded: %s", i, strerror(err));
+		else if (strncmp(other, "error", 5) == 0)
+			snprintf(reply, size, "%s (worker %u)", other, i);
+		err = 0;
+	}
+	return err;
 }
 
 static void ap_identity(const struct lab *lab, char *buf, size_t size)

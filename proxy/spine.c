@@ -158,9 +158,16 @@ static void spine_give_up(struct spine *s, struct txn *x, int status, const char
 
 	if (txn_dest(x))
 		peer_settle(s->peers, txn_dest(x), txn_branch(x), txn_method(x));
+#ifdef AP_MUTANT_ROB_NO_ANSWER_ON_PEER_LOSS
+	if (status != 503 && !txn_absorbs(x) && req && !sipmsg_via_pop(req) &&
+	    sipmsg_via_count(req) > 0) /* a lost peer connection answers nothing */
+		spine_reply(s, txn_conn(x), txn_edge(x), req, status, why);
+	txn_set_final(x);
+#else
 	if (!txn_absorbs(x) && req && !sipmsg_via_pop(req) && sipmsg_via_count(req) > 0)
 		spine_reply(s, txn_conn(x), txn_edge(x), req, status, why);
 	txn_set_final(x);
+#endif
 }
 
 static void spine_fail(struct spine *s, struct conn *c, enum conf_edge_id in,
@@ -329,8 +336,12 @@ static void spine_durable(int err, void *arg)
 static bool spine_critical(const struct spine *s, const struct state *st, const char *method)
 {
 	(void)s;
+#ifdef AP_MUTANT_AUD_CRITICAL_NOT_DURABLE
+	return false; /* critical archiving ignored */
+#else
 	return state_settings(st)->archive_critical && strcmp(method, "ACK") &&
 	       strcmp(method, "CANCEL");
+#endif
 }
 
 /* AUD-001: the provider a refused request concerns, when policy stopped before naming one:
@@ -365,7 +376,11 @@ static int spine_sanity(struct spine *s, struct conn *c, enum conf_edge_id in,
 	if (in == CONF_EXTERNAL) { /* ROB-004: per peer (its CN, else its address) */
 		snprintf(key, sizeof(key), "%s", cn && *cn ? cn :
 			 sa_ip(conn_peer_addr(c), ip, sizeof(ip)));
+#ifdef AP_MUTANT_ROB_NO_RATE_LIMIT
+		if (!rate_take(s->rate, key, &retry) && 0) { /* limit not enforced */
+#else
 		if (!rate_take(s->rate, key, &retry)) {
+#endif
 			snprintf(ra, sizeof(ra), "%u", retry);
 			s->st.throttled++;
 			spine_reply_hdr(s, c, in, req, 503, "request rate limit exceeded (ROB-004)",
@@ -373,16 +388,30 @@ static int spine_sanity(struct spine *s, struct conn *c, enum conf_edge_id in,
 			return 503;
 		}
 	}
+#ifdef AP_MUTANT_SIP_MF_ZERO_PASSES
+	if (sipmsg_max_forwards(req) < 0) { /* 0 passes */
+#else
 	if (sipmsg_max_forwards(req) == 0) { /* RFC 3261 16.3 step 3 */
+#endif
 		spine_reply(s, c, in, req, 483, NULL);
 		return 483;
 	}
 	sipmsg_body(req, &blen);
+#ifdef AP_MUTANT_IM_NO_BODY_LIMIT
+	if (blen > conf_limits(s->cfg)->max_body && 0) { /* limit not enforced */
+#elif defined(AP_MUTANT_IM_BODY_LIMIT_OFF_BY_ONE)
+	if (blen >= conf_limits(s->cfg)->max_body) { /* a body exactly at the limit refused */
+#else
 	if (blen > conf_limits(s->cfg)->max_body) { /* IM-004 */
+#endif
 		spine_reply(s, c, in, req, 413, "message body over the size limit (IM-004)");
 		return 413;
 	}
+#ifdef AP_MUTANT_SIP_NO_LOOP_CHECK
+	if (strcmp(method, "ACK") && 0 && spine_is_loop(s, req, loop)) { /* no loop detection */
+#else
 	if (strcmp(method, "ACK") && strcmp(method, "CANCEL") && spine_is_loop(s, req, loop)) {
+#endif
 		spine_reply(s, c, in, req, 482, "loop detected (SIP-002)");
 		return 482;
 	}
@@ -393,7 +422,11 @@ static int spine_sanity(struct spine *s, struct conn *c, enum conf_edge_id in,
 static int spine_rewrite(struct spine *s, struct sipmsg *req, enum conf_edge_id in,
 			 const struct policy_verdict *v, const struct state *st, char **rrs)
 {
+#ifdef AP_MUTANT_CONT_SUBSCRIBE_NOT_RECORD_ROUTED
+	bool rr = !strcmp(sipmsg_method(req), "INVITE") && !v->in_dialog; /* SUBSCRIBE not */
+#else
 	bool rr = methods_creates_dialog(sipmsg_method(req)) && !v->in_dialog;
+#endif
 	int err;
 
 	if (v->out_edge == CONF_EXTERNAL) {
@@ -402,9 +435,13 @@ static int spine_rewrite(struct spine *s, struct sipmsg *req, enum conf_edge_id 
 			err = topo_rr_take(req, rrs);
 		if (!err && rr)
 			err = topo_rr_add_external(s->topo, req, rrs);
+#ifdef AP_MUTANT_TOPO_CONTACT_NOT_HIDDEN
+		return err; /* Contact not hidden */
+#else
 		if (!err)
 			err = topo_contact_hide(s->topo, req);
 		return err;
+#endif
 	}
 	err = trust_mark(req, v->provider ? v->provider->filter : STATE_FILTER_CONTACTS_ONLY,
 			 conf_edge(s->cfg, CONF_EXTERNAL)->fqdn,
@@ -421,7 +458,11 @@ static bool spine_cancel(struct spine *s, struct conn *c, enum conf_edge_id in,
 	struct txn *inv = txn_lookup(s->txns, branch, "INVITE");
 
 	if (!inv || txn_has_final(inv)) {
+#ifdef AP_MUTANT_SIP_CANCEL_NO_481
+		spine_reply(s, c, in, req, 200, NULL); /* no 481 */
+#else
 		spine_reply(s, c, in, req, inv ? 200 : 481, NULL);
+#endif
 		return false;
 	}
 	spine_reply(s, c, in, req, 200, NULL);
@@ -478,7 +519,11 @@ void spine_request(struct spine *s, struct conn *c, enum conf_edge_id in, struct
 	spine_branch(s, req, in, loop, branch, sizeof(branch));
 	if (spine_sanity(s, c, in, req, loop))
 		return;
+#ifdef AP_MUTANT_IM_RETRANSMISSION_FORWARDED
+	if (0 && (x = txn_lookup(s->txns, branch, method))) { /* retransmissions forwarded */
+#else
 	if (!ack && !cancel && (x = txn_lookup(s->txns, branch, method))) {
+#endif
 		spine_retransmitted(s, c, x);
 		return;
 	}
@@ -518,7 +563,11 @@ void spine_request(struct spine *s, struct conn *c, enum conf_edge_id in, struct
 		goto out;
 	}
 	/* RFC 3261 16.6 step 3: decrement, or add 70 when absent */
+#ifdef AP_MUTANT_SIP_MF_NOT_DECREMENTED
+	sipmsg_set_max_forwards(req, mf < 0 ? 70 : mf); /* not decremented */
+#else
 	sipmsg_set_max_forwards(req, mf < 0 ? 70 : mf - 1);
+#endif
 	if (!strcmp(method, "INVITE")) /* RFC 3261 16.2: a stateful proxy answers 100 itself */
 		spine_reply(s, c, in, req, 100, NULL);
 	/* RFC 3261 16.6 step 8: our Via names the edge the request leaves from */

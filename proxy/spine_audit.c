@@ -56,9 +56,15 @@ void spine_audit(struct audit *a, enum conf_edge_id in, const struct sipmsg *req
 
 	if (!a || !req)
 		return;
+#ifdef AP_MUTANT_AUD_FORWARDED_NOT_RECORDED
+	spine_audit_fill(&rec, in, req, provider, forwarded, status, reason, from, to, ct,
+			 sizeof(from));
+	err = forwarded ? 0 : audit_record(a, &rec); /* forwarded requests not recorded */
+#else
 	spine_audit_fill(&rec, in, req, provider, forwarded, status, reason, from, to, ct,
 			 sizeof(from));
 	err = audit_record(a, &rec);
+#endif
 	if (err)
 		log_debug("audit record of %s %s not queued: %s", rec.method, rec.call_id,
 			  strerror(err));

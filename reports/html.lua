@@ -1,133 +1,202 @@
--- html: the self-contained compliance report (index.html) of one run: requirement coverage
--- matrix, then per scenario its verdict and reason, a ladder diagram of the SIP flow drawn from
--- the decrypted capture, the decoded messages, and links to the capture and logs.
+-- html: the report's index.html — identity, summary and verdict counts, the PICS statement, the
+-- PIXIT, the baseline comparison, the requirement coverage matrix and one line per scenario,
+-- linking to the scenario pages (pages/*.html) that hold ladders, messages and evidence. It stays
+-- small (under 1 MB for 1,000 scenarios): no capture content here.
+local util = require("util")
+local identity = require("identity")
 local catalog = require("catalog")
-local ladder_model = require("ladder")
+local picsmod = require("pics")
+local compare = require("compare")
+local esc = util.esc
 local M = {}
 
-local function esc(s)
-  return (tostring(s or ""):gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;")
-    :gsub('"', "&quot;"))
-end
-
-local function split(s)
-  local t = {}
-  for w in (s or ""):gmatch("%S+") do t[#t + 1] = w end
-  return t
-end
-
-local label = ladder_model.label
-
--- An SVG ladder: one lifeline per host that took part, one arrow per SIP message.
-local function ladder(msgs)
-  if #msgs == 0 then return "<p><em>no SIP messages in the capture</em></p>" end
-  local cols, x = ladder_model.columns(msgs), {}
-  local colw, top, step = 170, 40, 26
-  for i, h in ipairs(cols) do x[h] = 90 + (i - 1) * colw end
-  local width = 180 + (#cols - 1) * colw
-  local height = top + #msgs * step + 20
-  local out = { string.format('<svg class="ladder" width="%d" height="%d" ' ..
-    'xmlns="http://www.w3.org/2000/svg" font-family="monospace" font-size="11">', width, height) }
-  -- the proxy's two edges are one process: one shaded box spans them
-  local a, b = x["ap-int.contoso.test"], x["ap.contoso.test"]
-  if a and b then
-    out[#out + 1] = string.format('<rect x="%d" y="22" width="%d" height="%d" fill="#f3f0e6" stroke="#d8d0b0"/>',
-      math.min(a, b) - 6, math.abs(b - a) + 12, height - 30)
-    out[#out + 1] = string.format('<text x="%d" y="%d" text-anchor="middle" fill="#8a7a40" font-style="italic">accessproxy</text>',
-      (a + b) // 2, height - 12)
-  end
-  for _, h in ipairs(cols) do
-    out[#out + 1] = string.format('<text x="%d" y="16" text-anchor="middle" font-weight="bold">%s</text>',
-      x[h], esc(h ~= "" and h or "?"))
-    out[#out + 1] = string.format('<line x1="%d" y1="24" x2="%d" y2="%d" stroke="#999"/>', x[h], x[h], height - 10)
-  end
-  for i, m in ipairs(msgs) do
-    local y = top + (i - 1) * step
-    local x1, x2 = x[ladder_model.host(m, "src")], x[ladder_model.host(m, "dst")]
-    local color = m.leg == "external" and "#b35900" or (m.leg == "internal" and "#1f5fa8" or "#555")
-    if not m.tls then color = "#c00" end
-    local dir = x2 >= x1 and 1 or -1
-    out[#out + 1] = string.format('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.5"/>',
-      x1, y, x2 - dir * 2, y, color)
-    out[#out + 1] = string.format('<polygon points="%d,%d %d,%d %d,%d" fill="%s"/>',
-      x2, y, x2 - dir * 8, y - 4, x2 - dir * 8, y + 4, color)
-    out[#out + 1] = string.format('<text x="%d" y="%d" text-anchor="middle" fill="%s"><title>%s</title>%s%s</text>',
-      (x1 + x2) // 2, y - 4, color, esc(m.text:sub(1, 600)), esc(label(m)), m.tls and "" or " [CLEARTEXT]")
-  end
-  out[#out + 1] = "</svg>"
-  return table.concat(out, "\n")
-end
-
-local CSS = [[
+M.CSS = [[
 body{font-family:sans-serif;margin:2em;color:#222} h1{margin-bottom:0}
 table{border-collapse:collapse;margin:1em 0} td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
-.pass{background:#d8f5d8}.fail{background:#f8d0d0}.error{background:#f5e0b0}.skip{background:#e0e0e0}
-.untested{background:#f4f4f4;color:#777}.passing{background:#d8f5d8}.failing{background:#f8d0d0}.skipped{background:#e0e0e0}
-.badge{display:inline-block;padding:0 6px;margin:1px;border-radius:3px;font-size:90%}
-section.scen{border-top:2px solid #ddd;margin-top:2em} pre{background:#f6f6f6;padding:6px;overflow-x:auto;font-size:85%}
-.ladder{border:1px solid #eee;background:#fff}
+.pass,.passing{background:#d8f5d8}.fail,.failing,.flaky{background:#f8d0d0}.error{background:#f5e0b0}
+.skip,.skipped{background:#e0e0e0}.inconc{background:#f5f0a0}.na,.n_a{background:#eef;color:#557}
+.untested{background:#f4f4f4;color:#777}.cat{background:#e8e0f8}
+.badge{display:inline-block;padding:0 6px;margin:1px;border-radius:3px;font-size:90%;text-decoration:none;color:#222}
+td.rid{white-space:nowrap} table.id td{font-family:monospace;font-size:85%;word-break:break-all} .statement{font-size:110%;font-weight:bold}
+pre{background:#f6f6f6;padding:6px;overflow-x:auto;font-size:85%;white-space:pre-wrap}
+.ladder{border:1px solid #eee;background:#fff;max-width:100%;height:auto} .reason{color:#800}
+details.evidence{border:2px solid #d00} details.msg summary{cursor:pointer}
+@media print{
+  body{margin:0;font-size:10pt} a{color:#000;text-decoration:none} .nav,script{display:none}
+  table{page-break-inside:auto} tr{page-break-inside:avoid} h2{page-break-after:avoid}
+  details{display:block} details>summary{list-style:none} .badge{border:1px solid #888}
+  .ladder{max-width:100%}
+  @page{size:A4;margin:12mm}
+}
 ]]
 
-function M.render(run, root)
-  local list = catalog.load(root)
-  local by_req, status = {}, {}
-  local counts = { pass = 0, fail = 0, error = 0, skip = 0 }
-  for _, s in ipairs(run.scenarios) do
-    counts[s.verdict] = (counts[s.verdict] or 0) + 1
-    for _, id in ipairs(split(s.covers)) do
-      by_req[id] = by_req[id] or {}
-      table.insert(by_req[id], s)
-      local v = s.verdict
-      if v == "fail" or v == "error" then status[id] = "failing"
-      elseif v == "pass" and status[id] ~= "failing" then status[id] = "passing"
-      elseif v == "skip" and not status[id] then status[id] = "skipped" end
+local function badge(v, text)
+  return string.format('<span class="badge %s">%s</span>', util.css_class(v), esc(text or v))
+end
+
+-- Per requirement: n/a (PICS), failing, inconc, passing, skipped, untested.
+local function req_status(pics, id, scens)
+  if picsmod.req_na(pics, id) then return "n/a" end
+  local st
+  for _, s in ipairs(scens or {}) do
+    local v = util.shown(s)
+    if v == "fail" or v == "error" or v == "flaky" then return "failing" end
+    if v == "inconc" then st = "inconc"
+    elseif v == "pass" and st ~= "inconc" then st = "passing"
+    elseif v == "skip" and not st then st = "skipped" end
+  end
+  return st or "untested"
+end
+
+-- The last `make mutants` run (reports/out/mutants/latest/results.json), or nil.
+local function load_mutants(root)
+  local f = io.open(root .. "/reports/out/mutants/latest/results.json", "r")
+  if not f then return nil end
+  local ok, m = pcall(require("cjson").decode, f:read("a"))
+  f:close()
+  return ok and type(m) == "table" and m.mutants and m or nil
+end
+
+-- Per requirement id: the mutants killed by a scenario covering it (the ids the killing
+-- scenarios covered in the mutation run, else as this run's scenarios cover them), and the
+-- mutants that declare it and survived.
+local function mutants_by_req(mut, run)
+  local covers, killed, survived = {}, {}, {}
+  for _, s in ipairs(run.scenarios) do covers[s.name] = util.split(s.covers) end
+  for _, m in ipairs(mut and mut.mutants or {}) do
+    local ids = m.killed_reqs or {}
+    if #ids == 0 then
+      for _, scen in ipairs(m.killed_by or {}) do
+        for _, id in ipairs(covers[scen] or {}) do ids[#ids + 1] = id end
+      end
+    end
+    local seen = {}
+    for _, id in ipairs(ids) do
+      if not seen[id] then
+        seen[id] = true
+        killed[id] = killed[id] or {}
+        table.insert(killed[id], m.name)
+      end
+    end
+    if m.status ~= "killed" then
+      for _, id in ipairs(m.reqs or {}) do
+        survived[id] = survived[id] or {}
+        table.insert(survived[id], m.name)
+      end
     end
   end
-  local h = { "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>PIClab compliance report</title>",
-              "<style>" .. CSS .. "</style></head><body>",
-              "<h1>PIClab compliance report</h1>",
-              string.format("<p>Run <code>%s</code>: %d scenarios in %.1f s, seed %s — " ..
-                "<span class=\"badge pass\">%d pass</span> <span class=\"badge fail\">%d fail</span> " ..
-                "<span class=\"badge error\">%d error</span> <span class=\"badge skip\">%d skip</span></p>",
-                esc(run.out), #run.scenarios, run.seconds, esc(run.seed), counts.pass, counts.fail,
-                counts.error, counts.skip),
-              "<h2>Requirement coverage</h2><table><tr><th>id</th><th>status</th><th>requirement</th><th>source</th><th>scenarios</th></tr>" }
+  return killed, survived
+end
+
+function M.render(run, id, pics, pixit, cmp)
+  local list = catalog.load(run.root)
+  local by_req, counts = {}, { flaky = 0 }
+  local mut = load_mutants(run.root)
+  local mkilled, msurvived = mutants_by_req(mut, run)
+  for _, s in ipairs(run.scenarios) do
+    local v = util.shown(s)
+    counts[v] = (counts[v] or 0) + 1
+    for _, rid in ipairs(util.split(s.covers)) do
+      by_req[rid] = by_req[rid] or {}
+      table.insert(by_req[rid], s)
+    end
+  end
+  local ok, missing = picsmod.mandatory_ok(pics)
+  local h = { '<!DOCTYPE html><html><head><meta charset="utf-8"><title>PIClab compliance report</title>',
+    '<link rel="stylesheet" href="report.css"></head><body>',
+    "<h1>PIClab compliance report</h1>" }
+  local parts = {}
+  for _, v in ipairs({ "pass", "fail", "flaky", "inconc", "error", "skip", "n/a" }) do
+    parts[#parts + 1] = badge(v, string.format("%d %s", counts[v] or 0, v))
+  end
+  h[#h + 1] = string.format('<p id="summary">Run <code>%s</code>: %d scenarios in %.1f s, seed %s — %s</p>',
+    esc(id.run_id), #run.scenarios, run.seconds, esc(run.seed), table.concat(parts, " "))
+  h[#h + 1] = string.format('<p class="statement" id="statement">All mandatory capabilities implemented: %s%s</p>',
+    ok and "yes" or "no", ok and "" or (" (missing: " .. esc(table.concat(missing, ", ")) .. ")"))
+  h[#h + 1] = mut and string.format("<p>Last mutation run: score %d of %d (<code>make mutants</code>; " ..
+    "per requirement, the mutants its scenarios kill)</p>", mut.score or 0, mut.total or 0)
+    or "<p>No mutation run yet (<code>make mutants</code>).</p>"
+  h[#h + 1] = '<h2 id="identity">Identity</h2><table class="id">'
+  for _, r in ipairs(identity.rows(id)) do
+    h[#h + 1] = string.format("<tr><th>%s</th><td>%s</td></tr>", esc(r[1]), esc(r[2]))
+  end
+  h[#h + 1] = "</table>"
+  if cmp then
+    h[#h + 1] = '<h2 id="baseline">Against the baseline</h2><p>Baseline <code>' ..
+      esc(run.baseline ~= "" and run.baseline or "(none)") .. "</code>, expected failures <code>" ..
+      esc(run.xfail ~= "" and run.xfail or "(none)") .. "</code>: "
+    local cs = {}
+    for _, c in ipairs(compare.ORDER) do
+      if cmp.counts[c] then cs[#cs + 1] = badge(compare.REGRESSION[c] and "fail" or "cat", cmp.counts[c] .. " " .. c) end
+    end
+    h[#h + 1] = table.concat(cs, " ") .. string.format(" — %d regression%s</p>", cmp.regressions, cmp.regressions == 1 and "" or "s")
+    h[#h + 1] = "<table><tr><th>category</th><th>scenario</th><th>now</th><th>was</th><th>expected failure</th></tr>"
+    for _, r in ipairs(cmp.rows) do
+      if r.category ~= "pass" then
+        h[#h + 1] = string.format('<tr><td>%s</td><td><a href="%s">%s</a></td><td>%s</td><td>%s</td><td>%s</td></tr>',
+          badge(compare.REGRESSION[r.category] and "fail" or "cat", r.category), util.page(r.name), esc(r.name),
+          esc(r.now), esc(r.was), esc(r.xfail or ""))
+      end
+    end
+    h[#h + 1] = "</table>"
+  end
+  h[#h + 1] = string.format('<h2 id="pics">PICS: %s</h2><p>From <code>%s</code>; items defined in reports/pics/items.tsv.</p>',
+    esc(pics.sut), esc(pics.path))
+  h[#h + 1] = "<table><tr><th>item</th><th>status</th><th>capability</th><th>supported</th><th>note</th></tr>"
+  for _, it in ipairs(picsmod.summary(pics).items) do
+    h[#h + 1] = string.format('<tr><td>%s</td><td>%s</td><td>%s</td><td class="%s">%s</td><td>%s</td></tr>',
+      esc(it.item), it.status, esc(it.capability), it.supported and "pass" or (it.status == "m" and "fail" or "na"),
+      it.supported and "yes" or "no", esc(it.note))
+  end
+  h[#h + 1] = '</table><h2 id="pixit">PIXIT</h2><p>The lab parameters a re-run needs (with the seed above).</p>'
+  h[#h + 1] = "<table><tr><th>kind</th><th>parameter</th><th>value</th></tr>"
+  for _, r in ipairs(pixit) do
+    h[#h + 1] = string.format("<tr><td>%s</td><td>%s</td><td>%s</td></tr>", esc(r.group), esc(r.name), esc(r.value))
+  end
+  h[#h + 1] = '</table><h2 id="coverage">Requirement coverage</h2>'
+  h[#h + 1] = "<table><tr><th>id</th><th>m/o/c</th><th>status</th><th>requirement</th><th>source</th><th>scenarios</th><th>mutants killed</th></tr>"
   for _, r in ipairs(list) do
-    local st = status[r.id] or "untested"
+    local st = req_status(pics, r.id, by_req[r.id])
     local sc = {}
     for _, s in ipairs(by_req[r.id] or {}) do
-      sc[#sc + 1] = string.format('<a class="badge %s" href="#%s">%s</a>', s.verdict, esc(s.name), esc(s.name))
+      local v = util.shown(s)
+      sc[#sc + 1] = string.format('<a class="badge %s" href="%s">%s</a>', util.css_class(v), util.page(s.name), esc(s.name))
     end
-    h[#h + 1] = string.format('<tr class="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
-      st, esc(r.id), st, esc(r.text), esc(r.source), table.concat(sc, " "))
+    local mk = {}
+    for _, name in ipairs(mkilled[r.id] or {}) do mk[#mk + 1] = '<span class="badge pass">' .. esc(name) .. '</span>' end
+    for _, name in ipairs(msurvived[r.id] or {}) do mk[#mk + 1] = '<span class="badge fail">' .. esc(name) .. ' survived</span>' end
+    h[#h + 1] = string.format('<tr id="req-%s" class="%s"><td class="rid">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
+      esc(r.id), util.css_class(st), esc(r.id), esc(picsmod.status(pics, r.id)), st, esc(r.text), esc(r.source),
+      table.concat(sc, " "), table.concat(mk, " "))
   end
-  h[#h + 1] = "</table><h2>Scenarios</h2>"
+  h[#h + 1] = "</table>"
+  if mut then
+    h[#h + 1] = '<h2 id="mutants">Mutants</h2><table><tr><th>mutant</th><th>status</th><th>killed by</th><th>requirements</th><th>what is bent</th></tr>'
+    for _, m in ipairs(mut.mutants) do
+      h[#h + 1] = string.format('<tr><td>%s</td><td><span class="badge %s">%s</span></td><td>%s</td><td>%s</td><td>%s</td></tr>',
+        esc(m.name), m.status == "killed" and "pass" or "fail", esc(m.status),
+        esc(table.concat(m.killed_by or {}, ", ")), esc(table.concat(m.reqs or {}, ", ")), esc(m.what))
+    end
+    h[#h + 1] = "</table>"
+  end
+  h[#h + 1] = '<h2 id="scenarios">Scenarios</h2>'
+  h[#h + 1] = "<table><tr><th>verdict</th><th>scenario</th><th>s</th><th>reason / evidence</th></tr>"
   for _, s in ipairs(run.scenarios) do
-    local dir = s.dir:sub(#run.out + 2)
-    h[#h + 1] = string.format('<section class="scen" id="%s"><h3><span class="badge %s">%s</span> %s</h3>',
-      esc(s.name), s.verdict, s.verdict, esc(s.name))
-    h[#h + 1] = string.format("<p>%s<br>covers: %s · %.2f s · %d packets</p>", esc(s.title),
-      esc(s.covers ~= "" and s.covers or "—"), s.seconds, s.packets)
-    if s.verdict ~= "pass" then
-      h[#h + 1] = string.format("<p><b>%s</b>%s</p>", esc(s.where ~= "" and (s.where .. ": ") or ""), esc(s.reason))
+    local v = util.shown(s)
+    local why = ""
+    if s.verdict ~= "pass" or util.flaky(s) then
+      local r = (s.where ~= "" and (s.where .. ": ") or "") .. s.reason
+      if #r > 160 then r = r:sub(1, 157) .. "..." end
+      why = esc(r)
     end
-    if s.waived ~= "" then h[#h + 1] = "<p>Waived invariants: <pre>" .. esc(s.waived) .. "</pre></p>" end
-    h[#h + 1] = string.format('<p>Files: <a href="%s/capture.pcapng">capture.pcapng</a> (TLS secrets embedded) · ' ..
-      '<a href="%s/capture.pcap">capture.pcap</a> · <a href="%s/keys.log">keys.log</a> · ' ..
-      '<a href="%s/lab.log">lab.log</a> · <a href="%s/sut.log">sut.log</a></p>', dir, dir, dir, dir, dir)
-    local msgs = piclab_decode and piclab_decode(s.dir .. "/capture.pcap", s.dir .. "/keys.log") or {}
-    h[#h + 1] = ladder(msgs)
-    if #msgs > 0 then
-      h[#h + 1] = "<details><summary>" .. #msgs .. " decoded SIP messages</summary>"
-      for i, m in ipairs(msgs) do
-        h[#h + 1] = string.format("<p>#%d %s %s → %s (%s%s)</p><pre>%s</pre>", i, esc(label(m)),
-          esc(m.src), esc(m.dst), esc(m.leg), m.tls and ", TLS" or ", CLEARTEXT", esc(m.text))
-      end
-      h[#h + 1] = "</details>"
+    if s.evidence then
+      why = why .. string.format(' <a class="evidence" href="%s#msg-%d">frame %d, message #%d</a>',
+        util.page(s.name), s.evidence.index, s.evidence.frame, s.evidence.index)
     end
-    h[#h + 1] = "</section>"
+    h[#h + 1] = string.format('<tr class="%s"><td>%s%s</td><td><a href="%s">%s</a></td><td>%.1f</td><td>%s</td></tr>',
+      util.css_class(v), v, s.category and (" · " .. esc(s.category)) or "", util.page(s.name), esc(s.name), s.seconds, why)
   end
-  h[#h + 1] = "</body></html>"
+  h[#h + 1] = "</table></body></html>"
   return table.concat(h, "\n")
 end
 

@@ -1,5 +1,5 @@
 -- ladder: the SIP flow of a capture as lifelines and arrows. One model for every view: the HTML
--- report draws it as SVG (html.lua), `piclab ladder` and a failed scenario's terminal summary
+-- report draws it as SVG (page.lua), `piclab ladder` and a failed scenario's terminal summary
 -- print it as aligned text, and the console prints one line per message as it crosses.
 local M = {}
 

@@ -61,17 +61,27 @@ return function(root, out, runs)
     run.seconds = math.max(run.seconds, tonumber(res.seconds) or 0)
     seeds[tostring(res.seed)] = true
     run.seed = run.seed or res.seed
+    if res.identity and not run.identity then
+      run.identity = res.identity
+      run.identity.run_id = out:match("([^/]+)$") or out
+      run.identity.merged_from = runs
+    end
+    run.pixit = run.pixit or res.pixit
+    run.pics = run.pics or (res.pics and res.pics.file)
     for _, s in ipairs(res.scenarios) do
       if seen[s.name] then
         return fail("scenario %s is in both %s and %s: merge shards of one run, each once",
           s.name, seen[s.name], dir)
       end
       seen[s.name] = dir
-      local src, dst = dir .. "/" .. s.dir, out .. "/" .. s.dir
-      os.execute("mkdir -p '" .. dst:gsub("'", "'\\''") .. "'")
-      for _, name in ipairs(files_of(src)) do
-        local ok, cerr = copy_file(src .. "/" .. name, dst .. "/" .. name)
-        if not ok then return fail("copying %s/%s: %s", src, name, tostring(cerr)) end
+      local src, dst = dir .. "/" .. (s.dir or ""), out .. "/" .. (s.dir or "")
+      -- a scenario that did not run (n/a by the PICS) has no folder
+      if s.dir and s.dir ~= "" then
+        os.execute("mkdir -p '" .. dst:gsub("'", "'\\''") .. "'")
+        for _, name in ipairs(files_of(src)) do
+          local ok, cerr = copy_file(src .. "/" .. name, dst .. "/" .. name)
+          if not ok then return fail("copying %s/%s: %s", src, name, tostring(cerr)) end
+        end
       end
       local entry = {}
       for k, v in pairs(s) do entry[k] = v end

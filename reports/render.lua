@@ -1,107 +1,80 @@
--- render: writes a run's results.json (everything) and junit.xml (for CI) from the runner's
--- table. Called by piclab at the end of a run; returns the render function.
+-- render: writes a run's results.json (everything), junit.xml (for CI), index.html (summary,
+-- identity, PICS, PIXIT, baseline comparison, coverage matrix, links) and one page per scenario
+-- under pages/, from the runner's table. Called by piclab at the end of a run; returns the
+-- render function, which returns { regressions = n } (against --baseline, else 0).
 local cjson = require("cjson")
+local util = require("util")
+local identity = require("identity")
+local picsmod = require("pics")
+local compare = require("compare")
 
-local function split(s)
-  local t = {}
-  for w in (s or ""):gmatch("%S+") do t[#t + 1] = w end
-  return t
-end
+local VERDICTS = { "pass", "fail", "inconc", "error", "skip", "n/a" }
 
-local function xml(s)
-  return (tostring(s or ""):gsub("[%z\1-\8\11\12\14-\31]", "?")
-    :gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;"):gsub('"', "&quot;"))
-end
-
-local function relpath(path, base)
-  if path:sub(1, #base + 1) == base .. "/" then return path:sub(#base + 2) end
-  return path
-end
-
-local function write(path, text)
-  local f = assert(io.open(path .. ".tmp", "w"))
-  f:write(text)
-  f:close()
-  assert(os.rename(path .. ".tmp", path))
-end
-
-local function results_json(run)
-  local counts = { pass = 0, fail = 0, error = 0, skip = 0 }
+local function results_json(run, id, pics, pixit, cmp)
+  local counts = { flaky = 0 }
+  for _, v in ipairs(VERDICTS) do counts[v] = 0 end
   local list = {}
   for _, s in ipairs(run.scenarios) do
     counts[s.verdict] = (counts[s.verdict] or 0) + 1
-    local dir = relpath(s.dir, run.out)
+    if util.flaky(s) then counts.flaky = counts.flaky + 1 end
+    local dir = s.verdict ~= "n/a" and util.relpath(s.dir, run.out) or ""
     list[#list + 1] = {
-      name = s.name, file = s.file, title = s.title, verdict = s.verdict,
-      reason = s.reason, where = s.where, seconds = s.seconds, packets = s.packets,
-      covers = split(s.covers), tags = split(s.tags), waived = s.waived,
-      dir = dir,
-      artifacts = { capture = dir .. "/capture.pcapng", pcap = dir .. "/capture.pcap", keylog = dir .. "/keys.log",
-                    lab_log = dir .. "/lab.log", sut_log = dir .. "/sut.log" },
+      name = s.name, file = s.file, title = s.title, verdict = s.verdict, shown = util.shown(s),
+      flaky = util.flaky(s), runs = s.runs, runs_passed = s.runs_passed, history = s.history,
+      category = s.category, xfail = s.xfail, reason = s.reason, where = s.where,
+      seconds = s.seconds, packets = s.packets, assertions = s.assertions,
+      workers = s.workers,
+      covers = util.split(s.covers), tags = util.split(s.tags), waived = s.waived,
+      config_digest = s.config_digest, evidence = s.evidence, dir = dir, page = util.page(s.name),
+      fail_frame = s.fail_frame, fail_frame_exact = s.fail_frame_exact,
+      artifacts = dir ~= "" and { capture = dir .. "/capture.pcapng", pcap = dir .. "/capture.pcap",
+                    keylog = dir .. "/keys.log", lab_log = dir .. "/lab.log",
+                    sut_log = dir .. "/sut.log" } or nil,
     }
   end
   return cjson.encode({
-    format = "piclab-results/1", out = run.out, seconds = run.seconds, seed = run.seed,
-    counts = counts, scenarios = list,
+    format = "piclab-results/2", out = run.out, seconds = run.seconds, seed = run.seed,
+    identity = id, pics = picsmod.summary(pics), pixit = pixit, counts = counts,
+    baseline = cmp and { file = run.baseline, counts = cmp.counts, regressions = cmp.regressions,
+                         rows = cmp.rows } or nil,
+    scenarios = list,
   })
 end
 
--- JUnit XML: one testsuite per area (first path element), one testcase per scenario with a
--- unique name, requirement ids as properties, attachments as [[ATTACHMENT|path]] lines.
-local function junit_xml(run)
-  local suites, order = {}, {}
-  for _, s in ipairs(run.scenarios) do
-    local area = s.name:match("^([^/]+)/") or "scenarios"
-    if not suites[area] then
-      suites[area] = { cases = {}, failures = 0, errors = 0, skipped = 0, time = 0 }
-      order[#order + 1] = area
-    end
-    local su = suites[area]
-    su.cases[#su.cases + 1] = s
-    su.time = su.time + s.seconds
-    if s.verdict == "fail" then su.failures = su.failures + 1 end
-    if s.verdict == "error" then su.errors = su.errors + 1 end
-    if s.verdict == "skip" then su.skipped = su.skipped + 1 end
-  end
-  local out = { '<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>" }
-  for _, area in ipairs(order) do
-    local su = suites[area]
-    out[#out + 1] = string.format(
-      '  <testsuite name="%s" tests="%d" failures="%d" errors="%d" skipped="%d" time="%.3f">',
-      xml(area), #su.cases, su.failures, su.errors, su.skipped, su.time)
-    for _, s in ipairs(su.cases) do
-      out[#out + 1] = string.format('    <testcase classname="piclab.%s" name="%s" time="%.3f">',
-        xml(area), xml(s.name), s.seconds)
-      out[#out + 1] = "      <properties>"
-      out[#out + 1] = string.format('        <property name="title" value="%s"/>', xml(s.title))
-      for _, id in ipairs(split(s.covers)) do
-        out[#out + 1] = string.format('        <property name="requirement" value="%s"/>', xml(id))
-      end
-      out[#out + 1] = "      </properties>"
-      local msg = (s.where ~= "" and (s.where .. ": ") or "") .. s.reason
-      if s.verdict == "fail" then
-        out[#out + 1] = string.format('      <failure message="%s">%s</failure>', xml(msg), xml(msg))
-      elseif s.verdict == "error" then
-        out[#out + 1] = string.format('      <error message="%s">%s</error>', xml(msg), xml(msg))
-      elseif s.verdict == "skip" then
-        out[#out + 1] = string.format('      <skipped message="%s"/>', xml(msg))
-      end
-      local dir = relpath(s.dir, run.out)
-      out[#out + 1] = "      <system-out>"
-      for _, f in ipairs({ "capture.pcapng", "capture.pcap", "keys.log", "lab.log", "sut.log" }) do
-        out[#out + 1] = string.format("[[ATTACHMENT|%s/%s]]", xml(dir), f)
-      end
-      out[#out + 1] = "      </system-out>"
-      out[#out + 1] = "    </testcase>"
-    end
-    out[#out + 1] = "  </testsuite>"
-  end
-  out[#out + 1] = "</testsuites>"
-  return table.concat(out, "\n") .. "\n"
-end
-
 return function(run)
-  write(run.out .. "/results.json", results_json(run) .. "\n")
-  write(run.out .. "/junit.xml", junit_xml(run))
-  write(run.out .. "/index.html", require("html").render(run, run.root))
+  local pics, err = picsmod.load(run.root, run.pics and run.pics ~= "" and run.pics or
+    (run.root .. "/reports/pics/accessproxy.pics"))
+  if not pics then error(err) end
+  -- a merge of shards brings the identity and PIXIT of the runs it merges
+  local id = run.identity or identity.identity(run)
+  local pixit = run.pixit or identity.pixit(run)
+  local cmp
+  if (run.baseline and run.baseline ~= "") or (run.xfail and run.xfail ~= "") then
+    -- expected failures alone: classified against an empty baseline
+    local base, xf = { scenarios = {} }, nil
+    if run.baseline and run.baseline ~= "" then
+      base, err = compare.load_results(run.baseline)
+      if not base then error("baseline: " .. err) end
+    end
+    xf, err = compare.load_xfail(run.xfail)
+    if not xf then error(err) end
+    cmp = compare.compare(base, run, xf)
+    local byname = {}
+    for _, r in ipairs(cmp.rows) do byname[r.name] = r end
+    for _, s in ipairs(run.scenarios) do
+      s.category = byname[s.name] and byname[s.name].category
+      s.xfail = xf[s.name]
+    end
+    compare.print(cmp)
+  end
+  os.execute("mkdir -p '" .. run.out .. "/pages'")
+  local page = require("page")
+  for _, s in ipairs(run.scenarios) do
+    util.write(run.out .. "/" .. util.page(s.name), page.render(run, s, pics))
+  end
+  util.write(run.out .. "/report.css", require("html").CSS)
+  util.write(run.out .. "/results.json", results_json(run, id, pics, pixit, cmp) .. "\n")
+  util.write(run.out .. "/junit.xml", require("junit").render(run, id, picsmod.summary(pics)))
+  util.write(run.out .. "/index.html", require("html").render(run, id, pics, pixit, cmp))
+  return { regressions = cmp and cmp.regressions or 0 }
 end

@@ -32,6 +32,9 @@ struct imsrv_peer {
 	struct sockaddr_storage addr;
 	struct conn *conn;        /* persistent, reopened on demand */
 	bool resolve;             /* addr comes from DNS (imsrv_route_add without an address) */
+	bool srv;                 /* fqdn is an SRV name: target and port come from it (DNS-001) */
+	char *target;             /* srv: the target last found, the name its certificate shows */
+	uint16_t port;            /* srv: the port last found */
 	struct imdns *q;          /* lookup in flight */
 	struct evbuffer *held;    /* what waits for the lookup */
 };
@@ -46,6 +49,9 @@ struct imsrv_route {
 struct imsrv {
 	struct imsrv_conf conf;
 	const struct profile *pf;
+	char note[PROFILE_NPRES][64]; /* wording in force: the profile's, or imsrv_set_note's */
+	int offline_status;       /* IM-005 answer in force: the profile's, or a scenario's */
+	char offline_reason[64];
 	char *name, *fqdn, *domain, *proxy_fqdn;
 	struct event_base *base;
 	struct listener *listener;
@@ -126,10 +132,21 @@ struct imdialog {
 	struct imdlg dlg;
 };
 
-/* imsrv.c */
+/* impeer.c: next hops and routes */
+int impeer_alloc(struct imsrv_peer **pp, struct imsrv *s, const char *fqdn,
+		 const struct sockaddr *addr);
 int imsrv_peer_send(struct imsrv_peer *p, const char *buf, size_t len);
 /* The next hop for a request to uri (or to the first route of its route set); NULL: none. */
 struct imsrv_peer *imsrv_next_hop(struct imsrv *s, const char *uri, const char *route0);
+/* Provider role: the sending edge is the one provisioned (or found by SRV) for the From domain. */
+bool impeer_allowed(struct imsrv *s, struct conn *c, const struct sipmsg *m);
+/* TLS-004: the AOL-like provider's clientAuth demand on every certificate it is shown. */
+bool imsrv_peer_cert_ok(const struct imsrv *s, struct conn *c);
+void impeer_close_all(struct imsrv *s);
+
+/* imsrv.c */
+/* Frames and dispatches what arrived on c (an accepted connection or one to a next hop). */
+void imsrv_recv(struct imsrv *s, struct conn *c, const char *buf, size_t len);
 /* Answers req on c; hdrs are extra "Name: value\r\n" lines (NULL: none); a body needs ctype.
  * Responses to SUBSCRIBE and INVITE copy the Record-Route (RFC 3261 12.1.1). A fault the
  * request matched may delay or withhold the answer. */

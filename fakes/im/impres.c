@@ -26,6 +26,7 @@ struct imcontact {
 	struct imsub *sub;        /* weak: the live subscription, if any */
 	enum profile_pres pres;
 	char note[64];
+	char pidf_note[64];       /* the <note> of the last PIDF received, as it came */
 	char substate[16];
 	char reason[32];
 	unsigned notifies, refreshes;
@@ -241,7 +242,7 @@ static void sub_notify(struct imsub *x, const char *reason)
 	r.hdrs = hdrs;
 	if (x->state == IMSUB_ACTIVE) {
 		snprintf(entity, sizeof(entity), "sip:%s", x->d.dlg.local_aor);
-		if (!pidf_build(doc, sizeof(doc), entity, p, s->pf->note[p])) {
+		if (!pidf_build(doc, sizeof(doc), entity, p, s->note[p])) {
 			r.ctype = PIDF_TYPE;
 			r.body = doc;
 			r.blen = strlen(doc);
@@ -399,10 +400,8 @@ void impres_subscribe(struct imsrv *s, struct conn *c, const struct sipmsg *m)
 static void contact_seen(struct imcontact *ct, struct imsrv_user *u, enum profile_pres p,
 			 const char *substate, const char *reason)
 {
-	const struct profile *pf = u->s->pf;
-
-	ct->pres = profile_seen_as(pf, p);
-	snprintf(ct->note, sizeof(ct->note), "%s", pf->note[ct->pres]);
+	ct->pres = profile_seen_as(u->s->pf, p);
+	snprintf(ct->note, sizeof(ct->note), "%s", u->s->note[ct->pres]);
 	snprintf(ct->substate, sizeof(ct->substate), "%s", substate);
 	snprintf(ct->reason, sizeof(ct->reason), "%s", reason ? reason : "");
 	ua_event(u->ua, UA_EV_PRESENCE, ct->aor);
@@ -539,6 +538,8 @@ void impres_notify(struct imsrv *s, struct conn *c, const struct sipmsg *m)
 	x->state = st;
 	if (x->contact) {
 		x->contact->notifies++;
+		if (blen)
+			snprintf(x->contact->pidf_note, sizeof(x->contact->pidf_note), "%s", note);
 		if (x->u)
 			contact_seen(x->contact, x->u, st == IMSUB_ACTIVE ? p : PROFILE_OFFLINE,
 				     substate_str(st), st == IMSUB_TERMINATED ? reason : NULL);
@@ -647,7 +648,7 @@ int impres_contact_add(struct imsrv_user *u, const char *aor)
 	if (!ct)
 		return ENOMEM;
 	snprintf(ct->aor, sizeof(ct->aor), "%s", aor);
-	snprintf(ct->note, sizeof(ct->note), "%s", s->pf->note[PROFILE_OFFLINE]);
+	snprintf(ct->note, sizeof(ct->note), "%s", s->note[PROFILE_OFFLINE]);
 	snprintf(ct->substate, sizeof(ct->substate), "none");
 	imtab_add(&u->contacts, &ct->hn, ct->aor, ct);
 	err = sub_alloc(&x, s, IMSUB_WATCHER);
@@ -712,6 +713,7 @@ int impres_contact_info(const struct imsrv_user *u, const char *aor, struct ua_c
 	memset(out, 0, sizeof(*out));
 	out->pres = (enum ua_pres)ct->pres;
 	snprintf(out->note, sizeof(out->note), "%s", ct->note);
+	snprintf(out->pidf_note, sizeof(out->pidf_note), "%s", ct->pidf_note);
 	snprintf(out->substate, sizeof(out->substate), "%s",
 		 ct->sub ? substate_str(ct->sub->state) : ct->substate);
 	snprintf(out->reason, sizeof(out->reason), "%s", ct->reason);

@@ -287,8 +287,8 @@ void imsess_recv_invite(struct imsrv *s, struct conn *c, const struct sipmsg *m)
 		reason = "Not Acceptable Here (text sessions only)";
 	}
 	if (!st && u->pres == PROFILE_OFFLINE) {
-		st = s->pf->offline_status < 300 ? 480 : s->pf->offline_status;
-		reason = st == s->pf->offline_status ? s->pf->offline_reason : NULL;
+		st = s->offline_status < 300 ? 480 : s->offline_status;
+		reason = st == s->offline_status ? s->offline_reason : NULL;
 	}
 	if (st) {
 		imsrv_reply(s, c, m, st, reason, NULL, NULL, NULL, NULL);
@@ -482,9 +482,9 @@ void imsess_recv_message(struct imsrv *s, struct conn *c, const struct sipmsg *m
 		return;
 	}
 	if (u->pres == PROFILE_OFFLINE) { /* IM-005: the profile's documented answer */
-		imsrv_reply(s, c, m, s->pf->offline_status, s->pf->offline_reason, NULL, NULL,
+		imsrv_reply(s, c, m, s->offline_status, s->offline_reason, NULL, NULL,
 			    NULL, NULL);
-		if (s->pf->store_offline)
+		if (s->pf->store_offline && s->offline_status < 300)
 			store_offline(u, from, to, m, body, blen);
 		return;
 	}

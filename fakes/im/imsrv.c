@@ -1,5 +1,6 @@
-/* imsrv: the lab IM service (home server or public provider): connections, request dispatch,
- * responses and faults; presence lives in impres.c, sessions and MESSAGE in imsess.c. */
+/* imsrv: the lab IM service (home server or public provider): accepted connections, request
+ * dispatch, responses and faults; next hops and routes live in impeer.c, presence in impres.c,
+ * sessions and MESSAGE in imsess.c. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,7 +16,6 @@
 
 #include <event2/buffer.h>
 
-#include "imdns.h"
 #include "imsrv.h"
 #include "imsrv_int.h"
 #include "im_int.h"
@@ -31,175 +31,6 @@ struct link {
 };
 
 /* ---- connections ---- */
-
-static void imsrv_recv(struct imsrv *s, struct conn *c, const char *buf, size_t len);
-
-static void peer_msg_h(struct conn *c, const char *buf, size_t len, void *arg)
-{
-	struct imsrv_peer *p = arg;
-
-	imsrv_recv(p->s, c, buf, len);
-}
-
-static void peer_close_h(struct conn *c, int err, void *arg)
-{
-	struct imsrv_peer *p = arg;
-	struct imsrv *s = mem_ref(p->s);
-
-	log_info("%s: connection to %s lost (%s)", s->name, p->fqdn, err ? strerror(err) : "closed");
-	p->conn = mem_deref(p->conn);
-	imuac_fail_peer(s, p);
-	mem_deref(s);
-}
-
-/* TLS-004: the AOL-like provider demands the clientAuth extended key usage on every
- * certificate it is shown, accepted or dialled: a federation edge's certificate serves both
- * directions. The others leave usages to their TLS library. */
-static bool imsrv_peer_cert_ok(const struct imsrv *s, struct conn *c)
-{
-	X509 *cert;
-
-	if (s->conf.role != IMSRV_PROVIDER || strcmp(s->pf->name, "aol") != 0 ||
-	    !conn_is_tls(c))
-		return true;
-	cert = conn_peer_cert(c);
-	if (cert && tls_cert_has_client_auth(cert))
-		return true;
-	log_warn("%s: refusing the connection with %s: its certificate lacks the clientAuth "
-		 "extended key usage (TLS-004)", s->name, conn_peer_cn(c));
-	return false;
-}
-
-static void peer_estab_h(struct conn *c, void *arg)
-{
-	struct imsrv_peer *p = arg;
-
-	if (imsrv_peer_cert_ok(p->s, c))
-		return;
-	conn_close(c);
-	peer_close_h(c, EPERM, p);
-}
-
-static void peer_destroy(void *data)
-{
-	struct imsrv_peer *p = data;
-
-	imtab_del(&p->hn);
-	if (p->conn)
-		conn_close(p->conn);
-	mem_deref(p->conn);
-	mem_deref(p->fqdn);
-	mem_deref(p->q);
-	if (p->held)
-		evbuffer_free(p->held);
-}
-
-static int peer_alloc(struct imsrv_peer **pp, struct imsrv *s, const char *fqdn,
-		      const struct sockaddr *addr)
-{
-	struct imsrv_peer *p = mem_zalloc(sizeof(*p), peer_destroy);
-
-	if (!p)
-		return ENOMEM;
-	p->s = s;
-	p->fqdn = mem_strdup(fqdn);
-	if (!p->fqdn) {
-		mem_deref(p);
-		return ENOMEM;
-	}
-	if (addr)
-		memcpy(&p->addr, addr, sa_len(addr));
-	else
-		p->resolve = true;
-	imtab_add(&s->peers, &p->hn, p->fqdn, p);
-	*pp = p;
-	return 0;
-}
-
-static int peer_send_now(struct imsrv_peer *p, const char *buf, size_t len);
-
-/* DNS-002: the edge's address is its A record, on the SIP over TLS port (RFC 3263 4.2). */
-static void peer_resolved(int err, const struct sockaddr *addr, void *arg)
-{
-	struct imsrv_peer *p = arg;
-	struct imsrv *s = mem_ref(p->s);
-	size_t len = evbuffer_get_length(p->held);
-	char *data = NULL;
-
-	p->q = mem_deref(p->q);
-	if (!err) {
-		memcpy(&p->addr, addr, sa_len(addr));
-		sa_set_port(&p->addr, 5061);
-		data = malloc(len ? len : 1);
-		err = data ? 0 : ENOMEM;
-	}
-	if (!err && len)
-		evbuffer_remove(p->held, data, len);
-	evbuffer_drain(p->held, evbuffer_get_length(p->held));
-	if (!err && len)
-		err = peer_send_now(p, data, len);
-	free(data);
-	if (err) {
-		log_warn("%s: %s not reached by its A record: %s", s->name, p->fqdn, strerror(err));
-		imuac_fail_peer(s, p);
-	}
-	mem_deref(s);
-}
-
-/* Holds what is to be sent while the edge's A record is asked for. */
-static int peer_hold(struct imsrv_peer *p, const char *buf, size_t len)
-{
-	struct imsrv *s = p->s;
-	int err;
-
-	if (!p->held && !(p->held = evbuffer_new()))
-		return ENOMEM;
-	if (!p->q) {
-		err = imdns_lookup(&p->q, s->base, (struct sockaddr *)&s->conf.dns, p->fqdn, 2000,
-				   peer_resolved, p);
-		if (err) {
-			log_warn("%s: cannot look up %s: %s", s->name, p->fqdn, strerror(err));
-			return err;
-		}
-	}
-	return evbuffer_add(p->held, buf, len) ? ENOMEM : 0;
-}
-
-/* One persistent connection per next hop, bound to our own address so the peer sees who we
- * are (the lab gives every host its own IP), and checked against the FQDN it must present. */
-int imsrv_peer_send(struct imsrv_peer *p, const char *buf, size_t len)
-{
-	/* a new connection to an edge known by name asks DNS again: the record may have moved */
-	if (p->resolve && (!p->conn || p->q))
-		return peer_hold(p, buf, len);
-	return peer_send_now(p, buf, len);
-}
-
-static int peer_send_now(struct imsrv_peer *p, const char *buf, size_t len)
-{
-	struct imsrv *s = p->s;
-	struct conn_handlers h = { peer_estab_h, peer_msg_h, peer_close_h, p };
-	struct sockaddr_storage local = s->conf.listen;
-	int err;
-
-	if (!p->conn) {
-		sa_set_port(&local, 0);
-		err = conn_connect(&p->conn, s->base, s->conf.client_tls,
-				   (struct sockaddr *)&local, (struct sockaddr *)&p->addr,
-				   p->fqdn, &h);
-		if (err) {
-			log_warn("%s: cannot connect to %s: %s", s->name, p->fqdn, strerror(err));
-			return err;
-		}
-	}
-	err = conn_send(p->conn, buf, len);
-	if (err == ENOTCONN) { /* closed under us: one new connection */
-		conn_close(p->conn);
-		p->conn = mem_deref(p->conn);
-		return imsrv_peer_send(p, buf, len);
-	}
-	return err;
-}
 
 static void link_destroy(void *data)
 {
@@ -490,81 +321,6 @@ int imname_set(struct imtab *t, const char *aor, bool on)
 	return 0;
 }
 
-/* ---- routing ---- */
-
-/* Host part of "sip:user@host:port;params", "<sip:host;lr>" and the like. */
-static int uri_host(const char *uri, char *host, size_t size)
-{
-	const char *p = uri, *at, *end;
-	size_t n;
-
-	while (*p == '<' || *p == ' ')
-		p++;
-	if (!strncasecmp(p, "sips:", 5))
-		p += 5;
-	else if (!strncasecmp(p, "sip:", 4))
-		p += 4;
-	else
-		return EINVAL;
-	end = p + strcspn(p, ";>?");
-	at = memchr(p, '@', (size_t)(end - p));
-	if (at)
-		p = at + 1;
-	end = p + strcspn(p, ":;>?");
-	n = (size_t)(end - p);
-	if (!n || n >= size)
-		return EINVAL;
-	memcpy(host, p, n);
-	host[n] = '\0';
-	return 0;
-}
-
-/* RFC 3261 8.1.2: the first Route if any, else the Request-URI; our own names loop back to
- * our own listener (two users of one server talk over the wire like any others). */
-struct imsrv_peer *imsrv_next_hop(struct imsrv *s, const char *uri, const char *route0)
-{
-	struct imsrv_route *r;
-	struct imsrv_peer *p;
-	char host[256];
-
-	if (uri_host(route0 ? route0 : uri, host, sizeof(host)))
-		return NULL;
-	if (!strcasecmp(host, s->domain) || !strcasecmp(host, s->fqdn))
-		return s->self;
-	r = imtab_find(&s->routes, host);
-	if (r)
-		return r->peer;
-	p = imtab_find(&s->peers, host);
-	if (p && p != s->self)
-		return p;
-	return s->proxy;
-}
-
-/* Provider role: the sending edge must be the one provisioned for the From domain. */
-static bool peer_allowed(struct imsrv *s, struct conn *c, const struct sipmsg *m)
-{
-	const char *fuser, *fhost;
-	struct imsrv_route *r;
-
-	if (s->conf.role != IMSRV_PROVIDER)
-		return true;
-	if (sipmsg_uri(m, SIPMSG_FROM, &fuser, &fhost))
-		return false;
-	if (!strcasecmp(fhost, s->domain) && !strcasecmp(conn_peer_cn(c), s->fqdn))
-		return true; /* our own users, looped back */
-	r = imtab_find(&s->routes, fhost);
-	if (!r) {
-		log_info("%s: %s is not provisioned", s->name, fhost);
-		return false;
-	}
-	if (strcasecmp(conn_peer_cn(c), r->peer->fqdn)) {
-		log_info("%s: %s arrived from CN '%s', provisioned edge is %s", s->name, fhost,
-			 conn_peer_cn(c), r->peer->fqdn);
-		return false;
-	}
-	return true;
-}
-
 /* ---- faults on demand ---- */
 
 int imsrv_fault_add(struct imsrv *s, const struct imsrv_fault *f)
@@ -685,7 +441,7 @@ static void recv_request(struct imsrv *s, struct conn *c, const struct sipmsg *m
 		respond(s, c, m, 483, NULL); /* RFC 3261 16.3 step 3 */
 		goto out;
 	}
-	if (!peer_allowed(s, c, m)) {
+	if (!impeer_allowed(s, c, m)) {
 		respond(s, c, m, 403, "Forbidden (not provisioned)");
 		goto out;
 	}
@@ -711,7 +467,7 @@ out:
 	s->cur_fault = NULL;
 }
 
-static void imsrv_recv(struct imsrv *s, struct conn *c, const char *buf, size_t len)
+void imsrv_recv(struct imsrv *s, struct conn *c, const char *buf, size_t len)
 {
 	struct sipmsg *m = NULL;
 	int err;
@@ -770,73 +526,6 @@ int imsrv_user_add(struct imsrv_user **hp, struct imsrv *s, const char *user, st
 	return 0;
 }
 
-static void route_destroy(void *data)
-{
-	struct imsrv_route *r = data;
-
-	imtab_del(&r->hn);
-	mem_deref(r->domain);
-}
-
-int imsrv_route_add(struct imsrv *s, const char *domain, const char *fqdn,
-		    const struct sockaddr *addr)
-{
-	struct imsrv_route *r;
-	struct imsrv_peer *p;
-	int err;
-
-	if (!s || !domain || !fqdn)
-		return EINVAL;
-	if (!addr && s->conf.dns.ss_family != AF_INET && s->conf.dns.ss_family != AF_INET6)
-		return EINVAL;
-	p = imtab_find(&s->peers, fqdn);
-	if (!p) {
-		err = peer_alloc(&p, s, fqdn, addr);
-		if (err)
-			return err;
-	} else if (!addr) {
-		p->resolve = true;
-	} else if (p->resolve || !sa_equal((const struct sockaddr *)&p->addr, addr)) {
-		p->resolve = false;
-		/* re-provisioned elsewhere: the next request opens a new connection */
-		memcpy(&p->addr, addr, sa_len(addr));
-		if (p->conn)
-			conn_close(p->conn);
-		p->conn = mem_deref(p->conn);
-		imuac_fail_peer(s, p);
-	}
-	r = imtab_find(&s->routes, domain);
-	if (r) {
-		r->peer = p;
-		return 0;
-	}
-	r = mem_zalloc(sizeof(*r), route_destroy);
-	if (!r)
-		return ENOMEM;
-	r->domain = mem_strdup(domain);
-	if (!r->domain) {
-		mem_deref(r);
-		return ENOMEM;
-	}
-	r->peer = p;
-	imtab_add(&s->routes, &r->hn, r->domain, r);
-	return 0;
-}
-
-int imsrv_route_del(struct imsrv *s, const char *domain)
-{
-	struct imsrv_route *r;
-
-	if (!s || !domain)
-		return EINVAL;
-	r = imtab_find(&s->routes, domain);
-	if (!r)
-		return ENOENT;
-	log_info("%s: route for %s to %s withdrawn", s->name, domain, r->peer->fqdn);
-	mem_deref(r);
-	return 0;
-}
-
 static void imsrv_destroy(void *data)
 {
 	struct imsrv *s = data;
@@ -866,6 +555,7 @@ int imsrv_alloc(struct imsrv **sp, struct event_base *base, const struct imsrv_c
 {
 	struct imsrv *s;
 	char abuf[64];
+	unsigned i;
 	int err;
 
 	if (!sp || !base || !conf || !conf->fqdn || !conf->domain || !conf->server_tls)
@@ -895,8 +585,12 @@ int imsrv_alloc(struct imsrv **sp, struct event_base *base, const struct imsrv_c
 	s->conf.domain = s->domain;
 	s->conf.proxy_fqdn = s->proxy_fqdn;
 	s->conf.profile = s->pf->name;
+	for (i = 0; i < PROFILE_NPRES; i++)
+		snprintf(s->note[i], sizeof(s->note[i]), "%s", s->pf->note[i]);
+	s->offline_status = s->pf->offline_status;
+	snprintf(s->offline_reason, sizeof(s->offline_reason), "%s", s->pf->offline_reason);
 	if (conf->role == IMSRV_HOME) {
-		err = peer_alloc(&s->proxy, s, s->proxy_fqdn,
+		err = impeer_alloc(&s->proxy, s, s->proxy_fqdn,
 				 (const struct sockaddr *)&conf->proxy);
 		if (err)
 			goto out;
@@ -909,7 +603,7 @@ int imsrv_alloc(struct imsrv **sp, struct event_base *base, const struct imsrv_c
 			  strerror(err));
 		goto out;
 	}
-	err = peer_alloc(&s->self, s, s->fqdn, listener_addr(s->listener));
+	err = impeer_alloc(&s->self, s, s->fqdn, listener_addr(s->listener));
 	if (err)
 		goto out;
 	log_info("%s: %s for %s listening on %s", s->name,
@@ -958,6 +652,72 @@ void imsrv_set_sub_expires(struct imsrv *s, unsigned secs)
 {
 	if (s && secs)
 		s->sub_expires = secs;
+}
+
+int imsrv_stop(struct imsrv *s)
+{
+	if (!s)
+		return EINVAL;
+	if (!s->listener)
+		return EALREADY;
+	/* what a killed process loses: its sockets, and the transactions it had in flight */
+	s->listener = mem_deref(s->listener);
+	imtab_flush(&s->links);
+	imtab_flush(&s->delayed);
+	impeer_close_all(s);
+	imuac_fail_peer(s, NULL);
+	log_info("%s: stopped (its state kept, as its database would)", s->name);
+	return 0;
+}
+
+int imsrv_start(struct imsrv *s)
+{
+	char abuf[64];
+	int err;
+
+	if (!s)
+		return EINVAL;
+	if (s->listener)
+		return EALREADY;
+	err = listener_alloc(&s->listener, s->base, s->conf.server_tls,
+			     (const struct sockaddr *)&s->conf.listen, false, accept_h, s);
+	if (err) {
+		log_warn("%s: cannot listen again: %s", s->name, strerror(err));
+		return err;
+	}
+	log_info("%s: started again on %s", s->name,
+		 sa_fmt(listener_addr(s->listener), abuf, sizeof(abuf)));
+	return 0;
+}
+
+int imsrv_set_note(struct imsrv *s, enum profile_pres p, const char *text)
+{
+	size_t i;
+
+	if (!s || p >= PROFILE_NPRES || !text || !*text || strlen(text) >= sizeof(s->note[p]))
+		return EINVAL;
+	for (i = 0; text[i]; i++) /* it goes into PIDF <note> as is: no markup, no controls */
+		if (strchr("<>&\"'", text[i]) || (unsigned char)text[i] < 0x20)
+			return EINVAL;
+	snprintf(s->note[p], sizeof(s->note[p]), "%s", text);
+	log_info("%s: %s now shown as \"%s\"", s->name, profile_pres_str(p), text);
+	return 0;
+}
+
+int imsrv_set_offline_answer(struct imsrv *s, int status, const char *reason)
+{
+	size_t i;
+
+	if (!s || status < 200 || status > 699 || !reason || !*reason ||
+	    strlen(reason) >= sizeof(s->offline_reason))
+		return EINVAL;
+	for (i = 0; reason[i]; i++) /* a reason phrase: printable text on one line */
+		if ((unsigned char)reason[i] < 0x20)
+			return EINVAL;
+	s->offline_status = status;
+	snprintf(s->offline_reason, sizeof(s->offline_reason), "%s", reason);
+	log_info("%s: offline users now answered %d %s", s->name, status, reason);
+	return 0;
 }
 
 const char *imsrv_profile(const struct imsrv *s)

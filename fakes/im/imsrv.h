@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "net/tlsctx.h"
+#include "profile.h"
 
 struct imsrv;
 struct sipmsg;
@@ -55,6 +56,12 @@ int imsrv_alloc(struct imsrv **sp, struct event_base *base, const struct imsrv_c
  * opened, port 5061 (RFC 3263 4.2: TLS without SRV); EINVAL if the server has no DNS. */
 int imsrv_route_add(struct imsrv *s, const char *domain, const char *fqdn,
 		    const struct sockaddr *addr);
+/* Provider role: traffic for domain goes to the edge its _sipfederationtls._tcp.<domain> SRV
+ * record names (DNS-001): SRV, then the target's A record, asked of conf->dns each time a new
+ * connection is opened; the connection goes to the record's port and the edge's certificate
+ * must name the target, as must the certificate of the edge's own connections (refused before
+ * the first lookup). EINVAL without DNS. */
+int imsrv_route_add_srv(struct imsrv *s, const char *domain);
 /* Provider role: withdraws domain's route; its traffic is refused again (ENOENT if none). */
 int imsrv_route_del(struct imsrv *s, const char *domain);
 const struct imsrv_conf *imsrv_conf(const struct imsrv *s);
@@ -72,6 +79,20 @@ void imsrv_fault_clear(struct imsrv *s);
 void imsrv_set_notify_before_200(struct imsrv *s, bool on);
 /* Expires its users ask for in SUBSCRIBE (default 3600 s); they refresh at half of it. */
 void imsrv_set_sub_expires(struct imsrv *s, unsigned secs);
+/* A crash of the service's process (CONT-005): stop closes its listener and every connection
+ * and fails the transactions it had in flight; what a database keeps stays (users, contact
+ * lists, allow and block lists, presence, subscriptions and sessions with their dialogs). start
+ * listens again on the same address. EALREADY when already stopped or started. */
+int imsrv_stop(struct imsrv *s);
+int imsrv_start(struct imsrv *s);
+/* Replaces the wording of state p (shown to its users, and put in the PIDF <note> of its
+ * users' NOTIFYs): 1..63 characters, no XML markup (<>&"') and no control characters, else
+ * EINVAL. A scenario changes the fake's mapping with it (PRES-003: the proxy must relay it). */
+int imsrv_set_note(struct imsrv *s, enum profile_pres p, const char *text);
+/* Replaces the answer to a MESSAGE or INVITE for an offline user (IM-005; the profile's by
+ * default): status 200..699 (an INVITE gets 480 for a 2xx), a reason phrase of 1..63
+ * printable characters, else EINVAL. A store-offline profile keeps storing on a 2xx. */
+int imsrv_set_offline_answer(struct imsrv *s, int status, const char *reason);
 /* Profile name in force ("enterprise", "aol", "yahoo", "msn"). */
 const char *imsrv_profile(const struct imsrv *s);
 /* The user agent registered for aor on this server, or NULL. */

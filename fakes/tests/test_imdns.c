@@ -1,8 +1,9 @@
-/* test_imdns: the IM services' A lookup against a real stub DNS over UDP: answer, NXDOMAIN,
- * timeout, cancel, bad arguments; and routes added by FQDN alone or withdrawn on an imsrv. */
+/* test_imdns: the IM services' A and SRV lookups against a real stub DNS over UDP: answer, the
+ * SRV record RFC 2782 prefers, NXDOMAIN, timeout, cancel, bad arguments. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,7 +21,11 @@
 
 static const char zone[] =
 	"ap.contoso.test. 300 IN A 127.77.150.4\n"
-	"_sipfederationtls._tcp.contoso.test. 300 IN SRV 0 0 5061 ap.contoso.test.\n";
+	"_sipfederationtls._tcp.contoso.test. 300 IN SRV 0 0 5061 ap.contoso.test.\n"
+	"_sipfederationtls._tcp.fabrikam.test. 300 IN SRV 20 90 5062 b.fabrikam.test.\n"
+	"_sipfederationtls._tcp.fabrikam.test. 300 IN SRV 10 5 5063 a.fabrikam.test.\n"
+	"_sipfederationtls._tcp.fabrikam.test. 300 IN SRV 10 50 5064 c.fabrikam.test.\n"
+	"_sipfederationtls._tcp.none.test. 300 IN SRV 0 0 0 .\n";
 
 struct result {
 	int calls, err;
@@ -150,6 +155,63 @@ static void test_cancel(void)
 	fixture_down(&f);
 }
 
+struct srv_result {
+	int calls, err;
+	char target[256];
+	unsigned port;
+};
+
+static void srv_h(int err, const char *target, uint16_t port, void *arg)
+{
+	struct srv_result *r = arg;
+
+	r->calls++;
+	r->err = err;
+	snprintf(r->target, sizeof(r->target), "%s", target ? target : "");
+	r->port = port;
+}
+
+/* DNS-001: the record chosen (lowest priority, then highest weight), or why none. */
+static void test_srv(void)
+{
+	static const struct {
+		const char *name;
+		int err;
+		const char *target;
+		unsigned port;
+	} cases[] = {
+		{ "_sipfederationtls._tcp.contoso.test", 0, "ap.contoso.test", 5061 },
+		{ "_sipfederationtls._tcp.fabrikam.test", 0, "c.fabrikam.test", 5064 },
+		{ "_sipfederationtls._tcp.none.test", ENOENT, "", 0 },  /* "." target */
+		{ "ap.contoso.test", ENOENT, "", 0 },                   /* an A, no SRV */
+		{ "_sipfederationtls._tcp.nowhere.test", ENOENT, "", 0 }, /* NXDOMAIN */
+	};
+	struct fixture f = { 0 };
+
+	CU_ASSERT_EQUAL_FATAL(fixture_up(&f), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct srv_result r = { 0 };
+		struct imdns *q = NULL;
+
+		CU_ASSERT_EQUAL(imdns_lookup_srv(&q, f.base, (struct sockaddr *)&f.ns,
+						 cases[i].name, 1000, srv_h, &r), 0);
+		for (int k = 0; k < 300 && !r.calls; k++) {
+			struct timeval tv = { 0, 10000 };
+
+			event_base_loopexit(f.base, &tv);
+			event_base_dispatch(f.base);
+		}
+		CU_ASSERT_EQUAL(r.calls, 1);
+		CU_ASSERT_EQUAL(r.err, cases[i].err);
+		CU_ASSERT_STRING_EQUAL(r.target, cases[i].target);
+		CU_ASSERT_EQUAL(r.port, cases[i].port);
+		mem_deref(q);
+	}
+	CU_ASSERT_EQUAL(imdns_lookup_srv(&(struct imdns *){ NULL }, f.base,
+					 (struct sockaddr *)&f.ns, "x.test", 0, NULL, NULL), EINVAL);
+	fixture_down(&f);
+}
+
 static void test_bad_args(void)
 {
 	struct event_base *base = event_base_new();
@@ -176,6 +238,7 @@ static CU_TestInfo imdns_tests[] = {
 	{ "NXDOMAIN and no A record give ENOENT", test_nxdomain_and_no_a },
 	{ "a mute server times out at the bound", test_timeout },
 	{ "a dropped lookup never calls back", test_cancel },
+	{ "SRV: the preferred record, none, NXDOMAIN", test_srv },
 	{ "bad arguments are refused", test_bad_args },
 	CU_TEST_INFO_NULL,
 };

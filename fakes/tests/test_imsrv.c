@@ -576,6 +576,83 @@ static void test_route_by_dns(void)
 	world_free(&w);
 }
 
+/* DNS-001: a route found by the domain's federation SRV record, then the target's A record. */
+static void test_route_by_srv(void)
+{
+	struct world w;
+	struct ua *alice = NULL, *bob = NULL;
+	struct fakedns *dns = NULL;
+	struct sockaddr_storage ns;
+	struct outcome o;
+
+	world_make(&w);
+	sa_set(&ns, DNS_IP, DNS_PORT);
+	CU_ASSERT_EQUAL_FATAL(fakedns_alloc(&dns, w.base, (struct sockaddr *)&ns,
+		"_sipfederationtls._tcp.contoso.test. 300 IN SRV 0 0 5061 pool.contoso.test.\n"
+		"pool.contoso.test. 300 IN A " HOME_IP "\n"), 0);
+	CU_ASSERT_EQUAL_FATAL(ua_alloc(&alice, w.srv[H_HOME], "alice@contoso.test"), 0);
+	CU_ASSERT_EQUAL_FATAL(ua_alloc(&bob, w.srv[H_AOL], "bob@aol.test"), 0);
+	CU_ASSERT_EQUAL(imsrv_route_add_srv(w.srv[H_AOL], "contoso.test"), 0);
+	send_wait(&w, bob, "alice@contoso.test", "by SRV", &o);
+	CU_ASSERT_EQUAL(o.status, 200);
+	CU_ASSERT_EQUAL(ua_inbox_count(alice), 1);
+	CU_ASSERT(fakedns_queries(dns) >= 2); /* SRV, then A */
+	/* no SRV record for fabrikam.test: nothing is sent */
+	CU_ASSERT_EQUAL(imsrv_route_add_srv(w.srv[H_AOL], "fabrikam.test"), 0);
+	send_wait(&w, bob, "carl@fabrikam.test", "nobody there", &o);
+	CU_ASSERT_NOT_EQUAL(o.status, 200);
+	CU_ASSERT_EQUAL(imsrv_route_add_srv(w.srv[H_HOME], "aol.test"), EINVAL); /* no DNS */
+	CU_ASSERT_EQUAL(imsrv_route_add_srv(w.srv[H_AOL], ""), EINVAL);
+	mem_deref(alice);
+	mem_deref(bob);
+	mem_deref(dns);
+	world_free(&w);
+}
+
+/* A scenario's knobs: the wording and the offline answer (refused when malformed), and a stop
+ * and start that keep the users. */
+static void test_knobs(void)
+{
+	static const char *const bad_notes[] = { "", "a <b>", "x & y", "quote\"", "tab\there",
+		"0123456789012345678901234567890123456789012345678901234567890123" };
+	struct world w;
+	struct ua *alice = NULL, *bob = NULL;
+	struct outcome o;
+	size_t i;
+
+	world_make(&w);
+	for (i = 0; i < sizeof(bad_notes) / sizeof(bad_notes[0]); i++)
+		CU_ASSERT_EQUAL(imsrv_set_note(w.srv[H_AOL], PROFILE_AWAY, bad_notes[i]), EINVAL);
+	CU_ASSERT_EQUAL(imsrv_set_note(w.srv[H_AOL], PROFILE_NPRES, "x"), EINVAL);
+	CU_ASSERT_EQUAL(imsrv_set_note(w.srv[H_AOL], PROFILE_AWAY, "Gone Fishing"), 0);
+	CU_ASSERT_EQUAL(imsrv_set_offline_answer(w.srv[H_AOL], 199, "x"), EINVAL);
+	CU_ASSERT_EQUAL(imsrv_set_offline_answer(w.srv[H_AOL], 700, "x"), EINVAL);
+	CU_ASSERT_EQUAL(imsrv_set_offline_answer(w.srv[H_AOL], 404, ""), EINVAL);
+	CU_ASSERT_EQUAL(imsrv_set_offline_answer(w.srv[H_AOL], 404, "a\r\nb"), EINVAL);
+	CU_ASSERT_EQUAL(imsrv_set_offline_answer(w.srv[H_AOL], 410, "Gone (test)"), 0);
+
+	CU_ASSERT_EQUAL_FATAL(ua_alloc(&alice, w.srv[H_HOME], "alice@contoso.test"), 0);
+	CU_ASSERT_EQUAL_FATAL(ua_alloc(&bob, w.srv[H_AOL], "bob@aol.test"), 0);
+	ua_set_presence(bob, UA_OFFLINE);
+	send_wait(&w, alice, "bob@aol.test", "offline?", &o);
+	CU_ASSERT_EQUAL(o.status, 410);
+	CU_ASSERT_STRING_EQUAL(o.reason, "Gone (test)");
+
+	ua_set_presence(bob, UA_ONLINE);
+	CU_ASSERT_EQUAL(imsrv_stop(w.srv[H_AOL]), 0);
+	CU_ASSERT_EQUAL(imsrv_stop(w.srv[H_AOL]), EALREADY);
+	send_wait(&w, alice, "bob@aol.test", "while stopped", &o);
+	CU_ASSERT_NOT_EQUAL(o.status, 200);
+	CU_ASSERT_EQUAL(imsrv_start(w.srv[H_AOL]), 0);
+	CU_ASSERT_EQUAL(imsrv_start(w.srv[H_AOL]), EALREADY);
+	send_wait(&w, alice, "bob@aol.test", "back", &o);
+	CU_ASSERT_EQUAL(o.status, 200);
+	CU_ASSERT_EQUAL(ua_inbox_count(bob), 1);
+	mem_deref(alice);
+	mem_deref(bob);
+	world_free(&w);
+}
+
 static CU_TestInfo imsrv_tests[] = {
 	{ "MESSAGE home -> provider and back", test_message_both_ways },
 	{ "403 unprovisioned, 404 unknown user and no route", test_refusals },
@@ -584,6 +661,8 @@ static CU_TestInfo imsrv_tests[] = {
 	{ "Timer F reports ETIMEDOUT", test_timer_f },
 	{ "lost connection reports ECONNRESET", test_connection_lost },
 	{ "routes by DNS, withdrawn routes", test_route_by_dns },
+	{ "routes by SRV", test_route_by_srv },
+	{ "note, offline answer, stop and start", test_knobs },
 	CU_TEST_INFO_NULL,
 };
 

@@ -59,7 +59,8 @@ enum ua_pres ua_presence(const struct ua *u);
 /* What the user sees of a contact. */
 struct ua_contact {
 	enum ua_pres pres;   /* as the user's own service shows it (PRES-003 mapping applied) */
-	char note[64];       /* the wording shown ("Stepped Out"), from the contact's PIDF */
+	char note[64];       /* the wording shown, the user's own service's ("Stepped Out") */
+	char pidf_note[64];  /* the <note> of the last PIDF received for it, as it came */
 	char substate[16];   /* "none", "pending", "active", "terminated" */
 	char reason[32];     /* reason of the termination, e.g. "timeout", "rejected" */
 	unsigned notifies;   /* NOTIFYs received for it */

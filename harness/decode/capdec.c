@@ -80,6 +80,7 @@ int capdec_msg_add(struct capdec *c, struct cd_flow *f, struct cd_dir *d, double
 	}
 	m = &c->msgs[c->nmsgs++];
 	m->pub.ts = ts;
+	m->pub.frame = c->frame;
 	m->pub.src = d->src;
 	m->pub.dst = d->dst;
 	m->pub.tls = f->kind == CD_KIND_TLS;

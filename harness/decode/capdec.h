@@ -14,6 +14,7 @@ struct capdec;
 /* One SIP message found in the capture. */
 struct capdec_sip {
 	double ts;                      /* capture time of the segment that completed it */
+	unsigned long frame;            /* 1-based number of that segment's frame in the file */
 	struct sockaddr_storage src;    /* sender ip:port */
 	struct sockaddr_storage dst;
 	bool tls;                       /* carried inside TLS records (decrypted) */
@@ -30,6 +31,8 @@ struct capdec_flow {
 	bool tls;                        /* looks like TLS (record header seen) */
 	int tls_version;                 /* 0x0303 or 0x0304 once known, else 0 */
 	bool decrypted;                  /* secrets found and every application record opened */
+	bool protected_seen;             /* protected (encrypted) records crossed: what they carry
+	                                    can be judged only if decrypted */
 	unsigned cleartext_sip;          /* SIP messages seen outside TLS */
 	unsigned sip_msgs;               /* SIP messages in total (cleartext + decrypted) */
 	const char *error;               /* first decoding problem ("no key for client_random ..."),

@@ -117,6 +117,7 @@ struct capdec {
 	struct cd_msg *msgs;
 	size_t nmsgs;
 	size_t capmsgs;
+	unsigned long frame;    /* frames read so far: the one being decoded */
 };
 
 struct cd_msg {

@@ -207,6 +207,7 @@ int pcapread_run(struct capdec *c, const char *path)
 	memset(&pk, 0, sizeof(pk));
 	while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
 		pk.ts = (double)h->ts.tv_sec + (double)h->ts.tv_usec / 1e6;
+		c->frame++;
 		err = pcapread_frame(c, dlt, &pk, data, h->caplen);
 		if (err)
 			goto out;

@@ -93,7 +93,9 @@ static void tlsrec_arm(struct capdec *c, struct cd_flow *f)
 		e = tlskeys_find(c->keys, f->client_random);
 	tlsrec_hex(f->client_random, 32, crhex);
 	if (version == 0x0304) {
-		if (!e || !e->cts0.len || !e->sts0.len) {
+		/* a handshake cut short (a refused certificate) has handshake secrets only: what it
+		 * sent under them still opens; traffic secrets are needed once data follows */
+		if (!e || ((!e->cts0.len || !e->sts0.len) && (!e->chts.len || !e->shts.len))) {
 			capdec_flow_error(f, "no key for client_random %s", crhex);
 			tlsrec_kill(f);
 			return;
@@ -187,6 +189,13 @@ static void tlsrec_key_change(struct capdec *c, struct cd_flow *f, struct cd_dir
 	if (type == TLSREC_HS_FINISHED && d->epoch == CD_EPOCH_HANDSHAKE) {
 		e = tlskeys_find(c->keys, f->client_random);
 		s = d->idx ? &e->sts0 : &e->cts0;
+		if (!s->len) {
+			/* its records from here on cannot open: open_failed if any come */
+			capdec_flow_error(f, "no %s traffic secret for client_random",
+					  d->idx ? "server" : "client");
+			d->epoch = CD_EPOCH_DEAD;
+			return;
+		}
 		if (tlsdec_tls13_install(d, f->suite, s->v, s->len)) {
 			capdec_flow_error(f, "cannot derive TLS 1.3 traffic keys");
 			d->epoch = CD_EPOCH_DEAD;
@@ -254,6 +263,7 @@ static void tlsrec_protected(struct capdec *c, struct cd_flow *f, struct cd_dir 
 	size_t outlen;
 	uint8_t type;
 
+	f->pub.protected_seen = true;
 	if (d->epoch == CD_EPOCH_DEAD || d->epoch == CD_EPOCH_CLEAR) {
 		if (f->keys_found && h[0] == TLSREC_APPDATA)
 			f->open_failed = true;

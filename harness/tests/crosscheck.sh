@@ -6,7 +6,8 @@ BUILD=${BUILD:-build}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 piclab="$root/$BUILD/bin/piclab"
 if ! command -v tshark >/dev/null; then
-	echo "crosscheck.sh: skip: tshark is not installed"; echo "0 passed, 0 failed"; exit 0
+	echo "FAIL - crosscheck.sh: tshark is not installed (Debian package tshark; make deps installs it)"
+	echo "0 passed, 1 failed"; exit 1
 fi
 out=$(mktemp -d /tmp/piclab-crosscheck.XXXXXX)
 trap 'rm -rf "$out"' EXIT

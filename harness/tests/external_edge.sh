@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # --sut-kind external: an accessproxy started by hand from `piclab edge-kit`'s files is judged
 # by the lab like its own SUT; scenarios that need to run or administer the SUT, or a provider
-# table other than the kit's, are not applicable (skip, with the reason), never errors.
+# table other than the kit's, are not applicable (n/a, with the reason), never errors.
 set -u
 BUILD=${BUILD:-build}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,11 +42,11 @@ check "the MESSAGE scenario passes through it" 'grep -q "^pass  smoke/message_bo
 check "Max-Forwards and loop scenarios pass" 'grep -q "^pass  sip/max_forwards" "$out/run.log" && grep -q "^pass  sip/loop_482" "$out/run.log"'
 check "the refusals pass" 'grep -q "^pass  policy/inbound_domains" "$out/run.log" && grep -q "^pass  policy/im_and_presence_only" "$out/run.log"'
 check "a scenario with another provider table is not applicable" \
-	'grep -A1 "^skip  trust/marking_modes" "$out/run.log" | grep -q "not applicable to SUT kind external: the scenario.s provider table"'
+	'grep -A1 "^n/a   trust/marking_modes" "$out/run.log" | grep -q "not applicable to SUT kind external: the scenario.s provider table"'
 check "a scenario that administers the SUT is not applicable" \
-	'grep -A1 "^skip  policy/licences" "$out/run.log" | grep -q "not applicable: lab:apctl"'
+	'grep -A1 "^n/a   policy/licences" "$out/run.log" | grep -q "not applicable: lab:apctl"'
 check "a scenario written for accessproxy's files is not applicable" \
-	'grep -A1 "^skip  conf/config_check" "$out/run.log" | grep -q "not applicable"'
+	'grep -A1 "^n/a   conf/config_check" "$out/run.log" | grep -q "not applicable"'
 check "no harness errors" '! grep -q "^error" "$out/run.log"'
 check "the edge is still the one started by hand" 'kill -0 "$ap"'
 if [ "$fails" != 0 ]; then

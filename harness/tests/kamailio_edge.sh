@@ -18,11 +18,13 @@ if [ ! -x /usr/sbin/kamailio ] || [ ! -f /usr/lib/x86_64-linux-gnu/kamailio/modu
 	echo "kamailio_edge.sh: 0 passed, 1 failed"
 	exit 1
 fi
-must_pass=(smoke/message_both_ways tls/external_mtls_only tls/versions trust/marking_modes
+must_pass=(smoke/message_both_ways tls/external_mtls_only tls/versions
 	topology/record_route sip/max_forwards sip/loop_482 sip/via_path
-	policy/im_and_presence_only policy/multiparty_refused policy/provider_not_allowed)
+	policy/im_and_presence_only policy/provider_not_allowed)
+# what the generated Kamailio configuration does not do: the verdicts must tell the edges apart
+must_fail=(policy/multiparty_refused)
 paths=()
-for s in "${must_pass[@]}"; do paths+=("$root/scenarios/$s.lua"); done
+for s in "${must_pass[@]}" "${must_fail[@]}"; do paths+=("$root/scenarios/$s.lua"); done
 "$piclab" run -j2 --lab 173 --sut-kind kamailio --out "$out" "${paths[@]}" \
 	"$root/scenarios/policy/licences.lua" "$root/scenarios/conf/config_check.lua" >"$out/run.log" 2>&1
 rc=$?
@@ -31,15 +33,38 @@ check "piclab ran the scenarios against Kamailio (rc $rc, 0 or 1)" '[ "$rc" = 0 
 for s in "${must_pass[@]}"; do
 	check "$s passes against Kamailio" 'grep -q "^pass  $s " "$out/run.log"'
 done
+for s in "${must_fail[@]}"; do
+	check "$s fails against Kamailio (a real verdict, not an error)" 'grep -q "^fail  $s " "$out/run.log"'
+done
 check "a scenario that needs apctl is not applicable" \
-	'grep -A1 "^skip  policy/licences" "$out/run.log" | grep -q "not applicable"'
+	'grep -A1 "^n/a   policy/licences" "$out/run.log" | grep -q "not applicable"'
 check "a scenario written for accessproxy's files is not applicable" \
-	'grep -A1 "^skip  conf/config_check" "$out/run.log" | grep -q "not applicable: written for accessproxy"'
+	'grep -A1 "^n/a   conf/config_check" "$out/run.log" | grep -q "not applicable: written for accessproxy"'
 check "no harness errors" '! grep -q "^error" "$out/run.log"'
 check "the lab wrote Kamailio's configuration" \
 	'grep -q "include_file" "$run/smoke.message_both_ways/kamailio.cfg" && grep -q "^\[client:any\]" "$run/smoke.message_both_ways/kamailio-tls.cfg"'
 check "Kamailio itself answered (its log is the SUT log)" 'grep -q "kamailio\|Kamailio\|<core>" "$run/smoke.message_both_ways/sut.log"'
 check "no Kamailio is left running" '! pgrep -f "kamailio.*$out" >/dev/null'
-[ "$fails" != 0 ] && cat "$out/run.log"
+# the report names what was judged, and a side-by-side view tells the two edges apart
+check "results.json names the SUT kind and Kamailio's own version" \
+	'grep -q "\"kind\":\"kamailio\"" "$run/results.json" && grep -Eq "\"identity\":\"kamailio [0-9]+\.[0-9]+" "$run/results.json"'
+check "the report's header shows the SUT kind and identity" \
+	'grep -q "<th>sut.kind</th><td>kamailio</td>" "$run/index.html" && grep -Eq "<th>sut.identity</th><td>kamailio [0-9]" "$run/index.html"'
+sel=(smoke/message_both_ways policy/provider_not_allowed "${must_fail[@]}" policy/licences)
+sp=(); for s in "${sel[@]}"; do sp+=("$root/scenarios/$s.lua"); done
+"$piclab" run -j1 --lab 173 --out "$out/ap" "${sp[@]}" >"$out/ap.log" 2>&1
+"$piclab" compare "$out/ap/latest" "$run" --html "$out/sbs.html" >"$out/sbs.log" 2>&1
+crc=$?
+check "compare accessproxy with kamailio: exit 1 (Kamailio regresses) (got $crc)" '[ "$crc" = 1 ]'
+check "side by side: both identities on the terminal" \
+	'grep -q "^A: accessproxy (accessproxy [0-9]" "$out/sbs.log" && grep -Eq "^B: kamailio \(kamailio [0-9]" "$out/sbs.log"'
+check "side by side: POL-008 (multiparty) passing for accessproxy, failing for Kamailio" \
+	'grep -Eq "^POL-008 +A passing +B failing" "$out/sbs.log"'
+check "side by side: POL-004 (licences, apctl) n/a for Kamailio" 'grep -Eq "^POL-004 +A passing +B n/a" "$out/sbs.log"'
+check "side by side: a requirement both pass is not listed as differing" '! grep -Eq "^TLS-001 " "$out/sbs.log"'
+check "side by side page: marks POL-008 as differing, with both verdicts" \
+	'grep -q "<tr id=\"req-POL-008\" class=\"differ\">.*<td class=\"passing\">passing</td><td class=\"failing\">failing</td>" "$out/sbs.html"'
+check "side by side page: both SUT kinds in its title" 'grep -q "<title>PIClab: accessproxy vs kamailio</title>" "$out/sbs.html"'
+[ "$fails" != 0 ] && cat "$out/run.log" "$out/sbs.log"
 echo "kamailio_edge.sh: $((n - fails)) passed, $fails failed"
 [ "$fails" = 0 ]

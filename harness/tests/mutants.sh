@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Mutation test of the capture invariants: accessproxy built with topology hiding switched off,
 # and with trust marking switched off, must fail the scenarios that cross them, with a reason
-# that says what leaked where. (The mutants are built by `make tests-build`.)
+# that says what leaked where. (The mutants are built by `make tests-build`, in
+# build/mutants/NO_TOPO and build/mutants/NO_TRUST.)
 set -u
 BUILD=${BUILD:-build}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -12,7 +13,7 @@ passed=0 failed=0
 check() { if eval "$2"; then echo "ok   - $1"; passed=$((passed + 1)); else echo "FAIL - $1"; failed=$((failed + 1)); fi; }
 
 # 1. no topology hiding: the smoke scenario must fail on the topology-hiding invariant.
-"$piclab" run -j1 --lab 242 --out "$out/topo" --sut "$root/$BUILD/mutant-no-topo/bin/accessproxy" \
+"$piclab" run -j1 --lab 242 --out "$out/topo" --sut "$root/$BUILD/mutants/NO_TOPO/bin/accessproxy" \
 	"$root/scenarios/smoke/message_both_ways.lua" >"$out/topo.log" 2>&1
 rc=$?
 check "no-topo mutant: piclab exits 1 (got $rc)" '[ "$rc" = 1 ]'
@@ -21,7 +22,7 @@ check "no-topo mutant: the reason names the leaked internal name and the header"
 	'grep -q "internal name pool.contoso.test leaked on the external leg in MESSAGE from .* \"Via: SIP/2.0/TLS pool.contoso.test" "$out/topo.log"'
 
 # 2. no trust marking: the smoke scenario must fail on the trust-header invariant.
-"$piclab" run -j1 --lab 242 --out "$out/trust" --sut "$root/$BUILD/mutant-no-trust/bin/accessproxy" \
+"$piclab" run -j1 --lab 242 --out "$out/trust" --sut "$root/$BUILD/mutants/NO_TRUST/bin/accessproxy" \
 	"$root/scenarios/smoke/message_both_ways.lua" >"$out/trust.log" 2>&1
 rc=$?
 check "no-trust mutant: piclab exits 1 (got $rc)" '[ "$rc" = 1 ]'

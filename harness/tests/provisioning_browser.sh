@@ -2,7 +2,7 @@
 # Browser test of the provisioning site: headless Chromium, driven through chromedriver's
 # WebDriver HTTP API with curl, fills in and submits the form served by fake-provisioning;
 # the first mail (PROV-003) must arrive in the Maildir and routes go to the chosen providers.
-# Needs the Debian packages chromium and chromium-driver; without them it says skip.
+# Needs the Debian packages chromium and chromium-driver (make deps); without them it fails.
 set -u
 BUILD=${BUILD:-build}
 root=${PICLAB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -15,9 +15,10 @@ site="https://$ip:$port"
 chromium=$(command -v chromium || true)
 driver=$(command -v chromedriver || true)
 if [ -z "$chromium" ] || [ -z "$driver" ]; then
-	echo "skip: chromium or chromedriver not installed (Debian packages chromium, chromium-driver)"
-	echo "$name: 0 passed, 0 failed (skipped)"
-	exit 0
+	echo "FAIL - not installed:${chromium:+}${chromium:- chromium}${driver:+}${driver:- chromedriver}" \
+		"(Debian packages chromium, chromium-driver; make deps installs them)"
+	echo "$name: 0 passed, 1 failed"
+	exit 1
 fi
 if [ ! -x "$bin" ]; then
 	echo "FAIL - $bin is not built"

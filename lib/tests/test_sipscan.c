@@ -144,8 +144,11 @@ static void test_sipscan_rfc4475(void)
 		snprintf(path, sizeof(path), "%s/scenarios/fixtures/rfc4475/%s.dat",
 			 root ? root : ".", want[i].name);
 		f = fopen(path, "rb");
-		if (!f)
-			return;
+		if (!f) {
+			fprintf(stderr, "\nfixture %s is missing (set PICLAB_ROOT to the project root)\n",
+				path);
+			CU_FAIL_FATAL("an RFC 4475 fixture is missing");
+		}
 		buf = malloc(8192);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
 		n = fread(buf, 1, 8192, f);

@@ -42,6 +42,7 @@ int apctl_cmd_settings(struct apctl *c, int argc, char **argv);
 int apctl_cmd_licences(struct apctl *c, int argc, char **argv);
 int apctl_cmd_audit(struct apctl *c, int argc, char **argv);
 int apctl_cmd_usage(struct apctl *c, int argc, char **argv);
+int apctl_cmd_archive(struct apctl *c, int argc, char **argv);
 int apctl_cmd_status(struct apctl *c, int argc, char **argv);
 int apctl_cmd_reload(struct apctl *c, int argc, char **argv);
 int apctl_cmd_ready(struct apctl *c, int argc, char **argv);
@@ -68,6 +69,13 @@ int apctl_ctl_all(struct apctl *c, const char *cmd, char *answer, size_t size,
 		  unsigned *nworkers);
 /* "2026-11-26", "2026-11-26T06:00[:00][Z]", UNIX seconds, "now", "-2h"/"-30m"/"-7d". */
 int apctl_time_parse(const char *s, time_t *tp);
+/* apctl_time_parse for option opt; a usage error naming opt and the accepted forms. */
+int apctl_period(const char *opt, const char *v, time_t *tp);
+struct audit_filter;
+/* One of the record filter options `apctl audit` and `apctl archive list` share: ch 's'
+ * --since, 'u' --until, 'p' --provider, 'U' --user, 'd' --direction, 'D' --decision, 'l'
+ * --limit. 0 when taken into f, -1 when ch is none of them, else the usage error's exit code. */
+int apctl_filter_opt(int ch, char *arg, struct audit_filter *f);
 /* UTC "YYYY-MM-DDTHH:MM:SSZ". */
 const char *apctl_time_str(time_t t, char *buf, size_t size);
 /* True if argv has -h or --help. */

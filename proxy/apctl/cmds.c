@@ -46,6 +46,14 @@ const struct apctl_cmd apctl_cmds[] = {
 	  "              [--direction in|out] [--decision forwarded|refused] [--limit N]\n"
 	  "      audit records, newest first (default limit 100; 0: all). T: YYYY-MM-DD,\n"
 	  "      YYYY-MM-DDTHH:MM[:SS] (UTC), UNIX seconds, now, -30m, -2h, -7d\n" },
+	{ "archive", apctl_cmd_archive,
+	  "  apctl archive list [--user AOR] [--provider P] [--since T] [--until T] [--limit N]\n"
+	  "      archived messages (AUD-002), newest first (default limit 100; 0: all): the\n"
+	  "      audit record, content type, length and body (\"-\" when archived without\n"
+	  "      bodies); in the table, control characters of the body are escaped\n"
+	  "  apctl archive show ID\n"
+	  "      one archived message: its record as \"name: value\" lines, a blank line, then\n"
+	  "      the body as stored; exit 1 if ID has no archive row\n" },
 	{ "usage", apctl_cmd_usage,
 	  "  apctl usage [--since T] [--until T]\n"
 	  "      MESSAGE counts per user and per provider over the period (AUD-005)\n" },

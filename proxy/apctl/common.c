@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/mem.h"
+#include "../audit/audit.h"
 #include "../conf/conf.h"
 #include "../store/store.h"
 #include "apctl_int.h"
@@ -238,6 +239,43 @@ int apctl_time_parse(const char *s, time_t *tp)
 		return EINVAL;
 	*tp = timegm(&tm);
 	return 0;
+}
+
+int apctl_period(const char *opt, const char *v, time_t *tp)
+{
+	if (apctl_time_parse(v, tp))
+		return apctl_fail(APCTL_USAGE, "%s: '%s' is not a time (YYYY-MM-DD[THH:MM[:SS]], "
+				  "UNIX seconds, now, -30m, -2h, -7d)", opt, v);
+	return 0;
+}
+
+int apctl_filter_opt(int ch, char *arg, struct audit_filter *f)
+{
+	char *e;
+
+	switch (ch) {
+	case 's': return apctl_period("--since", arg, &f->since);
+	case 'u': return apctl_period("--until", arg, &f->until);
+	case 'p': f->provider = arg; return 0;
+	case 'U': f->user = arg; return 0;
+	case 'd':
+		if (strcmp(arg, "in") && strcmp(arg, "out"))
+			return apctl_fail(APCTL_USAGE, "--direction takes in or out");
+		f->direction = !strcmp(arg, "out") ? AUDIT_OUT : AUDIT_IN;
+		return 0;
+	case 'D':
+		if (strcmp(arg, "forwarded") && strcmp(arg, "refused"))
+			return apctl_fail(APCTL_USAGE, "--decision takes forwarded or refused");
+		f->decision = !strcmp(arg, "refused") ? AUDIT_REFUSED : AUDIT_FORWARDED;
+		return 0;
+	case 'l':
+		f->limit = (unsigned)strtoul(arg, &e, 10);
+		if (*e || !*arg)
+			return apctl_fail(APCTL_USAGE, "--limit takes a number (0: all)");
+		return 0;
+	default:
+		return -1;
+	}
 }
 
 const char *apctl_time_str(time_t t, char *buf, size_t size)

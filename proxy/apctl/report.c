@@ -28,14 +28,6 @@ static void apctl_audit_row(const struct audit_row *r, void *arg)
 		    r->rec.reason, arc);
 }
 
-static int apctl_period(const char *opt, const char *v, time_t *tp)
-{
-	if (apctl_time_parse(v, tp))
-		return apctl_fail(APCTL_USAGE, "%s: '%s' is not a time (YYYY-MM-DD[THH:MM[:SS]], "
-				  "UNIX seconds, now, -30m, -2h, -7d)", opt, v);
-	return 0;
-}
-
 int apctl_cmd_audit(struct apctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -52,36 +44,17 @@ int apctl_cmd_audit(struct apctl *c, int argc, char **argv)
 		"method", "call_id", "decision", "status:n", "reason", "archived", NULL };
 	struct audit_filter f = { .direction = -1, .decision = -1, .limit = 100 };
 	struct aptable *t = NULL;
-	char *e;
 	int ch, err;
 
 	optind = 0;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		switch (ch) {
-		case 's': if ((err = apctl_period("--since", optarg, &f.since))) return err; break;
-		case 'u': if ((err = apctl_period("--until", optarg, &f.until))) return err; break;
-		case 'p': f.provider = optarg; break;
-		case 'U': f.user = optarg; break;
-		case 'd':
-			if (strcmp(optarg, "in") && strcmp(optarg, "out"))
-				return apctl_fail(APCTL_USAGE, "--direction takes in or out");
-			f.direction = !strcmp(optarg, "out") ? AUDIT_OUT : AUDIT_IN;
-			break;
-		case 'D':
-			if (strcmp(optarg, "forwarded") && strcmp(optarg, "refused"))
-				return apctl_fail(APCTL_USAGE, "--decision takes forwarded or refused");
-			f.decision = !strcmp(optarg, "refused") ? AUDIT_REFUSED : AUDIT_FORWARDED;
-			break;
-		case 'l':
-			f.limit = (unsigned)strtoul(optarg, &e, 10);
-			if (*e || !*optarg)
-				return apctl_fail(APCTL_USAGE, "--limit takes a number (0: all)");
-			break;
-		default:
+		err = apctl_filter_opt(ch, optarg, &f);
+		if (err > 0)
+			return err;
+		if (err < 0)
 			return apctl_fail(APCTL_USAGE, "audit: unknown or incomplete option %s",
 					  argv[optind - 1]);
-		}
 	}
 	if (optind != argc)
 		return apctl_fail(APCTL_USAGE, "audit: unexpected argument '%s'", argv[optind]);

@@ -354,7 +354,11 @@ static void audit_archive_policy(const struct audit *a, const struct audit_rec *
 	if (!set || (!r->body_len && !r->content_type))
 		return;
 	ours = audit_aor(r->direction == AUDIT_IN ? r->to : r->from, buf, sizeof(buf));
+#ifdef AP_MUTANT_AUD_USER_ARCHIVE_IGNORED
+	if (set->archive == STATE_ARCHIVE_OFF && (ours || !ours)) /* the per-user flag ignored */
+#else
 	if (set->archive == STATE_ARCHIVE_OFF && !(ours && state_user_archive(a->state, ours)))
+#endif
 		return;
 	*arc = true;
 	*body = set->archive != STATE_ARCHIVE_NO_BODIES;

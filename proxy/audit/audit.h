@@ -102,11 +102,15 @@ struct audit_filter {
 	int direction;               /* enum audit_dir or -1 */
 	int decision;                /* enum audit_decision or -1 */
 	unsigned limit;              /* 0: no limit */
+	bool archived;               /* only records with an archive row (AUD-002) */
+	int64_t id;                  /* only this record (0: any) */
 };
 struct audit_row {
 	int64_t id;
-	struct audit_rec rec;        /* body/body_len/content_type: the archive row, if any */
+	struct audit_rec rec;        /* body/body_len/content_type: the archive row, if any;
+	                              * body_len is the message's length, kept or not */
 	bool archived;
+	size_t body_stored;          /* bytes of body kept (0 with archive = no-bodies) */
 };
 typedef void (audit_row_h)(const struct audit_row *r, void *arg);
 int audit_query(struct store *s, const struct audit_filter *f, audit_row_h *rh, void *arg);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sqlite3.h>
 
 #include "base/log.h"
@@ -21,6 +22,7 @@ int audit_query(struct store *s, const struct audit_filter *f, audit_row_h *rh, 
 {
 	sqlite3 *db = store_sqlite(s);
 	sqlite3_stmt *st;
+	const char *user;
 	int rc;
 
 	if (!db || !f || !rh)
@@ -32,8 +34,10 @@ int audit_query(struct store *s, const struct audit_filter *f, audit_row_h *rh, 
 		" FROM audit a LEFT JOIN archive r ON r.audit_id = a.id"
 		" WHERE a.time >= ?1 AND a.time < ?2"
 		" AND (?3 IS NULL OR a.provider = ?3 COLLATE NOCASE)"
-		" AND (?4 IS NULL OR a.from_aor = ?4 COLLATE NOCASE OR a.to_aor = ?4 COLLATE NOCASE)"
+		" AND (?4 IS NULL OR a.from_aor = ?4 COLLATE NOCASE OR a.to_aor = ?4 COLLATE NOCASE"
+		"  OR a.from_aor = 'sip:' || ?4 COLLATE NOCASE OR a.to_aor = 'sip:' || ?4 COLLATE NOCASE)"
 		" AND (?5 IS NULL OR a.direction = ?5) AND (?6 IS NULL OR a.decision = ?6)"
+		" AND (?8 = 0 OR r.audit_id IS NOT NULL) AND (?9 = 0 OR a.id = ?9)"
 		" ORDER BY a.id DESC LIMIT ?7", -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		log_error("audit query: %s", sqlite3_errmsg(db));
@@ -41,12 +45,16 @@ int audit_query(struct store *s, const struct audit_filter *f, audit_row_h *rh, 
 	}
 	audit_bind_period(st, 1, f->since, f->until);
 	sqlite3_bind_text(st, 3, f->provider, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, f->user, -1, SQLITE_STATIC);
+	/* a user given as sip:AOR matches records kept with or without the scheme */
+	user = f->user && !strncasecmp(f->user, "sip:", 4) ? f->user + 4 : f->user;
+	sqlite3_bind_text(st, 4, user, -1, SQLITE_STATIC);
 	if (f->direction >= 0)
 		sqlite3_bind_text(st, 5, audit_dir_name(f->direction), -1, SQLITE_STATIC);
 	if (f->decision >= 0)
 		sqlite3_bind_text(st, 6, audit_decision_name(f->decision), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, f->limit ? (sqlite3_int64)f->limit : -1);
+	sqlite3_bind_int(st, 8, f->archived);
+	sqlite3_bind_int64(st, 9, f->id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct audit_row r = {
 			.id = sqlite3_column_int64(st, 0),
@@ -68,6 +76,7 @@ int audit_query(struct store *s, const struct audit_filter *f, audit_row_h *rh, 
 				.body = sqlite3_column_blob(st, 14),
 			},
 			.archived = sqlite3_column_type(st, 11) != SQLITE_NULL,
+			.body_stored = (size_t)sqlite3_column_bytes(st, 14),
 		};
 
 		rh(&r, arg);

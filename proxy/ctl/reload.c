@@ -167,7 +167,11 @@ int reload_run(struct reload *r, char *out, size_t size)
 	spine_set_state(r->spine, st);
 	audit_set_state(r->audit, st);
 	for (i = 0; i < CONF_NEDGES; i++)
+#ifdef AP_MUTANT_TLS_RELOAD_KEEPS_OLD_CERT
+		if (0 && spine_set_tls(r->spine, (enum conf_edge_id)i, ctx[i][0], ctx[i][1]))
+#else
 		if (spine_set_tls(r->spine, (enum conf_edge_id)i, ctx[i][0], ctx[i][1]))
+#endif
 			log_warn("%s edge: certificates not swapped",
 				 conf_edge_name((enum conf_edge_id)i));
 	reload_restart_notes(r->cfg, cfg);

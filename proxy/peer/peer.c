@@ -274,7 +274,11 @@ static int peer_connect(struct peer *p)
 	h.arg = p;
 	err = conn_connect(&p->c, pp->base, p->tcp ? NULL : peer_client_tls(pp, p->edge),
 			   (const struct sockaddr *)&pp->local[p->edge],
+#ifdef AP_MUTANT_TLS_SERVER_NAME_UNCHECKED
+			   (const struct sockaddr *)&to, NULL, &h); /* server name not checked */
+#else
 			   (const struct sockaddr *)&to, p->tcp ? NULL : p->fqdn, &h);
+#endif
 	if (err) {
 		log_warn("%s edge: cannot connect to %s (%s): %s", conf_edge_name(p->edge),
 			 p->fqdn, sa_fmt((struct sockaddr *)&to, txt, sizeof(txt)),
@@ -305,7 +309,12 @@ static int peer_open(struct peer_pool *pp, struct peer **pp_out, const struct pe
 	p->port = d->port;
 	p->tcp = d->tcp;
 	p->ntargets = naddrs < PEER_MAX_TARGETS ? naddrs : PEER_MAX_TARGETS;
+#ifdef AP_MUTANT_DNS_NO_FAILOVER
 	memcpy(p->targets, addrs, p->ntargets * sizeof(*addrs));
+	p->ntargets = 1; /* no failover: only the first target is tried */
+#else
+	memcpy(p->targets, addrs, p->ntargets * sizeof(*addrs));
+#endif
 	p->fqdn = mem_strdup(d->fqdn);
 	if (!p->fqdn || hmap_alloc(&p->pending, 64)) {
 		mem_deref(p);

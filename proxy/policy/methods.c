@@ -60,7 +60,11 @@ static int methods_multiparty(const struct sipmsg *req, const char *method,
 	if (!methods_is(method, "INVITE") && !methods_is(method, "MESSAGE"))
 		return 0;
 	methods_ctype(req, ct, sizeof(ct));
+#ifdef AP_MUTANT_POL_MULTIPARTY_PASSES
+	if (0) /* several recipients pass */
+#else
 	if (!strncmp(ct, "multipart/", 10) || !strcmp(ct, "application/resource-lists+xml"))
+#endif
 		return policy_refuse(v, 403, "%s to several recipients (%s body) is not allowed "
 				     "across the edge: no multiparty IM (POL-008)", method, ct);
 	if (methods_is(method, "INVITE") &&
@@ -121,7 +125,11 @@ static int methods_sdp(const struct sipmsg *req, struct policy_verdict *v)
 			snprintf(media, sizeof(media), "%.*s",
 				 (int)(n < sizeof(media) ? n : sizeof(media) - 1), q);
 			count++;
+#ifdef AP_MUTANT_POL_AUDIO_PASSES
+			if (strcasecmp(media, "message") && strcasecmp(media, "audio"))
+#else
 			if (strcasecmp(media, "message"))
+#endif
 				return policy_refuse(v, 488, "INVITE offers %s media: only text IM "
 						     "sessions (m=message) cross the edge "
 						     "(POL-007)", media);
@@ -150,8 +158,15 @@ int methods_check(const struct sipmsg *req, struct policy_verdict *v)
 		return policy_refuse(v, 405, "%s does not cross the edge: only IM and presence "
 				     "(POL-007)", m);
 	}
+#ifdef AP_MUTANT_PRES_NOTIFY_INBOUND_REFUSED
+	if (methods_is(m, "NOTIFY") && v->out_edge == CONF_INTERNAL)
+		return policy_refuse(v, 403, "NOTIFY from outside refused");
 	if (methods_is(m, "SUBSCRIBE") || methods_is(m, "NOTIFY"))
 		return methods_event(req, m, v);
+#else
+	if (methods_is(m, "SUBSCRIBE") || methods_is(m, "NOTIFY"))
+		return methods_event(req, m, v);
+#endif
 	if (methods_is(m, "INVITE"))
 		return methods_sdp(req, v);
 	return 0;

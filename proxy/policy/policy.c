@@ -60,11 +60,19 @@ void policy_refuse_hdr(struct policy_verdict *v, const char *name, const char *v
 /* CONF-002: only an allowed provider passes, and not while it is blocked. */
 static int policy_provider_ok(const struct state_provider *p, struct policy_verdict *v)
 {
+#ifdef AP_MUTANT_CONF_ALLOW_IGNORED
+	/* allow flag ignored */
+#else
 	if (!p->allowed)
 		return policy_refuse(v, 403, "provider %s is not allowed (CONF-002)", p->name);
+#endif
+#ifdef AP_MUTANT_CONF_BLOCK_IGNORED
+	/* block flag ignored */
+#else
 	if (p->blocked)
 		return policy_refuse(v, 403, "provider %s is temporarily blocked (CONF-002)",
 				     p->name);
+#endif
 	return 0;
 }
 
@@ -97,9 +105,15 @@ static int policy_proxy_require(const struct sipmsg *req, struct policy_verdict 
 			break;
 		off += (size_t)n;
 	}
+#ifdef AP_MUTANT_SIP_PROXY_REQUIRE_IGNORED
+	if (i || !i)
+		return 0; /* Proxy-Require ignored */
+	policy_refuse_hdr(v, "Unsupported", list);
+#else
 	if (!i)
 		return 0;
 	policy_refuse_hdr(v, "Unsupported", list);
+#endif
 	return policy_refuse(v, 420, "unsupported Proxy-Require: %s (SIP-004)", list);
 }
 
@@ -112,15 +126,23 @@ static int policy_outbound(const struct policy *pol, const struct state *st,
 	char from[256], to[256];
 	int err;
 
+#ifdef AP_MUTANT_POL_PIC_SWITCH_IGNORED
+	/* the PIC switch ignored outbound */
+#else
 	if (!set->pic_enabled)
 		return policy_refuse(v, 403, "public IM connectivity is switched off (POL-003)");
+#endif
 	if (policy_aor(req, SIPMSG_FROM, from, sizeof(from), &fhost) ||
 	    !state_is_our_domain(st, fhost))
 		return policy_refuse(v, 403, "From %s is not one of our users",
 				     fhost ? from : "(none)");
+#ifdef AP_MUTANT_POL_USER_OUT_UNCHECKED
+	/* outbound user not checked */
+#else
 	if (!state_user_enabled(st, from))
 		return policy_refuse(v, 403, "user %s is not enabled for public IM connectivity "
 				     "(POL-001)", from);
+#endif
 	p = state_provider_by_domain(st, host);
 	if (!p && v->in_dialog && !policy_aor(req, SIPMSG_TO, to, sizeof(to), &thost)) {
 		/* an in-dialog Request-URI is the remote target (a Contact), not a domain */
@@ -164,8 +186,14 @@ static int policy_inbound(const struct policy *pol, const struct state *st,
 	int err;
 
 	/* TLS-003: the certificate CN is the provider's identity, nothing in the message is */
+#ifdef AP_MUTANT_TRUST_PROVIDER_FROM_MESSAGE
+	/* the provider taken from the message's From domain, not from the certificate */
+	if (!policy_aor(req, SIPMSG_FROM, from, sizeof(from), &fhost))
+		p = state_provider_by_domain(st, fhost);
+#else
 	if (peer_cn && *peer_cn)
 		p = state_provider_by_fqdn(st, peer_cn);
+#endif
 	if (!p)
 		return policy_refuse(v, 403, "peer certificate CN '%s' is not a configured "
 				     "provider edge (TLS-003)", peer_cn ? peer_cn : "");
@@ -175,18 +203,30 @@ static int policy_inbound(const struct policy *pol, const struct state *st,
 		return err;
 	if (!state_settings(st)->pic_enabled)
 		return policy_refuse(v, 403, "public IM connectivity is switched off (POL-003)");
+#ifdef AP_MUTANT_POL_FROM_DOMAIN_UNCHECKED
+	if (policy_aor(req, SIPMSG_FROM, from, sizeof(from), &fhost)) /* any From domain */
+#else
 	if (policy_aor(req, SIPMSG_FROM, from, sizeof(from), &fhost) ||
 	    state_provider_by_domain(st, fhost) != p)
+#endif
 		return policy_refuse(v, 403, "From domain %s is not served by provider %s "
 				     "(POL-005)", fhost ? fhost : "(none)", p->name);
 	if (!state_is_our_domain(st, host) && strcasecmp(host, ext->fqdn))
 		return policy_refuse(v, 404, "domain %s is not ours (POL-006)", host);
+#ifdef AP_MUTANT_POL_TO_DOMAIN_UNCHECKED
+	if (policy_aor(req, SIPMSG_TO, to, sizeof(to), &thost)) /* any To domain */
+#else
 	if (policy_aor(req, SIPMSG_TO, to, sizeof(to), &thost) || !state_is_our_domain(st, thost))
+#endif
 		return policy_refuse(v, 404, "To domain %s is not ours (POL-006)",
 				     thost ? thost : "(none)");
+#ifdef AP_MUTANT_POL_USER_IN_UNCHECKED
+	/* inbound user not checked */
+#else
 	if (!state_user_enabled(st, to))
 		return policy_refuse(v, 403, "user %s is not enabled for public IM connectivity "
 				     "(POL-002)", to);
+#endif
 	v->dest_fqdn = in->next_hop;
 	v->dest_port = (uint16_t)in->next_hop_port;
 	v->dest_tcp = in->next_hop_tcp;

@@ -14,10 +14,20 @@
 bool trust_verdict(enum state_filter mode, bool claimed)
 {
 	switch (mode) {
+#ifdef AP_MUTANT_TRUST_CONTACTS_ONLY_KEEPS_CLAIM
+	case STATE_FILTER_CONTACTS_ONLY:
+		return claimed;        /* the provider's claim kept */
+#else
 	case STATE_FILTER_CONTACTS_ONLY:
 		return false;          /* TRUST-003 */
+#endif
+#ifdef AP_MUTANT_TRUST_ALLOW_ALL_KEEPS_CLAIM
+	case STATE_FILTER_ALLOW_ALL:
+		return claimed;        /* the provider's claim kept */
+#else
 	case STATE_FILTER_ALLOW_ALL:
 		return true;           /* TRUST-005 */
+#endif
 	case STATE_FILTER_VERIFIED_ONLY:
 		return claimed;        /* TRUST-004 */
 	}
@@ -56,7 +66,11 @@ int trust_mark(struct sipmsg *req, enum state_filter mode, const char *our_fqdn,
 	return 0;
 #endif
 	verified = trust_verdict(mode, trust_claimed(req));
+#ifdef AP_MUTANT_TRUST_FOREIGN_HEADER_KEPT
+	err = 0; /* a trust header from outside is kept */
+#else
 	err = sipmsg_header_remove(req, TRUST_HEADER, &n);
+#endif
 	if (!err && n)
 		log_info("removed %d %s header(s) that came from %s (TRUST-001)", n, TRUST_HEADER,
 			 remote_fqdn);

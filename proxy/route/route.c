@@ -342,7 +342,11 @@ static void route_finish(struct route_entry *e)
 			   e->nrecs == 1 ? e->recs[0].target : e->key, e->last_status);
 	} else {
 		e->err = 0;
+#ifdef AP_MUTANT_DNS_TTL_IGNORED
+		e->expires = route_now() + (uint64_t)ROUTE_MAX_TTL_S * 1000u; /* TTL ignored */
+#else
 		e->expires = route_now() + (uint64_t)e->ttl * 1000u;
+#endif
 		for (i = 0; i < e->nrecs; i++)
 			if (e->have[i])
 				log_debug("%s -> %s %s port %u (ttl %u s)", e->key,

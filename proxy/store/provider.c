@@ -56,7 +56,11 @@ static const char *store_fqdn_fault(const char *s)
 
 	if (!s || !*s)
 		return "is empty";
+#ifdef AP_MUTANT_CONF_WILDCARD_FQDN_ACCEPTED
+	if (0) /* wildcard edge FQDN accepted */
+#else
 	if (strchr(s, '*'))
+#endif
 		return "is a wildcard";
 	if (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1 ||
 	    (s[0] == '[' && strchr(s, ']')))
@@ -83,7 +87,11 @@ int store_check_conf004(struct store *s, const struct state_provider *p, const c
 	}
 	if (!*route)
 		return 0;
+#ifdef AP_MUTANT_CONF_DEFAULT_ROUTE_WITH_PUBLIC
+	if (0) /* an allowed public provider beside a default route */
+#else
 	if (p && p->allowed && p->public_provider)
+#endif
 		return store_why(why, wsz, EPERM, "CONF-004: a default route to a clearing house "
 				 "(%s) is set, so public provider %s cannot be allowed", route,
 				 p->name);

@@ -246,6 +246,20 @@ static void audit_test_row_h(const struct audit_row *r, void *arg)
 		*n += r->rec.body ? 100 : 1;
 }
 
+struct audit_test_rows {
+	int rows, stored;            /* rows seen; bytes of body kept over all of them */
+	int64_t last_id;
+};
+
+static void audit_test_rows_h(const struct audit_row *r, void *arg)
+{
+	struct audit_test_rows *t = arg;
+
+	t->rows++;
+	t->stored += (int)r->body_stored;
+	t->last_id = r->id;
+}
+
 static void test_audit_archive_usage(void)
 {
 	const char *path = audit_test_db("arc");
@@ -285,6 +299,30 @@ static void test_audit_archive_usage(void)
 	CU_ASSERT_EQUAL_FATAL(store_open(&s, path, true, NULL, why, sizeof(why)), 0);
 	CU_ASSERT_EQUAL(audit_query(s, &f, audit_test_row_h, &n), 0);
 	CU_ASSERT_EQUAL(n, 100 + 1 + 1);
+	{
+		/* apctl archive: only archived rows, one by id, a user without "sip:" */
+		struct audit_test_rows t = { 0 };
+
+		f.archived = true;
+		CU_ASSERT_EQUAL(audit_query(s, &f, audit_test_rows_h, &t), 0);
+		CU_ASSERT_EQUAL(t.rows, 3);               /* bob's, archive off, has none */
+		CU_ASSERT_EQUAL(t.stored, 5);             /* only alice's first kept its body */
+		f.id = t.last_id;                         /* newest first: the last is the oldest */
+		memset(&t, 0, sizeof(t));
+		CU_ASSERT_EQUAL(audit_query(s, &f, audit_test_rows_h, &t), 0);
+		CU_ASSERT_EQUAL(t.rows, 1);
+		CU_ASSERT_EQUAL(t.stored, 5);
+		f.id = 0;
+		f.user = "alice@contoso.test";
+		memset(&t, 0, sizeof(t));
+		CU_ASSERT_EQUAL(audit_query(s, &f, audit_test_rows_h, &t), 0);
+		CU_ASSERT_EQUAL(t.rows, 2);               /* her outbound and her inbound */
+		f.user = "sip:ALICE@contoso.test";
+		memset(&t, 0, sizeof(t));
+		CU_ASSERT_EQUAL(audit_query(s, &f, audit_test_rows_h, &t), 0);
+		CU_ASSERT_EQUAL(t.rows, 2);
+		f = (struct audit_filter){ .direction = -1, .decision = -1 };
+	}
 	CU_ASSERT_EQUAL(audit_usage(s, 0, 2000, audit_test_usage_h, &u), 0);
 	CU_ASSERT_EQUAL(u.alice_out, 1);
 	CU_ASSERT_EQUAL(u.aol_in, 0);

@@ -245,6 +245,13 @@ static void tp_accept(struct conn *c, void *arg)
 	struct sipframe_limits lim = { .max_head = TP_HEAD_SLACK * tp->lim.max_header,
 					.max_body = tp->lim.max_body, .lenient = true,
 					.max_discard = tp->lim.max_discard };
+	/* the body limit (IM-004) is enforced here first (413 from spine_refused), then in the
+	 * spine for messages on outgoing connections: its mutants bend both */
+#ifdef AP_MUTANT_IM_NO_BODY_LIMIT
+	lim.max_body = lim.max_discard > lim.max_body ? lim.max_discard : 4 * lim.max_body;
+#elif defined(AP_MUTANT_IM_BODY_LIMIT_OFF_BY_ONE)
+	lim.max_body--;
+#endif
 	char peer[64];
 	int err;
 

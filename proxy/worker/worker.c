@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,14 +78,18 @@ static void worker_sigset(sigset_t *set)
 /* Forks worker idx; the child never returns from here. */
 static int worker_spawn(struct worker_slot *w, unsigned idx, worker_run_h *run, void *arg)
 {
+	pid_t master = getpid(), pid;
 	sigset_t set;
-	pid_t pid;
 	int err;
 
 	pid = fork();
 	if (pid < 0)
 		return errno;
 	if (pid == 0) {
+		/* a master killed outright (kill -9, OOM) takes its workers with it: orphans would
+		 * keep the listeners and control sockets of a proxy that is being restarted */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != master)
+			_exit(ECHILD);
 		worker_idx = idx;
 		/* a SIGHUP forwarded before the worker's loop handles it must not kill it (the
 		 * default action); the loop's own handler replaces this one */

@@ -4,7 +4,7 @@
 return scenario {
   title  = "Critical archiving: every forwarded MESSAGE is on record the moment it is delivered",
   covers = { "AUD-003", "AUD-001" },
-  tags   = { "audit" },
+  tags   = { "audit", "workers" },
   run = function(lab)
     local alice = lab.enterprise:user("alice@contoso.test")
     local bob = lab.provider("aol"):user("bob@aol.test")

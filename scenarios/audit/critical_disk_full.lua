@@ -5,7 +5,7 @@
 return scenario {
   title  = "Critical archiving on a full disk: 503 and nothing forwarded; flows again once space is back",
   covers = { "AUD-003" },
-  tags   = { "audit" },
+  tags   = { "audit", "workers" },
   lab    = { state_disk_kb = 4096 },
   timeout = 60,
   run = function(lab)

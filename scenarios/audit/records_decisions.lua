@@ -3,7 +3,7 @@
 return scenario {
   title  = "A forwarded and a refused federated MESSAGE are both in the audit log with every field",
   covers = { "AUD-001", "POL-001" },
-  tags   = { "audit" },
+  tags   = { "audit", "workers" },
   run = function(lab)
     local alice = lab.enterprise:user("alice@contoso.test")
     local eve = lab.enterprise:user("eve@contoso.test")   -- not enabled for PIC in the lab

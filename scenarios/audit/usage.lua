@@ -2,7 +2,7 @@
 return scenario {
   title  = "apctl usage counts messages per user and per provider",
   covers = { "AUD-005" },
-  tags   = { "audit" },
+  tags   = { "audit", "workers" },
   run = function(lab)
     local alice = lab.enterprise:user("alice@contoso.test")
     local carol = lab.enterprise:user("carol@contoso.test")

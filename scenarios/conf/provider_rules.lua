@@ -7,17 +7,17 @@ return scenario {
   run = function(lab)
     local bad = {
       { { "providers", "add", "aol", "--fqdn", "sip.other.test", "--domains", "other.test" },
-        "CONF-003", "duplicate name" },
+        "CONF-003", "duplicate name", "is taken" },
       { { "providers", "add", "dup", "--fqdn", "sip.aol.test", "--domains", "dup.test" },
-        "CONF-003", "duplicate edge FQDN" },
+        "CONF-003", "duplicate edge FQDN", "is already provider" },
       { { "providers", "add", "wild", "--fqdn", "*.wild.test", "--domains", "wild.test" },
-        "CONF-003", "wildcard FQDN" },
+        "CONF-003", "wildcard FQDN", "is a wildcard" },
       { { "providers", "add", "ip", "--fqdn", "192.0.2.1", "--domains", "ip.test" },
-        "CONF-003", "IP address as FQDN" },
+        "CONF-003", "IP address as FQDN", "is an IP address" },
       { { "providers", "add", "ours", "--fqdn", "sip.ours.test", "--domains", "contoso.test" },
-        "CONF-003", "one of our domains" },
+        "CONF-003", "one of our domains", "is one of our domains" },
       { { "providers", "add", "steal", "--fqdn", "sip.steal.test", "--domains", "aol.test" },
-        "CONF-003", "another provider's domain" },
+        "CONF-003", "another provider's domain", "is already served" },
       -- the lab allows aol, yahoo and msn: a default route now conflicts
       { { "settings", "set", "default_route", "ch.clearing.test" }, "CONF-004",
         "default route beside allowed public providers" },
@@ -26,6 +26,9 @@ return scenario {
       local rc, out = lab:apctl(table.unpack(case[1]))
       expect_eq(rc, 1, "apctl " .. table.concat(case[1], " ") .. " refused (" .. case[3] .. ")")
       expect(out:find(case[2], 1, true), case[3] .. ": the refusal names " .. case[2] .. ", got: " .. out)
+      -- and the rule that refused it, not another check that happened to fire
+      expect(not case[4] or out:find(case[4], 1, true),
+        case[3] .. ": the refusal says '" .. tostring(case[4]) .. "', got: " .. out)
     end
     -- nothing of it was applied: the table still has three rows
     local rc, out = lab:apctl("--json", "providers", "list")

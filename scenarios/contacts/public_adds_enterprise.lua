@@ -21,6 +21,6 @@ return scenario {
     dan:add_contact(alice)
     alice:expect_authorization_request(dan):grant()
     dan:expect_presence(alice, "online", { subscription = "active" })
-    lab:sleep(0.5) -- the last NOTIFYs finish their transactions before the capture is judged
+    lab.capture:settle() -- the last NOTIFYs finish their transactions before the capture is judged
   end,
 }

@@ -1,8 +1,10 @@
--- CONT-005: contacts and subscriptions survive a restart of the proxy.
+-- CONT-005: contacts and subscriptions survive a restart of the proxy (the home server's
+-- restart: survive_home_restart.lua).
+
 return scenario {
   title  = "An AOL contact's presence keeps flowing to alice across a proxy restart (graceful and kill -9)",
   covers = { "CONT-005" },
-  tags   = { "contacts", "robustness" },
+  tags   = { "contacts", "robustness", "workers" },
   timeout = 60,
   run = function(lab)
     local alice = lab.enterprise:user("alice@contoso.test")
@@ -18,11 +20,11 @@ return scenario {
     alice:expect_presence(bob, "busy")
     -- alice sees the NOTIFY before its 200 has crossed back to AOL: a kill -9 in between
     -- cuts that transaction, which no proxy could answer (the capture would flag it)
-    lab:sleep(0.2)
+    lab.capture:settle()
 
     lab.sut:restart{ signal = 9 }
     bob:set_presence("away")
     alice:expect_presence(bob, "away")
-    lab:sleep(0.5)
+    lab.capture:settle()
   end,
 }

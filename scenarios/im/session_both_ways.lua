@@ -2,6 +2,7 @@
 return scenario {
   title  = "INVITE-based text IM sessions with aol, both ways",
   covers = { "IM-002" },
+  tags   = { "workers" },
   lab    = { providers = { aol = { allow = true }, yahoo = { allow = true },
                            msn = { allow = true } } },
   run = function(lab)

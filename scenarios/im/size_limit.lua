@@ -1,7 +1,9 @@
--- IM-004: a MESSAGE over the provider's size limit is refused with 413 and nothing else suffers.
+-- IM-004 (the provider's half): a MESSAGE over MSN's own limit gets MSN's 413, relayed by the proxy, and
+-- nothing else suffers. The proxy's own limit is judged in im/proxy_size_limit.lua.
 return scenario {
   title  = "oversized MESSAGE refused with 413 (MSN-like limit 1664 bytes)",
   covers = { "IM-004" },
+  tags   = { "workers" },
   lab    = { providers = { aol = { allow = true }, yahoo = { allow = true },
                            msn = { allow = true } } },
   run = function(lab)

@@ -3,6 +3,7 @@
 return scenario {
   title  = "unverified IM refused unless the sender is allowed",
   covers = { "TRUST-007", "TRUST-004" },
+  tags   = { "workers" },
   lab    = { providers = { aol = { allow = true }, yahoo = { allow = true },
                            msn = { allow = true } } },
   run = function(lab)

@@ -6,7 +6,6 @@ return scenario {
   title  = "From a domain the provider does not serve: refused; to a domain not ours: refused",
   covers = { "POL-005", "POL-006" },
   tags   = { "policy" },
-  waive  = { ["transactions-end"] = "nothing is forwarded for refused probes" },
   run = function(lab)
     local aol = lab.provider("aol")
     lab.enterprise:user("alice@contoso.test")
@@ -21,6 +20,12 @@ return scenario {
     expect(r.final, "a final response to a MESSAGE for a foreign domain")
     expect(r.final.status == 404 or r.final.status == 403,
       "404 or 403 for a domain not ours, got " .. r.final.status)
+    -- the Request-URI is ours, the To header is not: To is judged too
+    r = aol:send_raw(sip.request{ from = "bob@aol.test", to = "someone@fabrikam.test",
+      ruri = "sip:alice@contoso.test", call_id = "foreign-to@aol.test", body = "wrong To" })
+    expect(r.final, "a final response to a MESSAGE whose To is a foreign domain")
+    expect_eq(r.final.status, 404, "answer to a To domain not ours behind our Request-URI")
+    expect(r.final.text:find("POL-006", 1, true), "the refusal names POL-006: " .. r.final.text)
     lab.capture:expect{ leg = "internal", method = "MESSAGE", count = 0 }
   end,
 }

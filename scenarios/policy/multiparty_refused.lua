@@ -19,13 +19,22 @@ return scenario {
           content_type = "multipart/mixed;boundary=b1", body = MIXED } },
       { "INVITE with Referred-By", { method = "INVITE", to = bob, content_type = "application/sdp",
           body = SDP, headers = { "Referred-By: <sip:dave@contoso.test>" } } },
+      { "MESSAGE with a recipient list", { method = "MESSAGE", to = bob,
+          content_type = "multipart/mixed;boundary=b1", body = MIXED }, 403 },
+      { "MESSAGE with a resource list", { method = "MESSAGE", to = bob,
+          content_type = "application/resource-lists+xml", body = RLS }, 403 },
     }
     for _, c in ipairs(cases) do
       local r = alice:send_request(c[2])
       expect(r.status, c[1] .. ": a response (" .. tostring(r.error) .. ")")
-      expect(r.status == 403 or r.status == 405 or r.status == 488,
-        c[1] .. ": refused with 403, 405 or 488, got " .. tostring(r.status))
+      if c[3] then
+        expect_eq(r.status, c[3], c[1] .. ": refused as multiparty")
+      else
+        expect(r.status == 403 or r.status == 405 or r.status == 488,
+          c[1] .. ": refused with 403, 405 or 488, got " .. tostring(r.status))
+      end
     end
+    lab.capture:expect{ leg = "external", method = "MESSAGE", count = 0 }
     lab.capture:expect{ leg = "external", method = "REFER", count = 0 }
     lab.capture:expect{ leg = "external", method = "INVITE", count = 0 }
   end,

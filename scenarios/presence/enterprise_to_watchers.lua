@@ -2,6 +2,7 @@
 return scenario {
   title  = "an enterprise presence change reaches watchers on all three providers",
   covers = { "PRES-001" },
+  tags   = { "workers" },
   lab    = { providers = { aol = { allow = true }, yahoo = { allow = true },
                            msn = { allow = true } } },
   run = function(lab)

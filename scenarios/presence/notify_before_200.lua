@@ -2,6 +2,7 @@
 return scenario {
   title  = "a NOTIFY arriving before the 200 is handled",
   covers = { "PRES-005" },
+  tags   = { "workers" },
   lab    = { providers = { aol = { allow = true }, yahoo = { allow = true },
                            msn = { allow = true } } },
   run = function(lab)

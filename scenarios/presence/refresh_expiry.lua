@@ -2,6 +2,7 @@
 return scenario {
   title   = "subscription refresh and expiry across the proxy",
   covers  = { "PRES-004" },
+  tags   = { "workers" },
   timeout = 40,
   lab    = { providers = { aol = { allow = true }, yahoo = { allow = true },
                            msn = { allow = true } } },

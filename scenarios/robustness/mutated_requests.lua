@@ -43,11 +43,13 @@ return scenario {
   title  = "120 mutated requests from a provider: no crash, no wedge, other peers served throughout",
   covers = { "ROB-002" },
   tags   = { "robustness", "fuzz" },
-  timeout = 150,
   waive  = {
-    ["well-formed"] = "the mutated requests are malformed on purpose",
-    ["transactions-end"] = "malformed requests are refused or dropped",
+    { "well-formed", flow = "sip.aol.test -> ap.contoso.test",
+      why = "the mutated requests are malformed on purpose" },
+    { "transactions-end", flow = "sip.aol.test -> ap.contoso.test",
+      why = "malformed requests are refused or dropped" },
   },
+  timeout = 150,
   run = function(lab)
     local alice = lab.enterprise:user("alice@contoso.test")
     local carol = lab.provider("yahoo"):user("carol@yahoo.test")

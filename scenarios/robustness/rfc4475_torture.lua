@@ -47,13 +47,13 @@ return scenario {
   title  = "RFC 4475 torture messages: handled as the RFC says, and the proxy survives",
   covers = { "ROB-001", "SIP-001", "SIP-004" },
   tags   = { "robustness", "rfc4475" },
-  timeout = 180,
   waive  = {
-    ["transactions-end"] = "torture requests are refused or dropped by design",
-    ["well-formed"] = "the torture messages themselves are malformed on purpose",
-    ["topology-hiding"] = "nothing crosses the external edge here; see smoke/",
-    ["trust-header"] = "nothing is passed inward here",
+    { "well-formed", flow = "pool.contoso.test -> ap-int.contoso.test",
+      why = "the torture messages themselves are malformed on purpose" },
+    { "transactions-end", flow = "pool.contoso.test -> ap-int.contoso.test",
+      why = "torture requests are refused or dropped by design" },
   },
+  timeout = 180,
   run = function(lab)
     local pool = lab.enterprise
     local index = read(fixture("rfc4475/INDEX.tsv"))

@@ -6,8 +6,11 @@ return scenario {
   title  = "No answer from AOL: the proxy answers 408 after Timer F",
   covers = { "SIP-005" },
   tags   = { "sip-core", "slow" },
+  waive  = {
+    { "transactions-end", flow = "ap.contoso.test -> sip.aol.test",
+      why = "AOL withholds its answer to the MESSAGE on purpose" },
+  },
   timeout = 50,
-  waive  = { ["transactions-end"] = "AOL withholds its answer to the MESSAGE on purpose" },
   run = function(lab)
     local aol = lab.provider("aol")
     aol:fault{ method = "MESSAGE", withhold_response = true }

@@ -6,7 +6,6 @@ return scenario {
   title  = "A certificate with the right SAN but the wrong CN is refused both ways",
   covers = { "TLS-003" },
   tags   = { "tls" },
-  waive  = { ["transactions-end"] = "the request on the refused outbound connection is never sent" },
   run = function(lab)
     local aol = lab.provider("aol")
     local alice = lab.enterprise:user("alice@contoso.test")

@@ -9,7 +9,6 @@ return scenario {
   sut_kinds = { "accessproxy" },  -- reads or rewrites accessproxy.conf
   tags   = { "tls", "config" },
   lab    = { sut_tls = { min_version = "1.3", ciphersuites = "TLS_AES_256_GCM_SHA384" } },
-  waive  = { ["transactions-end"] = "the TLS 1.2 probe is refused before it is read" },
   run = function(lab)
     local aol = lab.provider("aol")
     local r = aol:send_raw(sip.request{ method = "OPTIONS", from = "bob@aol.test",

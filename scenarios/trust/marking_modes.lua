@@ -21,7 +21,6 @@ return scenario {
   tags   = { "trust" },
   lab    = { providers = { aol = { filter = "contacts-only" }, yahoo = { filter = "verified-only" },
                            msn = { filter = "allow-all" } } },
-  waive  = { ["transactions-end"] = "the enterprise client may refuse unverified IM (TRUST-007)" },
   run = function(lab)
     lab.enterprise:user("alice@contoso.test")
     for i, c in ipairs(CASES) do
