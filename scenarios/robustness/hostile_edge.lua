@@ -105,8 +105,8 @@ return scenario {
   timeout = 90,
   lab    = { sut_limits = { message_timeout_ms = 3000, peer_partial_max = 20000 } },
   waive  = {
-    ["well-formed"] = "the hostile requests are malformed on purpose",
-    ["transactions-end"] = "an incomplete message and an unframeable one get no answer by design",
+    { "well-formed", flow = "sip.aol.test -> ap.contoso.test", why = "the hostile requests are malformed on purpose" },
+    { "transactions-end", flow = "sip.aol.test -> ap.contoso.test", why = "an incomplete message and an unframeable one get no answer by design" },
   },
   run = function(lab)
     local alice = lab.enterprise:user(ALICE)

@@ -32,8 +32,8 @@ return scenario {
   tags   = { "robustness", "fuzz", "protos" },
   timeout = 2400,
   waive  = {
-    ["well-formed"] = "the generated requests are malformed on purpose",
-    ["transactions-end"] = "malformed requests are refused or dropped",
+    { "well-formed", flow = "sip.aol.test -> ap.contoso.test", why = "the generated requests are malformed on purpose" },
+    { "transactions-end", flow = "sip.aol.test -> ap.contoso.test", why = "malformed requests are refused or dropped" },
   },
   run = function(lab)
     local g = protos.new{ from = "bob@aol.test", to = "alice@contoso.test", via_host = "sip.aol.test" }
