@@ -34,6 +34,8 @@ return scenario {
   waive  = {
     { "well-formed", flow = "sip.aol.test -> ap.contoso.test", why = "the generated requests are malformed on purpose" },
     { "transactions-end", flow = "sip.aol.test -> ap.contoso.test", why = "malformed requests are refused or dropped" },
+    { "decrypted", flow = "sip.aol.test -> ap.contoso.test",
+      why = "a droppable case's short wait may end while its TLS handshake is under way (load): that connection has no keys; nothing is judged on the external leg" },
   },
   run = function(lab)
     local g = protos.new{ from = "bob@aol.test", to = "alice@contoso.test", via_host = "sip.aol.test" }
@@ -56,12 +58,9 @@ return scenario {
     for i = first, last do
       local c = g:case(i)
       by_case[i] = c
-      local r = aol:send_raw(c.text, { timeout = 0.3 })
-      if not r.final and not c.drop_ok then
-        -- a short wait keeps 11,000 cases quick; under load an answer may take longer, so an
-        -- answerable case without one is sent once more and given time (a drop stays a drop)
-        r = aol:send_raw(c.text, { timeout = 5 })
-      end
+      -- an answerable case returns with its answer, so it can be given time; a case the rules
+      -- let the proxy drop waits briefly (600-odd of them), a drop being silence
+      local r = aol:send_raw(c.text, { timeout = c.drop_ok and 0.3 or 5 })
       local st = r.final and r.final.status
       local got = st and (st .. " " .. (r.final.reason or "")) or (r.closed and "no answer, connection closed" or "no answer")
       local v = st and (st >= 500 and "5xx" or st >= 400 and "4xx" or "forwarded") or "drop"
