@@ -43,6 +43,8 @@ struct conn {
 	size_t pull;                  /* contiguous bytes the framer needed last time */
 	size_t need;                  /* input bytes the current message needs (0: unknown) */
 	size_t discard;               /* body bytes of a refused message still to drop */
+	char *refused;                /* its header, for the bad handler once the body is gone */
+	size_t refused_len;
 	size_t held;                  /* partial bytes last reported */
 	unsigned msg_ms;              /* message deadline (0: none) */
 	int drain_err;                /* closing once the output is flushed, with this */
@@ -107,6 +109,7 @@ static void conn_destroy(void *data)
 	if (c->peer_cert)
 		X509_free(c->peer_cert);
 	mem_deref(c->expect_cn);
+	mem_deref(c->refused);
 	mem_deref(c->tls);
 }
 
@@ -257,32 +260,49 @@ static bool conn_discard(struct conn *c, struct evbuffer *in)
 	return c->discard == 0;
 }
 
-/* The framer refused what the input holds (issue 11): the owner hears of it (and may answer
- * on this connection); a body within the discard cap is then skipped and reading goes on,
- * anything else closes the connection once the answers queued so far are out. */
+/* The owner hears of a message whose body has now been dropped whole (issue 11): its answer
+ * (413) follows the request on the wire, as every answer does. */
+static bool conn_refused_done(struct conn *c)
+{
+	char *head = c->refused;
+
+	c->refused = NULL;
+	if (head && c->bad)
+		c->bad(c, EMSGSIZE, head, c->refused_len, true, c->h.arg);
+	mem_deref(head);
+	return !conn_orphaned(c) && !c->closed;
+}
+
+/* The framer refused what the input holds (issue 11): a body within the discard cap is
+ * skipped and reading goes on, the owner hearing of it (and answering) once the body is gone;
+ * of anything else the owner hears at once, and the connection closes once the answers queued
+ * so far are out. */
 static bool conn_refuse(struct conn *c, struct evbuffer *in, int err, const char *p,
 			size_t avail, size_t mlen, size_t body)
 {
 	bool keep = err == EMSGSIZE && mlen && body <= c->lim.max_discard;
 
+	if (keep) {
+		if (!c->bad)
+			log_info("%s %s: a message with a body of %zu bytes (limit %zu) dropped",
+				 c->server ? "from" : "to", c->peer_cn[0] ? c->peer_cn : "peer",
+				 body, c->lim.max_body);
+		else if ((c->refused = mem_zalloc(mlen, NULL)) != NULL)
+			memcpy(c->refused, p, mlen);
+		c->refused_len = mlen;
+		evbuffer_drain(in, mlen);
+		c->discard = body;
+		c->pull = 0;
+		c->need = 0;
+		return body ? true : conn_refused_done(c);
+	}
 	if (c->bad)
 		c->bad(c, err, p, mlen ? mlen : avail < c->lim.max_head ? avail :
 			 c->lim.max_head, keep, c->h.arg);
-	else if (keep)
-		log_info("%s %s: a message with a body of %zu bytes (limit %zu) dropped",
-			 c->server ? "from" : "to", c->peer_cn[0] ? c->peer_cn : "peer", body,
-			 c->lim.max_body);
 	if (conn_orphaned(c) || c->closed)
 		return false;
-	if (!keep) {
-		conn_shutdown(c, err);
-		return false;
-	}
-	evbuffer_drain(in, mlen);
-	c->discard = body;
-	c->pull = 0;
-	c->need = 0;
-	return true;
+	conn_shutdown(c, err);
+	return false;
 }
 
 /* After a read: the partial bytes held are reported, and the message deadline runs while a
@@ -325,6 +345,8 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 		int err;
 
 		if (c->discard && !conn_discard(c, in))
+			break;
+		if (c->refused && !conn_refused_done(c))
 			break;
 		total = evbuffer_get_length(in);
 		/* A header already seen whose body is still arriving: no rescan until it is all in. */

@@ -27,9 +27,11 @@ typedef void (conn_close_h)(struct conn *c, int err, void *arg);
  * the header (buf, len) of a message whose body is over the limit; EMSGSIZE with the first
  * max_head bytes of a header that never ends within the limit; EBADMSG with the bytes that do
  * not frame; ETIMEDOUT (buf NULL, len the bytes held) when a message did not complete within
- * the message deadline. keep: the connection survives (the body is read and dropped, the next
- * message follows); else it closes once what was queued for sending, an answer sent from this
- * handler included, has gone out (the close handler then gets err). */
+ * the message deadline. keep: the connection survives: the body was read and dropped (the
+ * handler is called only then, so an answer follows the whole request on the wire; a body that
+ * never completes meets the message deadline instead) and the next message follows; else it
+ * closes once what was queued for sending, an answer sent from this handler included, has
+ * gone out (the close handler then gets err). */
 typedef void (conn_bad_h)(struct conn *c, int err, const char *buf, size_t len, bool keep,
 			  void *arg);
 /* Input bytes held for a message not yet complete changed to held (0 once none). */

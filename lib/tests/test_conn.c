@@ -522,7 +522,13 @@ static void test_conn_framing_error_flushes(void)
 	CU_ASSERT_EQUAL_FATAL(world_connect(&w, NULL, NULL), 0);
 	memset(big, 'x', sizeof(big));
 	memcpy(big, "MESSAGE sip:b@h SIP/2.0\r\nl: 500\r\n\r\n", 35);
-	conn_send(w.cli.c, big, 35 + 500);
+	/* the header and part of the body: the refusal (and its answer) waits for the rest, so
+	 * that the answer follows the whole request on the wire */
+	conn_send(w.cli.c, big, 35 + 100);
+	world_run(&w, &w.srv.nbad, 1, 300); /* with the fix, runs out its 300 ms */
+	CU_ASSERT_EQUAL(w.srv.nbad, 0);
+	CU_ASSERT_EQUAL(w.cli.nmsg, 0);
+	conn_send(w.cli.c, big + 135, 400);
 	conn_send(w.cli.c, CONN_MSG, sizeof(CONN_MSG) - 1);
 	world_run(&w, &w.cli.nmsg, 2, 5000);
 	CU_ASSERT_EQUAL(w.srv.nbad, 1);
