@@ -262,20 +262,19 @@ static void kam_identity(const struct lab *lab, char *buf, size_t size)
 {
 	const char *argv[] = { kam_binary(lab), "-v", NULL };
 	int code = 0;
-	size_t len;
 
 	if (proc_run(argv, 5, buf, size, &code) || code != 0)
 		snprintf(buf, size, "kamailio (%s)", kam_binary(lab));
 	buf[strcspn(buf, "\r\n")] = '\0';
-	/* "version: kamailio 5.6.3 (x86_64/linux) ": the name and version first (lengths from
-	 * one strlen: gcc's -Wstringop-overread under -fsanitize misjudges strlen(buf + 9)) */
-	len = strlen(buf);
-	if (len >= 9 && !strncmp(buf, "version: ", 9)) {
-		memmove(buf, buf + 9, len - 9 + 1);
-		len -= 9;
+	/* "version: kamailio 5.6.3 (x86_64/linux) ": the name and version first */
+	size_t n = strlen(buf);
+
+	if (n >= 9 && !strncmp(buf, "version: ", 9)) {
+		memmove(buf, buf + 9, n - 8);
+		n -= 9;
 	}
-	for (; len && buf[len - 1] == ' '; len--)
-		buf[len - 1] = '\0';
+	for (; n && buf[n - 1] == ' '; n--)
+		buf[n - 1] = '\0';
 }
 
 const struct sut_kind sutk_kamailio = {
