@@ -6,6 +6,7 @@ PKGS      := openssl libosip2 libevent libevent_openssl libcares ldns sqlite3 lu
 DEB_PKGS  := build-essential pkg-config libssl-dev libosip2-dev libevent-dev libc-ares-dev \
              libldns-dev libsqlite3-dev liblua5.4-dev lua5.4 lua-cjson libpcap-dev libcunit1-dev \
              tshark time sip-tester chromium chromium-driver curl libedit-dev \
+             clang libclang-rt-14-dev \
              python3 python3-pexpect kamailio kamailio-tls-modules libxml2-utils poppler-utils
 
 CC        ?= cc
@@ -28,6 +29,12 @@ ifeq ($(SANITIZE),1)
 CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -O1
 LDFLAGS     += -fsanitize=address,undefined
 BUILD       := build/san
+endif
+# The libFuzzer build (make fuzz): clang, every object instrumented for coverage, ASan, UBSan.
+ifeq ($(FUZZ_LF),1)
+CFLAGS_BASE += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+               -fno-omit-frame-pointer -O1 -Wno-unknown-warning-option
+LDFLAGS     += -fsanitize=address,undefined
 endif
 CFLAGS_ALL = $(CFLAGS_BASE) $(PKG_CFLAGS) $(CFLAGS)
 
@@ -56,9 +63,12 @@ PROGRAMS := $(BIN)/accessproxy $(BIN)/apctl $(BIN)/piclab $(BIN)/fake-dns $(BIN)
             $(BIN)/fake-provider $(BIN)/fake-provisioning $(BIN)/piclab-load
 TESTS    := $(BUILD)/tests/test_lib $(BUILD)/tests/test_fakes $(BUILD)/tests/test_proxy \
             $(BUILD)/tests/test_harness
+# Fuzz targets built without libFuzzer, to replay fuzz/regress and fuzz/corpus (see 'fuzz').
+FUZZ_ALL     := sip proxy capdec provform csv conf
+FUZZ_REGRESS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_ALL))
 
 .PHONY: all help deps deps-auto check unit scenarios scenarios-workers run lab bench soak clean \
-        tests-build mutant mutants report-size
+        tests-build mutant mutants report-size fuzz fuzz-build fuzz-check fuzz-merge
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS) $(BUILD)/buildinfo ## build every program (default)
@@ -75,7 +85,8 @@ help: ## list the targets
 	@echo "PIClab make targets:"
 	@grep -hE '^[a-z-]+:.*## ' Makefile | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-12s %s\n", $$1, $$2}'
 	@echo "Variables: SANITIZE=1 (ASan+UBSan, in build/san), V=1 (full command lines),"
-	@echo "           WERROR=0 (warnings not fatal), SUITE=path (what 'run'/'scenarios' run)"
+	@echo "           WERROR=0 (warnings not fatal), SUITE=path (what 'run'/'scenarios' run),"
+	@echo "           FUZZ_SECS=N (seconds per target for 'fuzz'), FUZZ_TARGETS='sip conf ...'"
 
 deps: ## install the Debian packages the build and the lab need (as root)
 	@missing=""; \
@@ -97,6 +108,7 @@ check: ## install what is missing, build, unit tests, the suite (and its "worker
 	@$(MAKE) --no-print-directory deps-auto
 	@$(MAKE) --no-print-directory all tests-build
 	@rc=0; $(MAKE) --no-print-directory unit || rc=1; \
+	$(MAKE) --no-print-directory fuzz-check || rc=1; \
 	$(MAKE) --no-print-directory scenarios-workers || rc=1; \
 	$(MAKE) --no-print-directory scenarios || rc=1; \
 	$(BIN)/piclab coverage --strict || rc=1; exit $$rc
@@ -104,12 +116,13 @@ check: ## install what is missing, build, unit tests, the suite (and its "worker
 unit: tests-build ## run the CUnit tests and the harness self-tests (harness/tests/*.sh)
 	@rc=0; for t in $(TESTS); do echo "== $$t"; PICLAB_ROOT=$(CURDIR) $$t || rc=1; done; \
 	for t in harness/tests/*.sh; do [ -f "$$t" ] || continue; echo "== $$t"; \
-	  BUILD=$(BUILD) PICLAB_ROOT=$(CURDIR) bash $$t || rc=1; done; exit $$rc
+	  BUILD=$(BUILD) PICLAB_ROOT=$(CURDIR) bash $$t || rc=1; done; \
+	echo "== fuzz/regress.sh"; bash fuzz/regress.sh $(BUILD) $(FUZZ_ALL) || rc=1; exit $$rc
 
 report-size: ## the report's index stays under 1 MB for a synthetic 1,000-scenario run (not in unit)
 	@PICLAB_ROOT=$(CURDIR) bash harness/tests/slow/report_size.sh
 
-tests-build: $(TESTS) invariant-mutants
+tests-build: $(TESTS) invariant-mutants $(FUZZ_REGRESS)
 
 # Deliberately broken proxies for harness/tests/mutants.sh: the capture invariants must catch
 # them (built like every mutant of `make mutants`, in build/mutants/NAME/bin/).
@@ -177,6 +190,61 @@ soak: all ## SOAK_MIN minutes (default 10) at 70% of the sustainable MTLS rate: 
 
 clean: ## remove build output
 	rm -rf build
+
+# --- fuzzing: fuzz/fuzz_<target>.c, one entry point (LLVMFuzzerTestOneInput) per target ---
+# The same file is linked twice: with libFuzzer (clang, build/fuzz: make fuzz) and with
+# fuzz/standalone.c (any compiler, $(BUILD)/fuzz: replays fuzz/regress and fuzz/corpus in 'unit').
+FUZZ_TARGETS ?= sip proxy capdec provform csv conf
+FUZZ_SECS    ?= 60
+FUZZ_CHECK_SECS ?= 8
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build/fuzz
+LIBPROXY     := $(BUILD)/libproxy.a
+LIBDECODE    := $(BUILD)/libdecode.a
+DECODE_SRC   := $(call src,harness/decode)
+
+$(LIBPROXY): $(call obj,$(PROXY_SRC))
+	@mkdir -p $(@D)
+	$(Q)ar rcs $@ $^
+$(LIBDECODE): $(call obj,$(DECODE_SRC))
+	@mkdir -p $(@D)
+	$(Q)ar rcs $@ $^
+
+# What each target links besides libpic.
+FUZZ_LIBS_sip      :=
+FUZZ_LIBS_proxy    := $(LIBPROXY)
+FUZZ_LIBS_capdec   := $(LIBDECODE)
+FUZZ_LIBS_provform := $(LIBFAKES)
+FUZZ_LIBS_csv      := $(LIBPROXY)
+FUZZ_LIBS_conf     := $(LIBPROXY)
+
+.SECONDEXPANSION:
+# objects made on the way to a fuzz binary stay (no rebuild on the next make)
+.SECONDARY:
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(BUILD)/obj/fuzz/fuzzfile.o $(BUILD)/obj/fuzz/standalone.o \
+		$$(FUZZ_LIBS_$$*) $(LIBPIC)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(filter %.a,$^) $(PKG_LIBS)
+$(BUILD)/fuzz/lf/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(BUILD)/obj/fuzz/fuzzfile.o $$(FUZZ_LIBS_$$*) $(LIBPIC)
+	@mkdir -p $(@D)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(filter %.a,$^) \
+		$(filter %.a,$^) $(PKG_LIBS)
+
+fuzz-build: ## build the libFuzzer targets (clang, ASan+UBSan) into build/fuzz
+	@$(MAKE) --no-print-directory deps-auto
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) FUZZ_LF=1 SANITIZE=0 \
+		WERROR=$(WERROR) $(patsubst %,$(FUZZ_BUILD)/fuzz/lf/fuzz_%,$(FUZZ_TARGETS))
+
+fuzz: fuzz-build ## run each fuzz target FUZZ_SECS seconds (default 60) from fuzz/corpus; fails on a crash
+	@FUZZ_BIN=$(FUZZ_BUILD)/fuzz/lf bash fuzz/run.sh $(FUZZ_SECS) $(FUZZ_TARGETS)
+
+fuzz-check: fuzz-build ## the CI share of 'fuzz': FUZZ_CHECK_SECS (8) seconds per target
+	@FUZZ_BIN=$(FUZZ_BUILD)/fuzz/lf bash fuzz/run.sh $(FUZZ_CHECK_SECS) $(FUZZ_TARGETS)
+
+fuzz-merge: fuzz-build ## minimise what 'fuzz' found into fuzz/corpus/<target> (keep it small)
+	@FUZZ_BIN=$(FUZZ_BUILD)/fuzz/lf bash fuzz/merge.sh $(FUZZ_TARGETS)
 
 # --- libraries and programs ---
 $(LIBPIC): $(call obj,$(LIB_SRC))

@@ -53,6 +53,9 @@ struct lab_opts {
 	bool unprovisioned;                   /* providers start with no route to the enterprise */
 	unsigned state_disk_kb;               /* >0: the SUT's database on a tmpfs of this size */
 	unsigned rate_per_sec, rate_burst;    /* >0: the SUT's per-provider request limit */
+	/* >0: the SUT's [global] limits of the same names (lab = { sut_limits = {...} }) */
+	unsigned sut_msg_timeout_ms, sut_peer_partial_max, sut_max_body, sut_max_discard,
+		 sut_max_header;
 	unsigned workers;                     /* the SUT's [global] workers (0 or 1: one process) */
 	struct lab_user pic_users[LAB_MAX_USERS];
 	int npic_users;

@@ -50,6 +50,24 @@ int lab_sut_ext_cert(struct lab *lab, char *cert, char *key, size_t size)
 	return 0;
 }
 
+/* lab = { sut_limits = {...} }: the proxy's size and time limits (issue 11), [global] keys. */
+static void lab_write_sut_limits(const struct lab *lab, FILE *f)
+{
+	const struct { const char *key; unsigned v; } k[] = {
+		{ "message_timeout_ms", lab->opts.sut_msg_timeout_ms },
+		{ "peer_partial_max", lab->opts.sut_peer_partial_max },
+		{ "max_body_bytes", lab->opts.sut_max_body },
+		{ "max_discard_bytes", lab->opts.sut_max_discard },
+		{ "max_header_bytes", lab->opts.sut_max_header },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		if (k[i].v)
+			fprintf(f, "%s = %u\n", k[i].key, k[i].v);
+	fprintf(f, "\n");
+}
+
 /* The SUT's configuration, in accessproxy's own format (proxy/accessproxy.conf.example). */
 int lab_write_sut_conf(struct lab *lab, const char *path, const char *ctl)
 {
@@ -68,6 +86,7 @@ int lab_write_sut_conf(struct lab *lab, const char *path, const char *ctl)
 		"domain = %s\ndatabase = %s/state.db\nworkers = %u\n\n",
 		lab->opts.index, ctl, lab->ip[LAB_NS], LAB_ENTERPRISE_DOMAIN, lab->statedir,
 		lab->opts.workers > 1 ? lab->opts.workers : 1);
+	lab_write_sut_limits(lab, f); /* still [global] */
 	fprintf(f, "[internal]\nlisten = %s:%d\nfqdn = %s\ncert = %s\nkey = %s\nca = %s\n"
 		"next_hop = %s\nnext_hop_port = %d\n",
 		lab->ip[LAB_AP_INT], LAB_SIP_PORT, lab_hosts[LAB_AP_INT].fqdn,

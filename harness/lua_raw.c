@@ -14,11 +14,12 @@
 #include "net/sa.h"
 #include "net/tlsctx.h"
 #include "sip/sipmsg.h"
+#include "sip/sipscan.h"
 #include "../fakes/ca/labca.h"
 #include "lab.h"
 #include "scen.h"
 
-#define RAW_MAX_RESP 16
+#define RAW_MAX_RESP 64
 
 /* How the probe connects (the options of send_raw). */
 struct raw_opts {
@@ -28,6 +29,7 @@ struct raw_opts {
 	bool bad;                /* cert = <kind> */
 	enum labca_bad kind;
 	int version;             /* 0, TLS1_2_VERSION or TLS1_3_VERSION */
+	int finals;              /* final responses to wait for (default 1) */
 };
 
 struct raw {
@@ -46,8 +48,10 @@ struct raw {
 		int status;
 		char reason[128];
 		char *text;
+		bool unparsable;     /* libosip2 refuses it: status from the tolerant scanner */
 	} resp[RAW_MAX_RESP];
 	int nresp;
+	int finals, nfinal;      /* final responses to wait for, and seen */
 	int close_err;
 	bool closed;
 	bool established;
@@ -156,6 +160,8 @@ static void raw_finish(struct raw *r)
 		lua_setfield(co, -2, "reason");
 		lua_pushstring(co, r->resp[i].text ? r->resp[i].text : "");
 		lua_setfield(co, -2, "text");
+		lua_pushboolean(co, r->resp[i].unparsable);
+		lua_setfield(co, -2, "unparsable");
 		if (final < 0 && r->resp[i].status >= 200) {
 			final = i;
 			lua_pushvalue(co, -1);
@@ -176,21 +182,42 @@ static void raw_finish(struct raw *r)
 	scen_wake(r->w, 1);
 }
 
+/* An answer libosip2 refuses is still an answer (a malformed one the scenario must see, not a
+ * silence): its status line is read by the tolerant scanner. */
+static void raw_unparsable(struct raw *r, const char *buf, size_t len)
+{
+	struct sipscan sc;
+
+	if (sipscan_parse(&sc, buf, len) || sc.request || r->nresp >= RAW_MAX_RESP)
+		return;
+	r->resp[r->nresp].status = sc.status;
+	snprintf(r->resp[r->nresp].reason, sizeof(r->resp[0].reason), "(unparsable)");
+	r->resp[r->nresp].text = mem_strndup(buf, len);
+	r->resp[r->nresp].unparsable = true;
+	r->nresp++;
+	if (sc.status >= 200)
+		raw_finish(r);
+}
+
 static void raw_msg(struct conn *c, const char *buf, size_t len, void *arg)
 {
 	struct raw *r = arg;
 	struct sipmsg *m = NULL;
 
 	r->got_msg = true;
-	if (r->done || sipmsg_decode(&m, buf, len) != 0)
+	if (r->done)
 		return;
+	if (sipmsg_decode(&m, buf, len) != 0) {
+		raw_unparsable(r, buf, len);
+		return;
+	}
 	if (!sipmsg_is_request(m) && r->nresp < RAW_MAX_RESP) {
 		r->resp[r->nresp].status = sipmsg_status(m);
 		snprintf(r->resp[r->nresp].reason, sizeof(r->resp[0].reason), "%s",
 			 sipmsg_reason(m));
 		r->resp[r->nresp].text = mem_strndup(buf, len);
 		r->nresp++;
-		if (sipmsg_status(m) >= 200) {
+		if (sipmsg_status(m) >= 200 && ++r->nfinal >= r->finals) {
 			mem_deref(m);
 			raw_finish(r);
 			return;
@@ -288,6 +315,7 @@ static void raw_opts_read(lua_State *L, int idx, struct raw_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->timeout = 2;
+	o->finals = 1;
 	if (lua_isnoneornil(L, idx))
 		return;
 	luaL_checktype(L, idx, LUA_TTABLE);
@@ -314,11 +342,15 @@ static void raw_opts_read(lua_State *L, int idx, struct raw_opts *o)
 		else
 			luaL_error(L, "send_raw: tls_version '%s' is not \"1.2\" or \"1.3\"", v);
 	}
+	if (lua_getfield(L, idx, "finals") != LUA_TNIL)
+		o->finals = (int)luaL_checkinteger(L, -1);
+	luaL_argcheck(L, o->finals >= 1 && o->finals <= RAW_MAX_RESP, idx,
+		      "finals between 1 and 64");
 	if (o->plain && (o->no_cert || o->bad || o->version))
 		luaL_error(L, "send_raw: tls = false leaves no certificate or version to choose");
 	if (o->no_cert && o->bad)
 		luaL_error(L, "send_raw: no_cert and cert exclude each other");
-	lua_pop(L, 5);
+	lua_pop(L, 6);
 }
 
 static void raw_timeout(evutil_socket_t fd, short what, void *arg)
@@ -332,13 +364,14 @@ static int raw_k(lua_State *L, int status, lua_KContext ctx)
 }
 
 /* site:send_raw(bytes, { timeout = 2, tls = true, cert = <bad kind>, no_cert = false,
- *   tls_version = "1.2" | "1.3" }) -> { responses = {{status, reason, text}...},
+ *   tls_version = "1.2" | "1.3", finals = 1 }) -> { responses = {{status, reason, text}...},
  *   final = first final response or nil, closed = did the proxy close the connection,
  *   established = did TLS come up, error = why it closed, handshake = "ok" | "failed" | "none",
  *   tls_version, cipher, alert, alert_sent, reason }
  * Opens a fresh connection from the site's address to the proxy edge it faces — mutual TLS with
  * the site's certificate unless told otherwise — sends the bytes exactly as given, and waits for
- * a final response, the connection's end or the timeout. */
+ * `finals` final responses (several requests on one connection), the connection's end or the
+ * timeout. */
 static int raw_l_send_raw(lua_State *L)
 {
 	struct imsrv *srv = lua_site_srv(L, 1);
@@ -361,6 +394,7 @@ static int raw_l_send_raw(lua_State *L)
 	r = mem_zalloc(sizeof(*r), raw_destroy);
 	if (!r)
 		return luaL_error(L, "out of memory");
+	r->finals = o.finals;
 	if (!o.plain && raw_tls(r, scen_lab(s), ip, &o, why, sizeof(why))) {
 		mem_deref(r);
 		return luaL_error(L, "send_raw: %s", why);

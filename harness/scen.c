@@ -392,6 +392,27 @@ void scen_lab_opts(struct scen *s, int t, struct lab_opts *lo)
 			lua_pop(L, 2);
 		}
 		lua_pop(L, 1);
+		if (lua_getfield(L, -1, "sut_limits") == LUA_TTABLE) {
+			/* the proxy checks the bounds (accessproxy -t): out of them, the lab does
+			 * not boot, which names the key */
+			const struct { const char *k; unsigned *v; } lk[] = {
+				{ "message_timeout_ms", &lo->sut_msg_timeout_ms },
+				{ "peer_partial_max", &lo->sut_peer_partial_max },
+				{ "max_body_bytes", &lo->sut_max_body },
+				{ "max_discard_bytes", &lo->sut_max_discard },
+				{ "max_header_bytes", &lo->sut_max_header },
+			};
+			size_t i;
+
+			for (i = 0; i < sizeof(lk) / sizeof(lk[0]); i++) {
+				lua_getfield(L, -1, lk[i].k);
+				if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0 &&
+				    lua_tointeger(L, -1) <= 0x7fffffff)
+					*lk[i].v = (unsigned)lua_tointeger(L, -1);
+				lua_pop(L, 1);
+			}
+		}
+		lua_pop(L, 1);
 		lua_getfield(L, -1, "workers");
 		if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0 && lua_tointeger(L, -1) <= 16)
 			lo->workers = (unsigned)lua_tointeger(L, -1);

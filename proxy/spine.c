@@ -9,6 +9,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "base/esc.h"
 #include "base/mem.h"
 #include "base/log.h"
 #include "net/conn.h"
@@ -27,29 +28,12 @@
 #include "state/state.h"
 #include "spine_audit.h"
 #include "spine.h"
+#include "spine_int.h"
 
 #define LOG_MODULE "spine"
 
 #define SPINE_BRANCH_MAX 64
 
-struct spine {
-	struct event_base *base;
-	const struct conf *cfg;
-	struct tp *tp;
-	struct txn_table *txns;
-	struct policy *pol;
-	struct state *snap;        /* the snapshot new requests see */
-	struct topo *topo;
-	struct rate *rate;
-	struct audit *audit;
-	struct route *route;
-	struct peer_pool *peers;
-	unsigned char secret[32];
-	unsigned char keyed_from[STATE_SECRET_LEN]; /* the persistent secret in use, if keyed */
-	bool keyed;
-	struct spine_stats st;
-	bool closing;              /* in its destructor: late audit callbacks only let go */
-};
 
 /* A request on its way out, kept across the DNS lookup. */
 struct spine_fwd {
@@ -97,16 +81,12 @@ static void spine_fwd_destroy(void *data)
 }
 
 /* RFC 3261 20.43: warn-agent is our external host name (the name the proxy is known by); the
- * text may not contain a bare quote. */
+ * text is a quoted-string, and a reason may quote the peer: printable ASCII only (esc_qtext). */
 static void spine_add_warning(struct spine *s, struct sipmsg *rsp, const char *why)
 {
-	char val[400], text[300];
-	size_t i;
+	char val[700], text[400];
 
-	snprintf(text, sizeof(text), "%s", why);
-	for (i = 0; text[i]; i++)
-		if (text[i] == '"' || text[i] == '\\' || (unsigned char)text[i] < 0x20)
-			text[i] = '\'';
+	esc_qtext(text, sizeof(text), why);
 	snprintf(val, sizeof(val), "399 %s \"%s\"", conf_edge(s->cfg, CONF_EXTERNAL)->fqdn, text);
 	if (sipmsg_header_add(rsp, "Warning", val))
 		log_warn("cannot add Warning: %s", why);
@@ -150,8 +130,8 @@ static void spine_reply_hdr(struct spine *s, struct conn *c, enum conf_edge_id i
 		log_warn("cannot add %s to a %d", hname, status);
 	if (!err)
 		err = sipmsg_encode(rsp, &buf, &len);
-	if (!err)
-		err = conn_send(c, buf, len);
+	if (!err && (err = conn_send(c, buf, len)) == ENOTCONN)
+		err = spine_resend(s, c, in, buf, len); /* RFC 3261 18.2.2 */
 	if (err)
 		log_warn("cannot answer %s %u with %d: %s", sipmsg_method(req), sipmsg_cseq(req),
 			 status, strerror(err));
@@ -323,7 +303,10 @@ static void spine_go(struct spine_fwd *f)
 {
 	struct spine *s = f->s;
 
-	if (peer_is_up(s->peers, f->dest.fqdn)) {
+	if (s->sink) { /* detached (spine_alloc_detached): no DNS, no peer */
+		s->sink(f->dest.edge, f->dest.fqdn, f->buf, f->len, s->sink_arg);
+		s->st.forwarded++;
+	} else if (peer_is_up(s->peers, f->dest.fqdn)) {
 		spine_send(f, NULL);
 	} else if (route_resolve(s->route, f->dest.fqdn, f->srv_domain, spine_routed,
 				 mem_ref(f))) {
@@ -415,11 +398,11 @@ static int spine_sanity(struct spine *s, struct conn *c, enum conf_edge_id in,
 	}
 	sipmsg_body(req, &blen);
 #ifdef AP_MUTANT_IM_NO_BODY_LIMIT
-	if (blen > SPINE_BODY_MAX && 0) { /* limit not enforced */
+	if (blen > conf_limits(s->cfg)->max_body && 0) { /* limit not enforced */
 #elif defined(AP_MUTANT_IM_BODY_LIMIT_OFF_BY_ONE)
-	if (blen >= SPINE_BODY_MAX) { /* a body exactly at the limit refused */
+	if (blen >= conf_limits(s->cfg)->max_body) { /* a body exactly at the limit refused */
 #else
-	if (blen > SPINE_BODY_MAX) { /* IM-004 */
+	if (blen > conf_limits(s->cfg)->max_body) { /* IM-004 */
 #endif
 		spine_reply(s, c, in, req, 413, "message body over the size limit (IM-004)");
 		return 413;
@@ -519,8 +502,7 @@ static int spine_encode(struct spine *s, struct spine_fwd *f, enum conf_edge_id 
 /* The request path, every hop on one screen: sanity (rate, Max-Forwards, size, loop) ->
  * Route (16.4) -> CANCEL -> policy -> rewrites (trust, topology) -> Via/branch -> txn ->
  * encode -> route -> peer. */
-static void spine_request(struct spine *s, struct conn *c, enum conf_edge_id in,
-			  struct sipmsg *req)
+void spine_request(struct spine *s, struct conn *c, enum conf_edge_id in, struct sipmsg *req)
 {
 	const char *method = sipmsg_method(req);
 	const char *vb = sipmsg_via_branch(req, 0), *vh = sipmsg_via_host(req, 0);
@@ -637,7 +619,7 @@ out:
 
 /* The response path: txn lookup by top Via branch -> pop our Via -> topology (restore inward,
  * hide outward) -> the connection the request came on. */
-static void spine_response(struct spine *s, struct sipmsg *rsp)
+void spine_response(struct spine *s, struct sipmsg *rsp)
 {
 	const char *branch = sipmsg_via_branch(rsp, 0);
 	struct txn *x = branch ? txn_lookup(s->txns, branch, sipmsg_method(rsp)) : NULL;
@@ -687,6 +669,9 @@ static void spine_response(struct spine *s, struct sipmsg *rsp)
 	if (!err) {
 		kept = buf;
 		err = conn_send(txn_conn(x), buf, len);
+		if (err == ENOTCONN && !(err = spine_resend(s, txn_conn(x), txn_edge(x), buf, len)))
+			log_info("%s edge: response %d to %s sent over a new connection (RFC 3261 "
+				 "18.2.2)", conf_edge_name(txn_edge(x)), status, txn_method(x));
 	}
 	if (status >= 200) /* kept compact, to repeat it to a retransmission (17.2.2) */
 		txn_complete(x, status, kept, kept ? len : 0);
@@ -698,144 +683,6 @@ static void spine_response(struct spine *s, struct sipmsg *rsp)
 		s->st.responses_out++;
 	}
 	mem_deref(buf);
-}
-
-/* RFC 3261 7.3, ROB-003: header lines counted and measured before the parser sees them. */
-static int spine_head_limits(const char *buf, size_t len, const char **why)
-{
-	size_t i, start = 0, lines = 0;
-
-	for (i = 0; i + 1 < len; i++) {
-		if (buf[i] != '\r' || buf[i + 1] != '\n')
-			continue;
-		if (i == start)
-			return 0; /* the empty line: the header ends */
-		if (i - start > SPINE_LINE_MAX) {
-			*why = "a header line is over the length limit (ROB-003)";
-			return EMSGSIZE;
-		}
-		if (++lines > SPINE_HEADERS_MAX) {
-			*why = "too many header lines (ROB-003)";
-			return EMSGSIZE;
-		}
-		start = i + 2;
-	}
-	return 0;
-}
-
-/* A request only the scanner could read (RFC 4475): answered from what it found, with the
- * status and reason given; nothing can be answered without a Via and a CSeq, nor an ACK. */
-static void spine_scan_reply(struct spine *s, struct conn *c, enum conf_edge_id in,
-			     const struct sipscan *sc, int status, const char *why)
-{
-	char tag[24], *buf = NULL;
-	size_t len;
-	int err;
-
-	if (!sipscan_answerable(sc) || (sc->method.l == 3 && !memcmp(sc->method.p, "ACK", 3))) {
-		log_info("%s edge: unanswerable request dropped: %s", conf_edge_name(in), why);
-		s->st.dropped++;
-		return;
-	}
-	sipmsg_random_token(tag, sizeof(tag));
-	err = sipscan_response(sc, status, NULL, conf_edge(s->cfg, CONF_EXTERNAL)->fqdn, why,
-			       tag, &buf, &len);
-	if (!err)
-		err = conn_send(c, buf, len);
-	if (err) {
-		log_warn("%s edge: cannot answer a malformed request: %s", conf_edge_name(in),
-			 strerror(err));
-	} else {
-		s->st.responses_out++;
-		log_info("%s edge: %.*s %.*s answered %d: %s", conf_edge_name(in),
-			 (int)(sc->method.l > 32 ? 32 : sc->method.l), sc->method.p,
-			 (int)(sc->callid.l > 80 ? 80 : sc->callid.l), sc->callid.p, status, why);
-	}
-	mem_deref(buf);
-}
-
-/* A request the scanner finds well-formed but libosip2 cannot represent (RFC 4475 3.1.1.2):
- * never 400. Its Request-URI host decides: a domain we route gets 500 (we cannot carry it
- * faithfully), any other 404 (RFC 3261 16.4: nowhere to send it). */
-static void spine_unparsed(struct spine *s, struct conn *c, enum conf_edge_id in,
-			   const struct sipscan *sc)
-{
-	char host[256];
-	const char *p = sc->ruri.p, *end = sc->ruri.p + sc->ruri.l, *h;
-	size_t n = 0;
-
-	for (h = p; p < end; p++)
-		if (*p == '@' || (*p == ':' && h == sc->ruri.p))
-			h = p + 1;
-	while (h < end && n + 1 < sizeof(host) && !strchr(";:?>", *h))
-		host[n++] = *h++;
-	host[n] = '\0';
-	if (state_is_our_domain(s->snap, host) || state_provider_by_domain(s->snap, host))
-		spine_scan_reply(s, c, in, sc, 500, "the proxy cannot represent this request");
-	else
-		spine_scan_reply(s, c, in, sc, 404, "no route for the Request-URI");
-}
-
-/* ROB-004 for what never reaches spine_sanity: a malformed flood gets no answers. */
-static bool spine_rate_ok(struct spine *s, struct conn *c, enum conf_edge_id in)
-{
-	const char *cn = conn_peer_cn(c);
-	char key[80], ip[64];
-	unsigned retry = 1;
-
-	if (in != CONF_EXTERNAL)
-		return true;
-	snprintf(key, sizeof(key), "%s", cn && *cn ? cn : sa_ip(conn_peer_addr(c), ip, sizeof(ip)));
-	if (rate_take(s->rate, key, &retry))
-		return true;
-	s->st.throttled++;
-	return false;
-}
-
-/* tp / peer receive: bytes -> limits -> scan (RFC 4475 defects) -> sipmsg_decode -> request
- * or response path. Defective responses are dropped: they cannot be routed (RFC 4475
- * 3.1.2.5, 3.1.2.19). */
-static void spine_recv(struct conn *c, enum conf_edge_id edge, const char *buf, size_t len,
-		       void *arg)
-{
-	struct spine *s = arg;
-	struct sipmsg *m = NULL;
-	struct sipscan sc;
-	const char *why = NULL;
-	bool over = spine_head_limits(buf, len, &why) != 0;
-
-	if (sipscan_parse(&sc, buf, len)) {
-		log_info("%s edge: message of %zu bytes without a start line or header end "
-			 "dropped", conf_edge_name(edge), len);
-		s->st.dropped++;
-		return;
-	}
-	if (!sc.request) {
-		if (sc.defect || sipmsg_decode(&m, buf, len)) {
-			log_info("%s edge: malformed response dropped: %s", conf_edge_name(edge),
-				 sc.defect ? sc.why : "libosip2 refuses it");
-			s->st.dropped++;
-			return;
-		}
-		spine_response(s, m);
-		mem_deref(m);
-		return;
-	}
-	if (over || sc.defect || sipmsg_decode(&m, buf, len)) {
-		s->st.requests_in++;
-		if (!spine_rate_ok(s, c, edge))
-			s->st.dropped++;
-		else if (over)
-			spine_scan_reply(s, c, edge, &sc, 400, why);
-		else if (sc.defect)
-			spine_scan_reply(s, c, edge, &sc, sc.defect, sc.why);
-		else
-			spine_unparsed(s, c, edge, &sc);
-		mem_deref(m);
-		return;
-	}
-	spine_request(s, c, edge, m);
-	mem_deref(m);
 }
 
 /* A request sent on a connection that failed or dropped before its answer (ROB-005). */
@@ -882,7 +729,8 @@ static int spine_topo_alloc(struct spine *s, const struct conf *cfg)
 	return topo_alloc(&s->topo, fqdn, port, names);
 }
 
-int spine_alloc(struct spine **sp, struct event_base *base, const struct conf *cfg)
+static int spine_build(struct spine **sp, struct event_base *base, const struct conf *cfg,
+		       spine_sink_h *sink, void *arg)
 {
 	struct spine *s;
 	int err;
@@ -894,6 +742,8 @@ int spine_alloc(struct spine **sp, struct event_base *base, const struct conf *c
 		return ENOMEM;
 	s->base = base;
 	s->cfg = mem_ref((void *)cfg);
+	s->sink = sink;
+	s->sink_arg = arg;
 	if (RAND_bytes(s->secret, sizeof(s->secret)) != 1) {
 		err = EIO;
 		goto out;
@@ -911,10 +761,13 @@ int spine_alloc(struct spine **sp, struct event_base *base, const struct conf *c
 		txn_table_set_timeout_handler(s->txns, spine_timeout, s);
 	if (!err)
 		err = policy_alloc(&s->pol, cfg);
-	if (!err)
-		err = route_alloc(&s->route, base, conf_dns_server(cfg));
+	if (err || sink)
+		goto out; /* detached: nothing on the network */
+	err = route_alloc(&s->route, base, conf_dns_server(cfg));
 	if (!err)
 		err = tp_alloc(&s->tp, base, cfg, spine_recv, s);
+	if (!err)
+		tp_set_bad_handler(s->tp, spine_refused);
 	if (!err)
 		err = peer_pool_alloc(&s->peers, base, cfg, s->tp, spine_recv, spine_peer_failed,
 				      s);
@@ -924,6 +777,24 @@ out:
 	else
 		*sp = s;
 	return err;
+}
+
+int spine_alloc(struct spine **sp, struct event_base *base, const struct conf *cfg)
+{
+	return spine_build(sp, base, cfg, NULL, NULL);
+}
+
+int spine_alloc_detached(struct spine **sp, struct event_base *base, const struct conf *cfg,
+			 spine_sink_h *sink, void *arg)
+{
+	return sink ? spine_build(sp, base, cfg, sink, arg) : EINVAL;
+}
+
+void spine_input(struct spine *s, struct conn *c, enum conf_edge_id edge, const char *buf,
+		 size_t len)
+{
+	if (s && c && buf && edge < CONF_NEDGES)
+		spine_recv(c, edge, buf, len, s);
 }
 
 /* CONT-005: the seal and the branch/loop secret keyed from the installation's persistent
@@ -1021,11 +892,15 @@ size_t spine_pending(const struct spine *s)
 
 void spine_stats(const struct spine *s, struct spine_stats *st)
 {
+	struct tp_stats ts;
 	int i;
 
 	if (!s || !st)
 		return;
 	*st = s->st;
+	tp_stats(s->tp, &ts);
+	st->msg_timeouts = ts.msg_timeouts;
+	st->partial_closes = ts.partial_closes;
 	st->transactions = txn_count(s->txns);
 	for (i = 0; i < CONF_NEDGES; i++)
 		st->connections[i] = tp_conn_count(s->tp, (enum conf_edge_id)i) +

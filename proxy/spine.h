@@ -12,9 +12,11 @@ struct spine;
 struct state;
 struct audit;
 struct tlsctx;
+struct conn;
 
 /* Limits on what a peer may send (ROB-003, IM-004); framing limits are the connection's. */
-#define SPINE_BODY_MAX (32u * 1024u)   /* larger bodies get 413 */
+#define SPINE_BODY_MAX (32u * 1024u)   /* larger bodies get 413: the default of
+					* max_body_bytes (conf_limits) */
 #define SPINE_HEADERS_MAX 100u         /* header lines; more get 400 */
 #define SPINE_LINE_MAX 4096u           /* bytes per header line; longer gets 400 */
 
@@ -24,6 +26,10 @@ struct spine_stats {
 	uint64_t forwarded;       /* requests handed to a peer */
 	uint64_t dropped;         /* undecodable or unroutable messages dropped */
 	uint64_t throttled;       /* requests refused by the per-peer rate limit (ROB-004) */
+	uint64_t refused_malformed; /* requests from outside refused by the sanity checks */
+	uint64_t oversize;        /* requests answered 413/513 by the framing limits */
+	uint64_t msg_timeouts;    /* connections closed: a message incomplete at its deadline */
+	uint64_t partial_closes;  /* connections closed: their peer's partial bytes over the cap */
 	uint64_t timeouts;        /* transactions answered 408 (SIP-005) */
 	size_t transactions;
 	size_t connections[CONF_NEDGES];
@@ -31,6 +37,19 @@ struct spine_stats {
 
 /* Builds every stage for cfg (a reference is taken) and starts listening. */
 int spine_alloc(struct spine **sp, struct event_base *base, const struct conf *cfg);
+/* What the request path would hand to a peer: the request as encoded to leave through edge
+ * out towards dest (an FQDN). */
+typedef void (spine_sink_h)(enum conf_edge_id out, const char *dest, const char *buf,
+			    size_t len, void *arg);
+/* A spine with every stage of the request and response paths but no listeners, resolver or
+ * peers (in-process drivers: proxy/fuzz): messages come in through spine_input, and what would
+ * be forwarded goes to sink instead. */
+int spine_alloc_detached(struct spine **sp, struct event_base *base, const struct conf *cfg,
+			 spine_sink_h *sink, void *arg);
+/* One framed message as if it had arrived on c, a connection of edge (the receive handler of
+ * the transport and of the peers). */
+void spine_input(struct spine *s, struct conn *c, enum conf_edge_id edge, const char *buf,
+		 size_t len);
 /* Publishes a new policy snapshot (reload, CONF-007): a reference to st is taken and the old
  * one dropped; requests already in flight keep the snapshot they started with. */
 void spine_set_state(struct spine *s, struct state *st);

@@ -269,7 +269,7 @@ static void tlsrec_protected(struct capdec *c, struct cd_flow *f, struct cd_dir 
 			f->open_failed = true;
 		return;
 	}
-	if (dbuf_reserve(&d->app, len)) {
+	if (dbuf_reserve(&d->app, len ? len : 1)) { /* an empty record still needs d->app.p */
 		capdec_flow_error(f, "out of memory");
 		d->epoch = CD_EPOCH_DEAD;
 		return;

@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/esc.h"
 #include "base/log.h"
 
 #define LOG_MODULE "log"
@@ -54,10 +55,12 @@ int log_level_parse(const char *name, enum log_level *levelp)
 }
 
 /* The line is formatted into one buffer and written with one call, so lines from several
- * processes sharing a file do not interleave mid-line. */
+ * processes sharing a file do not interleave mid-line. The message part is escaped (esc_log):
+ * values from peers are logged as they came, and a terminal escape, backspace, NUL, newline or
+ * raw 8-bit byte among them must not forge or hide a line. */
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 {
-	char line[2048];
+	char line[2048], raw[1024];
 	struct timespec ts;
 	unsigned long long ms;
 	va_list ap;
@@ -75,11 +78,13 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 	if ((size_t)n >= sizeof(line))
 		n = sizeof(line) - 1;
 	va_start(ap, fmt);
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	m = vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
 	if (m < 0)
 		m = 0;
-	n += m;
+	if ((size_t)m >= sizeof(raw))
+		m = sizeof(raw) - 1;
+	n += (int)esc_log(line + n, sizeof(line) - (size_t)n, raw, (size_t)m);
 	if ((size_t)n >= sizeof(line) - 1)
 		n = sizeof(line) - 2; /* truncated: still end the line */
 	line[n++] = '\n';

@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,7 +29,8 @@ struct conn {
 	struct event_base *base;
 	struct bufferevent *bev;      /* owns the fd (and the SSL) once it exists */
 	struct event *cev;            /* outgoing TCP connect in progress */
-	struct event *tmo;            /* connect + handshake deadline */
+	struct event *tmo;            /* connect + handshake deadline; then the linger bound */
+	struct event *mtmo;           /* message completion deadline */
 	struct evbuffer *pending;     /* bytes sent before establishment; once up (TLS), the
 	                               * bytes of this loop turn, written together by flush */
 	struct event *flush;          /* TLS: writes pending at the end of the turn (lazy) */
@@ -36,14 +38,22 @@ struct conn {
 	X509 *peer_cert;
 	char *expect_cn;
 	struct conn_handlers h;
+	conn_bad_h *bad;
+	conn_partial_h *partial;
 	struct sipframe_limits lim;
 	struct sockaddr_storage peer, local;
 	size_t pull;                  /* contiguous bytes the framer needed last time */
 	size_t need;                  /* input bytes the current message needs (0: unknown) */
+	size_t discard;               /* body bytes of a refused message still to drop */
+	char *refused;                /* its header, for the bad handler once the body is gone */
+	size_t refused_len;
+	size_t held;                  /* partial bytes last reported */
+	unsigned msg_ms;              /* message deadline (0: none) */
+	int drain_err;                /* closing once the output is flushed, with this */
 	evutil_socket_t fd;
 	int connect_err;              /* failure found synchronously by connect(2) */
 	unsigned busy;                /* callbacks on the stack: defer freeing the bufferevent */
-	bool estab, closed, server;
+	bool estab, closed, server, draining;
 	char peer_cn[256];
 };
 
@@ -103,8 +113,11 @@ static void conn_drain_now(struct conn *c)
 static void conn_teardown(struct conn *c)
 {
 	c->closed = true;
+	c->draining = false;
 	if (c->tmo)
 		evtimer_del(c->tmo);
+	if (c->mtmo)
+		evtimer_del(c->mtmo);
 	if (c->cev)
 		event_del(c->cev);
 	if (c->flush)
@@ -137,6 +150,8 @@ static void conn_destroy(void *data)
 	conn_teardown(c);
 	if (c->tmo)
 		event_free(c->tmo);
+	if (c->mtmo)
+		event_free(c->mtmo);
 	if (c->cev)
 		event_free(c->cev);
 	if (c->flush)
@@ -146,6 +161,7 @@ static void conn_destroy(void *data)
 	if (c->peer_cert)
 		X509_free(c->peer_cert);
 	mem_deref(c->expect_cn);
+	mem_deref(c->refused);
 	mem_deref(c->tls);
 }
 
@@ -194,7 +210,56 @@ static void conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 
 	conn_hold(c);
-	conn_fail(c, ETIMEDOUT);
+	conn_fail(c, c->draining ? c->drain_err : ETIMEDOUT);
+	conn_release(c);
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
+
+/* The output drained while closing: now the connection goes. */
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	conn_hold(c);
+	if (c->draining && !evbuffer_get_length(bufferevent_get_output(bev)))
+		conn_fail(c, c->drain_err);
+	conn_release(c);
+}
+
+void conn_shutdown(struct conn *c, int err)
+{
+	static const struct timeval tv = { CONN_LINGER_MS / 1000, (CONN_LINGER_MS % 1000) * 1000 };
+
+	if (!c || c->closed || c->draining)
+		return;
+	if (c->mtmo)
+		evtimer_del(c->mtmo);
+	/* RFC 3261 18.2.2: the answers already given to other transactions on this connection
+	 * still go out; only then does it close (a framing error must not drop them) */
+	if (!c->bev || !c->estab || !evbuffer_get_length(bufferevent_get_output(c->bev))) {
+		conn_fail(c, err);
+		return;
+	}
+	c->draining = true;
+	c->drain_err = err;
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
+	evtimer_add(c->tmo, &tv);
+}
+
+/* The message deadline passed with a message still incomplete. */
+static void conn_msg_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	conn_hold(c);
+	if (!c->closed && !c->draining) {
+		if (c->bad)
+			c->bad(c, ETIMEDOUT, NULL, c->held, false, c->h.arg);
+		if (!conn_orphaned(c))
+			conn_shutdown(c, ETIMEDOUT);
+	}
 	conn_release(c);
 }
 
@@ -229,9 +294,92 @@ static struct conn *conn_new(struct event_base *base, struct tlsctx *tls, bool s
 	c->lim.max_body = SIPFRAME_DEFAULT_MAX_BODY;
 	c->pending = evbuffer_new();
 	c->tmo = evtimer_new(base, conn_timeout_cb, c);
-	if (!c->pending || !c->tmo || evtimer_add(c->tmo, &tv) != 0)
+	c->mtmo = evtimer_new(base, conn_msg_timeout_cb, c);
+	if (!c->pending || !c->tmo || !c->mtmo || evtimer_add(c->tmo, &tv) != 0)
 		return mem_deref(c);
 	return c;
+}
+
+/* A body over the limit: whatever of it has arrived is dropped, the rest as it comes. */
+static bool conn_discard(struct conn *c, struct evbuffer *in)
+{
+	size_t n = evbuffer_get_length(in);
+
+	if (n > c->discard)
+		n = c->discard;
+	evbuffer_drain(in, n);
+	c->discard -= n;
+	return c->discard == 0;
+}
+
+/* The owner hears of a message whose body has now been dropped whole (issue 11): its answer
+ * (413) follows the request on the wire, as every answer does. */
+static bool conn_refused_done(struct conn *c)
+{
+	char *head = c->refused;
+
+	c->refused = NULL;
+	if (head && c->bad)
+		c->bad(c, EMSGSIZE, head, c->refused_len, true, c->h.arg);
+	mem_deref(head);
+	return !conn_orphaned(c) && !c->closed;
+}
+
+/* The framer refused what the input holds (issue 11): a body within the discard cap is
+ * skipped and reading goes on, the owner hearing of it (and answering) once the body is gone;
+ * of anything else the owner hears at once, and the connection closes once the answers queued
+ * so far are out. */
+static bool conn_refuse(struct conn *c, struct evbuffer *in, int err, const char *p,
+			size_t avail, size_t mlen, size_t body)
+{
+	bool keep = err == EMSGSIZE && mlen && body <= c->lim.max_discard;
+
+	if (keep) {
+		if (!c->bad)
+			log_info("%s %s: a message with a body of %zu bytes (limit %zu) dropped",
+				 c->server ? "from" : "to", c->peer_cn[0] ? c->peer_cn : "peer",
+				 body, c->lim.max_body);
+		else if ((c->refused = mem_zalloc(mlen, NULL)) != NULL)
+			memcpy(c->refused, p, mlen);
+		c->refused_len = mlen;
+		evbuffer_drain(in, mlen);
+		c->discard = body;
+		c->pull = 0;
+		c->need = 0;
+		return body ? true : conn_refused_done(c);
+	}
+	if (c->bad)
+		c->bad(c, err, p, mlen ? mlen : avail < c->lim.max_head ? avail :
+			 c->lim.max_head, keep, c->h.arg);
+	if (conn_orphaned(c) || c->closed)
+		return false;
+	conn_shutdown(c, err);
+	return false;
+}
+
+/* After a read: the partial bytes held are reported, and the message deadline runs while a
+ * message is incomplete, restarting with each new message. */
+static void conn_read_done(struct conn *c, struct evbuffer *in, bool delivered)
+{
+	size_t held;
+
+	if (c->closed || c->draining)
+		return;
+	held = evbuffer_get_length(in); /* a body being dropped takes no memory */
+	if (c->msg_ms && (held || c->discard) &&
+	    (delivered || !evtimer_pending(c->mtmo, NULL))) {
+		struct timeval tv = { (time_t)(c->msg_ms / 1000),
+				      (suseconds_t)(c->msg_ms % 1000) * 1000 };
+
+		evtimer_add(c->mtmo, &tv);
+	} else if (!held && !c->discard) {
+		evtimer_del(c->mtmo);
+	}
+	if (held != c->held) {
+		c->held = held;
+		if (c->partial)
+			c->partial(c, held, c->h.arg);
+	}
 }
 
 /* Framing: find each complete message in the input without copying it, pulling up (making
@@ -240,13 +388,19 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct conn *c = arg;
+	bool delivered = false;
 
 	conn_hold(c);
-	while (!c->closed) {
-		size_t total = evbuffer_get_length(in), want, skip = 0, mlen = 0;
+	while (!c->closed && !c->draining) {
+		size_t total, want, skip = 0, mlen = 0;
 		const char *p;
 		int err;
 
+		if (c->discard && !conn_discard(c, in))
+			break;
+		if (c->refused && !conn_refused_done(c))
+			break;
+		total = evbuffer_get_length(in);
 		/* A header already seen whose body is still arriving: no rescan until it is all in. */
 		if (total == 0 || total < c->need)
 			break;
@@ -274,6 +428,17 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 			c->pull = want - skip;
 			break;
 		}
+		if (err == EMSGSIZE || err == EBADMSG) {
+			size_t body = err == EMSGSIZE && mlen ? c->need : 0;
+
+			c->need = 0;
+			evbuffer_drain(in, skip);
+			p = p ? p + skip : NULL;
+			if (!conn_refuse(c, in, err, p, want - skip, mlen, body))
+				break;
+			delivered = true;
+			continue;
+		}
 		if (err) {
 			conn_fail(c, err);
 			break;
@@ -282,9 +447,12 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 		c->need = 0;
 		if (c->h.msg)
 			c->h.msg(c, p + skip, mlen, c->h.arg);
+		delivered = true;
 		if (!conn_orphaned(c) && !c->closed)
 			evbuffer_drain(in, skip + mlen);
 	}
+	if (!conn_orphaned(c))
+		conn_read_done(c, in, delivered);
 	conn_release(c);
 }
 
@@ -481,6 +649,46 @@ out:
 	return err;
 }
 
+int conn_adopt(struct conn **cp, struct event_base *base, evutil_socket_t fd,
+	       const char *peer_cn, const struct sockaddr *peer, const struct conn_handlers *h)
+{
+	struct conn *c;
+	int err;
+
+	if (!cp || !base || fd < 0) {
+		if (fd >= 0)
+			evutil_closesocket(fd);
+		return EINVAL;
+	}
+	c = conn_new(base, NULL, true);
+	if (!c) {
+		evutil_closesocket(fd);
+		return ENOMEM;
+	}
+	c->fd = fd;
+	if (evutil_make_socket_nonblocking(fd) != 0) {
+		err = errno ? errno : EIO;
+		goto out;
+	}
+	if (peer)
+		memcpy(&c->peer, peer, sa_len(peer));
+	if (peer_cn)
+		snprintf(c->peer_cn, sizeof(c->peer_cn), "%s", peer_cn);
+	if (h)
+		c->h = *h;
+	err = conn_start_stream(c, NULL);
+	if (err)
+		goto out;
+	c->estab = true;
+	evtimer_del(c->tmo);
+out:
+	if (err)
+		mem_deref(c);
+	else
+		*cp = c;
+	return err;
+}
+
 void conn_set_handlers(struct conn *c, const struct conn_handlers *h)
 {
 	if (c && h)
@@ -494,6 +702,20 @@ void conn_set_setup_timeout(struct conn *c, unsigned ms)
 	if (!c || c->estab || c->closed)
 		return;
 	evtimer_add(c->tmo, &tv);
+}
+
+void conn_set_guard(struct conn *c, conn_bad_h *bad, conn_partial_h *partial)
+{
+	if (c) {
+		c->bad = bad;
+		c->partial = partial;
+	}
+}
+
+void conn_set_msg_timeout(struct conn *c, unsigned ms)
+{
+	if (c)
+		c->msg_ms = ms;
 }
 
 void conn_set_limits(struct conn *c, const struct sipframe_limits *lim)

@@ -23,6 +23,20 @@ typedef void (conn_msg_h)(struct conn *c, const char *buf, size_t len, void *arg
  * Called at most once; the conn is dead afterwards and only mem_deref may be applied to it. */
 typedef void (conn_close_h)(struct conn *c, int err, void *arg);
 
+/* The stream holds something that is no acceptable message (issue 11): err EMSGSIZE with
+ * the header (buf, len) of a message whose body is over the limit; EMSGSIZE with the first
+ * max_head bytes of a header that never ends within the limit; EBADMSG with the bytes that do
+ * not frame; ETIMEDOUT (buf NULL, len the bytes held) when a message did not complete within
+ * the message deadline. keep: the connection survives: the body was read and dropped (the
+ * handler is called only then, so an answer follows the whole request on the wire; a body that
+ * never completes meets the message deadline instead) and the next message follows; else it
+ * closes once what was queued for sending, an answer sent from this handler included, has
+ * gone out (the close handler then gets err). */
+typedef void (conn_bad_h)(struct conn *c, int err, const char *buf, size_t len, bool keep,
+			  void *arg);
+/* Input bytes held for a message not yet complete changed to held (0 once none). */
+typedef void (conn_partial_h)(struct conn *c, size_t held, void *arg);
+
 struct conn_handlers {
 	conn_estab_h *estab;
 	conn_msg_h *msg;
@@ -37,6 +51,13 @@ int conn_connect(struct conn **cp, struct event_base *base, struct tlsctx *tls,
 		 const struct sockaddr *local, const struct sockaddr *peer, const char *expect_cn,
 		 const struct conn_handlers *h);
 
+/* A plain stream connection on fd, a connected socket handed over (one end of a socketpair
+ * for in-process drivers: fuzzing, replay), established at once. peer_cn stands in for the
+ * certificate name a TLS handshake would have given, peer for the peer's address (both may be
+ * NULL). Owns fd from the call on, also when it fails. */
+int conn_adopt(struct conn **cp, struct event_base *base, evutil_socket_t fd,
+	       const char *peer_cn, const struct sockaddr *peer, const struct conn_handlers *h);
+
 /* Sets or replaces the handlers (for accepted connections). */
 void conn_set_handlers(struct conn *c, const struct conn_handlers *h);
 /* Deadline for connect plus TLS handshake, counted from now (default 10 s); when it passes the
@@ -44,6 +65,17 @@ void conn_set_handlers(struct conn *c, const struct conn_handlers *h);
 void conn_set_setup_timeout(struct conn *c, unsigned ms);
 /* Framing limits (defaults: SIPFRAME_DEFAULT_*). */
 void conn_set_limits(struct conn *c, const struct sipframe_limits *lim);
+/* Optional handlers of refused input and partial bytes (either may be NULL), called with
+ * the handlers' arg. */
+void conn_set_guard(struct conn *c, conn_bad_h *bad, conn_partial_h *partial);
+/* Per-message completion deadline (issue 11): a message begun must be complete within ms, or
+ * the connection closes (bad handler with ETIMEDOUT). 0 (the default): none. */
+void conn_set_msg_timeout(struct conn *c, unsigned ms);
+/* Closes once the bytes queued for sending have gone out (bounded by CONN_LINGER_MS); reads
+ * nothing more meanwhile; the close handler then gets err. Sends are still queued until the
+ * close. No effect once closed or closing. */
+void conn_shutdown(struct conn *c, int err);
+#define CONN_LINGER_MS 5000
 /* Queues bytes for sending; ENOTCONN once closed. */
 int conn_send(struct conn *c, const char *buf, size_t len);
 /* Closes now without calling the close handler. */

@@ -42,13 +42,16 @@ static bool sipframe_startline_ok(const char *p, size_t len, bool partial, bool 
 
 	if (partial && len && p[len - 1] == '\r')
 		len--; /* the CR of the line end, its LF still to come */
+	/* lenient: anything but binary (a TLS record: two control bytes first) may still frame,
+	 * control bytes in the line included (a NUL for a method, in the Request-URI): the
+	 * receiver judges the line (sipframe_names_sip decides how) and answers 400 on a
+	 * connection kept (issue 11 item 2) */
+	if (lenient)
+		return len < 2 || !sipframe_is_ctl((unsigned char)p[0]) ||
+		       !sipframe_is_ctl((unsigned char)p[1]);
 	for (i = 0; i < len; i++)
 		if (sipframe_is_ctl((unsigned char)p[i]))
 			return false;
-	if (lenient && len && !sipframe_is_token((unsigned char)p[0]))
-		return false;
-	if (lenient) /* text: the receiver judges it (sipframe_names_sip decides how) */
-		return true;
 	/* Method (or "SIP/2.0") up to the first SP. */
 	for (i = 0; i < len && p[i] != ' '; i++)
 		if (!sipframe_is_token((unsigned char)p[i]) && p[i] != '/')
@@ -121,7 +124,8 @@ static int sipframe_clen_value(const char *p, const char *fend, size_t max, size
 /* Walks the header fields between the start line and the empty line (hend points at its CR),
  * looking for Content-Length: EBADMSG when it is missing or a line is broken, EPROTO when its
  * value is bad or duplicates conflict (RFC 3261 20.14). */
-static int sipframe_find_clen(const char *p, const char *hend, size_t max, size_t *clenp)
+static int sipframe_find_clen(const char *p, const char *hend, size_t max, bool lenient,
+			      size_t *clenp)
 {
 	bool found = false;
 	size_t clen = 0;
@@ -134,7 +138,8 @@ static int sipframe_find_clen(const char *p, const char *hend, size_t max, size_
 		/* The field ends at a CRLF not followed by SP/HT (folding, RFC 3261 7.3.1). */
 		fend = p;
 		for (;;) {
-			fend = memchr(fend, '\r', (size_t)(hend - fend) + 2);
+			fend = lenient ? memmem(fend, (size_t)(hend - fend) + 2, "\r\n", 2) :
+					 memchr(fend, '\r', (size_t)(hend - fend) + 2);
 			if (!fend || fend[1] != '\n')
 				return EBADMSG;
 			if (fend == hend || (fend[2] != ' ' && fend[2] != '\t'))
@@ -146,8 +151,12 @@ static int sipframe_find_clen(const char *p, const char *hend, size_t max, size_
 		nlen = (size_t)(colon - name);
 		while (colon < fend && (*colon == ' ' || *colon == '\t'))
 			colon++;
-		if (nlen == 0 || colon == fend || *colon != ':')
-			return EBADMSG;
+		if (nlen == 0 || colon == fend || *colon != ':') {
+			if (!lenient)
+				return EBADMSG;
+			p = fend + 2; /* a broken line: the receiver refuses it with 400 */
+			continue;
+		}
 		if (sipframe_is_clen(name, nlen)) {
 			err = sipframe_clen_value(colon + 1, fend, max, &v);
 			if (err)
@@ -175,7 +184,7 @@ int sipframe_scan(const struct sipframe_limits *lim, const char *data, size_t av
 		  size_t *skip, size_t *msglen, size_t *need)
 {
 	const char *p, *eol, *hend;
-	size_t s = 0, n, win, head, clen;
+	size_t s = 0, n, win, head, clen = 0, cmax;
 	int err;
 
 	if (!lim)
@@ -184,6 +193,7 @@ int sipframe_scan(const struct sipframe_limits *lim, const char *data, size_t av
 		return EINVAL;
 	if (need)
 		*need = 0;
+	*msglen = 0;
 	/* RFC 5626 3.5.1 keep-alives: CRLFCRLF pings and CRLF pongs between messages. */
 	while (s < avail && (data[s] == '\r' || data[s] == '\n'))
 		s++;
@@ -211,7 +221,9 @@ int sipframe_scan(const struct sipframe_limits *lim, const char *data, size_t av
 		return n >= lim->max_head ? EMSGSIZE : EAGAIN;
 	head = (size_t)(hend + 4 - p);
 	hend += 2;
-	if (lim->lenient && !sipframe_names_sip(p, (size_t)(eol - p))) {
+	cmax = lim->max_body > lim->max_discard ? lim->max_body : lim->max_discard;
+	if (lim->lenient && !sipframe_names_sip(p, (size_t)(eol - p)) &&
+	    (hend == eol + 1 || sipframe_find_clen(eol + 1, hend, cmax, true, &clen))) {
 		/* a line of text that is no SIP start line, up to an empty line: stray bytes
 		 * (say, the tail of a body whose Content-Length was short, RFC 4475 3.1.1.8),
 		 * handed over for the receiver to drop without losing the connection */
@@ -220,7 +232,7 @@ int sipframe_scan(const struct sipframe_limits *lim, const char *data, size_t av
 	}
 	if (hend == eol + 1)
 		return EBADMSG;
-	err = sipframe_find_clen(eol + 1, hend, lim->max_body, &clen);
+	err = sipframe_find_clen(eol + 1, hend, cmax, lim->lenient, &clen);
 	if (err == EPROTO && lim->lenient) {
 		/* framing is lost: what has arrived goes as one message, to be refused */
 		*msglen = n;
@@ -228,8 +240,12 @@ int sipframe_scan(const struct sipframe_limits *lim, const char *data, size_t av
 	}
 	if (err)
 		return EBADMSG;
-	if (clen > lim->max_body)
+	if (clen > lim->max_body) {
+		*msglen = head;
+		if (need)
+			*need = clen;
 		return EMSGSIZE;
+	}
 	if (n - head < clen) {
 		if (need)
 			*need = head + clen;

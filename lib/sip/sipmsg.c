@@ -13,6 +13,7 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "sip/sipmime.h"
 #include "sip/sipmsg.h"
 
 #define LOG_MODULE "sipmsg"
@@ -83,6 +84,8 @@ int sipmsg_decode(struct sipmsg **mp, const char *buf, size_t len)
 
 	if (!mp || !buf || !len)
 		return EINVAL;
+	if (sipmime_dup_part_type(buf, len))
+		return EBADMSG; /* libosip2 would leak a Content-Type (see sipmime.h) */
 	err = sipmsg_new(&m);
 	if (err)
 		return err;
@@ -726,6 +729,29 @@ const char *sipmsg_reason_phrase(int status)
 	case 606: return "Not Acceptable";
 	default: return "Unknown";
 	}
+}
+
+bool sipmsg_header_parses(const char *name, const char *value, size_t len)
+{
+	osip_message_t *o = NULL;
+	char hname[32], *v;
+	bool ok = false;
+
+	if (!name || strlen(name) >= sizeof(hname) || !value || !len ||
+	    memchr(value, '\0', len) || memchr(value, '\r', len) || memchr(value, '\n', len))
+		return false;
+	pthread_once(&sipmsg_once, sipmsg_parser_init);
+	v = mem_zalloc(len + 1, NULL);
+	if (!v)
+		return false;
+	memcpy(v, value, len);
+	snprintf(hname, sizeof(hname), "%s", name); /* osip wants them writable */
+	if (osip_message_init(&o) == 0) {
+		ok = osip_message_set_multiple_header(o, hname, v) == 0;
+		osip_message_free(o);
+	}
+	mem_deref(v);
+	return ok;
 }
 
 /* Hex of CSPRNG bytes: RFC 3261 19.3 asks tags and Call-IDs to be globally unique and

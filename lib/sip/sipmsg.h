@@ -81,6 +81,10 @@ int sipmsg_response_alloc(struct sipmsg **rp, const struct sipmsg *req, int stat
 /* Standard reason phrase for a status code ("Not Found"), or "Unknown". */
 const char *sipmsg_reason_phrase(int status);
 
+/* Would libosip2 accept this header field (name, value of len bytes) in a message? Used to
+ * check what we echo of a malformed request in our own answer (issue 11 item 3). */
+bool sipmsg_header_parses(const char *name, const char *value, size_t len);
+
 /* Random token suitable for tags, Call-IDs and branches (after "z9hG4bK"). */
 void sipmsg_random_token(char *buf, size_t size);
 

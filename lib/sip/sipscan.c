@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/esc.h"
 #include "base/mem.h"
 #include "base/log.h"
 #include "sip/sipmsg.h"
@@ -66,6 +67,22 @@ static void sipscan_trim(struct sipscan_pl *v)
 static bool sipscan_eq(const struct sipscan_pl *a, const struct sipscan_pl *b)
 {
 	return a->l == b->l && !memcmp(a->p, b->p, a->l);
+}
+
+/* RFC 3986 3.1 (RFC 3261 25.1 absoluteURI): scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+static bool sipscan_is_scheme(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		bool alpha = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+
+		if (!alpha && (i == 0 || !((c >= '0' && c <= '9') || c == '+' || c == '-' ||
+					   c == '.')))
+			return false;
+	}
+	return n > 0;
 }
 
 /* Records the first defect only: it is the one the answer names. */
@@ -283,6 +300,12 @@ static void sipscan_request_line(struct sipscan *sc, const char *p, size_t n)
 		return;
 	}
 	i = (size_t)(colon - sc->ruri.p);
+	if (!sipscan_is_scheme(sc->ruri.p, i)) {
+		/* RFC 3261 19.1.1 / RFC 3986 3.1: no scheme at all, a syntax error */
+		sipscan_defect(sc, 400,
+			       "Request-URI scheme is not ALPHA *(ALPHA / DIGIT / + / - / .)");
+		return;
+	}
 	if (!((i == 3 && !strncasecmp(sc->ruri.p, "sip", 3)) ||
 	      (i == 4 && !strncasecmp(sc->ruri.p, "sips", 4)))) {
 		/* RFC 3261 16.3 step 1: only SIP URIs can be routed here */
@@ -518,9 +541,54 @@ int sipscan_parse(struct sipscan *sc, const char *buf, size_t len)
 	return 0;
 }
 
+/* A top Via the sender can match an answer by: sent-protocol (three tokens around '/', LWS
+ * allowed) then LWS and a sent-by. */
+static bool sipscan_via_usable(const struct sipscan_pl *v)
+{
+	const char *p = v->p, *end = v->p + v->l;
+	int part;
+
+	for (part = 0; part < 3; part++) {
+		const char *t;
+
+		while (p < end && sipscan_is_ws(*p))
+			p++;
+		for (t = p; p < end && sipscan_is_token((unsigned char)*p); p++)
+			;
+		if (p == t)
+			return false;
+		while (p < end && sipscan_is_ws(*p))
+			p++;
+		if (part < 2 && (p == end || *p++ != '/'))
+			return false;
+	}
+	return p < end && sipscan_is_token((unsigned char)*p) && p > v->p &&
+	       sipscan_is_ws(p[-1]);
+}
+
+/* A CSeq the sender can match an answer by: digits, LWS, a token. */
+static bool sipscan_cseq_usable(const struct sipscan_pl *v)
+{
+	const char *p = v->p, *end = v->p + v->l, *t;
+
+	for (t = p; p < end && *p >= '0' && *p <= '9'; p++)
+		;
+	if (p == t || p == end || !sipscan_is_ws(*p))
+		return false;
+	while (p < end && sipscan_is_ws(*p))
+		p++;
+	for (t = p; p < end && sipscan_is_token((unsigned char)*p); p++)
+		;
+	return p > t && p == end;
+}
+
 bool sipscan_answerable(const struct sipscan *sc)
 {
-	return sc && sc->request && sc->nvia > 0 && sc->cseq.p && sc->cseq.l;
+	/* an answer that would echo an unusable Via or CSeq could be matched by nobody and
+	 * would itself be malformed (issue 11): such a request is dropped instead */
+	return sc && sc->request && sc->nvia > 0 && sc->cseq.p && sc->cseq.l &&
+	       sc->cseq.l <= SIPSCAN_ID_MAX && sipscan_via_usable(&sc->via[0]) &&
+	       sipscan_cseq_usable(&sc->cseq);
 }
 
 /* Appends "Name: value" with folded lines joined (CR/LF become spaces). */
@@ -532,11 +600,28 @@ static size_t sipscan_put(char *out, size_t pos, size_t size, const char *name,
 
 	pos += n > 0 ? (size_t)n : 0;
 	for (i = 0; i < v->l && pos < size; i++)
-		out[pos++] = (v->p[i] == '\r' || v->p[i] == '\n' || !v->p[i]) ? ' ' : v->p[i];
+		out[pos++] = esc_hdr_byte((unsigned char)v->p[i]);
 	n = snprintf(out + (pos < size ? pos : size), pos < size ? size - pos : 0, "%s\r\n",
 		     extra ? extra : "");
 	pos += n > 0 ? (size_t)n : 0;
 	return pos;
+}
+
+/* RFC 3261 25.1 callid = word ["@" word]: a Call-ID that is not one is not echoed (our answer
+ * must parse; the sender matches it by its Via branch and CSeq, RFC 3261 17.1.3). */
+static bool sipscan_callid_ok(const struct sipscan_pl *v)
+{
+	size_t i, at = v->l;
+
+	for (i = 0; i < v->l; i++) {
+		unsigned char c = (unsigned char)v->p[i];
+
+		if (c == '@' && at == v->l)
+			at = i;
+		else if (!sipscan_is_token(c) && !(c && strchr("()<>:\\\"/[]?{}", c)))
+			return false;
+	}
+	return v->l && at != 0 && at + 1 != v->l;
 }
 
 /* The tag parameter of a From/To value (outside quotes and <>), or an empty view. */
@@ -571,22 +656,69 @@ static struct sipscan_pl sipscan_tag(const struct sipscan_pl *v)
 	return (struct sipscan_pl){ NULL, 0 };
 }
 
+/* A From/To value we may echo as it came: a URI with a scheme (in <> or alone), then ;params
+ * none of them empty or nameless; anything else is answered in the clean form below. */
+static bool sipscan_addr_echoable(const struct sipscan_pl *v)
+{
+	const char *p = v->p, *end = v->p + v->l, *lt = NULL, *u, *q;
+	bool inq = false;
+
+	for (; p < end && !lt; p++) {
+		if (inq && *p == '\\')
+			p++;
+		else if (*p == '"')
+			inq = !inq;
+		else if (!inq && *p == '<')
+			lt = p;
+	}
+	u = lt ? lt + 1 : v->p;
+	for (q = u; q < end && ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z')); q++)
+		;
+	if (q == u || q >= end || *q != ':')
+		return false;
+	if (lt) {
+		p = memchr(lt, '>', (size_t)(end - lt));
+		if (!p)
+			return false;
+		p++;
+	} else {
+		p = memchr(v->p, ';', v->l);
+		if (!p)
+			return true;
+	}
+	while (p < end) { /* ;params */
+		while (p < end && sipscan_is_ws(*p))
+			p++;
+		if (p == end)
+			break;
+		if (*p != ';')
+			return false;
+		for (p++; p < end && sipscan_is_ws(*p); p++)
+			;
+		if (p == end || !sipscan_is_token((unsigned char)*p))
+			return false;
+		while (p < end && *p != ';')
+			p++;
+	}
+	return true;
+}
+
 /* A From/To for the response: as found, or for a malformed one "<sip-uri>;tag=t" with the
  * URI's whitespace left out, or the anonymous URI (RFC 3261 8.1.1.3) when there is none. */
-static size_t sipscan_put_addr(char *out, size_t pos, size_t size, const char *name,
-			       const struct sipscan_pl *v, bool bad, const char *to_tag)
+static size_t sipscan_put_addr_text(char *out, size_t pos, size_t size, const char *name,
+				    const struct sipscan_pl *v, bool bad, const char *to_tag)
 {
 	static const char anon[] = "<sip:anonymous@anonymous.invalid>";
 	struct sipscan_pl tag = v->p ? sipscan_tag(v) : (struct sipscan_pl){ NULL, 0 };
 	char extra[96] = "";
-	const char *p, *end = v->p + v->l, *u = NULL;
+	const char *p, *end = v->p ? v->p + v->l : NULL, *u = NULL;
 	int n;
 
 	if (tag.l)
 		; /* the request's own tag stays */
 	else if (to_tag && *to_tag)
 		snprintf(extra, sizeof(extra), ";tag=%s", to_tag);
-	if (v->p && !bad)
+	if (v->p && !bad && sipscan_addr_echoable(v))
 		return sipscan_put(out, pos, size, name, v, extra);
 	for (p = v->p; p && p + 4 <= end && !u; p++)
 		if (!strncasecmp(p, "sip:", 4) || (p + 5 <= end && !strncasecmp(p, "sips:", 5)))
@@ -595,10 +727,116 @@ static size_t sipscan_put_addr(char *out, size_t pos, size_t size, const char *n
 	pos += n > 0 ? (size_t)n : 0;
 	for (p = u; p && p < end && *p != '>' && *p != ';' && *p != '"' && pos < size; p++)
 		if (!sipscan_is_ws(*p) && *p)
-			out[pos++] = *p;
+			out[pos++] = esc_hdr_byte((unsigned char)*p);
 	n = snprintf(out + (pos < size ? pos : size), pos < size ? size - pos : 0, "%s%s%.*s%s\r\n",
 		     u ? ">" : "", tag.l ? ";tag=" : "", (int)tag.l, tag.l ? tag.p : "", extra);
 	pos += n > 0 ? (size_t)n : 0;
+	return pos;
+}
+
+/* Issue 11 item 3: the field just written at out + start ("Name: value\r\n") is one a peer's
+ * parser accepts (libosip2's, as a stand-in for the strict ones): our answer must parse. */
+static bool sipscan_echo_ok(const char *out, size_t start, size_t pos, size_t size,
+			    const char *name)
+{
+	size_t skip = strlen(name) + 2;
+
+	if (pos > size || pos < start + skip + 2)
+		return false;
+	return sipmsg_header_parses(name, out + start + skip, pos - start - skip - 2);
+}
+
+/* A From/To that parses: as found, else reduced to "<sip-uri>;tag=t", else the anonymous URI
+ * with the request's tag (a token) and ours; the sender matches our answer by the Via branch
+ * and CSeq (RFC 3261 17.1.3), not by these. */
+static size_t sipscan_put_addr(char *out, size_t pos, size_t size, const char *name,
+			       const struct sipscan_pl *v, bool bad, const char *to_tag)
+{
+	static const char anon[] = "<sip:anonymous@anonymous.invalid>";
+	struct sipscan_pl tag = v->p ? sipscan_tag(v) : (struct sipscan_pl){ NULL, 0 };
+	const char *ours = !tag.l && to_tag && *to_tag ? to_tag : NULL;
+	size_t start = pos;
+	int n;
+
+	if (v->l <= SIPSCAN_ECHO_MAX) {
+		pos = sipscan_put_addr_text(out, start, size, name, v, bad, to_tag);
+		if (sipscan_echo_ok(out, start, pos, size, name))
+			return pos;
+	}
+	pos = sipscan_put_addr_text(out, start, size, name, v, true, to_tag);
+	if (pos - start <= SIPSCAN_ECHO_MAX && sipscan_echo_ok(out, start, pos, size, name))
+		return pos;
+	if (tag.l > SIPSCAN_ID_MAX) { /* theirs too long to echo: ours instead */
+		tag.l = 0;
+		ours = to_tag && *to_tag ? to_tag : NULL;
+	}
+	n = snprintf(out + start, start < size ? size - start : 0, "%s: %s%s%.*s%s%s\r\n", name,
+		     anon, tag.l ? ";tag=" : "", (int)tag.l, tag.l ? tag.p : "",
+		     ours ? ";tag=" : "", ours ? ours : "");
+	return start + (n > 0 ? (size_t)n : 0);
+}
+
+/* A Via parameter we may echo: token characters, '=', and a host's '[', ']', ':' or a quoted
+ * value; any other is left out of our answer, which must parse (it is not needed to match). */
+static bool sipscan_param_ok(const struct sipscan_pl *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->l; i++)
+		if (!sipscan_is_token((unsigned char)v->p[i]) && !strchr("=[]:\" ", v->p[i]))
+			return false;
+	return true;
+}
+
+/* "SIP/2.0/TLS host:port" of a Via value: a sent-by host that is no host name or address
+ * becomes "invalid.invalid", a port that is not 1..65535 is left out (RFC 3261 17.1.3: the
+ * sender matches our answer by branch and CSeq, not by these). */
+static size_t sipscan_put_sentby(char *out, size_t pos, size_t size, const struct sipscan_pl *v)
+{
+	const char *p = v->p + v->l, *host, *colon = NULL, *q;
+	size_t i, hl, pl = 0;
+	unsigned long port = 0;
+	bool ok = true;
+
+	while (p > v->p && !sipscan_is_ws(p[-1]))
+		p--;
+	host = p;
+	for (i = 0; i < (size_t)(host - v->p) && pos < size; i++)
+		out[pos++] = esc_hdr_byte((unsigned char)v->p[i]);
+	hl = (size_t)(v->p + v->l - host);
+	if (hl && host[0] == '[') {
+		q = memchr(host, ']', hl);
+		colon = q && q + 1 < host + hl && q[1] == ':' ? q + 1 : NULL;
+	} else {
+		colon = memchr(host, ':', hl);
+	}
+	if (colon) {
+		pl = (size_t)(host + hl - colon - 1);
+		for (i = 0; i < pl && pl <= 5; i++)
+			port = port * 10 + (unsigned long)(colon[1 + i] - '0');
+		for (i = 0; i < pl; i++)
+			if (colon[1 + i] < '0' || colon[1 + i] > '9')
+				pl = 0;
+		if (pl > 5 || port == 0 || port > 65535)
+			pl = 0;
+		hl = (size_t)(colon - host);
+	}
+	for (i = 0; i < hl; i++)
+		if (!((host[i] >= 'a' && host[i] <= 'z') || (host[i] >= 'A' && host[i] <= 'Z') ||
+		      (host[i] >= '0' && host[i] <= '9') || strchr(".-[]:", host[i])))
+			ok = false;
+	if (!hl || host[0] == '-' || host[0] == '.')
+		ok = false;
+	if (!ok) {
+		host = "invalid.invalid";
+		hl = 15;
+	}
+	for (i = 0; i < hl && pos < size; i++)
+		out[pos++] = host[i];
+	if (pl && pos < size)
+		out[pos++] = ':';
+	for (i = 0; i < pl && pos < size; i++)
+		out[pos++] = colon[1 + i];
 	return pos;
 }
 
@@ -618,12 +856,15 @@ static size_t sipscan_put_via(char *out, size_t pos, size_t size, const struct s
 			continue;
 		sg = (struct sipscan_pl){ seg, (size_t)(p - seg) };
 		sipscan_trim(&sg);
-		if (sg.l) {
+		if (sg.l && (first || seg[-1] == ',' || sipscan_param_ok(&sg))) {
 			if (!first && pos < size)
 				out[pos++] = seg[-1]; /* the delimiter just before it */
-			for (i = 0; i < sg.l && pos < size; i++)
-				out[pos++] = (sg.p[i] == '\r' || sg.p[i] == '\n' || !sg.p[i]) ?
-					     ' ' : sg.p[i];
+			if (first || seg[-1] == ',') {
+				pos = sipscan_put_sentby(out, pos, size, &sg);
+			} else {
+				for (i = 0; i < sg.l && pos < size; i++)
+					out[pos++] = esc_hdr_byte((unsigned char)sg.p[i]);
+			}
 			first = false;
 		}
 		seg = p + 1;
@@ -633,6 +874,37 @@ static size_t sipscan_put_via(char *out, size_t pos, size_t size, const struct s
 		pos += 2;
 	}
 	return pos;
+}
+
+/* A Via that parses, for one whose echo would not: "SIP/2.0/<transport> invalid.invalid" with
+ * the request's branch (a token; the sender matches our answer by it, RFC 3261 17.1.3). */
+static size_t sipscan_put_via_min(char *out, size_t pos, size_t size, const struct sipscan_pl *v)
+{
+	const char *p = v->p, *end = v->p + v->l, *t = NULL, *b = NULL;
+	size_t tl = 0, bl = 0, slashes = 0;
+	int n;
+
+	for (; p < end && !sipscan_is_ws(*p) && *p != ';'; p++)
+		if (*p == '/' && ++slashes == 2)
+			t = p + 1;
+	if (t)
+		for (tl = 0; t + tl < p && sipscan_is_token((unsigned char)t[tl]); tl++)
+			;
+	if (!t || !tl || t + tl != p || tl > 16) {
+		t = "TLS";
+		tl = 3;
+	}
+	for (p = v->p; p + 8 <= end && !b; p++)
+		if (*p == ';' && !strncasecmp(p + 1, "branch=", 7))
+			b = p + 8;
+	while (b && b + bl < end && sipscan_is_token((unsigned char)b[bl]))
+		bl++;
+	if (bl > SIPSCAN_ID_MAX)
+		bl = 0;
+	n = snprintf(out + pos, pos < size ? size - pos : 0,
+		     "Via: SIP/2.0/%.*s invalid.invalid%s%.*s\r\n", (int)tl, t,
+		     bl ? ";branch=" : "", (int)bl, bl ? b : "");
+	return pos + (n > 0 ? (size_t)n : 0);
 }
 
 int sipscan_response(const struct sipscan *sc, int status, const char *reason,
@@ -646,20 +918,28 @@ int sipscan_response(const struct sipscan *sc, int status, const char *reason,
 	if (!sipscan_answerable(sc) || !bufp || !lenp || status < 100 || status > 699)
 		return EINVAL;
 	for (i = 0; i < (size_t)sc->nvia && i < SIPSCAN_VIA_MAX; i++)
-		size += sc->via[i].l + 8;
-	size += sc->from.l + sc->to.l + sc->callid.l + sc->cseq.l + 256;
-	size += (warning ? strlen(warning) : 0) + (agent ? strlen(agent) : 0);
+		size += sc->via[i].l + 72; /* room for sipscan_put_via_min's fixed text */
+	/* and for the anonymous From and To with both tags */
+	size += sc->from.l + sc->to.l + sc->callid.l + sc->cseq.l + 512;
+	size += (warning ? 3 * strlen(warning) : 0) + (agent ? strlen(agent) : 0);
 	out = mem_zalloc(size, NULL);
 	if (!out)
 		return ENOMEM;
 	n = snprintf(out, size, "SIP/2.0 %d %s\r\n", status,
 		     reason ? reason : sipmsg_reason_phrase(status));
 	pos = n > 0 ? (size_t)n : 0;
-	for (i = 0; i < (size_t)sc->nvia && i < SIPSCAN_VIA_MAX; i++)
-		pos = sipscan_put_via(out, pos, size, &sc->via[i]);
+	for (i = 0; i < (size_t)sc->nvia && i < SIPSCAN_VIA_MAX; i++) {
+		size_t start = pos;
+
+		if (sc->via[i].l <= SIPSCAN_ECHO_MAX)
+			pos = sipscan_put_via(out, pos, size, &sc->via[i]);
+		if (sc->via[i].l > SIPSCAN_ECHO_MAX ||
+		    !sipscan_echo_ok(out, start, pos, size, "Via"))
+			pos = sipscan_put_via_min(out, start, size, &sc->via[i]);
+	}
 	pos = sipscan_put_addr(out, pos, size, "From", &sc->from, sc->from_bad, NULL);
 	pos = sipscan_put_addr(out, pos, size, "To", &sc->to, sc->to_bad, to_tag);
-	if (sc->callid.p) {
+	if (sc->callid.p && sc->callid.l <= SIPSCAN_ECHO_MAX && sipscan_callid_ok(&sc->callid)) {
 		pos = sipscan_put(out, pos, size, "Call-ID", &sc->callid, NULL);
 	} else if (pos < size) {
 		char cid[24];
@@ -672,10 +952,8 @@ int sipscan_response(const struct sipscan *sc, int status, const char *reason,
 	if (warning && pos < size) {
 		n = snprintf(out + pos, size - pos, "Warning: 399 %s \"", agent ? agent : "-");
 		pos += n > 0 ? (size_t)n : 0;
-		/* RFC 3261 20.43: warn-text is a quoted-string; no bare quotes or controls */
-		for (i = 0; warning[i] && pos < size; i++)
-			out[pos++] = (warning[i] == '"' || warning[i] == '\\' ||
-				      (unsigned char)warning[i] < 0x20) ? '\'' : warning[i];
+		/* RFC 3261 20.43: warn-text is a quoted-string of printable text only */
+		pos += esc_qtext(out + pos, size - pos, warning);
 		if (pos + 3 < size) {
 			memcpy(out + pos, "\"\r\n", 3);
 			pos += 3;

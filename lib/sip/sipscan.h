@@ -8,6 +8,12 @@
 #include <stdint.h>
 
 #define SIPSCAN_VIA_MAX 16
+/* Our answer stays well within a peer's header limit (16 KB here and commonly): a From, To,
+ * Call-ID or Via longer than this is not echoed as found but in its neutral form, a tag or
+ * branch longer than SIPSCAN_ID_MAX left out, and a request whose CSeq is longer than
+ * SIPSCAN_ID_MAX is not answered (issue 11). */
+#define SIPSCAN_ECHO_MAX 1024u
+#define SIPSCAN_ID_MAX 256u
 
 /* A view into the scanned buffer (not NUL-terminated). */
 struct sipscan_pl {
@@ -46,7 +52,8 @@ struct sipscan {
  *        headers, a Date not in GMT, a header line without a colon. */
 int sipscan_parse(struct sipscan *sc, const char *buf, size_t len);
 
-/* A response can be addressed: a request with a top Via and a CSeq. */
+/* A response can be addressed: a request with a top Via of SIP-ish sent-protocol and a
+ * sent-by, and a CSeq of a number and a method token (SIPSCAN_ID_MAX bytes at most). */
 bool sipscan_answerable(const struct sipscan *sc);
 
 /* Builds a response to the scanned request (RFC 3261 8.2.6.2: Via, From, To, Call-ID, CSeq

@@ -46,9 +46,14 @@ struct side {
 	size_t msglen, maxlen;
 	char peer_cn[64];
 	char last[1024];
+	int nbad, bad_err;     /* refused input (conn_set_guard) */
+	bool bad_keep;
+	size_t bad_len, held;
 };
 
 struct world {
+	struct sipframe_limits *srv_lim; /* with a guard on the server side when set */
+	unsigned srv_msg_ms;
 	struct event_base *base;
 	struct tlsctx *srv_tls, *cli_tls, *anon_tls;
 	struct listener *l;
@@ -89,6 +94,24 @@ static void side_close(struct conn *c, int err, void *arg)
 	s->err = err;
 }
 
+static void side_bad(struct conn *c, int err, const char *buf, size_t len, bool keep,
+		     void *arg)
+{
+	struct side *s = arg;
+
+	s->nbad++;
+	s->bad_err = err;
+	s->bad_len = len;
+	s->bad_keep = keep;
+	/* an answer sent from here must still reach the peer */
+	conn_send(c, CONN_RSP, sizeof(CONN_RSP) - 1);
+}
+
+static void side_partial(struct conn *c, size_t held, void *arg)
+{
+	((struct side *)arg)->held = held;
+}
+
 static void world_accept(struct conn *c, void *arg)
 {
 	struct world *w = arg;
@@ -97,6 +120,11 @@ static void world_accept(struct conn *c, void *arg)
 	mem_deref(w->srv.c);
 	w->srv.c = c;
 	conn_set_handlers(c, &h);
+	if (w->srv_lim) {
+		conn_set_limits(c, w->srv_lim);
+		conn_set_guard(c, side_bad, side_partial);
+		conn_set_msg_timeout(c, w->srv_msg_ms);
+	}
 }
 
 static void world_tick(evutil_socket_t fd, short what, void *arg)
@@ -512,7 +540,99 @@ static void test_conn_tcp(void)
 	CU_ASSERT_EQUAL(mem_live(), live);
 }
 
+/* Issue 11 item 2 at its root: a framing error closes the connection only after the answers
+ * queued on it (to the valid message before, and from the bad handler) are out. */
+static void test_conn_framing_error_flushes(void)
+{
+	struct sipframe_limits lim = { .max_head = 2048, .max_body = 64, .lenient = true,
+				       .max_discard = 1024 };
+	struct sipframe_limits strict = { .max_head = 2048, .max_body = 64, .max_discard = 1024 };
+	size_t live = mem_live();
+	struct world w;
+	char big[600];
+
+	CU_ASSERT_EQUAL_FATAL(world_init(&w, 0, false), 0);
+	w.srv_lim = &lim;
+	w.srv.echo = true;
+	CU_ASSERT_EQUAL_FATAL(world_connect(&w, NULL, NULL), 0);
+	/* a valid message, then bytes that can never frame */
+	conn_send(w.cli.c, CONN_MSG "\x01\x02\x03 junk\r\n\r\n", sizeof(CONN_MSG) - 1 + 12);
+	world_run(&w, &w.cli.nclose, 1, 5000);
+	CU_ASSERT_EQUAL(w.srv.nmsg, 1);
+	CU_ASSERT_EQUAL(w.srv.nbad, 1);
+	CU_ASSERT_EQUAL(w.srv.bad_err, EBADMSG);
+	CU_ASSERT_EQUAL(w.cli.nmsg, 2); /* the echo of the valid one and the bad handler's */
+	CU_ASSERT_EQUAL(w.cli.nclose, 1);
+	CU_ASSERT_EQUAL(w.srv.err, EBADMSG);
+	w.cli.c = mem_deref(w.cli.c);
+	w.srv.c = mem_deref(w.srv.c);
+
+	/* a body over max_body within the discard cap is dropped; the connection goes on */
+	memset(&w.srv, 0, sizeof(w.srv));
+	memset(&w.cli, 0, sizeof(w.cli));
+	w.srv.echo = true;
+	CU_ASSERT_EQUAL_FATAL(world_connect(&w, NULL, NULL), 0);
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "MESSAGE sip:b@h SIP/2.0\r\nl: 500\r\n\r\n", 35);
+	/* the header and part of the body: the refusal (and its answer) waits for the rest, so
+	 * that the answer follows the whole request on the wire */
+	conn_send(w.cli.c, big, 35 + 100);
+	world_run(&w, &w.srv.nbad, 1, 300); /* with the fix, runs out its 300 ms */
+	CU_ASSERT_EQUAL(w.srv.nbad, 0);
+	CU_ASSERT_EQUAL(w.cli.nmsg, 0);
+	conn_send(w.cli.c, big + 135, 400);
+	conn_send(w.cli.c, CONN_MSG, sizeof(CONN_MSG) - 1);
+	world_run(&w, &w.cli.nmsg, 2, 5000);
+	CU_ASSERT_EQUAL(w.srv.nbad, 1);
+	CU_ASSERT_EQUAL(w.srv.bad_err, EMSGSIZE);
+	CU_ASSERT(w.srv.bad_keep);
+	CU_ASSERT_EQUAL(w.srv.bad_len, 35);
+	CU_ASSERT_EQUAL(w.srv.nmsg, 1); /* the next message, read after the dropped body */
+	CU_ASSERT_EQUAL(w.srv.nclose, 0);
+	CU_ASSERT_EQUAL(w.cli.nmsg, 2);
+	CU_ASSERT_EQUAL(w.cli.nclose, 0);
+	w.cli.c = mem_deref(w.cli.c);
+	w.srv.c = mem_deref(w.srv.c);
+
+	/* without a guard (an outgoing connection, proxy/peer): a body within the discard cap is
+	 * dropped all the same and the connection carries the next message */
+	memset(&w.srv, 0, sizeof(w.srv));
+	memset(&w.cli, 0, sizeof(w.cli));
+	w.srv_lim = NULL;
+	CU_ASSERT_EQUAL_FATAL(world_connect(&w, NULL, NULL), 0);
+	conn_set_limits(w.cli.c, &strict);
+	conn_send(w.cli.c, CONN_MSG, sizeof(CONN_MSG) - 1);
+	world_run(&w, &w.srv.nmsg, 1, 5000);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w.srv.c);
+	conn_send(w.srv.c, big, 35 + 500);
+	conn_send(w.srv.c, CONN_RSP, sizeof(CONN_RSP) - 1);
+	world_run(&w, &w.cli.nmsg, 1, 5000);
+	CU_ASSERT_EQUAL(w.cli.nmsg, 1);
+	CU_ASSERT_EQUAL(w.cli.msglen, sizeof(CONN_RSP) - 1);
+	CU_ASSERT_EQUAL(w.cli.nclose, 0);
+	w.cli.c = mem_deref(w.cli.c);
+	w.srv.c = mem_deref(w.srv.c);
+
+	/* a message that never completes: held bytes reported, then the deadline closes it */
+	w.srv_lim = &lim;
+	memset(&w.srv, 0, sizeof(w.srv));
+	memset(&w.cli, 0, sizeof(w.cli));
+	w.srv_msg_ms = 200;
+	CU_ASSERT_EQUAL_FATAL(world_connect(&w, NULL, NULL), 0);
+	conn_send(w.cli.c, "MESSAGE sip:b@h SIP/2.0\r\nVia: x", 32);
+	world_run(&w, &w.srv.nclose, 1, 5000);
+	CU_ASSERT_EQUAL(w.srv.nbad, 1);
+	CU_ASSERT_EQUAL(w.srv.bad_err, ETIMEDOUT);
+	CU_ASSERT_EQUAL(w.srv.bad_len, 32);
+	CU_ASSERT_EQUAL(w.srv.held, 32);
+	CU_ASSERT_EQUAL(w.srv.err, ETIMEDOUT);
+	world_close(&w);
+	CU_ASSERT_EQUAL(mem_live(), live);
+}
+
 static CU_TestInfo conn_tests[] = {
+	{ "framing error flushes answers; big body dropped; deadline",
+	  test_conn_framing_error_flushes },
 	{ "mutual TLS 1.3 round trip + key log", test_conn_tls_round_trip },
 	{ "split writes, TLS 1.2", test_conn_split_writes },
 	{ "one record a turn, answer before close", test_conn_turn_coalesced },

@@ -29,6 +29,7 @@ static void test_log_lines(void)
 	log_set_level(LOGL_WARN);
 	log_info("dropped %d", 1);
 	log_warn("kept %s", "this");
+	log_warn("peer said %s", "\x1b[2Jgone\r\nFAKE line\xc0");
 	log_set_file(NULL);
 	log_set_prefix(NULL);
 	log_set_level(old);
@@ -42,6 +43,9 @@ static void test_log_lines(void)
 	CU_ASSERT_STRING_EQUAL(module, "testlog:");
 	CU_ASSERT_STRING_EQUAL(rest, "kept this");
 	CU_ASSERT(ms > 1600000000000ULL);
+	/* a peer's bytes cannot forge a line or reach the terminal raw */
+	CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof(line), f));
+	CU_ASSERT_PTR_NOT_NULL(strstr(line, "peer said \\x1b[2Jgone\\x0d\\x0aFAKE line\\xc0\n"));
 	CU_ASSERT_PTR_NULL(fgets(line, sizeof(line), f));
 	fclose(f);
 }

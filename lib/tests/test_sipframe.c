@@ -173,7 +173,59 @@ static void test_sipframe_need(void)
 	CU_ASSERT_EQUAL(need, sizeof(m) - 1 - 2 + 2);
 }
 
+/* Issue 11 item 2: lenient framing holds while a Content-Length gives the end, whatever the
+ * start line's bytes (0xC0 as method) or a broken header line; a body over the limit reports
+ * the header's length and the declared body, so the receiver can answer 413 and skip it. */
+static void test_sipframe_keeps_framing(void)
+{
+	static const char bad_method[] = "\xc0 sip:a@b SIP/2.0\r\nVia: x\r\nl: 3\r\n\r\nabcNEXT";
+	static const char bad_name[] = "MESSAGE sip:a@b SIP/2.0\r\nV\xc0" "a: x\r\nNo colon here\r\n"
+				       "l: 2\r\n\r\nhiNEXT";
+	static const char no_sip[] = "\xc0\xc1\r\n" "l: 2\r\n\r\nhiNEXT";
+	static const char big[] = "MESSAGE sip:a@b SIP/2.0\r\nl: 5000\r\n\r\nab";
+	/* control bytes inside the start line (a NUL, an ESC in the Request-URI) */
+	static const char ctl_uri[] = "MESSAGE sip:\0@b\x1b[2J SIP/2.0\r\nl: 2\r\n\r\nhiNEXT";
+	static const char ctl_method[] = "\0MESSAGE sip:a@b SIP/2.0\r\nl: 2\r\n\r\nhiNEXT";
+	struct sipframe_limits lim = { .max_head = 1024, .max_body = 100, .lenient = true,
+				       .max_discard = 4096 };
+	size_t skip, msglen, need;
+
+	CU_ASSERT_EQUAL(sipframe_next(&lim, bad_method, sizeof(bad_method) - 1, &skip, &msglen), 0);
+	CU_ASSERT_EQUAL(msglen, sizeof(bad_method) - 1 - 4);
+	CU_ASSERT_EQUAL(sipframe_next(&lim, bad_name, sizeof(bad_name) - 1, &skip, &msglen), 0);
+	CU_ASSERT_EQUAL(msglen, sizeof(bad_name) - 1 - 4);
+	CU_ASSERT_EQUAL(sipframe_next(&lim, no_sip, sizeof(no_sip) - 1, &skip, &msglen), 0);
+	CU_ASSERT_EQUAL(msglen, sizeof(no_sip) - 1 - 4);
+	CU_ASSERT_EQUAL(sipframe_next(&lim, ctl_uri, sizeof(ctl_uri) - 1, &skip, &msglen), 0);
+	CU_ASSERT_EQUAL(msglen, sizeof(ctl_uri) - 1 - 4);
+	CU_ASSERT_EQUAL(sipframe_next(&lim, ctl_method, sizeof(ctl_method) - 1, &skip, &msglen), 0);
+	CU_ASSERT_EQUAL(msglen, sizeof(ctl_method) - 1 - 4);
+	CU_ASSERT_EQUAL(sipframe_next(&lim, ctl_method, 1, &skip, &msglen), EAGAIN);
+	/* still arriving: a control byte inside the line is no reason to give up */
+	CU_ASSERT_EQUAL(sipframe_next(&lim, ctl_uri, 16, &skip, &msglen), EAGAIN);
+	/* strict framing still refuses them */
+	lim.lenient = false;
+	CU_ASSERT_EQUAL(sipframe_next(&lim, bad_method, sizeof(bad_method) - 1, &skip, &msglen),
+			EBADMSG);
+	CU_ASSERT_EQUAL(sipframe_next(&lim, bad_name, sizeof(bad_name) - 1, &skip, &msglen),
+			EBADMSG);
+	CU_ASSERT_EQUAL(sipframe_next(&lim, ctl_uri, sizeof(ctl_uri) - 1, &skip, &msglen),
+			EBADMSG);
+	lim.lenient = true;
+	CU_ASSERT_EQUAL(sipframe_scan(&lim, big, sizeof(big) - 1, &skip, &msglen, &need), EMSGSIZE);
+	CU_ASSERT_EQUAL(msglen, sizeof(big) - 1 - 2);
+	CU_ASSERT_EQUAL(need, 4097); /* over the discard cap: saturated */
+	lim.max_discard = 8192;
+	CU_ASSERT_EQUAL(sipframe_scan(&lim, big, sizeof(big) - 1, &skip, &msglen, &need), EMSGSIZE);
+	CU_ASSERT_EQUAL(need, 5000);
+	/* binary (two control bytes first: a TLS record) is still no SIP */
+	CU_ASSERT_EQUAL(sipframe_next(&lim, "\x16\x03\x01", 3, &skip, &msglen), EBADMSG);
+	CU_ASSERT_EQUAL(sipframe_next(&lim, "\x16\x03", 2, &skip, &msglen), EBADMSG);
+	CU_ASSERT_EQUAL(sipframe_next(&lim, "\0\0\r\nl: 0\r\n\r\n", 12, &skip, &msglen), EBADMSG);
+}
+
 static CU_TestInfo sipframe_tests[] = {
+	{ "lenient framing holds while a Content-Length does", test_sipframe_keeps_framing },
 	{ "table", test_sipframe_table },
 	{ "split at every offset", test_sipframe_every_split },
 	{ "stream of messages", test_sipframe_stream },

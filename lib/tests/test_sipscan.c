@@ -6,6 +6,7 @@
 
 #include "base/mem.h"
 #include "sip/sipframe.h"
+#include "sip/sipmsg.h"
 #include "sip/sipscan.h"
 #include "tests/testreg.h"
 
@@ -26,6 +27,10 @@ static const struct scan_case scan_cases[] = {
 	{ "bad version", "OPTIONS sip:b@example.com SIP/7.0\r\n" HDR "CSeq: 1 OPTIONS\r\n\r\n",
 	  505 },
 	{ "tel scheme", "OPTIONS tel:+1234 SIP/2.0\r\n" HDR "CSeq: 1 OPTIONS\r\n\r\n", 416 },
+	{ "no scheme name", "OPTIONS s\x01p:b@example.com SIP/2.0\r\n" HDR "CSeq: 1 OPTIONS\r\n\r\n",
+	  400 },
+	{ "scheme digit first", "OPTIONS 1ip:b SIP/2.0\r\n" HDR "CSeq: 1 OPTIONS\r\n\r\n", 400 },
+	{ "scheme x-y.z+1", "OPTIONS x-y.z+1:b SIP/2.0\r\n" HDR "CSeq: 1 OPTIONS\r\n\r\n", 416 },
 	{ "double space", "OPTIONS  sip:b@example.com SIP/2.0\r\n" HDR "CSeq: 1 OPTIONS\r\n\r\n",
 	  400 },
 	{ "trailing space", "OPTIONS sip:b@example.com SIP/2.0 \r\n" HDR "CSeq: 1 OPTIONS\r\n\r\n",
@@ -182,6 +187,143 @@ static void test_sipscan_clean_response(void)
 	mem_deref(buf);
 }
 
+/* Issue 11 item 3: our answer to a request full of control and 8-bit bytes carries none of
+ * them, in the echoed fields nor in the Warning text that quotes the request. */
+static void test_sipscan_no_raw_bytes(void)
+{
+	static const char msg[] = "MESSAGE sip:b@example.com SIP/2.0\r\n"
+		"Via: SIP/2.0/TLS h\x1b[2J;branch=z9hG4bKx\x08y\r\n"
+		"From: \"\xc0\xff\" <sip:a@example.com>;tag=1\r\n"
+		"To: <sip:b@example.com>\r\nCall-ID: c\x7f\x01@h\r\n"
+		"CSeq: 1 MESSAGE\r\nl: 0\r\n\r\n";
+	struct sipscan sc;
+	char *buf = NULL;
+	size_t len = 0, i;
+
+	CU_ASSERT_EQUAL(sipscan_parse(&sc, msg, sizeof(msg) - 1), 0);
+	CU_ASSERT_EQUAL(sipscan_response(&sc, 400, NULL, "ap", "bad \"\x1b[31m\xc3\" here", NULL,
+					 &buf, &len), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		CU_ASSERT((c >= 0x20 && c < 0x7f) || c == '\r' || c == '\n' || c == '\t');
+	}
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "Warning: 399 ap \"bad '%1B[31m%C3' here\"\r\n"));
+	mem_deref(buf);
+}
+
+/* Issue 11 items 1, 3: our answer parses (libosip2 stands in for a peer's parser) whatever the
+ * From, To or a Via held: a field that would not parse is reduced, or replaced by a neutral
+ * one keeping what matching needs (the top Via's branch, the tags). */
+static void test_sipscan_answers_parse(void)
+{
+	static const struct { const char *hdr, *want; } cases[] = {
+		{ "To: <sip:alice@\x03>", "To: <sip:anonymous@anonymous.invalid>;tag=t9\r\n" },
+		{ "To: <sip:alice@?>", "To: <sip:anonymous@anonymous.invalid>;tag=t9\r\n" },
+		{ "To: <sip:alice@>;tag=x1", "To: <sip:anonymous@anonymous.invalid>;tag=x1\r\n" },
+		{ "To: <sip:@<sip:alice@example.com>", "To: <sip:anonymous@anonymous.invalid>;tag=t9\r\n" },
+		{ "To: \"\"\"\"\" <sip:alice@example.com>", "To: <sip:alice@example.com>;tag=t9\r\n" },
+		{ "From: \"Bob\" <sip::@example.com>;tag=77", "From: " },
+		{ "From: <sip:bob@:>;tag=77", "From: <sip:anonymous@anonymous.invalid>;tag=77\r\n" },
+		{ "From: <sip:bob@\x80>;tag=77", "From: <sip:anonymous@anonymous.invalid>;tag=77\r\n" },
+		{ "Via: SIP/2.0/TLS [::1:5061;branch=z9hG4bKrelay1",
+		  "Via: SIP/2.0/TLS invalid.invalid;branch=z9hG4bKrelay1\r\n" },
+		{ "Via: SIP/2.0/TLS ;:5061;branch=z9hG4bKrelay1", "Via: " },
+		{ "Via: SIP/2.0/TLS [;branch=z9hG4bKrelay1", "Via: " },
+	};
+	char msg[512], *buf;
+	struct sipscan sc;
+	struct sipmsg *m;
+	size_t i, len;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *h = cases[i].hdr;
+		int n = snprintf(msg, sizeof(msg), "MESSAGE sip:a@example.com SIP/2.0\r\n"
+				 "Via: SIP/2.0/TLS h.example.com;branch=z9hG4bKtop\r\n%s%s%s\r\n"
+				 "%s\r\nCall-ID: c@h\r\nCSeq: 1 MESSAGE\r\nl: 0\r\n\r\n",
+				 h[0] == 'V' ? h : "", h[0] == 'V' ? "\r\n" : "",
+				 h[0] == 'F' ? h : "From: <sip:b@example.com>;tag=f1",
+				 h[0] == 'T' ? h : "To: <sip:a@example.com>");
+
+		buf = NULL;
+		m = NULL;
+		CU_ASSERT_EQUAL_FATAL(sipscan_parse(&sc, msg, (size_t)n), 0);
+		CU_ASSERT_EQUAL_FATAL(sipscan_response(&sc, 400, NULL, "ap", "bad", "t9", &buf, &len), 0);
+		CU_ASSERT_EQUAL(sipmsg_decode(&m, buf, len), 0);
+		if (!m || !strstr(buf, cases[i].want))
+			fprintf(stderr, "\ncase %zu (%s): answer %s\n", i, h, buf);
+		CU_ASSERT_PTR_NOT_NULL(strstr(buf, cases[i].want));
+		/* what the sender matches our answer by stays */
+		CU_ASSERT_PTR_NOT_NULL(strstr(buf, "Via: SIP/2.0/TLS h.example.com;branch=z9hG4bKtop\r\n"));
+		mem_deref(m);
+		mem_deref(buf);
+	}
+}
+
+/* Issue 11: our answer stays small whatever the request's fields hold (a peer with a 16 KB
+ * header limit must read it): long fields are answered in their neutral form. */
+static void test_sipscan_answer_bounded(void)
+{
+	static char msg[65536], a[8193];
+	struct sipscan sc;
+	char *buf = NULL;
+	size_t len = 0;
+	int n;
+
+	memset(a, 'A', sizeof(a) - 1);
+	n = snprintf(msg, sizeof(msg), "MESSAGE sip:a@example.com SIP/2.0\r\n"
+		     "Via: SIP/2.0/TLS h.example.com;branch=z9hG4bKtop;x=%s\r\n"
+		     "Via: SIP/2.0/TLS r.example.com;branch=z9hG4bK2;x=%s\r\n"
+		     "From: <sip:b@example.com>;tag=f1;x=%s\r\nTo: <sip:a@example.com>;tag=%s\r\n"
+		     "Call-ID: %s@h\r\nCSeq: 1 MESSAGE\r\nl: 0\r\n\r\n", a, a, a, a, a);
+	CU_ASSERT_EQUAL_FATAL(sipscan_parse(&sc, msg, (size_t)n), 0);
+	CU_ASSERT_EQUAL_FATAL(sipscan_response(&sc, 400, NULL, "ap", "long", "t9", &buf, &len), 0);
+	CU_ASSERT(len < 1024);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "Via: SIP/2.0/TLS invalid.invalid;branch=z9hG4bKtop\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "Via: SIP/2.0/TLS invalid.invalid;branch=z9hG4bK2\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "From: <sip:b@example.com>;tag=f1\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "To: <sip:anonymous@anonymous.invalid>;tag=t9\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, ".invalid\r\nCSeq: 1 MESSAGE\r\n"));
+	mem_deref(buf);
+	/* a CSeq of 300 bytes: no answer could be matched by a sane peer */
+	n = snprintf(msg, sizeof(msg), "MESSAGE sip:a@example.com SIP/2.0\r\n"
+		     "Via: SIP/2.0/TLS h.example.com;branch=z9hG4bKtop\r\nCSeq: 1 %.300s\r\n"
+		     "l: 0\r\n\r\n", a);
+	CU_ASSERT_EQUAL_FATAL(sipscan_parse(&sc, msg, (size_t)n), 0);
+	CU_ASSERT(!sipscan_answerable(&sc));
+}
+
+/* Issue 11: a request is answered only when its Via and CSeq can be echoed usefully. */
+static void test_sipscan_answerable(void)
+{
+	static const struct { const char *via, *cseq; bool ok; } cases[] = {
+		{ "SIP/2.0/TLS h:5061;branch=z9hG4bKx", "1 MESSAGE", true },
+		{ "SIP / 2.0 / UDP h", "007 OPTIONS", true },
+		{ "SIP/7.0/UDP h;branch=z9hG4bKx", "36893488147419103232 REGISTER", true },
+		{ "-1", "1 MESSAGE", false },
+		{ "SIP/2.0/TLS", "1 MESSAGE", false },
+		{ "%s%x%n", "1 MESSAGE", false },
+		{ "SIP/2.0/TLS h", "-1", false },
+		{ "SIP/2.0/TLS h", "1 M<ESSAGE", false },
+		{ "SIP/2.0/TLS h", "MESSAGE", false },
+	};
+	char buf[512];
+	struct sipscan sc;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = snprintf(buf, sizeof(buf), "MESSAGE sip:a@b SIP/2.0\r\nVia: %s\r\n"
+				 "CSeq: %s\r\nl: 0\r\n\r\n", cases[i].via, cases[i].cseq);
+
+		CU_ASSERT_EQUAL_FATAL(sipscan_parse(&sc, buf, (size_t)n), 0);
+		if (sipscan_answerable(&sc) != cases[i].ok)
+			fprintf(stderr, "\nVia '%s' CSeq '%s': answerable %d\n", cases[i].via,
+				cases[i].cseq, !cases[i].ok);
+		CU_ASSERT_EQUAL(sipscan_answerable(&sc), cases[i].ok);
+	}
+}
+
 /* Lenient framing (the proxy's listeners) hands over what the scanner then refuses. */
 static void test_sipscan_lenient_framing(void)
 {
@@ -198,7 +340,7 @@ static void test_sipscan_lenient_framing(void)
 		{ "OPTIONS sip:x SIP/2.0\r\nTo: <sip:a@b>\r\n\r\n", EBADMSG, 0 },
 		{ "\x16\x03\x01\x02\x00\x01", EBADMSG, 0 },
 	};
-	struct sipframe_limits lim = { 16384, 65536, true };
+	struct sipframe_limits lim = { .max_head = 16384, .max_body = 65536, .lenient = true };
 	size_t i, skip, msglen;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -212,7 +354,11 @@ static void test_sipscan_lenient_framing(void)
 }
 
 static CU_TestInfo sipscan_tests[] = {
+	{ "answers parse whatever From, To or a Via held", test_sipscan_answers_parse },
+	{ "answers stay small whatever the fields' length", test_sipscan_answer_bounded },
 	{ "lenient framing", test_sipscan_lenient_framing },
+	{ "no raw control or 8-bit bytes in answers", test_sipscan_no_raw_bytes },
+	{ "answerable only with a usable Via and CSeq", test_sipscan_answerable },
 	{ "malformed fields answered well-formed", test_sipscan_clean_response },
 	{ "defects table", test_sipscan_table },
 	{ "response built without osip", test_sipscan_response },

@@ -44,6 +44,7 @@ struct conf_global {
 	char *keylog_file;
 	char *database;
 	bool audit;
+	struct conf_limits lim;
 };
 
 struct conf_key;
@@ -86,6 +87,21 @@ static const struct conf_key conf_keys[] = {
 	  "SQLite state (providers, users, settings, audit); default " CONF_DEFAULT_DATABASE },
 	{ "audit", SECT(CS_GLOBAL), CT_BOOL, 0, 0, "yes", false, G(audit), 0,
 	  "record every federated request in the database (AUD-001); no: none (benchmarks)" },
+	/* issue 11: what a peer may send (ROB-003, IM-004) */
+	{ "max_header_bytes", SECT(CS_GLOBAL), CT_UINT, 1024, 1048576, "16384", false,
+	  G(lim.max_header), 0, "a header block longer than this gets 513 and the connection "
+	  "closes" },
+	{ "max_body_bytes", SECT(CS_GLOBAL), CT_UINT, 0, 16777216, "32768", false,
+	  G(lim.max_body), 0, "a body longer than this gets 413 (IM-004)" },
+	{ "max_discard_bytes", SECT(CS_GLOBAL), CT_UINT, 0, 67108864, "65536", false,
+	  G(lim.max_discard), 0, "a body over max_body_bytes up to this long is read and dropped "
+	  "after the 413 and the connection kept; a longer one closes it" },
+	{ "message_timeout_ms", SECT(CS_GLOBAL), CT_UINT, 100, 600000, "10000", false,
+	  G(lim.msg_timeout_ms), 0, "a message begun must be complete within this, or its "
+	  "connection closes" },
+	{ "peer_partial_max", SECT(CS_GLOBAL), CT_UINT, 1024, 1073741824, "262144", false,
+	  G(lim.peer_partial_max), 0, "bytes of incomplete messages one source address may "
+	  "hold over all its connections; the connection that passes it closes" },
 
 	{ "listen", SECT_EDGE, CT_ADDR, 0, 0, NULL, true, E(listen), E(listen_sa),
 	  "ip:port of the MTLS listener" },
@@ -924,6 +940,14 @@ static int conf_validate(struct conf_parse *st)
 					    cfg->g.domains[i])))
 			return err;
 	}
+	if (cfg->g.lim.max_discard && cfg->g.lim.max_discard < cfg->g.lim.max_body)
+		conf_problem(st, true, conf_key_line(&cfg->glines, CS_GLOBAL, "max_discard_bytes"),
+			     "[global] max_discard_bytes %u is below max_body_bytes %u",
+			     cfg->g.lim.max_discard, cfg->g.lim.max_body);
+	if (cfg->g.lim.peer_partial_max < cfg->g.lim.max_header)
+		conf_problem(st, true, conf_key_line(&cfg->glines, CS_GLOBAL, "peer_partial_max"),
+			     "[global] peer_partial_max %u is below max_header_bytes %u: no header "
+			     "could complete", cfg->g.lim.peer_partial_max, cfg->g.lim.max_header);
 	conf_check_edges(st);
 	return conf_index_providers(st);
 }
@@ -1001,6 +1025,13 @@ const char *conf_dns_server_str(const struct conf *cfg)
 bool conf_allow_tcp(const struct conf *cfg)
 {
 	return cfg && cfg->g.allow_tcp;
+}
+
+const struct conf_limits *conf_limits(const struct conf *cfg)
+{
+	static const struct conf_limits defaults = { 16384, 32768, 65536, 10000, 262144 };
+
+	return cfg ? &cfg->g.lim : &defaults;
 }
 
 unsigned conf_workers(const struct conf *cfg)

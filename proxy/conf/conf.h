@@ -65,6 +65,16 @@ const char *conf_control_socket(const struct conf *cfg);
 const struct sockaddr *conf_dns_server(const struct conf *cfg);
 const char *conf_dns_server_str(const struct conf *cfg);
 bool conf_allow_tcp(const struct conf *cfg);
+/* [global] limits on what a peer may send (issue 11; ROB-003, IM-004). */
+struct conf_limits {
+	unsigned max_header;       /* max_header_bytes: header block; over: 513, close */
+	unsigned max_body;         /* max_body_bytes: body; over: 413 */
+	unsigned max_discard;      /* max_discard_bytes: a body over max_body read and dropped */
+	unsigned msg_timeout_ms;   /* message_timeout_ms: per-message completion deadline */
+	unsigned peer_partial_max; /* peer_partial_max: incomplete bytes per source address */
+};
+/* The limits (defaults when cfg is NULL). */
+const struct conf_limits *conf_limits(const struct conf *cfg);
 /* [global] workers: 0..64, 0 meaning one per core (resolved by worker_count()). */
 unsigned conf_workers(const struct conf *cfg);
 const char *conf_keylog_file(const struct conf *cfg);

@@ -263,7 +263,8 @@ static int peer_connect(struct peer *p)
 {
 	struct peer_pool *pp = p->pool;
 	struct conn_handlers h = { .estab = peer_estab, .msg = peer_msg, .close = peer_closed };
-	struct sipframe_limits lim = { TP_MAX_HEAD, TP_MAX_BODY, false };
+	struct sipframe_limits lim = { .max_head = TP_MAX_HEAD, .max_body = TP_MAX_BODY,
+				       .max_discard = TP_MAX_DISCARD };
 	struct sockaddr_storage to = p->targets[p->next_target - 1];
 	char txt[64];
 	int err;
@@ -382,7 +383,7 @@ int peer_send(struct peer_pool *pp, const struct peer_dest *dest,
 	struct peer *p;
 	int err;
 
-	if (!pp || !dest || !dest->fqdn || !buf || !branch || !method)
+	if (!pp || !dest || !dest->fqdn || !buf || !branch != !method)
 		return EINVAL;
 	p = hmap_find(pp->map, dest->fqdn);
 	if (!p) {
@@ -394,7 +395,7 @@ int peer_send(struct peer_pool *pp, const struct peer_dest *dest,
 	if (err)
 		return err;
 	peer_keep_early(p, buf, len);
-	if (!strcmp(method, "ACK"))
+	if (!branch || !strcmp(method, "ACK"))
 		return 0; /* never answered */
 	{
 		size_t bl = strlen(branch), ml = strlen(method) + 1;

@@ -47,7 +47,8 @@ bool peer_is_up(const struct peer_pool *pp, const char *fqdn);
  * queued and a copy kept. If that connection fails before it is up (refused, timed out, TLS
  * failure), the next address is tried with the same messages (DNS-003: SRV failover), and only
  * when none is left do the requests fail. (branch, method) is remembered (hashed) until
- * peer_settle, so that a connection failure reaches peer_fail_h for it (not for ACK). */
+ * peer_settle, so that a connection failure reaches peer_fail_h for it (not for ACK). With
+ * branch and method NULL (a response, RFC 3261 18.2.2) nothing is remembered. */
 int peer_send(struct peer_pool *pp, const struct peer_dest *dest,
 	      const struct sockaddr_storage *addrs, size_t naddrs, const char *buf, size_t len,
 	      const char *branch, const char *method);

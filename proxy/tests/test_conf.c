@@ -58,6 +58,22 @@ struct conf_case {
 
 static const struct conf_case conf_cases[] = {
 	{ "valid", { NULL }, { NULL }, NULL, 0, { NULL }, 0, 0 },
+	/* issue 11: the limits are keys with bounds, checked by accessproxy -t */
+	{ "limits set", { "allow_tcp = no\n" }, { "allow_tcp = no\nmax_header_bytes = 8192\n"
+	  "max_body_bytes = 4096\nmax_discard_bytes = 8192\nmessage_timeout_ms = 2000\n"
+	  "peer_partial_max = 65536\n" }, NULL, 0, { NULL }, 0, 0 },
+	{ "header limit too small", { "allow_tcp = no\n" },
+	  { "allow_tcp = no\nmax_header_bytes = 100\n" }, NULL, EINVAL,
+	  { "max_header_bytes" }, 1, 0 },
+	{ "message deadline too long", { "allow_tcp = no\n" },
+	  { "allow_tcp = no\nmessage_timeout_ms = 3600000\n" }, NULL, EINVAL,
+	  { "message_timeout_ms" }, 1, 0 },
+	{ "discard below body limit", { "allow_tcp = no\n" },
+	  { "allow_tcp = no\nmax_body_bytes = 9000\nmax_discard_bytes = 8000\n" }, NULL, EINVAL,
+	  { "max_discard_bytes 8000 is below max_body_bytes 9000" }, 1, 0 },
+	{ "partial cap below header limit", { "allow_tcp = no\n" },
+	  { "allow_tcp = no\npeer_partial_max = 2048\n" }, NULL, EINVAL,
+	  { "peer_partial_max 2048 is below max_header_bytes 16384" }, 1, 0 },
 	{ "ip next hop", { "next_hop = pool.contoso.test\n" }, { "next_hop = 127.77.204.9\n" },
 	  NULL, EINVAL,
 	  { "internal next_hop must be an FQDN, not an IP address (TLS-006)", ":15:" }, 1, 0 },
@@ -219,6 +235,13 @@ static void test_conf_values(void)
 	CU_ASSERT_EQUAL(yahoo->port, 5061);
 	CU_ASSERT_EQUAL(yahoo->filter, CONF_FILTER_VERIFIED_ONLY);
 	CU_ASSERT_PTR_NULL(conf_provider_by_domain(cfg, "msn.test"));
+	/* issue 11: today's limits are the defaults (the body limit is SPINE_BODY_MAX) */
+	CU_ASSERT_EQUAL(conf_limits(cfg)->max_header, 16384);
+	CU_ASSERT_EQUAL(conf_limits(cfg)->max_body, 32768);
+	CU_ASSERT_EQUAL(conf_limits(cfg)->max_discard, 65536);
+	CU_ASSERT(conf_limits(cfg)->msg_timeout_ms <= 10000 && conf_limits(cfg)->msg_timeout_ms);
+	CU_ASSERT_EQUAL(conf_limits(cfg)->peer_partial_max, 262144);
+	CU_ASSERT_EQUAL(conf_limits(NULL)->max_body, 32768);
 	CU_ASSERT_TRUE(conf_audit(cfg));          /* AUD-001: on unless said */
 	cfg = mem_deref(cfg);
 	{

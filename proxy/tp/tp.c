@@ -17,6 +17,7 @@
 struct tp_src {
 	struct hmap_le le;
 	unsigned n;
+	size_t partial;              /* bytes of incomplete messages over its connections */
 	char ip[64];
 };
 
@@ -25,6 +26,7 @@ struct tp_conn {
 	struct conn *c;
 	enum conf_edge_id edge;
 	struct tp_src *src;
+	size_t held;                 /* its share of src->partial */
 	struct event *idle;
 	struct tp_conn *prev, *next;
 };
@@ -45,6 +47,9 @@ struct tp {
 	struct tp_edge edge[CONF_NEDGES];
 	struct tp_conn *conns;
 	unsigned idle_ms;
+	struct conf_limits lim;
+	struct tp_stats st;
+	tp_bad_h *bh;
 	tp_recv_h *rh;
 	void *arg;
 };
@@ -69,6 +74,9 @@ static void tp_conn_unlink(struct tp_conn *tc)
 		tc->next->prev = tc->prev;
 	tc->prev = tc->next = NULL;
 	tp->edge[tc->edge].nconns--;
+	if (tc->src)
+		tc->src->partial -= tc->held;
+	tc->held = 0;
 	if (tc->src && !--tc->src->n) {
 		hmap_unlink(tp->edge[tc->edge].srcs, &tc->src->le);
 		mem_deref(tc->src);
@@ -122,6 +130,46 @@ static void tp_conn_msg(struct conn *c, const char *buf, size_t len, void *arg)
 
 	tp_idle_arm(tc);
 	tc->tp->rh(c, tc->edge, buf, len, tc->tp->arg);
+}
+
+static void tp_conn_bad(struct conn *c, int err, const char *buf, size_t len, bool keep,
+			void *arg)
+{
+	struct tp_conn *tc = arg;
+	char peer[64];
+
+	if (err == ETIMEDOUT) {
+		tc->tp->st.msg_timeouts++;
+		log_info("%s edge: connection from %s: a message incomplete after %u ms (%zu "
+			 "bytes held): closed", conf_edge_name(tc->edge),
+			 sa_fmt(conn_peer_addr(c), peer, sizeof(peer)),
+			 tc->tp->lim.msg_timeout_ms, len);
+		return;
+	}
+	tc->tp->st.refused_input++;
+	if (tc->tp->bh)
+		tc->tp->bh(c, tc->edge, err, buf, len, keep, tc->tp->arg);
+}
+
+/* ROB-003: what one source address holds of messages not yet complete, over all its
+ * connections; the connection that takes it over the cap closes (its answers still go). */
+static void tp_conn_partial(struct conn *c, size_t held, void *arg)
+{
+	struct tp_conn *tc = arg;
+	char peer[64];
+
+	if (!tc->src)
+		return;
+	tc->src->partial = tc->src->partial - tc->held + held;
+	tc->held = held;
+	if (tc->src->partial <= tc->tp->lim.peer_partial_max)
+		return;
+	tc->tp->st.partial_closes++;
+	log_warn("%s edge: %s holds %zu bytes of incomplete messages, over peer_partial_max "
+		 "%u: connection closed", conf_edge_name(tc->edge),
+		 sa_fmt(conn_peer_addr(c), peer, sizeof(peer)), tc->src->partial,
+		 tc->tp->lim.peer_partial_max);
+	conn_shutdown(c, ENOBUFS);
 }
 
 /* The conn may still be on the stack of its own close callback: release it from the loop. */
@@ -192,8 +240,18 @@ static void tp_accept(struct conn *c, void *arg)
 	struct tp_conn *tc = mem_zalloc(sizeof(*tc), tp_conn_destroy);
 	struct conn_handlers h = { .msg = tp_conn_msg, .close = tp_conn_closed };
 	/* lenient framing: what can be answered reaches the spine, which refuses it with a
-	 * status (RFC 4475) rather than a silently closed connection */
-	struct sipframe_limits lim = { TP_MAX_HEAD, TP_MAX_BODY, true };
+	 * status (RFC 4475) rather than a silently closed connection; what is too large reaches
+	 * it too, to be answered 413/513 (issue 11) */
+	struct sipframe_limits lim = { .max_head = TP_HEAD_SLACK * tp->lim.max_header,
+					.max_body = tp->lim.max_body, .lenient = true,
+					.max_discard = tp->lim.max_discard };
+	/* the body limit (IM-004) is enforced here first (413 from spine_refused), then in the
+	 * spine for messages on outgoing connections: its mutants bend both */
+#ifdef AP_MUTANT_IM_NO_BODY_LIMIT
+	lim.max_body = lim.max_discard > lim.max_body ? lim.max_discard : 4 * lim.max_body;
+#elif defined(AP_MUTANT_IM_BODY_LIMIT_OFF_BY_ONE)
+	lim.max_body--;
+#endif
 	char peer[64];
 	int err;
 
@@ -210,6 +268,7 @@ static void tp_accept(struct conn *c, void *arg)
 	}
 	tc->idle = event_new(tp->base, -1, 0, tp_conn_idle, tc);
 	conn_set_limits(c, &lim);
+	conn_set_msg_timeout(c, tp->lim.msg_timeout_ms);
 	tc->tp = tp;
 	tc->c = c;
 	tc->edge = e->id;
@@ -220,6 +279,7 @@ static void tp_accept(struct conn *c, void *arg)
 	e->nconns++;
 	h.arg = tc;
 	conn_set_handlers(c, &h);
+	conn_set_guard(c, tp_conn_bad, tp_conn_partial);
 	tp_idle_arm(tc);
 	log_info("%s edge: accepted %s connection from %s", conf_edge_name(e->id),
 		 conn_is_tls(c) ? "TLS" : "TCP", sa_fmt(conn_peer_addr(c), peer, sizeof(peer)));
@@ -292,6 +352,7 @@ int tp_alloc(struct tp **tpp, struct event_base *base, const struct conf *cfg, t
 		return ENOMEM;
 	tp->base = base;
 	tp->idle_ms = TP_IDLE_MS;
+	tp->lim = *conf_limits(cfg);
 	tp->rh = rh;
 	tp->arg = arg;
 	for (i = 0, err = 0; i < CONF_NEDGES && !err; i++)
@@ -306,6 +367,18 @@ int tp_alloc(struct tp **tpp, struct event_base *base, const struct conf *cfg, t
 struct tlsctx *tp_client_tls(const struct tp *tp, enum conf_edge_id edge)
 {
 	return tp && edge < CONF_NEDGES ? tp->edge[edge].client_tls : NULL;
+}
+
+void tp_set_bad_handler(struct tp *tp, tp_bad_h *bh)
+{
+	if (tp)
+		tp->bh = bh;
+}
+
+void tp_stats(const struct tp *tp, struct tp_stats *st)
+{
+	if (tp && st)
+		*st = tp->st;
 }
 
 void tp_set_idle_timeout(struct tp *tp, unsigned ms)

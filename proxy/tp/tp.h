@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <event2/event.h>
 
 #include "../conf/conf.h"
@@ -16,14 +17,35 @@ struct tlsctx;
 #define TP_MAX_CONNS_PER_IP 32u    /* a source address opening more is refused at accept */
 #define TP_IDLE_MS (120u * 1000u)  /* no complete message for this long: closed (a stalled
 				    * partial message included; an idle peer reconnects) */
-#define TP_MAX_HEAD 16384u         /* framing: header bytes; more closes the connection */
-#define TP_MAX_BODY 65536u         /* framing: Content-Length; the spine answers 413 above
-				    * SPINE_BODY_MAX, the connection closes above this */
+#define TP_MAX_HEAD 16384u         /* framing of outgoing connections (peer): header bytes */
+#define TP_MAX_BODY 65536u         /* framing of outgoing connections: Content-Length */
+/* A body from a peer over TP_MAX_BODY but within this is read and dropped on an outgoing
+ * connection (logged), which carries other transactions and stays (issue 11 item 2); a larger
+ * one closes it. */
+#define TP_MAX_DISCARD (4u * TP_MAX_BODY)
+/* Accepted connections take theirs from the configuration (conf_limits, issue 11): a header
+ * block over max_header_bytes is still read whole up to this many times that, so that it can
+ * be answered 513 and the connection kept; beyond, the connection closes. */
+#define TP_HEAD_SLACK 4u
 
 /* One complete SIP message received on an accepted connection of edge; buf lives during the
  * call only. The conn may be mem_ref'd to answer later. */
 typedef void (tp_recv_h)(struct conn *c, enum conf_edge_id edge, const char *buf, size_t len,
 			 void *arg);
+
+/* Input refused on an accepted connection of edge (conn_bad_h): the receiver may answer on c
+ * (413, 513, 400) before it closes, or, keep true, before the body is dropped and reading
+ * goes on. */
+typedef void (tp_bad_h)(struct conn *c, enum conf_edge_id edge, int err, const char *buf,
+			size_t len, bool keep, void *arg);
+
+/* Counters of the transport's own guards (apctl status). */
+struct tp_stats {
+	uint64_t msg_timeouts;     /* connections closed: a message not complete in time */
+	uint64_t partial_closes;   /* connections closed: their address held too many partial
+				    * bytes (peer_partial_max) */
+	uint64_t refused_input;    /* oversized or unframeable input reported to the receiver */
+};
 
 /* Listeners made by later tp_alloc calls set SO_REUSEPORT (several worker processes listening
  * on the same addresses, the kernel spreading connections among them). Default off. */
@@ -39,6 +61,9 @@ struct tlsctx *tp_client_tls(const struct tp *tp, enum conf_edge_id edge);
  * reference is taken); live connections keep the context they were accepted with. EINVAL on a
  * bad edge or a client-side context. */
 int tp_set_tls(struct tp *tp, enum conf_edge_id edge, struct tlsctx *server_tls);
+/* The receiver of refused input (NULL: none, the connection closes as the framer says). */
+void tp_set_bad_handler(struct tp *tp, tp_bad_h *bh);
+void tp_stats(const struct tp *tp, struct tp_stats *st);
 /* Replaces the idle timeout of connections accepted from now on (tests); 0 restores it. */
 void tp_set_idle_timeout(struct tp *tp, unsigned ms);
 /* Accepted connections currently open on edge. */
