@@ -1,20 +1,10 @@
 -- BAK-001..004: a backup taken while the proxy runs verifies; damaged, truncated and
 -- other-version copies are refused by verify and restore with the state untouched; the good
 -- one restores, its export equals the backup's, and PIC round trips work after the reload.
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function write(path, data)
-  local f = assert(io.open(path, "wb"))
-  f:write(data)
-  f:close()
-end
-
 -- replaces the first occurrence of plain text a by b (same length) in data
+local files = require("files")
+local read = files.read
+local write = files.write
 local function patch(data, a, b)
   local i = data:find(a, 1, true)
   expect(i, "'" .. a .. "' found in the backup file")

@@ -1,19 +1,9 @@
 -- BAK-002 / BAK-003: a backup whose state was changed after it was written (one archived
 -- message body edited in place: the file stays a valid database, no file checksum covers it)
 -- fails `apctl verify` on its state checksum, and `apctl restore` refuses it.
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local d = f:read("a")
-  f:close()
-  return d
-end
-
-local function write(path, data)
-  local f = assert(io.open(path, "wb"))
-  f:write(data)
-  f:close()
-end
-
+local files = require("files")
+local read = files.read
+local write = files.write
 return scenario {
   title  = "A backup with its state edited in place fails verify (state checksum) and restore",
   covers = { "BAK-002", "BAK-003" },

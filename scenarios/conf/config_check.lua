@@ -1,12 +1,7 @@
 -- CONF-006: `accessproxy -t` checks a configuration and exits non-zero naming each problem —
 -- all of them at once, with the line they are on.
-local function read(path)
-  local f = assert(io.open(path, "r"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
+local files = require("files")
+local read = files.read
 return scenario {
   title  = "accessproxy -t passes the lab's config and names every problem of a broken one",
   covers = { "CONF-006", "TLS-006" },

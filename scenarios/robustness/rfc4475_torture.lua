@@ -1,5 +1,7 @@
 -- RFC 4475: every torture message, sent by the enterprise home server to the proxy's internal
 -- edge over mutual TLS, gets the handling the RFC describes for a proxy; the proxy survives.
+local files = require("files")
+local read = files.read
 local EXPECT = {
   -- name = { accepted final statuses } ; "drop" = no response expected (responses, garbage)
   -- RFC 3261 18.3: on a stream, a message without Content-Length cannot be framed: closing
@@ -19,13 +21,6 @@ local EXPECT = {
 }
 -- Everything else is a valid request the proxy cannot route anywhere (example.com is no
 -- provider of ours): 404, 403 (policy) or 416/420/483 as the message asks, never 400 or 5xx.
-
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 -- Can the message be framed on a stream (it declares its Content-Length)?
 local function framed(text)

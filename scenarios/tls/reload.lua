@@ -4,20 +4,10 @@
 -- is dropped or redialled, and a new connection is shown the new certificate (its serial).
 -- A reload the proxy refuses (a key file that does not exist) is an error answer, leaves the
 -- old certificate in use, and is told apart from an accepted one.
+local files = require("files")
+local read = files.read
+local write = files.write
 local sip = require("sip")
-
-local function read(path)
-  local f = assert(io.open(path, "r"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function write(path, s)
-  local f = assert(io.open(path, "w"))
-  f:write(s)
-  f:close()
-end
 
 -- the config with the [external] section's cert and key replaced
 local function with_external(conf, cert, key)
