@@ -156,27 +156,47 @@ char *rprewrite_text(struct replay *r, int party, const char *in, size_t len, si
 	return b.p;
 }
 
-/* The lab speaks TLS: transport parameters of URIs say so (RFC 3261 19.1.1). */
+/* The lab speaks TLS: transport parameters of URIs say so (RFC 3261 19.1.1). The text from
+ * `from` on is rebuilt, so a value shorter or longer than "tls" is replaced in place. */
 static void rp_fix_transport(struct rpbuf *b, size_t from)
 {
-	static const char *const tr[] = { "transport=ws", "transport=wss", "transport=udp",
-					  "transport=tcp", "transport=WS", "transport=WSS",
-					  "transport=UDP", "transport=TCP" };
-	size_t i;
+	static const char *const tr[] = { "ws", "wss", "udp", "tcp" };
+	static const char key[] = "transport=";
+	const size_t kl = sizeof(key) - 1;
+	char *tail;
+	size_t tl, i = 0, done = 0;
 
-	for (i = 0; i < sizeof(tr) / sizeof(tr[0]); i++) {
-		char *p;
-
-		while (b->p && (p = strstr(b->p + from, tr[i])) && !rp_tokch(p[strlen(tr[i])])) {
-			size_t tl = strlen(tr[i]), off = (size_t)(p - b->p);
-
-			memcpy(p, "transport=tls", 13);
-			memmove(p + 13, p + tl, b->len - off - tl + 1);
-			b->len -= tl - 13;
-			if (tl < 13)
-				break;
-		}
+	if (!b->p || b->oom || from >= b->len)
+		return;
+	tl = b->len - from;
+	tail = malloc(tl + 1);
+	if (!tail) {
+		b->oom = true;
+		return;
 	}
+	memcpy(tail, b->p + from, tl + 1);
+	b->len = from;
+	while (i + kl <= tl) {
+		size_t v = i + kl, vl = 0, k;
+
+		if (strncasecmp(tail + i, key, kl) || (i && rp_tokch(tail[i - 1]))) {
+			i++;
+			continue;
+		}
+		while (v + vl < tl && rp_tokch(tail[v + vl]))
+			vl++;
+		for (k = 0; k < sizeof(tr) / sizeof(tr[0]); k++)
+			if (strlen(tr[k]) == vl && !strncasecmp(tail + v, tr[k], vl))
+				break;
+		if (k < sizeof(tr) / sizeof(tr[0])) {
+			rpbuf_put(b, tail + done, v - done);
+			rpbuf_str(b, "tls");
+			done = v + vl;
+		}
+		i = v + vl;
+	}
+	rpbuf_put(b, tail + done, tl - done);
+	free(tail);
 }
 
 /* A value fresh for this replay in place of a recorded one (created once, then reused). */
