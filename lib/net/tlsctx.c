@@ -10,13 +10,19 @@
 
 #include "base/log.h"
 #include "base/mem.h"
+#include "net/certcache.h"
 #include "net/tlsctx.h"
 
 #define LOG_MODULE "tls"
 
+/* Distinct peer certificates (leaves and the chain certificates they send) whose parses the
+ * connections of one context share: a few per federation peer. */
+#define TLSCTX_CERTCACHE_MAX 256
+
 struct tlsctx {
 	SSL_CTX *ssl;
 	FILE *keylog;
+	struct certcache *certs;
 	bool server;
 };
 
@@ -33,6 +39,22 @@ static void tlsctx_destroy(void *data)
 	}
 	if (ctx->keylog)
 		fclose(ctx->keylog);
+	mem_deref(ctx->certs);
+}
+
+/* Replaces X509_verify_cert for the context's connections: the peer's certificates become the
+ * shared parses of byte-identical ones seen before, then the chain is verified in full, as
+ * OpenSSL would (an internal error counts as a failure, as in ssl_verify_cert_chain). */
+static int tlsctx_verify_cb(X509_STORE_CTX *sctx, void *arg)
+{
+	struct tlsctx *ctx = arg;
+	int ok;
+
+	certcache_share(ctx->certs, sctx);
+	ok = X509_verify_cert(sctx);
+	if (ok > 0)
+		certcache_learn(ctx->certs, sctx);
+	return ok > 0 ? ok : 0;
 }
 
 /* NSS key log format: one line per secret, written whole so concurrent readers (the capture
@@ -109,6 +131,10 @@ int tlsctx_alloc(struct tlsctx **ctxp, bool server, const struct tlsctx_conf *co
 	if (!ctx)
 		return ENOMEM;
 	ctx->server = server;
+	err = certcache_alloc(&ctx->certs, TLSCTX_CERTCACHE_MAX);
+	if (err)
+		goto out;
+	err = EINVAL;
 	ctx->ssl = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (!ctx->ssl) {
 		log_error("SSL_CTX_new: %s", tls_errstr(eb, sizeof(eb)));
@@ -144,6 +170,7 @@ int tlsctx_alloc(struct tlsctx **ctxp, bool server, const struct tlsctx_conf *co
 	else
 		mode = SSL_VERIFY_PEER;
 	SSL_CTX_set_verify(ctx->ssl, mode, NULL);
+	SSL_CTX_set_cert_verify_callback(ctx->ssl, tlsctx_verify_cb, ctx);
 	if (conf->keylog_file) {
 		ctx->keylog = fopen(conf->keylog_file, "a");
 		if (!ctx->keylog) {
@@ -169,6 +196,11 @@ SSL_CTX *tlsctx_ssl_ctx(const struct tlsctx *ctx)
 bool tlsctx_is_server(const struct tlsctx *ctx)
 {
 	return ctx && ctx->server;
+}
+
+unsigned tlsctx_shared_certs(const struct tlsctx *ctx)
+{
+	return ctx ? certcache_count(ctx->certs) : 0;
 }
 
 SSL *tlsctx_ssl_new(struct tlsctx *ctx)

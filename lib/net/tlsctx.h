@@ -24,6 +24,8 @@ struct tlsctx_conf {
 int tlsctx_alloc(struct tlsctx **ctxp, bool server, const struct tlsctx_conf *conf);
 SSL_CTX *tlsctx_ssl_ctx(const struct tlsctx *ctx);
 bool tlsctx_is_server(const struct tlsctx *ctx);
+/* Peer certificates whose parses the context's connections share now (see certcache.h). */
+unsigned tlsctx_shared_certs(const struct tlsctx *ctx);
 /* Creates an SSL for one connection on this context (caller owns it). */
 SSL *tlsctx_ssl_new(struct tlsctx *ctx);
 
