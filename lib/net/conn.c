@@ -25,6 +25,16 @@
 /* Connect plus handshake must finish within this; a half-open peer must not pin a slot. */
 #define CONN_SETUP_TIMEOUT_MS 10000
 
+/* What an idle connection costs counts (tens of thousands are held): the structure holds only
+ * what every connection needs; the message deadline's timer is made when a message is first
+ * incomplete, and the setup timer goes once the connection is up (made again to bound the
+ * linger of a close). */
+union conn_sa {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
 struct conn {
 	struct event_base *base;
 	struct bufferevent *bev;      /* owns the fd (and the SSL) once it exists */
@@ -41,7 +51,7 @@ struct conn {
 	conn_bad_h *bad;
 	conn_partial_h *partial;
 	struct sipframe_limits lim;
-	struct sockaddr_storage peer, local;
+	union conn_sa peer, local;    /* IPv4 or IPv6: 28 bytes, not a sockaddr_storage's 128 */
 	size_t pull;                  /* contiguous bytes the framer needed last time */
 	size_t need;                  /* input bytes the current message needs (0: unknown) */
 	size_t discard;               /* body bytes of a refused message still to drop */
@@ -54,7 +64,7 @@ struct conn {
 	int connect_err;              /* failure found synchronously by connect(2) */
 	unsigned busy;                /* callbacks on the stack: defer freeing the bufferevent */
 	bool estab, closed, server, draining;
-	char peer_cn[256];
+	char *peer_cn;                /* its certificate's CN (mem_strdup), NULL until known */
 };
 
 struct listener {
@@ -142,6 +152,14 @@ static void conn_teardown(struct conn *c)
 	}
 }
 
+/* A timer no longer needed: freed, NULL returned. */
+static struct event *conn_timer_drop(struct event *ev)
+{
+	if (ev)
+		event_free(ev);
+	return NULL;
+}
+
 static void conn_destroy(void *data)
 {
 	struct conn *c = data;
@@ -161,6 +179,7 @@ static void conn_destroy(void *data)
 	if (c->peer_cert)
 		X509_free(c->peer_cert);
 	mem_deref(c->expect_cn);
+	mem_deref(c->peer_cn);
 	mem_deref(c->refused);
 	mem_deref(c->tls);
 }
@@ -241,6 +260,10 @@ void conn_shutdown(struct conn *c, int err)
 		conn_fail(c, err);
 		return;
 	}
+	if (!c->tmo && !(c->tmo = evtimer_new(c->base, conn_timeout_cb, c))) {
+		conn_fail(c, err);
+		return;
+	}
 	c->draining = true;
 	c->drain_err = err;
 	bufferevent_disable(c->bev, EV_READ);
@@ -294,8 +317,7 @@ static struct conn *conn_new(struct event_base *base, struct tlsctx *tls, bool s
 	c->lim.max_body = SIPFRAME_DEFAULT_MAX_BODY;
 	c->pending = evbuffer_new();
 	c->tmo = evtimer_new(base, conn_timeout_cb, c);
-	c->mtmo = evtimer_new(base, conn_msg_timeout_cb, c);
-	if (!c->pending || !c->tmo || !c->mtmo || evtimer_add(c->tmo, &tv) != 0)
+	if (!c->pending || !c->tmo || evtimer_add(c->tmo, &tv) != 0)
 		return mem_deref(c);
 	return c;
 }
@@ -337,7 +359,7 @@ static bool conn_refuse(struct conn *c, struct evbuffer *in, int err, const char
 	if (keep) {
 		if (!c->bad)
 			log_info("%s %s: a message with a body of %zu bytes (limit %zu) dropped",
-				 c->server ? "from" : "to", c->peer_cn[0] ? c->peer_cn : "peer",
+				 c->server ? "from" : "to", c->peer_cn ? c->peer_cn : "peer",
 				 body, c->lim.max_body);
 		else if ((c->refused = mem_zalloc(mlen, NULL)) != NULL)
 			memcpy(c->refused, p, mlen);
@@ -366,13 +388,18 @@ static void conn_read_done(struct conn *c, struct evbuffer *in, bool delivered)
 	if (c->closed || c->draining)
 		return;
 	held = evbuffer_get_length(in); /* a body being dropped takes no memory */
+	if (c->msg_ms && (held || c->discard) && !c->mtmo &&
+	    !(c->mtmo = evtimer_new(c->base, conn_msg_timeout_cb, c))) {
+		conn_fail(c, ENOMEM);
+		return;
+	}
 	if (c->msg_ms && (held || c->discard) &&
 	    (delivered || !evtimer_pending(c->mtmo, NULL))) {
 		struct timeval tv = { (time_t)(c->msg_ms / 1000),
 				      (suseconds_t)(c->msg_ms % 1000) * 1000 };
 
 		evtimer_add(c->mtmo, &tv);
-	} else if (!held && !c->discard) {
+	} else if (!held && !c->discard && c->mtmo) {
 		evtimer_del(c->mtmo);
 	}
 	if (held != c->held) {
@@ -496,23 +523,27 @@ static int conn_sock_err(struct conn *c)
 /* Handshake done (or TCP up): check the peer's name, flush what was queued, tell the owner. */
 static void conn_established(struct conn *c)
 {
+	char cn[256] = "";
 	SSL *ssl;
 
 	if (c->tls) {
 		ssl = bufferevent_openssl_get_ssl(c->bev);
 		c->peer_cert = ssl ? SSL_get1_peer_certificate(ssl) : NULL;
-		if (c->peer_cert)
-			tls_cert_cn(c->peer_cert, c->peer_cn, sizeof(c->peer_cn));
+		if (c->peer_cert && tls_cert_cn(c->peer_cert, cn, sizeof(cn)) == 0 &&
+		    !(c->peer_cn = mem_strdup(cn))) {
+			conn_fail(c, ENOMEM);
+			return;
+		}
 		if (c->expect_cn && (!c->peer_cert ||
 				     tls_cert_check_cn(c->peer_cert, c->expect_cn) != 0)) {
-			log_warn("peer certificate CN '%s' is not the expected '%s'", c->peer_cn,
+			log_warn("peer certificate CN '%s' is not the expected '%s'", cn,
 				 c->expect_cn);
 			conn_fail(c, EPERM);
 			return;
 		}
 	}
 	c->estab = true;
-	evtimer_del(c->tmo);
+	c->tmo = conn_timer_drop(c->tmo);
 	if (evbuffer_get_length(c->pending) &&
 	    bufferevent_write_buffer(c->bev, c->pending) != 0) {
 		conn_fail(c, ENOMEM);
@@ -601,8 +632,8 @@ int conn_connect(struct conn **cp, struct event_base *base, struct tlsctx *tls,
 	struct conn *c;
 	int err, one = 1;
 
-	if (!cp || !base || !peer || !sa_len(peer) || (local && local->sa_family !=
-						       peer->sa_family))
+	if (!cp || !base || !peer || !sa_len(peer) || sa_len(peer) > sizeof(union conn_sa) ||
+	    (local && local->sa_family != peer->sa_family))
 		return EINVAL;
 	if (tls && tlsctx_is_server(tls))
 		return EINVAL;
@@ -670,17 +701,19 @@ int conn_adopt(struct conn **cp, struct event_base *base, evutil_socket_t fd,
 		err = errno ? errno : EIO;
 		goto out;
 	}
-	if (peer)
+	if (peer && sa_len(peer) <= sizeof(c->peer))
 		memcpy(&c->peer, peer, sa_len(peer));
-	if (peer_cn)
-		snprintf(c->peer_cn, sizeof(c->peer_cn), "%s", peer_cn);
+	if (peer_cn && *peer_cn && !(c->peer_cn = mem_strdup(peer_cn))) {
+		err = ENOMEM;
+		goto out;
+	}
 	if (h)
 		c->h = *h;
 	err = conn_start_stream(c, NULL);
 	if (err)
 		goto out;
 	c->estab = true;
-	evtimer_del(c->tmo);
+	c->tmo = conn_timer_drop(c->tmo);
 out:
 	if (err)
 		mem_deref(c);
@@ -778,7 +811,7 @@ bool conn_is_tls(const struct conn *c)
 
 const char *conn_peer_cn(const struct conn *c)
 {
-	return c ? c->peer_cn : "";
+	return c && c->peer_cn ? c->peer_cn : "";
 }
 
 X509 *conn_peer_cert(const struct conn *c)
@@ -812,7 +845,7 @@ static void listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 			       struct sockaddr *sa, int salen, void *arg)
 {
 	struct listener *l = arg;
-	socklen_t len = sizeof(struct sockaddr_storage);
+	socklen_t len = sizeof(union conn_sa);
 	struct conn *c;
 
 	c = conn_new(l->base, l->tls, true);
@@ -830,7 +863,7 @@ static void listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	}
 	conn_hold(c);
 	if (!c->tls)
-		c->estab = true, evtimer_del(c->tmo);
+		c->estab = true, c->tmo = conn_timer_drop(c->tmo);
 	/* The owner takes the allocation reference; we keep ours until we are done. */
 	l->ah(c, l->arg);
 	if (!c->closed && !c->tls && c->h.estab)
