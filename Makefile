@@ -183,7 +183,7 @@ lab: all ## the default lab with its Lua console (piclab lab; LAB=N for 127.77.N
 
 bench: all ## benchmarks: sustainable and burst throughput beside Kamailio, latency, idle memory; 10,000-transaction replay; streaming decoder on 1 GB vs AES-GCM and tshark (BENCH_SECS, figures printed, never asserted)
 	@bash bench/run.sh $(BUILD) | tee $(BUILD)/bench.txt
-	@bash bench/decode.sh $(BUILD)
+	@[ "$${BENCH_ONLY:-}" = idle ] || bash bench/decode.sh $(BUILD)
 
 soak: all ## SOAK_MIN minutes (default 10) at 70% of the sustainable MTLS rate: a row a minute, an SVG plot, a flatness verdict
 	@bash bench/soak.sh $(BUILD)

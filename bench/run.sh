@@ -249,7 +249,7 @@ echo "load average at the start: $START_LOAD"
 echo
 row "figure" "accessproxy" "Kamailio" "ratio" "load average (1 5 15 min)"
 row "----------------------------------------------------" "------------" "------------" "-------" "-------------------------"
-for proto in tcp mtls; do
+for proto in $PROTOS; do
 	P=$(echo $proto | tr a-z A-Z)
 	for audit in yes no; do
 		k=- kr=-
@@ -257,7 +257,7 @@ for proto in tcp mtls; do
 		row "$P sustainable tx/s, audit $( [ $audit = yes ] && echo on || echo off)" "${SUST[ap/$proto/$audit]:-0}" "$k" "$kr" "${ROWLOAD[sust/ap/$proto/$audit]:-}"
 	done
 done
-for proto in tcp mtls; do
+for proto in $PROTOS; do
 	P=$(echo $proto | tr a-z A-Z)
 	for audit in yes no; do
 		k=- kr=-
@@ -275,10 +275,18 @@ if [ "$IDLE_CONNS" -gt 0 ]; then
 	row "idle MTLS connections held (of $IDLE_CONNS, $idle_workers workers)" "$idle_up" "" "" "${IDLE_LOAD:-}"
 	if [ "${idle_up:-0}" -gt 0 ]; then
 		row "memory per idle MTLS connection (bytes, PSS)" "$(( (rss1 - rss0) * 1024 / idle_up ))" "" "" "RSS $rss0 -> $rss1 kB"
+		echo "  (the proxy's whole process tree, PSS after the handshakes less PSS before, over the connections"
+		echo "  held: TLS state, libevent, the proxy's own; the connections of one peer share the parse of its"
+		echo "  certificate and chain; kernel socket buffers are not in it)"
 	fi
 	[ -n "$idle_note" ] && echo "note: $idle_note"
 fi
 echo
+if [ "${BENCH_ONLY:-}" = idle ]; then
+	echo "goal: <= 16 kB per idle MTLS connection"
+	echo "load average at the end: $(loadavg)"
+	exit 0
+fi
 echo "sustained runs that held (the highest per configuration):"
 for k in "${!SUSTINFO[@]}"; do [ -n "${SUSTINFO[$k]}" ] && echo "  $k at ${SUST[$k]}/s: ${SUSTINFO[$k]}"; done
 echo "latency subtracted (p99 straight to the responder): TCP ${BASE_P99[tcp]:-?}us, MTLS ${BASE_P99[mtls]:-?}us"
