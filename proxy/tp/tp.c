@@ -1,8 +1,5 @@
 /* tp: the two edge listeners (mutual TLS; plain TCP only where allowed) and accepted conns. */
 #include <errno.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <stdbool.h>
 #include <string.h>
 
@@ -15,9 +12,6 @@
 #include "tp.h"
 
 #define LOG_MODULE "tp"
-
-/* Quiet time after the last accept before the heap's free pages go back to the system. */
-#define TP_SETTLE_MS 1000
 
 /* Connections per source address of one edge (the per-peer cap). */
 struct tp_src {
@@ -50,7 +44,6 @@ struct tp_edge {
 
 struct tp {
 	struct event_base *base;
-	struct event *settle;        /* a second after the last accept: free heap goes back */
 	struct tp_edge edge[CONF_NEDGES];
 	struct tp_conn *conns;
 	unsigned idle_ms;
@@ -114,8 +107,6 @@ static void tp_destroy(void *data)
 		conn_close(tc->c);
 		mem_deref(tc);
 	}
-	if (tp->settle)
-		event_free(tp->settle);
 	for (i = 0; i < CONF_NEDGES; i++) {
 		mem_deref(tp->edge[i].tls_listener);
 		mem_deref(tp->edge[i].tcp_listener);
@@ -123,17 +114,6 @@ static void tp_destroy(void *data)
 		mem_deref(tp->edge[i].client_tls);
 		mem_deref(tp->edge[i].srcs);
 	}
-}
-
-/* Connections were accepted and none for a second: a TLS handshake allocates and frees about
- * ten times what the connection keeps afterwards, and glibc keeps the freed pages resident
- * between the connections that stay; giving them back is what lets a proxy holding tens of
- * thousands of idle connections stay at what they really cost. */
-static void tp_settle_cb(evutil_socket_t fd, short what, void *arg)
-{
-#ifdef __GLIBC__
-	malloc_trim(0);
-#endif
 }
 
 static void tp_idle_arm(struct tp_conn *tc)
@@ -301,11 +281,6 @@ static void tp_accept(struct conn *c, void *arg)
 	conn_set_handlers(c, &h);
 	conn_set_guard(c, tp_conn_bad, tp_conn_partial);
 	tp_idle_arm(tc);
-	if (tp->settle) {
-		struct timeval tv = { TP_SETTLE_MS / 1000, (TP_SETTLE_MS % 1000) * 1000 };
-
-		evtimer_add(tp->settle, &tv);
-	}
 	log_info("%s edge: accepted %s connection from %s", conf_edge_name(e->id),
 		 conn_is_tls(c) ? "TLS" : "TCP", sa_fmt(conn_peer_addr(c), peer, sizeof(peer)));
 }
@@ -376,7 +351,6 @@ int tp_alloc(struct tp **tpp, struct event_base *base, const struct conf *cfg, t
 	if (!tp)
 		return ENOMEM;
 	tp->base = base;
-	tp->settle = evtimer_new(base, tp_settle_cb, tp); /* none: no trimming, no harm */
 	tp->idle_ms = TP_IDLE_MS;
 	tp->lim = *conf_limits(cfg);
 	tp->rh = rh;
