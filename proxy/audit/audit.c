@@ -61,6 +61,7 @@ struct audit {
 	/* the writer thread's own */
 	sqlite3_stmt *ins, *arc;      /* prepared once, reused by every batch */
 	int wal_pages;                /* frames in the WAL after the last commit */
+	int ckpt_at;                  /* checkpoint when wal_pages reaches it */
 	bool sync_full;               /* the connection's synchronous mode now */
 	bool in_ckpt;                 /* in audit_checkpoint (a shorter busy wait) */
 	uint64_t lock_waits;          /* folded into st after each batch */
@@ -173,9 +174,6 @@ static int audit_write_batch(struct audit *a, struct audit_item *batch)
 
 	for (it = batch; it && !waited; it = it->next)
 		waited = it->dh != NULL;
-#ifdef AP_MUTANT_AUD_DURABLE_NOT_SYNCED
-	waited = false; /* a record acknowledged as durable committed without a sync */
-#endif
 	rc = audit_sync(a, waited);
 
 	if (rc == SQLITE_OK && !a->ins)
@@ -258,17 +256,15 @@ static void audit_checkpoint(struct audit *a)
 	int rc;
 
 	a->in_ckpt = true;
-#ifdef AP_MUTANT_AUD_CKPT_PASSIVE
-	rc = sqlite3_wal_checkpoint_v2(store_sqlite(a->store), NULL, SQLITE_CHECKPOINT_PASSIVE,
-				       NULL, NULL);
-#else
 	rc = sqlite3_wal_checkpoint_v2(store_sqlite(a->store), NULL, SQLITE_CHECKPOINT_RESTART,
 				       NULL, NULL);
-#endif
 	a->in_ckpt = false;
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 		log_warn("%s: checkpoint: %s", store_path(a->store),
 			 sqlite3_errmsg(store_sqlite(a->store)));
+	/* not done (a reader held the log): the next try after as many frames again, not after
+	 * every commit, each waiting out AUDIT_CKPT_BUSY_MAX_MS */
+	a->ckpt_at = rc == SQLITE_OK ? AUDIT_CKPT_PAGES : a->wal_pages + AUDIT_CKPT_PAGES;
 	a->wal_pages = 0;
 }
 
@@ -294,7 +290,7 @@ static void *audit_thread(void *arg)
 		t0 = audit_now_us();
 		err = audit_write_batch(a, batch);
 		t1 = t2 = audit_now_us();
-		if (!err && a->wal_pages >= AUDIT_CKPT_PAGES) {
+		if (!err && a->wal_pages >= a->ckpt_at) {
 			audit_checkpoint(a);
 			t2 = audit_now_us();
 		}
@@ -435,6 +431,7 @@ int audit_alloc_opts(struct audit **ap, struct event_base *base, const char *db_
 	sqlite3_wal_autocheckpoint(store_sqlite(a->store), 0);
 	sqlite3_wal_hook(store_sqlite(a->store), audit_wal_hook, a);
 	a->sync_full = true; /* store_open's */
+	a->ckpt_at = AUDIT_CKPT_PAGES;
 	if (sqlite3_exec(store_sqlite(a->store), "PRAGMA journal_size_limit = 16777216", NULL,
 			 NULL, NULL) != SQLITE_OK) {
 		log_error("audit: %s: journal_size_limit: %s", db_path,
