@@ -51,7 +51,8 @@ struct audit {
 	pthread_cond_t flushed;       /* a batch finished */
 	struct audit_item *head, *tail;
 	size_t depth;
-	struct audit_item *done_head, *done_tail; /* to call back on the loop */
+	struct audit_item *done_head, *done_tail; /* to call back (and free) on the loop */
+	size_t done_n;
 	uint64_t seq, done_seq;
 	bool stop;
 	int efd;
@@ -268,10 +269,12 @@ static void audit_checkpoint(struct audit *a)
 	a->wal_pages = 0;
 }
 
+#define AUDIT_SPENT_WAKE 64
+
 static void *audit_thread(void *arg)
 {
 	struct audit *a = arg;
-	struct audit_item *batch, *it, *next, *spent;
+	struct audit_item *batch, *it, *next;
 	uint64_t one = 1, n;
 	bool signal;
 	int err;
@@ -305,17 +308,16 @@ static void *audit_thread(void *arg)
 				a->st.ckpt_us_max = t2 - t1;
 		}
 		a->st.lock_waits = a->lock_waits;
+		/* Every record goes back to the loop, which frees what it allocated: freed here,
+		 * each would go to the loop thread's malloc arena under its lock, from a niced
+		 * thread that may be descheduled holding it, and the loop's next allocations
+		 * would miss its own cache. The loop is woken for a callback at once, for plain
+		 * records once AUDIT_SPENT_WAKE of them are waiting. */
 		signal = false;
-		spent = NULL;
 		for (n = 0, it = batch; it; it = next) {
 			next = it->next;
 			n++;
 			a->done_seq = it->seq;
-			if (!it->dh) {
-				it->next = spent;
-				spent = it;
-				continue;
-			}
 			it->err = err;
 			it->next = NULL;
 			if (a->done_tail)
@@ -323,8 +325,10 @@ static void *audit_thread(void *arg)
 			else
 				a->done_head = it;
 			a->done_tail = it;
-			signal = true;
+			a->done_n++;
+			signal = signal || it->dh;
 		}
+		signal = signal || a->done_n >= AUDIT_SPENT_WAKE;
 		if (err) {
 			a->st.failed += n;
 		} else {
@@ -334,14 +338,6 @@ static void *audit_thread(void *arg)
 		pthread_cond_broadcast(&a->flushed);
 		if (signal && write(a->efd, &one, sizeof(one)) < 0)
 			log_error("eventfd: %s", strerror(errno));
-		/* Freed outside the lock: this thread runs niced, and a loop thread that queues
-		 * a record must never wait while it is descheduled holding the lock. */
-		pthread_mutex_unlock(&a->mtx);
-		for (it = spent; it; it = next) {
-			next = it->next;
-			free(it);
-		}
-		pthread_mutex_lock(&a->mtx);
 	}
 	pthread_mutex_unlock(&a->mtx);
 	sqlite3_finalize(a->ins);
@@ -359,10 +355,12 @@ static void audit_deliver(struct audit *a)
 	pthread_mutex_lock(&a->mtx);
 	list = a->done_head;
 	a->done_head = a->done_tail = NULL;
+	a->done_n = 0;
 	pthread_mutex_unlock(&a->mtx);
 	while ((it = list)) {
 		list = it->next;
-		it->dh(it->err, it->arg);
+		if (it->dh)
+			it->dh(it->err, it->arg);
 		free(it);
 	}
 }
