@@ -413,6 +413,7 @@ static int raw_l_send_raw(lua_State *L)
 	/* the waiter owns the raw exchange: when the wait ends, the connection goes with it */
 	r->w = scen_wait_begin(L, "responses to a raw message", 0);
 	scen_waiter_set_data(r->w, r);
+	o.timeout = scen_time(s, o.timeout);
 	{
 		struct timeval tv = { (time_t)o.timeout,
 				      (suseconds_t)((o.timeout - (time_t)o.timeout) * 1e6) };

@@ -22,6 +22,7 @@
 #include "runner.h"
 #include "replay/replay.h"
 #include "anon/anon.h"
+#include "slowbuild.h"
 #include "sutkind.h"
 
 static void usage(FILE *f)
@@ -90,6 +91,9 @@ static void usage(FILE *f)
 		"\n"
 		"options of run:\n"
 		"  -t, --timeout SECONDS   default time limit per scenario (30)\n"
+		"      --time-scale F      stretch every time limit and wait of the scenarios F\n"
+		"                          times, 1..20 (default: $PICLAB_TIME_SCALE, else 3 when the\n"
+		"                          lab or the accessproxy is a sanitizer build, else 1)\n"
 		"  -o, --out DIR           where run folders go (default: reports/out)\n"
 		"      --sut PATH          the SUT's program (default: accessproxy beside piclab;\n"
 		"                          /usr/sbin/kamailio for --sut-kind kamailio)\n"
@@ -187,6 +191,7 @@ int main(int argc, char **argv)
 		{ "strict", no_argument, NULL, 'Y' },
 		{ "workers", required_argument, NULL, 'W' },
 		{ "script", required_argument, NULL, 'F' },
+		{ "time-scale", required_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -196,7 +201,7 @@ int main(int argc, char **argv)
 	struct runner_opts o = { .timeout = 30, .capture = true, .first_lab = 1 };
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	bool strict = false;
-	const char *script = NULL, *html = NULL;
+	const char *script = NULL, *html = NULL, *scale = NULL;
 	const char *cmd;
 	bool sut_given = false;
 	ssize_t n;
@@ -361,6 +366,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'F': script = optarg; break;
+		case 'Z': scale = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -429,6 +435,18 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		return console_run(&co);
+	}
+	{
+		char why[PATH_MAX + 64];
+
+		o.time_scale = slowbuild_scale(scale, o.sut_kind, o.sut_binary, why, sizeof(why));
+		if (o.time_scale == 0) {
+			fprintf(stderr, "piclab: %s\n", why);
+			return 2;
+		}
+		if (o.time_scale != 1 && !o.list_only)
+			printf("time scale %g (%s): every time limit and wait of a scenario is %g "
+			       "times as long\n", o.time_scale, why, o.time_scale);
 	}
 	return runner_run(&o, argc - optind, argv + optind);
 }

@@ -105,6 +105,8 @@ void runinfo_set(lua_State *L, const struct runner_opts *o, time_t start, time_t
 	runinfo_num(L, "first_lab", o->first_lab);
 	lua_pushnumber(L, o->timeout);
 	lua_setfield(L, -2, "timeout");
+	lua_pushnumber(L, o->time_scale > 1 ? o->time_scale : 1);
+	lua_setfield(L, -2, "time_scale");
 }
 
 void runinfo_push_result(lua_State *L, const struct scen_result *s, const char *file)

@@ -286,7 +286,7 @@ static void runner_worker(struct runner *r, unsigned k, unsigned jobs, int fd)
 		struct scen_opts so = {
 			.lab_index = r->lab[k], .out_dir = r->d.out, .pki_dir = r->d.pki,
 			.sut_binary = r->o->sut_binary, .sut_kind = r->o->sut_kind,
-			.default_timeout = r->o->timeout,
+			.default_timeout = r->o->timeout, .time_scale = r->o->time_scale,
 			.capture = r->o->capture, .seed = r->o->seed, .run_log = r->d.log,
 			.root = r->o->root, .keep = r->o->keep, .workers = r->o->workers,
 		};

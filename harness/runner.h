@@ -12,6 +12,7 @@ struct runner_opts {
 	const char *sut_kind;    /* adapter name (sutkind.h); NULL: accessproxy */
 	const char *pki_dir;     /* the lab PKI to use (NULL: a new one in the run folder) */
 	double timeout;          /* default per-scenario time limit, seconds */
+	double time_scale;       /* time limits and waits times this (a sanitizer build: 3) */
 	bool capture;
 	bool list_only;
 	unsigned first_lab;      /* first lab index (127.77.<n>.0/24); worker k uses n + k */

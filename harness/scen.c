@@ -83,6 +83,11 @@ struct event_base *scen_base(struct scen *s)
 	return s->base;
 }
 
+double scen_time(const struct scen *s, double secs)
+{
+	return s && s->time_scale > 1 ? secs * s->time_scale : secs;
+}
+
 void scen_finish(struct scen *s, enum scen_verdict v, const char *reason, const char *where)
 {
 	if (s->step_h) {
@@ -172,8 +177,9 @@ static void scen_limit_cb(evutil_socket_t fd, short what, void *arg)
 
 	struct scen_waiter *w = scen_some_wait(s);
 
-	snprintf(reason, sizeof(reason), "time limit of %.0f s exceeded%s%s", s->timeout,
-		 w ? " while waiting for " : "", w ? w->what : "");
+	snprintf(reason, sizeof(reason), "time limit of %.0f s%s exceeded%s%s", s->timeout,
+		 s->time_scale > 1 ? " (time scale applied)" : "", w ? " while waiting for " : "",
+		 w ? w->what : "");
 	scen_finish(s, SCEN_FAIL, reason, w ? w->where : "");
 }
 
@@ -336,6 +342,8 @@ void scen_read_meta(struct scen *s, int t, const struct scen_opts *o)
 	scen_waivers_str(s);
 	lua_getfield(L, t, "timeout");
 	s->timeout = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : o ? o->default_timeout : 30;
+	s->time_scale = o && o->time_scale > 1 ? o->time_scale : 1;
+	s->timeout *= s->time_scale;
 	lua_pop(L, 1);
 }
 

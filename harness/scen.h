@@ -44,6 +44,7 @@ struct scen_opts {
 	const char *sut_binary;
 	const char *sut_kind;   /* adapter name (sutkind.h); NULL: accessproxy */
 	double default_timeout; /* seconds, when the scenario does not say */
+	double time_scale;      /* every time limit and wait of a scenario times this (0: 1) */
 	unsigned long seed;     /* math.randomseed of the scenario's Lua state */
 	bool capture;
 	bool keep;              /* leave a failed lab up until Ctrl-C */
@@ -99,6 +100,8 @@ struct lab *scen_lab(struct scen *s);
 /* The project root (fixture() paths, scenarios/lib). */
 const char *scen_root(struct scen *s);
 struct event_base *scen_base(struct scen *s);
+/* secs in the time of this run: a slow build (sanitizers) waits time_scale times longer. */
+double scen_time(const struct scen *s, double secs);
 /* A wait: the binding calls scen_wait_begin, starts its asynchronous operation with the returned
  * waiter as argument, then returns scen_yield(L, waiter, k). When the operation completes, it
  * pushes its results on the coroutine with scen_waiter_thread() and calls scen_wake(w, nres);

@@ -38,6 +38,7 @@ struct scen {
 	struct event *limit_ev;
 	size_t mem_used;
 	double timeout;
+	double time_scale;        /* >= 1: the waits and the limit times this */
 	bool finished;
 	struct waivers waivers;   /* what the scenario exempts from the invariants */
 	const char *root;

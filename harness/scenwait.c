@@ -159,6 +159,7 @@ struct scen_waiter *scen_wait_begin(lua_State *L, const char *what, double timeo
 	snprintf(w->what, sizeof(w->what), "%s", what);
 	if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
 		snprintf(w->where, sizeof(w->where), "%s:%d", ar.short_src, ar.currentline);
+	timeout_s = strcmp(what, "lab:sleep") ? scen_time(s, timeout_s) : timeout_s;
 	if (timeout_s > 0) {
 		struct timeval tv = { (time_t)timeout_s,
 				      (suseconds_t)((timeout_s - (time_t)timeout_s) * 1e6) };

@@ -14,6 +14,7 @@
 
 #include "base/mem.h"
 #include "base/log.h"
+#include "base/sanitized.h"
 #include "conf/conf.h"
 #include "ctl/ctl.h"
 #include "ctl/reload.h"
@@ -56,8 +57,9 @@ struct ap {
 /* One line: what a report names as the SUT's identity. */
 static void ap_version(void)
 {
-	printf("accessproxy %s (%s, libevent %s, SQLite %s)\n", AP_VERSION,
-	       OpenSSL_version(OPENSSL_VERSION), event_get_version(), sqlite3_libversion());
+	printf("accessproxy %s (%s, libevent %s, SQLite %s)%s\n", AP_VERSION,
+	       OpenSSL_version(OPENSSL_VERSION), event_get_version(), sqlite3_libversion(),
+	       PIC_SANITIZED ? PIC_SANITIZED_MARK : "");
 }
 
 static void ap_usage(FILE *f)

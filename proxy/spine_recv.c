@@ -80,11 +80,11 @@ static void spine_scan_reply(struct spine *s, struct conn *c, enum conf_edge_id 
 	mem_deref(buf);
 }
 
-/* A request the scanner finds well-formed but libosip2 cannot represent (RFC 4475 3.1.1.2).
- * From outside, or for a domain we route, it is a client error: 400 naming the fault the
- * sanity checks find (never 5xx: the fault is the request's, issue 11). From inside, for a
- * domain we do not route, 404 (RFC 3261 16.4: nowhere to send it; a valid torture message
- * must not get 400). */
+/* A request the scanner finds well-formed but libosip2 cannot represent (RFC 4475 3.1.1.2),
+ * or one from inside that the sanity checks refuse. From outside, or for a domain we route,
+ * it is a client error: 400 naming the fault the sanity checks find (never 5xx: the fault is
+ * the request's, issue 11). From inside, for a domain we do not route, 404 (RFC 3261 16.4:
+ * nowhere to send it; a valid torture message must not get 400). */
 static void spine_unparsed(struct spine *s, struct conn *c, enum conf_edge_id in,
 			   const char *buf, size_t len, const struct sipscan *sc)
 {
@@ -136,7 +136,7 @@ void spine_recv(struct conn *c, enum conf_edge_id edge, const char *buf, size_t 
 	const char *why = NULL;
 	char why400[200], msg[240];
 	int over = spine_head_limits(buf, len, conf_limits(s->cfg)->max_header, &why);
-	bool inward;
+	bool malformed;
 
 	if (sipscan_parse(&sc, buf, len)) {
 		log_info("%s edge: message of %zu bytes without a start line or header end "
@@ -144,13 +144,19 @@ void spine_recv(struct conn *c, enum conf_edge_id edge, const char *buf, size_t 
 		s->st.dropped++;
 		return;
 	}
-	/* issue 11 item 4: nothing malformed crosses inward */
-	inward = edge == CONF_EXTERNAL && !over && !sc.defect &&
-		 sanity_check(buf, len, &sc, why400, sizeof(why400));
+	/* issue 11 item 4: nothing malformed crosses inward; nor outward, where a request the
+	 * grammar refuses would leave cut short or rewritten by the parser ("sip:%00@h") */
+#ifndef AP_MUTANT_ROB_NO_OUTWARD_SANITY
+	malformed = (edge == CONF_EXTERNAL || sc.request) && !over && !sc.defect &&
+		    sanity_check(buf, len, &sc, why400, sizeof(why400));
+#else
+	malformed = edge == CONF_EXTERNAL && !over && !sc.defect &&
+		    sanity_check(buf, len, &sc, why400, sizeof(why400));
+#endif
 	if (!sc.request) {
-		if (sc.defect || inward || sipmsg_decode(&m, buf, len)) {
+		if (sc.defect || malformed || sipmsg_decode(&m, buf, len)) {
 			log_info("%s edge: malformed response dropped: %s", conf_edge_name(edge),
-				 sc.defect ? sc.why : inward ? why400 : "libosip2 refuses it");
+				 sc.defect ? sc.why : malformed ? why400 : "libosip2 refuses it");
 			s->st.dropped++;
 			return;
 		}
@@ -158,7 +164,7 @@ void spine_recv(struct conn *c, enum conf_edge_id edge, const char *buf, size_t 
 		mem_deref(m);
 		return;
 	}
-	if (over || sc.defect || inward || sipmsg_decode(&m, buf, len)) {
+	if (over || sc.defect || malformed || sipmsg_decode(&m, buf, len)) {
 		s->st.requests_in++;
 		if (!spine_rate_ok(s, c, edge)) {
 			s->st.dropped++;
@@ -167,7 +173,7 @@ void spine_recv(struct conn *c, enum conf_edge_id edge, const char *buf, size_t 
 			spine_scan_reply(s, c, edge, &sc, over, why);
 		} else if (sc.defect) {
 			spine_scan_reply(s, c, edge, &sc, sc.defect, sc.why);
-		} else if (inward) {
+		} else if (malformed && edge == CONF_EXTERNAL) {
 			s->st.refused_malformed++;
 			snprintf(msg, sizeof(msg), "malformed request: %s", why400);
 			spine_scan_reply(s, c, edge, &sc, 400, msg);

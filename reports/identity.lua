@@ -145,6 +145,7 @@ function M.pixit(run)
     end
   end
   add("timer", "scenario time limit (default, s)", run.timeout or "")
+  add("timer", "time scale of limits and waits (sanitizer builds: 3)", run.time_scale or 1)
   add("timer", "settle before the capture invariants (s)", "0.3")
   add("timer", "provisioning site workflow step (ms)", layout.site_step_ms or "")
   if (run.sut_kind or "") == "" or run.sut_kind == "accessproxy" then

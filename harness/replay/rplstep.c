@@ -459,11 +459,18 @@ void rpl_unknown_users(struct rplua *L)
 	}
 	for (i = 0; i < L->nusers; i++) {
 		struct rpl_user *u = &L->users[i];
+		const char *name = u->unknown && !u->known ? u->aor : u->var;
+		size_t n = strnlen(name, sizeof(u->ref) - 3);
 
 		u->unknown &= !u->known;
-		if (u->unknown)
-			snprintf(u->ref, sizeof(u->ref), "\"%s\"", u->aor);
-		else
-			snprintf(u->ref, sizeof(u->ref), "%s", u->var);
+		/* by hand: the compiler cannot tell these members apart from the whole of *L */
+		if (u->unknown) {
+			u->ref[0] = '"';
+			memcpy(u->ref + 1, name, n);
+			memcpy(u->ref + 1 + n, "\"", 2);
+		} else {
+			memcpy(u->ref, name, n);
+			u->ref[n] = '\0';
+		}
 	}
 }

@@ -216,6 +216,19 @@ return scenario {
       expect(f.decrypted, "internal leg decrypted")
     end
 
+    -- outward too: a request from inside whose Request-URI user holds an escaped NUL gets 400
+    -- and does not leave cut short at the NUL (a parser forwards "sip:%00@h" as "sip:@h")
+    local nul = sip.request{ from = ALICE, to = BOB, ruri = "sip:b%00ob@aol.test",
+                             body = "nul user", headers = { "X-Case: outward-nul" } }
+    r = lab.enterprise:send_raw(nul, { timeout = 3 })
+    expect_eq(r.final and r.final.status, 400, "a request from inside with %00 in its Request-URI user")
+    local outside = lab.capture:sip{ leg = "external" }
+    for _, m in ipairs(outside) do
+      expect(not m.text:lower():find("x-case: outward-nul", 1, true),
+        "the request with %00 left outward:\n" .. m.text)
+    end
+    expect(#outside > 0, "the external leg decoded (the check is not vacuous)")
+
     -- the proxy's log holds no raw control byte (ESC, BS, NUL) from the requests
     local f = assert(io.open(lab.dir .. "/sut.log", "rb"))
     local logtext = f:read("a")
