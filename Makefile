@@ -60,7 +60,8 @@ LIBFAKES := $(BUILD)/libfakes.a
 BIN      := $(BUILD)/bin
 
 PROGRAMS := $(BIN)/accessproxy $(BIN)/apctl $(BIN)/piclab $(BIN)/fake-dns $(BIN)/labca \
-            $(BIN)/fake-provider $(BIN)/fake-provisioning $(BIN)/piclab-load
+            $(BIN)/fake-provider $(BIN)/fake-provisioning $(BIN)/piclab-load \
+            $(BIN)/piclab-auditbench
 TESTS    := $(BUILD)/tests/test_lib $(BUILD)/tests/test_fakes $(BUILD)/tests/test_proxy \
             $(BUILD)/tests/test_harness
 # Fuzz targets built without libFuzzer, to replay fuzz/regress and fuzz/corpus (see 'fuzz').
@@ -185,7 +186,7 @@ bench: all ## benchmarks: sustainable and burst throughput beside Kamailio, late
 	@bash bench/run.sh $(BUILD) | tee $(BUILD)/bench.txt
 	@[ "$${BENCH_ONLY:-}" = idle ] || bash bench/decode.sh $(BUILD)
 
-soak: all ## SOAK_MIN minutes (default 10) at 70% of the sustainable MTLS rate: a row a minute, an SVG plot, a flatness verdict
+soak: all ## SOAK_MIN minutes (default 10) at 70% of the sustainable MTLS rate: a row a minute (p50/p99 over all answers, RSS, audit backlog and writer busy), an SVG plot, a flatness verdict (BENCH_NET, SOAK_RATE)
 	@bash bench/soak.sh $(BUILD)
 
 clean: ## remove build output
@@ -263,6 +264,7 @@ $(BIN)/labca: $(call obj,fakes/ca/main.c) $(LIBFAKES) $(LIBPIC)
 $(BIN)/fake-provider: $(call obj,fakes/im/main.c) $(LIBFAKES) $(LIBPIC)
 $(BIN)/fake-provisioning: $(call obj,fakes/provisioning/main.c) $(LIBFAKES) $(LIBPIC)
 $(BIN)/piclab-load: $(call obj,$(LOAD_SRC)) $(LIBPIC)
+$(BIN)/piclab-auditbench: $(call obj,bench/auditbench.c $(PROXY_SRC)) $(LIBPIC)
 
 $(BUILD)/tests/test_lib: $(call obj,$(wildcard lib/tests/*.c)) $(LIBPIC)
 $(BUILD)/tests/test_fakes: $(call obj,$(wildcard fakes/tests/*.c) lib/tests/testmain.c) $(LIBFAKES) $(LIBPIC)

@@ -209,9 +209,15 @@ HZ=$(getconf CLK_TCK)
 cpu_per_tx() { awk -v t="${1:-0}" -v n="${2:-0}" -v hz="$HZ" \
 	'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }'; }
 
-# The audit queue depth summed over the workers' status (0 without audit).
-ap_audit_depth() {
-	apctl_q status | grep -o '"depth":[0-9]*' | awk -F: '{ s += $2 } END { print s + 0 }'
+# A field of the audit writer's status ("depth", "pending", "busy_us" ...) summed over every
+# worker: each answers on its own control socket (ap.sock, ap.sock.1 ...). 0 without audit.
+ap_audit_sum() {
+	local i sock
+	for ((i = 0; i < WORKERS; i++)); do
+		sock=$LAB/ap.sock
+		[ "$i" = 0 ] || sock=$LAB/ap.sock.$i
+		"$BIN/apctl" -c "$LAB/ap.conf" -s "$sock" status 2>/dev/null
+	done | grep -o "\"$1\":[0-9]*" | awk -F: '{ s += $2 } END { print s + 0 }'
 }
 
 # Each phase gets a fresh proxy, so what one phase leaves behind (transactions kept until

@@ -67,7 +67,7 @@ sustained() {
 	for ((t = 0; t < SECS; t += 2)); do
 		sleep 2
 		d=0
-		[ "$sut" = ap ] && d=$(ap_audit_depth)
+		[ "$sut" = ap ] && d=$(ap_audit_sum pending)
 		if [ $t -lt "$third" ]; then
 			[ "$d" -gt "$dmax1" ] && dmax1=$d
 			rss1=$(tree_rss "$pid")

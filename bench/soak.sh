@@ -2,14 +2,16 @@
 # bench/soak.sh BUILD: accessproxy under a long steady load — 70% of the sustainable MTLS rate
 # over 2,000 connections from three providers (aol, msn, yahoo over mutual TLS on the external
 # edge, towards our users at the enterprise pool), presence (SUBSCRIBE, NOTIFY) mixed with
-# MESSAGE. One row a minute: tx/s, p50/p99, RSS, descriptors, audit database size, audit queue
-# depth; the same as an SVG plot; a flatness verdict (RSS and p99 of the last minute within 10%
-# of the second minute's). Prints, asserts nothing.
+# MESSAGE. One row a minute: tx/s, p50/p99 over every generator's answers, RSS, descriptors,
+# audit database size, the audit backlog (most records pending in the minute, all workers) and
+# the audit writers' busy share; the same as an SVG plot; a flatness verdict (RSS and p99 of the
+# last minute within 10% of the second minute's). Prints, asserts nothing.
 #
 # Knobs: SOAK_MIN (minutes, default 10), SOAK_RATE (tx/s in total; default 70% of the
 # "MTLS sustainable tx/s, audit on" of the last `make bench` in BUILD/bench.txt, else 35% of a
 # 4 s MTLS burst), SOAK_CONNS (default 2000), SOAK_OUT (default BUILD/soak: soak.txt, soak.svg),
-# BENCH_NET (the lab's /24, default 127.77.110), BENCH_WORKERS, BENCH_KEEP=1.
+# BENCH_NET (the lab's /24, default 127.77.110; use your own range on a shared machine),
+# BENCH_WORKERS, BENCH_KEEP=1.
 set -u
 
 BUILD=${1:-build}
@@ -71,7 +73,8 @@ for i in 0 1 2; do
 			--key "$PKI/sip.$p.test.key" --ca "$PKI/public-root.crt" \
 			--expect-cn ap.contoso.test --ruri sip:alice@contoso.test \
 			--from "sip:bob@$p.test" --method $m --conns $conns --rate $rate \
-			--duration $((MIN * 60 + 30)) --interval 60 >"$LAB/gen-$g.out" 2>>"$LAB/load.err" &
+			--duration $((MIN * 60 + 30)) --interval 60 --latencies "$LAB/lat-$g.txt" \
+			>"$LAB/gen-$g.out" 2>>"$LAB/load.err" &
 		GEN+=($!)
 		PIDS+=($!)
 		g=$((g + 1))
@@ -79,41 +82,74 @@ for i in 0 1 2; do
 done
 log "soak: $MIN min at $RATE tx/s ($RATE_WHY), $CONNS connections from ${PROVS[*]}, load $(loadavg)"
 
-# one sample a minute, taken as the generators print their interval lines
+# RSS, descriptors, database size once a minute, as the generators print their interval lines;
+# the audit backlog (records accepted and not yet committed, over every worker) every 5 s, the
+# row showing the most of the minute's 12 samples; the writers' busy time over the minute; the
+# busiest other processes of the machine (it is shared) in others.txt.
 dbsize() { du -ck "$LAB"/state.db* 2>/dev/null | tail -1 | cut -f1; }
+: >"$OUT/others.txt"
+busy0=$(ap_audit_sum busy_us) t_busy=$(date +%s%N)
+t_start=$(date +%s%N)
+# sleeps until S seconds after the start (the samples keep to the generators' minutes however
+# long apctl takes on a loaded machine)
+sleep_until() {
+	local left
+	left=$(( (t_start + $1 * 1000000000 - $(date +%s%N)) / 1000000 ))
+	[ "$left" -gt 0 ] && sleep "$(awk -v l="$left" 'BEGIN { printf "%.3f", l / 1000 }')"
+	return 0
+}
 for ((m = 1; m <= MIN; m++)); do
-	sleep 60
-	echo "$m $(ap_rss) $(tree_fds "$AP_PID") $(dbsize) $(ap_audit_depth) $(loadavg)" >>"$LAB/samples"
+	peak=0
+	for ((k = 1; k <= 12; k++)); do
+		sleep_until $(( (m - 1) * 60 + k * 5 ))
+		d=$(ap_audit_sum pending)
+		[ "$d" -gt "$peak" ] && peak=$d
+	done
+	busy1=$(ap_audit_sum busy_us) t1=$(date +%s%N)
+	busy=$(awk -v b="$((busy1 - busy0))" -v t="$((t1 - t_busy))" -v w="$WORKERS" \
+		'BEGIN { printf "%.0f", (t > 0 ? b * 1000 / t / w * 100 : 0) }')
+	busy0=$busy1 t_busy=$t1
+	echo "$m $(ap_rss) $(tree_fds "$AP_PID") $(dbsize) $peak $busy $(loadavg)" >>"$LAB/samples"
+	# CPU over the last second (top's second pass), not since each process started
+	{ echo "minute $m (load $(loadavg)):"; top -b -n 2 -d 1 -w 160 -o %CPU 2>/dev/null |
+		awk '/^top -/ { n++ } n == 2' | sed -n '7,16p'; } >>"$OUT/others.txt"
 done
 wait "${GEN[@]}" 2>/dev/null
 
-# rows: tx/s summed over the generators; p50/p99 the worst generator's (percentiles do not add)
+# p50/p99 of the minute over every generator's answers (nearest rank; piclab-load --latencies)
+pctl() {
+	awk -v m="$1" '$1 == m { print $2 }' "$LAB"/lat-*.txt | sort -n |
+		awk '{ v[NR] = $1 } END {
+			if (!NR) { print "0 0"; exit }
+			r50 = int(0.50 * NR + 0.999999); r99 = int(0.99 * NR + 0.999999)
+			printf "%.2f %.2f\n", v[r50 ? r50 : 1] / 1000, v[r99 ? r99 : 1] / 1000 }'
+}
+
+# rows: tx/s and errors summed over the generators; p50/p99 over all their answers
 {
 	echo "soak — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, workers=$WORKERS, $MIN min at $RATE tx/s ($RATE_WHY)"
-	echo "$CONNS connections from ${PROVS[*]} (MESSAGE 60%, SUBSCRIBE 20%, NOTIFY 20%); p50/p99: the worst generator's"
-	printf '%-6s %-8s %-10s %-10s %-9s %-6s %-11s %-12s %-8s %s\n' min tx/s p50_ms p99_ms RSS_kB fds audit_db_kB audit_depth errors "load average"
+	echo "$CONNS connections from ${PROVS[*]} (MESSAGE 60%, SUBSCRIBE 20%, NOTIFY 20%); p50/p99: every answer of the minute;"
+	echo "audit_pend: the most audit records accepted and not yet committed (all workers, sampled every 5 s); audit_busy: the writers' share of the minute in transactions"
+	printf '%-6s %-8s %-10s %-10s %-9s %-6s %-11s %-10s %-10s %-8s %s\n' min tx/s p50_ms p99_ms RSS_kB fds audit_db_kB audit_pend audit_busy errors "load average"
 	for ((m = 1; m <= MIN; m++)); do
-		tps=0 p50=0 p99=0 errs=0
+		tps=0 errs=0
 		for f in "$LAB"/gen-*.out; do
 			l=$(grep '^interval' "$f" | sed -n "${m}p")
 			[ -n "$l" ] || continue
 			tps=$(awk -v a="$tps" -v b="$(field "$l" tps)" 'BEGIN { print a + b }')
-			p50=$(awk -v a="$p50" -v b="$(field "$l" p50_us)" 'BEGIN { print (b > a ? b : a) }')
-			p99=$(awk -v a="$p99" -v b="$(field "$l" p99_us)" 'BEGIN { print (b > a ? b : a) }')
 			errs=$((errs + $(field "$l" errors) + $(field "$l" timeouts)))
 		done
-		read -r _ rss fds db depth l1 l5 l15 < <(sed -n "${m}p" "$LAB/samples")
-		printf '%-6s %-8s %-10s %-10s %-9s %-6s %-11s %-12s %-8s %s\n' "$m" "$tps" \
-			"$(awk -v v="$p50" 'BEGIN { printf "%.2f", v / 1000 }')" \
-			"$(awk -v v="$p99" 'BEGIN { printf "%.2f", v / 1000 }')" \
-			"$rss" "$fds" "$db" "$depth" "$errs" "$l1 $l5 $l15"
+		read -r p50 p99 < <(pctl "$m")
+		read -r _ rss fds db depth busy l1 l5 l15 < <(sed -n "${m}p" "$LAB/samples")
+		printf '%-6s %-8s %-10s %-10s %-9s %-6s %-11s %-10s %-10s %-8s %s\n' "$m" "$tps" \
+			"$p50" "$p99" "$rss" "$fds" "$db" "$depth" "$busy%" "$errs" "$l1 $l5 $l15"
 	done
 } >"$OUT/soak.txt"
 cat "$OUT/soak.txt"
 
 # the verdict: minute 2 against the last
 awk -v out="$OUT/soak.svg" '
-	NR > 3 { n++; m[n] = $1; tps[n] = $2; p99[n] = $4; rss[n] = $5; depth[n] = $8 }
+	NR > 4 { n++; m[n] = $1; tps[n] = $2; p99[n] = $4; rss[n] = $5; depth[n] = $8; errs[n] = $10 }
 	function chart(y0, title, v, unit,   i, mx, x, y, pts) {
 		mx = 0
 		for (i = 1; i <= n; i++) if (v[i] + 0 > mx) mx = v[i] + 0
@@ -131,15 +167,18 @@ awk -v out="$OUT/soak.svg" '
 	END {
 		printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"800\" height=\"440\" font-family=\"sans-serif\">\n" > out
 		printf "<rect width=\"800\" height=\"440\" fill=\"white\"/>\n" > out
-		chart(100, "tx/s", tps, "tx/s"); chart(200, "p99 (worst generator)", p99, "ms")
-		chart(300, "RSS (PSS of master and workers)", rss, "kB"); chart(400, "audit queue depth", depth, "")
+		chart(100, "tx/s", tps, "tx/s"); chart(200, "p99 (all answers)", p99, "ms")
+		chart(300, "RSS (PSS of master and workers)", rss, "kB"); chart(400, "audit records pending (most of the minute)", depth, "")
 		printf "<text x=\"60\" y=\"435\" font-size=\"11\">minute 1 .. %d</text>\n</svg>\n", n > out
 		if (n < 2) { print "verdict: too short"; exit }
 		r = (rss[n] - rss[2]) / (rss[2] ? rss[2] : 1) * 100
 		p = (p99[n] - p99[2]) / (p99[2] ? p99[2] : 1) * 100
+		for (i = 2; i <= n; i++) e += errs[i]
 		printf "verdict: %s — RSS minute 2 -> %d: %s -> %s kB (%+.1f%%), p99 %s -> %s ms (%+.1f%%); flat means both within 10%%\n",
 			(r <= 10 && r >= -10 && p <= 10 && p >= -10) ? "FLAT" : "NOT FLAT", n, rss[2], rss[n], r, p99[2], p99[n], p
+		printf "also: audit records pending minute 2 -> %d: %s -> %s; errors and timeouts from minute 2 on: %d\n",
+			n, depth[2], depth[n], e
 	}' "$OUT/soak.txt" | tee -a "$OUT/soak.txt"
-echo "table: $OUT/soak.txt, plot: $OUT/soak.svg"
+echo "table: $OUT/soak.txt, plot: $OUT/soak.svg, the machine's busiest processes each minute: $OUT/others.txt"
 ap_stop
 exit 0

@@ -138,7 +138,7 @@ static int ap_cmd_status(const char *args, char *out, size_t size, void *arg)
 {
 	const struct ap *ap = arg;
 	struct spine_stats st;
-	char audit[256] = "null";
+	char audit[640] = "null";
 
 	spine_stats(ap->spine, &st);
 	if (reload_audit(ap->reload))

@@ -42,6 +42,7 @@ static void ua_destroy(void *data)
 	}
 	mem_deref(u->reg);
 	mem_deref(u->aor);
+	mem_deref(u->inbox_arg);
 }
 
 int ua_alloc(struct ua **up, struct imsrv *s, const char *aor)
@@ -94,8 +95,11 @@ void ua_set_inbox_handler(struct ua *u, ua_inbox_h *h, void *arg)
 {
 	if (!u)
 		return;
+	void *old = u->inbox_arg;
+
 	u->inbox_h = h;
-	u->inbox_arg = arg;
+	u->inbox_arg = mem_ref(arg);
+	mem_deref(old);
 }
 
 size_t ua_inbox_count(const struct ua *u)
@@ -148,8 +152,12 @@ void ua_deliver(struct ua *u, const char *from, const char *to, const char *call
 	u->tailp = &e->next;
 	u->count++;
 	log_debug("%s: message from %s (%zu in inbox)", u->aor, from, u->count);
-	if (u->inbox_h)
-		u->inbox_h(u, u->inbox_arg);
+	if (u->inbox_h) {
+		void *arg = mem_ref(u->inbox_arg); /* the handler may replace itself */
+
+		u->inbox_h(u, arg);
+		mem_deref(arg);
+	}
 }
 
 /* ---- presence, contacts, lists, sessions: the server keeps the state ---- */

@@ -30,6 +30,8 @@ const char *ua_aor(const struct ua *u);
 /* Sends a page-mode MESSAGE (RFC 3428) with a text/plain body to to_aor. */
 int ua_send_message(struct ua *u, const char *to_aor, const char *text, ua_resp_h *rh,
 		    void *arg);
+/* h is called as each message arrives; arg (a mem object, or NULL) is referenced until the
+ * handler is replaced or the ua freed, so it outlives whoever set it. */
 void ua_set_inbox_handler(struct ua *u, ua_inbox_h *h, void *arg);
 size_t ua_inbox_count(const struct ua *u);
 /* Removes and copies out the oldest inbox entry; ENOENT when empty. */

@@ -213,6 +213,10 @@ static void lduac_msg(struct conn *c, const char *buf, size_t len, void *arg)
 		u->ok++;
 		u->ok_int++;
 		ldlat_add(u->ilat, now - sl->t_ns);
+		if (u->cf.latencies && u->cf.interval_ms && now >= u->t_phase)
+			fprintf(u->cf.latencies, "%llu %.1f\n", (unsigned long long)
+				((now - u->t_phase) / ((uint64_t)u->cf.interval_ms * 1000000u) + 1),
+				(double)(now - sl->t_ns) / 1e3);
 		if (u->phase == LDUAC_SENDING)
 			u->ok_in_window++;
 		if (sl->t_ns >= u->t_phase + (uint64_t)u->cf.warmup_ms * 1000000u)

@@ -34,6 +34,8 @@ struct lduac_conf {
 	FILE *progress;                 /* "established N of M ..." goes here (NULL: nowhere) */
 	unsigned interval_ms;           /* while sending, an "interval ..." line this often */
 	                                /* to progress (0: none) */
+	FILE *latencies;                /* with interval_ms: "N US" for each 2xx (N: its */
+	                                /* interval, from 1), or NULL */
 };
 
 #define LDUAC_MAX_CONNS 50000

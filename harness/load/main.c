@@ -50,6 +50,9 @@ static void usage(FILE *f)
 		"  --warmup MS          uac: latencies of the first MS are not kept (default 0)\n"
 		"  --interval S         uac: every S seconds of sending, an 'interval' line: tps,\n"
 		"                       p50_us p99_us max_us of what was answered since the last\n"
+		"  --latencies FILE     uac: every answered transaction as a line 'N US' (N: the\n"
+		"                       --interval it was answered in, from 1; US: its latency),\n"
+		"                       so that several generators' percentiles can be merged\n"
 		"  --timeout MS         uac: wait for answers after sending stops (default 2000)\n"
 		"  --idle               uac: connect, print 'established', hold --duration, send\n"
 		"                       nothing (memory per connection); with --rate, that many\n"
@@ -67,6 +70,7 @@ static void usage(FILE *f)
 
 struct load_opts {
 	const char *listen, *target, *local, *cert, *key, *ca, *expect_cn;
+	const char *latencies;
 	bool tcp, reuseport;
 	unsigned duration_s, nlocal;
 	struct lduac_conf uc;
@@ -123,6 +127,7 @@ static int load_parse(int argc, char **argv, struct load_opts *o)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "count", required_argument, NULL, 'm' }, { "warmup", required_argument, NULL, 'W' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "latencies", required_argument, NULL, 'Y' },
 		{ "timeout", required_argument, NULL, 't' }, { "idle", no_argument, NULL, 'I' },
 		{ "ruri", required_argument, NULL, 'R' }, { "from", required_argument, NULL, 'F' },
 		{ "body", required_argument, NULL, 'b' },
@@ -151,6 +156,7 @@ static int load_parse(int argc, char **argv, struct load_opts *o)
 		case 'M': o->uc.method = optarg; break;
 		case 'W': o->uc.warmup_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'i': o->uc.interval_ms = (unsigned)(strtod(optarg, NULL) * 1000); break;
+		case 'Y': o->latencies = optarg; break;
 		case 't': o->uc.timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'I': o->uc.idle = true; break;
 		case 'R': o->uc.ruri = optarg; break;
@@ -264,6 +270,18 @@ static int load_uac(struct event_base *base, struct load_opts *o, const char *la
 	o->uc.duration_ms = o->duration_s * 1000;
 	o->uc.expect_cn = o->expect_cn;
 	o->uc.progress = stdout;
+	if (o->latencies) {
+		if (!o->uc.interval_ms) {
+			fprintf(stderr, "piclab-load %s: --latencies needs --interval\n", label);
+			return EINVAL;
+		}
+		o->uc.latencies = fopen(o->latencies, "w");
+		if (!o->uc.latencies) {
+			fprintf(stderr, "piclab-load %s: --latencies %s: %s\n", label,
+				o->latencies, strerror(errno));
+			return errno;
+		}
+	}
 	if (!o->uc.conns)
 		o->uc.conns = 1;
 	if (!o->uc.rate && !o->uc.window)
@@ -280,6 +298,11 @@ static int load_uac(struct event_base *base, struct load_opts *o, const char *la
 	}
 	mem_deref(u);
 	mem_deref(tls);
+	if (o->uc.latencies && fclose(o->uc.latencies) != 0 && !err) {
+		fprintf(stderr, "piclab-load %s: --latencies %s: %s\n", label, o->latencies,
+			strerror(errno));
+		err = errno;
+	}
 	return err;
 }
 

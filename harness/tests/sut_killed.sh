@@ -16,7 +16,7 @@ check() { if eval "$2"; then echo "ok   - $1"; else echo "FAIL - $1"; fails=$((f
 check "piclab exits 1 (a scenario failed), got $rc" '[ "$rc" = 1 ]'
 check "the verdict is fail" 'grep -q "^fail  *sut_killed\|^fail  *fixtures/sut_killed" "$log"'
 check "the reason names the killed proxy" 'grep -q "killed by signal 9" "$log"'
-check "the reason is not the time limit" '! grep -q "time limit" "$log"'
+check "the reason is not the time limit" '! grep -q "time limit of" "$log"'
 check "the summary line is printed" 'grep -q "^0 passed, 1 failed" "$log"'
 check "no accessproxy of this run is left" '! pgrep -f "accessproxy -c $out" >/dev/null'
 if [ "$fails" != 0 ]; then

@@ -78,7 +78,16 @@ struct audit_stats {
 	uint64_t failed;             /* could not be written */
 	uint64_t dropped;            /* refused because the queue was full */
 	uint64_t transactions;       /* commits (group commit: far fewer than written) */
-	size_t depth;                /* in the queue now */
+	size_t depth;                /* in the queue now, not yet taken by the writer */
+	size_t pending;              /* accepted, not yet committed or failed: the queue and the
+	                              * batch being written */
+	size_t pending_max;          /* the most pending at any time since the start */
+	uint64_t busy_us;            /* the writer's time in transactions (and checkpoints) */
+	uint64_t batch_us_max;       /* the slowest transaction */
+	uint64_t lock_waits;         /* 1 ms waits for another writer's lock */
+	uint64_t checkpoints;        /* WAL checkpoints the writer ran */
+	uint64_t ckpt_us;            /* their time in all */
+	uint64_t ckpt_us_max;        /* the slowest one */
 };
 void audit_stats(const struct audit *a, struct audit_stats *st);
 

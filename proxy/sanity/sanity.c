@@ -35,8 +35,63 @@ static const char *sanity_route(struct grammar_pl v)
 static const char *sanity_contact(struct grammar_pl v)
 {
 	if (v.l == 1 && v.p[0] == '*')
-		return NULL; /* RFC 3261 10.2.2: REGISTER removing every binding */
+		return NULL; /* RFC 3261 10.2.2: REGISTER removing every binding (sanity_check) */
 	return grammar_addr(v, false);
+}
+
+/* RFC 3891 6.1: callid *(";" replaces-param), to-tag and from-tag among the params, each
+ * a token [= value]. */
+static const char *sanity_replaces(struct grammar_pl v)
+{
+	const char *p = memchr(v.p, ';', v.l), *end = v.p + v.l;
+	bool to = false, from = false;
+
+	if (!p || grammar_callid((struct grammar_pl){ v.p, (size_t)(p - v.p) }))
+		return "a Replaces that is not Call-ID;to-tag=..;from-tag=..";
+	while (p < end) {
+		const char *n = ++p, *q;
+
+		while (p < end && *p != ';')
+			p++;
+		for (q = n; q < p && grammar_is_token_char((unsigned char)*q); q++)
+			;
+		if (q == n || (q < p && (*q != '=' || q + 1 == p)))
+			return "a Replaces parameter that is not token[=value]";
+		to |= q - n == 6 && !strncasecmp(n, "to-tag", 6);
+		from |= q - n == 8 && !strncasecmp(n, "from-tag", 8);
+	}
+	return to && from ? NULL : "a Replaces without to-tag and from-tag";
+}
+
+/* Accept (RFC 3261 20.1): media ranges, checked like a Content-Type (type and subtype may
+ * be "*", a token character). */
+static const char *sanity_accept(struct grammar_pl v)
+{
+	return grammar_media_type(v);
+}
+
+/* RFC 3261 20.38: 1*DIGIT ["." *DIGIT] [LWS delay], delay the same without LWS. */
+static const char *sanity_timestamp(struct grammar_pl v)
+{
+	const char *p = v.p, *end = v.p + v.l;
+	int part;
+
+	for (part = 0; part < 2 && p < end; part++) {
+		const char *d = p;
+
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+		if (p == d && (part == 0 || p == end || *p != '.'))
+			return "a value that is not a number [delay]";
+		if (p < end && *p == '.')
+			for (p++; p < end && *p >= '0' && *p <= '9'; p++)
+				;
+		if (p < end && *p != ' ' && *p != '\t')
+			return "a value that is not a number [delay]";
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+	}
+	return p == end ? NULL : "a value that is not a number [delay]";
 }
 
 static const char *sanity_expires(struct grammar_pl v)
@@ -66,6 +121,16 @@ static const struct sanity_hdr sanity_hdrs[] = {
 	{ "Contact", 'm', sanity_contact, true, true, false },
 	{ "Route", 0, sanity_route, true, true, false },
 	{ "Record-Route", 0, sanity_route, true, true, false },
+	{ "Path", 0, sanity_route, true, true, false },
+	{ "Service-Route", 0, sanity_route, true, true, false },
+	{ "Reply-To", 0, sanity_from_to, true, false, false },
+	{ "Refer-To", 'r', sanity_from_to, true, false, false },
+	{ "Referred-By", 'b', sanity_from_to, true, false, false },
+	{ "P-Asserted-Identity", 0, sanity_from_to, true, true, false },
+	{ "P-Preferred-Identity", 0, sanity_from_to, true, true, false },
+	{ "Replaces", 0, sanity_replaces, true, false, false },
+	{ "Timestamp", 0, sanity_timestamp, true, false, false },
+	{ "Accept", 0, sanity_accept, true, true, true },
 	{ "Call-ID", 'i', grammar_callid, true, false, false },
 	{ "CSeq", 0, sanity_cseq, true, false, false },
 	{ "Expires", 0, sanity_expires, true, false, false },
@@ -192,7 +257,7 @@ static const char *sanity_each(struct grammar_pl v, void *arg)
 
 /* One header field: bytes, then its grammar. */
 static const char *sanity_field(const char *name, size_t nlen, struct grammar_pl raw,
-				char *why, size_t wsz, struct grammar_pl *ctype)
+				char *why, size_t wsz, struct grammar_pl *ctype, bool reg)
 {
 	const struct sanity_hdr *h = sanity_hdr_find(name, nlen);
 	char hname[40];
@@ -209,6 +274,10 @@ static const char *sanity_field(const char *name, size_t nlen, struct grammar_pl
 		return NULL;
 	if (h->check == grammar_media_type)
 		*ctype = v;
+	if (h->check == sanity_contact && !reg && v.l == 1 && v.p[0] == '*') {
+		snprintf(why, wsz, "Contact header: * outside a REGISTER (RFC 3261 10.2.2)");
+		return why;
+	}
 	if (!v.l && h->may_be_empty)
 		return NULL;
 	if (h->list)
@@ -268,9 +337,12 @@ int sanity_check(const char *buf, size_t len, const struct sipscan *sc, char *wh
 {
 	const char *p = buf, *end = buf + len - (sc ? sc->body_len : 0), *err;
 	struct grammar_pl ctype = { NULL, 0 };
+	bool reg;
 
 	if (!buf || !sc || !why || !wsz)
 		return 0;
+	/* a response's Contact * is judged as the REGISTER's it answers */
+	reg = !sc->request || (sc->method.l == 8 && !memcmp(sc->method.p, "REGISTER", 8));
 	why[0] = '\0';
 	while (p < end && (*p == '\r' || *p == '\n'))
 		p++;
@@ -316,7 +388,7 @@ int sanity_check(const char *buf, size_t len, const struct sipscan *sc, char *wh
 				if (vl && v[vl - 1] == '\r')
 					vl--;
 				if (sanity_field(p, (size_t)(colon - p), (struct grammar_pl){ v, vl },
-						 why, wsz, &ctype))
+						 why, wsz, &ctype, reg))
 					return 400;
 			}
 		}

@@ -339,7 +339,7 @@ static void test_audit_archive_usage(void)
 }
 
 /* A figure, not an assertion: AUDIT_BENCH=N runs N records through the queue and prints the
- * sustained rate (group commit, synchronous = FULL); without it only a small run is checked. */
+ * sustained rate (group commit); without it only a small run is checked. */
 static void test_audit_rate(void)
 {
 	const char *env = getenv("AUDIT_BENCH");
