@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "tests/testreg.h"
+#include "testconf.h"
 #include "base/mem.h"
 #include "../audit/audit.h"
 #include "../store/store.h"
@@ -62,18 +63,6 @@ static void audit_test_done_h(int err, void *arg)
 	d->rows_at_callback = audit_test_count(d->path, "SELECT count(*) FROM audit");
 }
 
-static void audit_test_loop(struct event_base *base, int *calls, int want)
-{
-	int i;
-
-	for (i = 0; i < 500 && *calls < want; i++) {
-		struct timeval tv = { 0, 10000 };
-
-		event_base_loopexit(base, &tv);
-		event_base_dispatch(base);
-	}
-}
-
 static void test_audit_bulk(void)
 {
 	const char *path = audit_test_db("bulk");
@@ -107,7 +96,7 @@ static void test_audit_bulk(void)
 		CU_ASSERT_EQUAL(audit_record_durable(a, &r, audit_test_done_h, &d), 0);
 	}
 	CU_ASSERT_EQUAL(d.calls, 0); /* only ever on the loop */
-	audit_test_loop(base, &d.calls, 1);
+	testconf_loop_until(base, &d.calls, 1);
 	CU_ASSERT_EQUAL(d.calls, 1);
 	CU_ASSERT_EQUAL(d.err, 0);
 	CU_ASSERT_EQUAL(d.rows_at_callback, 1001); /* durable before the callback */
@@ -143,7 +132,7 @@ static void test_audit_failure(void)
 			SQLITE_OK);
 	sqlite3_close(db);
 	CU_ASSERT_EQUAL(audit_record_durable(a, &r, audit_test_done_h, &d), 0);
-	audit_test_loop(base, &d.calls, 1);
+	testconf_loop_until(base, &d.calls, 1);
 	CU_ASSERT_EQUAL(d.calls, 1);
 	CU_ASSERT_NOT_EQUAL(d.err, 0); /* AUD-003: the holder answers 503 */
 	audit_stats(a, &st);
@@ -175,7 +164,7 @@ static void test_audit_wakeups(void)
 		CU_ASSERT_EQUAL(audit_record_durable(a, &r, audit_test_done_h, &d), 0);
 		usleep(20000);
 	}
-	audit_test_loop(base, &d.calls, 3); /* bounded: 5 s, far less than the window */
+	testconf_loop_until(base, &d.calls, 3); /* bounded: 5 s, far less than the window */
 	CU_ASSERT_EQUAL(d.calls, 3);
 	CU_ASSERT_EQUAL(d.err, 0);
 	CU_ASSERT_EQUAL(d.rows_at_callback, 3);
@@ -189,7 +178,7 @@ static void test_audit_wakeups(void)
 	d.calls = 0;
 	CU_ASSERT_EQUAL_FATAL(audit_alloc_opts(&a, base, path, &o), 0);
 	CU_ASSERT_EQUAL(audit_record_durable(a, &r, audit_test_done_h, &d), 0);
-	audit_test_loop(base, &d.calls, 1);
+	testconf_loop_until(base, &d.calls, 1);
 	CU_ASSERT_EQUAL(d.calls, 1);
 	CU_ASSERT_EQUAL(d.rows_at_callback, 4);
 	mem_deref(a);

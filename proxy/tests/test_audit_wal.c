@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "tests/testreg.h"
+#include "testconf.h"
 #include "base/mem.h"
 #include "../audit/audit.h"
 
@@ -195,18 +196,6 @@ static void wal_test_done_h(int err, void *arg)
 	d->syncs_at_callback = cnt_syncs();
 }
 
-static void wal_test_loop(struct event_base *base, int *calls, int want)
-{
-	int i;
-
-	for (i = 0; i < 500 && *calls < want; i++) {
-		struct timeval tv = { 0, 10000 };
-
-		event_base_loopexit(base, &tv);
-		event_base_dispatch(base);
-	}
-}
-
 /* AUD-003/AUD-004: a durable record's callback comes after its WAL was synced (a power loss
  * keeps it), every time; plain records share syncs (at checkpoints), far fewer than commits. */
 static void test_audit_wal_sync(void)
@@ -230,7 +219,7 @@ static void test_audit_wal_sync(void)
 		wal_test_rec(&r, cid, sizeof(cid), i);
 		before = cnt_syncs();
 		CU_ASSERT_EQUAL(audit_record_durable(a, &r, wal_test_done_h, &d), 0);
-		wal_test_loop(base, &d.calls, 1);
+		testconf_loop_until(base, &d.calls, 1);
 		CU_ASSERT_EQUAL(d.calls, 1);
 		CU_ASSERT_EQUAL(d.err, 0);
 		if (d.syncs_at_callback <= before)

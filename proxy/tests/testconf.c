@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "testconf.h"
 
 static char testconf_tdir[64];
@@ -77,4 +79,16 @@ const char *testconf_write(const char *name, const char *text)
 	}
 	fclose(f);
 	return path;
+}
+
+void testconf_loop_until(struct event_base *base, const int *calls, int want)
+{
+	int i;
+
+	for (i = 0; i < 500 && *calls < want; i++) {
+		struct timeval tv = { 0, 10000 };
+
+		event_base_loopexit(base, &tv);
+		event_base_dispatch(base);
+	}
 }

@@ -1,4 +1,4 @@
-/* testconf: throw-away certificates and config files for the proxy tests. */
+/* testconf: throw-away certificates and config files for the proxy tests, and a loop runner. */
 #ifndef AP_TESTCONF_H
 #define AP_TESTCONF_H
 
@@ -8,5 +8,9 @@
 const char *testconf_dir(void);
 /* Writes text to DIR/name with every '@' replaced by DIR; returns the path (static buffer). */
 const char *testconf_write(const char *name, const char *text);
+
+struct event_base;
+/* Runs base in 10 ms slices until *calls reaches want, at most 5 s. */
+void testconf_loop_until(struct event_base *base, const int *calls, int want);
 
 #endif
