@@ -85,7 +85,7 @@ $(BUILD)/buildinfo: $(BIN)/accessproxy
 help: ## list the targets
 	@echo "PIClab make targets:"
 	@grep -hE '^[a-z-]+:.*## ' Makefile | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-12s %s\n", $$1, $$2}'
-	@echo "Variables: SANITIZE=1 (ASan+UBSan, in build/san), V=1 (full command lines),"
+	@echo "Variables: SANITIZE=1 (ASan+UBSan, in build/san; scenario limits and waits x3), V=1 (full command lines),"
 	@echo "           WERROR=0 (warnings not fatal), SUITE=path (what 'run'/'scenarios' run),"
 	@echo "           FUZZ_SECS=N (seconds per target for 'fuzz'), FUZZ_TARGETS='sip conf ...'"
 
