@@ -166,7 +166,7 @@ static void rp_fix_transport(struct rpbuf *b, size_t from)
 	char *tail;
 	size_t tl, i = 0, done = 0;
 
-	if (!b->p || b->oom || from >= b->len)
+	if (!b->p || b->oom || from >= b->len || !strcasestr(b->p + from, key))
 		return;
 	tl = b->len - from;
 	tail = malloc(tl + 1);

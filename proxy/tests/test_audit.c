@@ -16,20 +16,6 @@
 #include "../store/store.h"
 #include "../state/state.h"
 
-static const char *audit_test_db(const char *name)
-{
-	static char path[128];
-	char p[160];
-
-	snprintf(path, sizeof(path), "/tmp/ap-audit-test-%ld-%s.db", (long)getpid(), name);
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
-	return path;
-}
-
 static long audit_test_count(const char *path, const char *sql)
 {
 	sqlite3 *db;
@@ -65,7 +51,7 @@ static void audit_test_done_h(int err, void *arg)
 
 static void test_audit_bulk(void)
 {
-	const char *path = audit_test_db("bulk");
+	const char *path = testconf_db("audit-test", "bulk");
 	struct event_base *base = event_base_new();
 	struct audit_opts o = { .queue_max = 4096, .batch_max = 128, .batch_ms = 2 };
 	struct audit *a = NULL;
@@ -115,7 +101,7 @@ static void test_audit_bulk(void)
 
 static void test_audit_failure(void)
 {
-	const char *path = audit_test_db("fail");
+	const char *path = testconf_db("audit-test", "fail");
 	struct event_base *base = event_base_new();
 	struct audit_test_done d = { .path = path };
 	struct audit_rec r = { .direction = AUDIT_IN, .method = "MESSAGE", .call_id = "x" };
@@ -148,7 +134,7 @@ static void test_audit_failure(void)
  * lone record after it is still written and reported. */
 static void test_audit_wakeups(void)
 {
-	const char *path = audit_test_db("wake");
+	const char *path = testconf_db("audit-test", "wake");
 	struct event_base *base = event_base_new();
 	struct audit_opts o = { .queue_max = 64, .batch_max = 3, .batch_ms = 60000 };
 	struct audit_rec r = { .direction = AUDIT_OUT, .method = "MESSAGE", .call_id = "w" };
@@ -188,7 +174,7 @@ static void test_audit_wakeups(void)
 
 static void test_audit_full_queue(void)
 {
-	const char *path = audit_test_db("full");
+	const char *path = testconf_db("audit-test", "full");
 	struct event_base *base = event_base_new();
 	struct audit_opts o = { .queue_max = 4, .batch_max = 4, .batch_ms = 200 };
 	struct audit_rec r = { .direction = AUDIT_OUT, .method = "MESSAGE" };
@@ -251,7 +237,7 @@ static void audit_test_rows_h(const struct audit_row *r, void *arg)
 
 static void test_audit_archive_usage(void)
 {
-	const char *path = audit_test_db("arc");
+	const char *path = testconf_db("audit-test", "arc");
 	struct event_base *base = event_base_new();
 	struct state *st = NULL;
 	struct state_settings set = { .pic_enabled = true, .archive = STATE_ARCHIVE_OFF };
@@ -333,7 +319,7 @@ static void test_audit_rate(void)
 {
 	const char *env = getenv("AUDIT_BENCH");
 	long n = env ? atol(env) : 2000, i, refused = 0;
-	const char *path = audit_test_db("rate");
+	const char *path = testconf_db("audit-test", "rate");
 	struct event_base *base = event_base_new();
 	struct audit *a = NULL;
 	struct audit_stats st;
@@ -368,7 +354,7 @@ static void test_audit_rate(void)
 		       (double)n / (double)(st.transactions ? st.transactions : 1), refused);
 	mem_deref(a);
 	event_base_free(base);
-	audit_test_db("rate");
+	testconf_db("audit-test", "rate");
 }
 
 static CU_TestInfo audit_tests[] = {

@@ -155,20 +155,6 @@ static int cnt_syncs(void)
 }
 
 /* --- the tests --- */
-static const char *wal_test_db(const char *name)
-{
-	static char path[128];
-	char p[160];
-
-	snprintf(path, sizeof(path), "/tmp/ap-audit-wal-%ld-%s.db", (long)getpid(), name);
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
-	return path;
-}
-
 static void wal_test_rec(struct audit_rec *r, char *cid, size_t size, long i)
 {
 	memset(r, 0, sizeof(*r));
@@ -200,7 +186,7 @@ static void wal_test_done_h(int err, void *arg)
  * keeps it), every time; plain records share syncs (at checkpoints), far fewer than commits. */
 static void test_audit_wal_sync(void)
 {
-	const char *path = wal_test_db("sync");
+	const char *path = testconf_db("audit-wal", "sync");
 	struct event_base *base = event_base_new();
 	struct audit_opts o = { .batch_max = 16, .batch_ms = 1 };
 	struct audit *a = NULL;
@@ -254,7 +240,7 @@ static void test_audit_wal_sync(void)
 	mem_deref(a);
 	cnt_remove();
 	event_base_free(base);
-	wal_test_db("sync");
+	testconf_db("audit-wal", "sync");
 	CU_ASSERT_EQUAL(mem_live(), live);
 }
 
@@ -263,7 +249,7 @@ static void test_audit_wal_sync(void)
  * records are about 20 MB of WAL frames when the log never starts over. */
 static void test_audit_wal_bounded(void)
 {
-	const char *path = wal_test_db("bounded");
+	const char *path = testconf_db("audit-wal", "bounded");
 	struct event_base *base = event_base_new();
 	struct audit_opts o = { .queue_max = 60000, .batch_max = 512, .batch_ms = 2 };
 	struct audit *a = NULL, *b = NULL;
@@ -299,7 +285,7 @@ static void test_audit_wal_bounded(void)
 	mem_deref(a);
 	mem_deref(b);
 	event_base_free(base);
-	wal_test_db("bounded");
+	testconf_db("audit-wal", "bounded");
 	CU_ASSERT_EQUAL(mem_live(), live);
 }
 

@@ -92,3 +92,17 @@ void testconf_loop_until(struct event_base *base, const int *calls, int want)
 		event_base_dispatch(base);
 	}
 }
+
+const char *testconf_db(const char *kind, const char *name)
+{
+	static char path[128];
+	char p[160];
+
+	snprintf(path, sizeof(path), "/tmp/ap-%s-%ld-%s.db", kind, (long)getpid(), name);
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+	return path;
+}

@@ -9,6 +9,10 @@ const char *testconf_dir(void);
 /* Writes text to DIR/name with every '@' replaced by DIR; returns the path (static buffer). */
 const char *testconf_write(const char *name, const char *text);
 
+/* A fresh SQLite path /tmp/ap-KIND-<pid>-NAME.db, the file and its -wal and -shm removed
+ * (static buffer). */
+const char *testconf_db(const char *kind, const char *name);
+
 struct event_base;
 /* Runs base in 10 ms slices until *calls reaches want, at most 5 s. */
 void testconf_loop_until(struct event_base *base, const int *calls, int want);
