@@ -45,7 +45,6 @@ struct conn {
 	                               * bytes of this loop turn, written together by flush;
 	                               * made on first need, freed once handed to the stream
 	                               * (an idle connection holds none) */
-	struct event *flush;          /* TLS: writes pending at the end of the turn (lazy) */
 	struct tlsctx *tls;           /* NULL for TCP */
 	X509 *peer_cert;
 	char *expect_cn;
@@ -66,6 +65,7 @@ struct conn {
 	int connect_err;              /* failure found synchronously by connect(2) */
 	unsigned busy;                /* callbacks on the stack: defer freeing the bufferevent */
 	bool estab, closed, server, draining;
+	bool flush_due;               /* TLS: a one-shot flush of pending is scheduled */
 	char *peer_cn;                /* its certificate's CN (mem_strdup), NULL until known */
 };
 
@@ -157,8 +157,6 @@ static void conn_teardown(struct conn *c)
 		evtimer_del(c->mtmo);
 	if (c->cev)
 		event_del(c->cev);
-	if (c->flush)
-		event_del(c->flush);
 	if (c->busy)
 		return;
 	if (c->bev) {
@@ -199,8 +197,6 @@ static void conn_destroy(void *data)
 		event_free(c->mtmo);
 	if (c->cev)
 		event_free(c->cev);
-	if (c->flush)
-		event_free(c->flush);
 	if (c->pending)
 		evbuffer_free(c->pending);
 	if (c->peer_cert)
@@ -782,20 +778,21 @@ void conn_set_limits(struct conn *c, const struct sipframe_limits *lim)
 		c->lim = *lim;
 }
 
+/* arg: the reference conn_send took when it scheduled this (one-shot) flush. */
 static void conn_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 
+	c->flush_due = false;
 	conn_hold(c);
 	if (!c->closed && c->estab && conn_pending_len(c) && conn_write_pending(c) != 0)
 		conn_fail(c, ENOMEM);
 	conn_release(c);
+	mem_deref(c);
 }
 
 int conn_send(struct conn *c, const char *buf, size_t len)
 {
-	bool first;
-
 	if (!c || (!buf && len))
 		return EINVAL;
 	if (c->closed)
@@ -806,14 +803,19 @@ int conn_send(struct conn *c, const char *buf, size_t len)
 	if (!c->tls)
 		return bufferevent_write(c->bev, buf, len) ? ENOMEM : 0;
 	/* TLS: bufferevent_openssl would make a record and a write(2) of every message at once;
-	 * the turn's messages are gathered and written together when its callbacks are done */
-	if (!c->flush && !(c->flush = event_new(c->base, -1, 0, conn_flush_cb, c)))
-		return bufferevent_write(c->bev, buf, len) ? ENOMEM : 0;
-	first = conn_pending_len(c) == 0;
+	 * the turn's messages are gathered and written together when its callbacks are done, by
+	 * a one-shot event (a standing one would cost every idle connection ~150 B) */
 	if (!conn_pending_buf(c) || evbuffer_add(c->pending, buf, len) != 0)
 		return ENOMEM;
-	if (first)
-		event_active(c->flush, EV_WRITE, 0);
+	if (!c->flush_due) {
+		static const struct timeval now = { 0, 0 };
+
+		if (event_base_once(c->base, -1, EV_TIMEOUT, conn_flush_cb, mem_ref(c), &now)) {
+			mem_deref(c);
+			return conn_write_pending(c);
+		}
+		c->flush_due = true;
+	}
 	return 0;
 }
 
