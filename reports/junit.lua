@@ -11,6 +11,17 @@ local M = {}
 
 local FILES = { "capture.pcapng", "capture.pcap", "keys.log", "lab.log", "sut.log" }
 
+-- An attachment line for a file of the run, when the file is there. CI tools resolve the path
+-- from the checkout, not from junit.xml: Jenkins' junit-attachments from the workspace, GitLab
+-- from the project folder (CI_PROJECT_DIR). So the path is relative to the project root, or
+-- absolute for a run folder outside it.
+local function attachment(run, path)
+  local f = io.open(path, "r")
+  if not f then return nil end
+  f:close()
+  return string.format("[[ATTACHMENT|%s]]", xml(util.relpath(path, run.root or "")))
+end
+
 function M.render(run, id, pics)
   local suites, order = {}, {}
   for _, s in ipairs(run.scenarios) do
@@ -86,13 +97,13 @@ function M.render(run, id, pics)
         out[#out + 1] = string.format('      <skipped message="%s: %s"/>', xml(v), xml(msg))
       end
       if v ~= "n/a" then
-        local dir = util.relpath(s.dir, run.out)
-        out[#out + 1] = "      <system-out>"
-        out[#out + 1] = string.format("[[ATTACHMENT|%s]]", xml(util.page(s.name)))
-        for _, f in ipairs(FILES) do
-          out[#out + 1] = string.format("[[ATTACHMENT|%s/%s]]", xml(dir), f)
+        local lines = { attachment(run, run.out .. "/" .. util.page(s.name)) }
+        for _, f in ipairs(FILES) do lines[#lines + 1] = attachment(run, s.dir .. "/" .. f) end
+        if #lines > 0 then
+          out[#out + 1] = "      <system-out>"
+          for _, l in ipairs(lines) do out[#out + 1] = l end
+          out[#out + 1] = "      </system-out>"
         end
-        out[#out + 1] = "      </system-out>"
       end
       out[#out + 1] = "    </testcase>"
     end

@@ -85,9 +85,14 @@ check "junit: one suite (fixtures) with tests 6, failures 1, errors 1, skipped 3
 check "junit: inconc and n/a are skipped with their verdict named, and as the verdict property" \
 	'grep -q "<skipped message=\"inconc: " "$run/junit.xml" && grep -q "<skipped message=\"n/a: " "$run/junit.xml" &&
 	 grep -q "<property name=\"verdict\" value=\"inconc\"/>" "$run/junit.xml"'
-check "junit: requirement ids as properties and attachments" \
-	'grep -q "<property name=\"requirement\" value=\"POL-001\"/>" "$run/junit.xml" &&
-	 grep -q "^\[\[ATTACHMENT|fixtures.report.fail/capture.pcapng\]\]$" "$run/junit.xml"'
+check "junit: requirement ids as properties" 'grep -q "<property name=\"requirement\" value=\"POL-001\"/>" "$run/junit.xml"'
+# CI tools read attachment paths from the checkout, not from junit.xml's folder: a run outside
+# the project (here /tmp) names absolute paths, each an existing file
+check "junit: the failing scenario's capture attached by its absolute path" \
+	'grep -q "^\[\[ATTACHMENT|$tmp/a/$(basename "$run")/fixtures.report.fail/capture.pcapng\]\]$" "$run/junit.xml"'
+check "junit: every attachment names an existing file ($(grep -c "^\[\[ATTACHMENT|" "$run/junit.xml") of them)" \
+	'[ "$(grep -c "^\[\[ATTACHMENT|/" "$run/junit.xml")" -ge 25 ] &&
+	 sed -n "s/^\[\[ATTACHMENT|\(.*\)\]\]$/\1/p" "$run/junit.xml" | { ok=1; while IFS= read -r p; do [ -f "$p" ] || ok=0; done; [ "$ok" = 1 ]; }'
 
 # evidence
 fr=$(lj "$j" 'S("fixtures/report/fail").evidence.frame')
