@@ -3,7 +3,8 @@
 # renderers): valid against reports/junit.xsd, and every [[ATTACHMENT|path]] line names a file
 # that exists where Jenkins (junit-attachments: from the workspace) and GitLab (from
 # CI_PROJECT_DIR) look for it: relative to the project root for a run folder inside the project,
-# absolute for one outside it. A real run's attachments are checked by report_verdicts.sh.
+# absolute for one outside it; the harness version is the checkout's. A real run's attachments
+# are checked by report_verdicts.sh.
 set -u
 BUILD=${BUILD:-build}
 root=${PICLAB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -41,5 +42,12 @@ j="$tmp/run/junit.xml"
 check "outside the project: the attachments are absolute paths to the pages" \
 	'[ "$(attachments "$j" | grep -c "^$tmp/run/pages/[a-z]*\.synthetic_[0-9]*\.html$")" = 12 ]'
 check "outside the project: every attachment exists" '[ "$(all_exist "$j")" = 12 ]'
+# the harness version is the checkout's: piclab reads the reports and scenarios from it at run time
+if head=$(git -C "$root" rev-parse HEAD 2>/dev/null); then
+	check "identity: harness.git and harness.version are the checkout's ($head), in results.json and junit" \
+		'[ "$(lj "$tmp/run/results.json" r.identity.harness.git)" = "$head" ] &&
+		 [ "$(lj "$tmp/run/results.json" r.identity.harness.version)" = "$(git -C "$root" describe --always --dirty)" ] &&
+		 grep -q "<property name=\"harness.git\" value=\"$head\"/>" "$j"'
+fi
 [ "$fails" = 0 ] || { head -5 "$tmp/xsd.err" "$tmp/in.err" "$tmp/out.err"; attachments "$inside/run/junit.xml" | head -3; }
 finish

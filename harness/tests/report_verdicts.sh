@@ -58,7 +58,15 @@ check "identity: run id, seed, host, cores, start and end" \
 	 [ "$(lj "$j" r.identity.host)" = "$(hostname)" ] && [ "$(lj "$j" r.identity.cores)" = "$(nproc)" ] &&
 	 lj "$j" r.identity.start | grep -Eq "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$" &&
 	 lj "$j" "r.identity[\"end\"]" | grep -Eq "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$"'
-check "identity: harness version" '[ "$(lj "$j" r.identity.harness.git)" = "$(sed -n "s/^git=//p" "$bi")" ]'
+if head=$(git -C "$root" rev-parse HEAD 2>/dev/null); then
+	check "identity: harness version and commit of the checkout the scenarios and reports came from, and piclab's build" \
+		'[ "$(lj "$j" r.identity.harness.git)" = "$head" ] &&
+		 [ "$(lj "$j" r.identity.harness.version)" = "$(git -C "$root" describe --always --dirty)" ] &&
+		 [ "$(lj "$j" r.identity.harness.build)" = "$(sed -n "s/^version=//p" "$bi")" ]'
+else
+	check "identity: harness version (no git checkout: piclab's build)" \
+		'[ "$(lj "$j" r.identity.harness.git)" = "$(sed -n "s/^git=//p" "$bi")" ]'
+fi
 check "identity in the index header and as junit properties" \
 	'grep -q "<th>sut.build_flags</th>" "$run/index.html" && grep -q "<th>run.seed</th><td>4242</td>" "$run/index.html" &&
 	 grep -q "<property name=\"sut.git\" value=\"$(sed -n "s/^git=//p" "$bi")\"/>" "$run/junit.xml" &&
