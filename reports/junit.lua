@@ -1,4 +1,4 @@
--- junit: junit.xml as CI tools read it (Jenkins junit/xunit, GitLab): one testsuite per area with
+-- junit: junit.xml as CI tools read it (Jenkins junit, GitLab): one testsuite per area with
 -- its counts, timestamp, host and the run's identity as properties; one testcase per scenario
 -- with its assertion count, requirement ids, verdict and baseline category as properties, and
 -- its files as [[ATTACHMENT|path]] lines. Valid against reports/junit.xsd.
@@ -67,8 +67,11 @@ function M.render(run, id, pics)
     out[#out + 1] = "    </properties>"
     for _, s in ipairs(su.cases) do
       local v = util.shown(s)
+      -- one class per scenario, in a package per area: Jenkins' junit-attachments keeps one file
+      -- of a name per class, so scenarios sharing a class would all show the first's capture
       out[#out + 1] = string.format('    <testcase classname="piclab.%s" name="%s" time="%.3f" assertions="%d" file="%s">',
-        xml(area), xml(s.name), s.seconds, s.assertions or 0, xml(util.relpath(s.file or "", run.root or "")))
+        xml((s.name:gsub("/", "."))), xml(s.name), s.seconds, s.assertions or 0,
+        xml(util.relpath(s.file or "", run.root or "")))
       out[#out + 1] = "      <properties>"
       out[#out + 1] = string.format('        <property name="verdict" value="%s"/>', xml(v))
       if s.category then

@@ -101,6 +101,10 @@ check "junit: the failing scenario's capture attached by its absolute path" \
 check "junit: every attachment names an existing file ($(grep -c "^\[\[ATTACHMENT|" "$run/junit.xml") of them)" \
 	'[ "$(grep -c "^\[\[ATTACHMENT|/" "$run/junit.xml")" -ge 25 ] &&
 	 sed -n "s/^\[\[ATTACHMENT|\(.*\)\]\]$/\1/p" "$run/junit.xml" | { ok=1; while IFS= read -r p; do [ -f "$p" ] || ok=0; done; [ "$ok" = 1 ]; }'
+check "junit: no two testcases of one class attach files of the same name (Jenkins keeps one per class)" \
+	'[ -z "$(awk "/<testcase /{match(\$0, /classname=\"[^\"]*\"/); c = substr(\$0, RSTART, RLENGTH)}
+		/^\[\[ATTACHMENT\|/{n = \$0; sub(/^.*\//, \"\", n); print c, n}" "$run/junit.xml" | sort | uniq -d)" ] &&
+	 grep -q "<testcase classname=\"piclab.fixtures.report.fail\" name=\"fixtures/report/fail\"" "$run/junit.xml"'
 
 # evidence
 fr=$(lj "$j" 'S("fixtures/report/fail").evidence.frame')
