@@ -147,13 +147,14 @@ static int ap_cmd_status(const char *args, char *out, size_t size, void *arg)
 		 "{\"pid\":%ld,\"uptime_s\":%lld,\"connections\":{\"internal\":%zu,"
 		 "\"external\":%zu},\"transactions\":%zu,\"requests_in\":%llu,"
 		 "\"responses_out\":%llu,\"refused_malformed\":%llu,\"oversize\":%llu,"
-		 "\"incomplete_timeouts\":%llu,\"partial_cap_closes\":%llu,"
+		 "\"incomplete_timeouts\":%llu,\"partial_cap_closes\":%llu,\"idle_closes\":%llu,"
 		 "\"state_version\":%llu,\"audit\":%s}",
 		 (long)getpid(), (long long)(time(NULL) - ap->started),
 		 st.connections[CONF_INTERNAL], st.connections[CONF_EXTERNAL], st.transactions,
 		 (unsigned long long)st.requests_in, (unsigned long long)st.responses_out,
 		 (unsigned long long)st.refused_malformed, (unsigned long long)st.oversize,
 		 (unsigned long long)st.msg_timeouts, (unsigned long long)st.partial_closes,
+		 (unsigned long long)st.idle_closes,
 		 (unsigned long long)reload_version(ap->reload), audit);
 	return 0;
 }
