@@ -209,9 +209,10 @@ HZ=$(getconf CLK_TCK)
 cpu_per_tx() { awk -v t="${1:-0}" -v n="${2:-0}" -v hz="$HZ" \
 	'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }'; }
 
-# A field of the audit writer's status ("depth", "pending", "busy_us" ...) summed over every
-# worker: each answers on its own control socket (ap.sock, ap.sock.1 ...). 0 without audit.
-ap_audit_sum() {
+# A numeric field of `apctl status` (the audit writer's "depth", "pending", "busy_us"; the
+# heap's "in_use", "free" ...) summed over every worker: each answers on its own control
+# socket (ap.sock, ap.sock.1 ...). 0 when no worker reports it.
+ap_status_sum() {
 	local i sock
 	for ((i = 0; i < WORKERS; i++)); do
 		sock=$LAB/ap.sock

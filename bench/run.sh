@@ -67,7 +67,7 @@ sustained() {
 	for ((t = 0; t < SECS; t += 2)); do
 		sleep 2
 		d=0
-		[ "$sut" = ap ] && d=$(ap_audit_sum pending)
+		[ "$sut" = ap ] && d=$(ap_status_sum pending)
 		if [ $t -lt "$third" ]; then
 			[ "$d" -gt "$dmax1" ] && dmax1=$d
 			rss1=$(tree_rss "$pid")
@@ -178,7 +178,7 @@ if [ "$IDLE_CONNS" -gt 0 ]; then
 	write_conf yes
 	ap_start
 	WORKERS=$saved_workers
-	rss0=$(ap_rss)
+	rss0=$(ap_rss) heap0=$(WORKERS=$idle_workers ap_status_sum in_use)
 	nloc=$(( (IDLE_CONNS + 24) / 25 ))
 	IDLE_PIDS=()
 	for ((g = 0; g < ngen; g++)); do
@@ -196,7 +196,8 @@ if [ "$IDLE_CONNS" -gt 0 ]; then
 		wait_for "$LAB/idle-$g.out" '^established' 6000 || break
 	done
 	sleep 2
-	rss1=$(ap_rss)
+	rss1=$(ap_rss) heap1=$(WORKERS=$idle_workers ap_status_sum in_use)
+	heapfree=$(WORKERS=$idle_workers ap_status_sum free)
 	for ((g = 0; g < ngen; g++)); do
 		idle_up=$(( idle_up + $(sed -n 's/^established \([0-9]*\) .*/\1/p' "$LAB/idle-$g.out" | head -1) + 0 ))
 	done
@@ -278,6 +279,11 @@ if [ "$IDLE_CONNS" -gt 0 ]; then
 		echo "  (the proxy's whole process tree, PSS after the handshakes less PSS before, over the connections"
 		echo "  held: TLS state, libevent, the proxy's own; the connections of one peer share the parse of its"
 		echo "  certificate and chain; kernel socket buffers are not in it)"
+		if [ "${heap1:-0}" -gt 0 ]; then
+			row "  of which heap in use per connection (bytes)" "$(( (heap1 - heap0) / idle_up ))" "" "" "heap free but kept: $(( heapfree / 1024 )) kB"
+			echo "  (the allocator's own count, malloc's mallinfo2 summed over the workers: what the connections"
+			echo "  hold, without the allocator's fragments and unreturned free memory)"
+		fi
 	fi
 	[ -n "$idle_note" ] && echo "note: $idle_note"
 fi

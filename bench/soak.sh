@@ -88,7 +88,7 @@ log "soak: $MIN min at $RATE tx/s ($RATE_WHY), $CONNS connections from ${PROVS[*
 # busiest other processes of the machine (it is shared) in others.txt.
 dbsize() { du -ck "$LAB"/state.db* 2>/dev/null | tail -1 | cut -f1; }
 : >"$OUT/others.txt"
-busy0=$(ap_audit_sum busy_us) t_busy=$(date +%s%N)
+busy0=$(ap_status_sum busy_us) t_busy=$(date +%s%N)
 t_start=$(date +%s%N)
 # sleeps until S seconds after the start (the samples keep to the generators' minutes however
 # long apctl takes on a loaded machine)
@@ -102,10 +102,10 @@ for ((m = 1; m <= MIN; m++)); do
 	peak=0
 	for ((k = 1; k <= 12; k++)); do
 		sleep_until $(( (m - 1) * 60 + k * 5 ))
-		d=$(ap_audit_sum pending)
+		d=$(ap_status_sum pending)
 		[ "$d" -gt "$peak" ] && peak=$d
 	done
-	busy1=$(ap_audit_sum busy_us) t1=$(date +%s%N)
+	busy1=$(ap_status_sum busy_us) t1=$(date +%s%N)
 	busy=$(awk -v b="$((busy1 - busy0))" -v t="$((t1 - t_busy))" -v w="$WORKERS" \
 		'BEGIN { printf "%.0f", (t > 0 ? b * 1000 / t / w * 100 : 0) }')
 	busy0=$busy1 t_busy=$t1
