@@ -390,6 +390,10 @@ static int spine_sanity(struct spine *s, struct conn *c, enum conf_edge_id in,
 	}
 #ifdef AP_MUTANT_SIP_MF_ZERO_PASSES
 	if (sipmsg_max_forwards(req) < 0) { /* 0 passes */
+#elif defined(AP_MUTANT_SIP_MF_ONE_REFUSED)
+	if (sipmsg_max_forwards(req) <= 1) { /* off by one: the last hop is refused too */
+#elif defined(AP_MUTANT_SIP_MF_ABSENT_REFUSED)
+	if (sipmsg_max_forwards(req) <= 0) { /* an absent Max-Forwards (-1) taken for 0 */
 #else
 	if (sipmsg_max_forwards(req) == 0) { /* RFC 3261 16.3 step 3 */
 #endif

@@ -117,7 +117,7 @@ static void test_sipscan_response(void)
 }
 
 /* Every corpus message: the scanner never reads past the buffer and judges the invalid ones
- * as RFC 4475 says (valid ones carry no defect). Skipped without the fixtures. */
+ * as RFC 4475 says (valid ones carry no defect). A missing fixture fails, naming it. */
 static void test_sipscan_rfc4475(void)
 {
 	static const struct { const char *name; int defect; } want[] = {

@@ -49,7 +49,11 @@ bool trust_claimed(const struct sipmsg *req)
 	/* two claims that disagree are no claim */
 	if (sipmsg_header_count(req, TRUST_CLAIM_HEADER) != 1)
 		return false;
+#ifdef AP_MUTANT_TRUST_CLAIM_ANY_VALUE
+	return true;           /* any claim taken for "yes" */
+#else
 	return n == 3 && !strncasecmp(v, "yes", 3);
+#endif
 }
 
 int trust_mark(struct sipmsg *req, enum state_filter mode, const char *our_fqdn,

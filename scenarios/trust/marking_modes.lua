@@ -5,12 +5,14 @@ local sip = require("sip")
 local FORGED = "ms-edge-proxy-message-trust: ms-source-type=InternetDomain;ms-ep-fqdn=evil.example;" ..
                "ms-source-network=federation;ms-source-verified-user=verified;ms-remote-fqdn=evil.example"
 
--- provider, its mode, does the request claim verification, expected marking
+-- provider, its mode, the request's verification claim (true: "ms-sender-verified: yes",
+-- false: none, a string: that value), expected marking
 local CASES = {
   { "aol",   "contacts-only", true,  "unverified" },
   { "aol",   "contacts-only", false, "unverified" },
   { "yahoo", "verified-only", true,  "verified" },
   { "yahoo", "verified-only", false, "unverified" },
+  { "yahoo", "verified-only", "no", "unverified" },  -- a claim of "no" is not a verified claim
   { "msn",   "allow-all",     false, "verified" },
   { "msn",   "allow-all",     true,  "verified" },
 }
@@ -28,7 +30,7 @@ return scenario {
       local site = lab.provider(p)
       local from = "user" .. i .. "@" .. p .. ".test"
       local headers = { FORGED, FORGED }
-      if claim then headers[#headers + 1] = "ms-sender-verified: yes" end
+      if claim then headers[#headers + 1] = "ms-sender-verified: " .. (claim == true and "yes" or claim) end
       local call_id = "trust-case-" .. i .. "@" .. p
       local r = site:send_raw(sip.request{ from = from, to = "alice@contoso.test", call_id = call_id,
         headers = headers, body = "case " .. i })
