@@ -141,7 +141,8 @@ try:
          ":help WORD shows the API's rows from scenarios/README.md")
     c.sendline(":capture")
     try:
-        c.expect(r"decoded:\s+\S+/piclab decode (\S+/console/capture\.pcap) (\S+/console/keys\.log)")
+        c.expect(r"decoded:\s+\S+/piclab decode (\S+/console/capture\.pcap) "
+                 r"(\S+/console/keys\.log)\r\n")
         shown = c.before + c.after
         files = [c.match.group(1), c.match.group(2)]
         c.expect("lab> ")
@@ -214,6 +215,7 @@ with open(script, "w") as f:
 c = pexpect.spawn(piclab, ["lab", "--lab", str(LAB), "-o", out, "--script", script], env=env,
                   encoding="utf-8", timeout=30, dimensions=(60, 220))
 c.logfile_read = log
+pid2 = 0
 try:
     c.expect(r"proxy:\s+pid (\d+),")
     pid2 = int(c.match.group(1))
@@ -222,15 +224,19 @@ try:
     check("--script runs the file and the console stays up", True)
     step('dan:expect_message{ from = carol, contains = "from a script" }', r"body = ",
          "the script's objects live on in the console")
-    c.sendeof()
-    c.expect("stopping lab %d" % LAB)
-    c.expect(pexpect.EOF)
-    c.close()
-    check("Ctrl-D stops the lab cleanly (exit %s), the proxy (pid %d) with it" % (c.exitstatus, pid2),
-          c.exitstatus == 0 and pid2 > 0 and gone(pid2))
 except (pexpect.TIMEOUT, pexpect.EOF):
     check("--script runs the file and the console stays up", False, (c.before or "")[-1500:])
-    c.terminate(force=True)
+if c.isalive():
+    c.sendeof()
+    try:
+        c.expect("stopping lab %d" % LAB)
+        c.expect(pexpect.EOF)
+        c.close()
+        check("Ctrl-D stops the lab cleanly (exit %s), the proxy (pid %d) with it"
+              % (c.exitstatus, pid2), c.exitstatus == 0 and pid2 > 0 and gone(pid2))
+    except (pexpect.TIMEOUT, pexpect.EOF):
+        check("Ctrl-D stops the lab", False, (c.before or "")[-1500:])
+        c.terminate(force=True)
 
 # a failed scenario on a terminal shows the end of its ladder with the verdict
 failing = os.path.join(troot, "scenarios/recorded/fails_after_message.lua")
