@@ -212,8 +212,16 @@ with open(script, "w") as f:
     f.write('carol = lab.enterprise:user("carol@contoso.test")\n'
             'dan = lab.provider("yahoo"):user("dan@yahoo.test")\n'
             'expect_eq(carol:send_message(dan, "from a script"), 200, "MESSAGE from the script")\n')
-c = pexpect.spawn(piclab, ["lab", "--lab", str(LAB), "-o", out, "--script", script], env=env,
-                  encoding="utf-8", timeout=30, dimensions=(60, 220))
+# and on a PATH without tshark (every other program of PATH kept), :capture says how to get it
+notshark = os.path.join(tmp, "no-tshark")
+os.makedirs(notshark)
+for d in os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":"):
+    for name in (os.listdir(d) if os.path.isdir(d) else []):
+        if name != "tshark" and not os.path.lexists(os.path.join(notshark, name)):
+            os.symlink(os.path.join(d, name), os.path.join(notshark, name))
+c = pexpect.spawn(piclab, ["lab", "--lab", str(LAB), "-o", out, "--script", script],
+                  env=dict(env, PATH=notshark), encoding="utf-8", timeout=30,
+                  dimensions=(60, 220))
 c.logfile_read = log
 pid2 = 0
 try:
@@ -224,6 +232,9 @@ try:
     check("--script runs the file and the console stays up", True)
     step('dan:expect_message{ from = carol, contains = "from a script" }', r"body = ",
          "the script's objects live on in the console")
+    step(":capture", r"tshark is not installed: apt-get install tshark(.|\n)*TLS secrets for "
+         r"Wireshark", ":capture without tshark says how to install it")
+    time.sleep(0.5)  # the prompt is drawn again after each line :capture prints
 except (pexpect.TIMEOUT, pexpect.EOF):
     check("--script runs the file and the console stays up", False, (c.before or "")[-1500:])
 if c.isalive():
