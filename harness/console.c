@@ -225,6 +225,17 @@ static void console_exec(struct console *c, const char *line)
 	console_input_resume(c);
 }
 
+/* After it hands a line over, libedit's callback reader reads whole lines again until its
+ * handler is installed anew, and a Ctrl-D on the empty line is then lost. A Lua step installs
+ * it when input resumes; a line that runs no step (a command, an empty line) does it here. */
+static void console_rearm(struct console *c)
+{
+	if (!c->tty || !c->editing || c->quit)
+		return;
+	rl_callback_handler_remove();
+	rl_callback_handler_install(c->pending ? CONSOLE_MORE : CONSOLE_PROMPT, console_line_cb);
+}
+
 static void console_line(struct console *c, char *line)
 {
 	char *p = line;
@@ -233,10 +244,13 @@ static void console_line(struct console *c, char *line)
 		p++;
 	if (!c->tty && *p)
 		printf("%s%s\n", c->pending ? CONSOLE_MORE : CONSOLE_PROMPT, line);
-	if (!*p && !c->pending)
+	if (!*p && !c->pending) {
+		console_rearm(c);
 		return;
+	}
 	if (*p == ':' && !c->pending) {
 		console_command(c, p + 1);
+		console_rearm(c);
 		return;
 	}
 	if (c->tty)

@@ -118,6 +118,26 @@ static void lab_port_busy(char *why, size_t whysize, int err, const char *ip, un
 		 holder[0] ? holder : "another process");
 }
 
+/* The SUT exited while it started: when one of its listening ports is taken, that is why. */
+static void lab_sut_port_busy(struct lab *lab, char *why, size_t whysize)
+{
+	static const enum lab_host sut_hosts[] = { LAB_AP_INT, LAB_AP_EXT };
+	char holder[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(sut_hosts) / sizeof(sut_hosts[0]); i++) {
+		const char *ip = lab->ip[sut_hosts[i]];
+
+		labrt_port_holder("tcp", ip, LAB_SIP_PORT, holder, sizeof(holder));
+		if (!holder[0])
+			continue;
+		snprintf(why + strlen(why), whysize - strlen(why), "; port %u of %s (%s) is held "
+			 "by %s: stop it (an old lab?), or give this lab another index with --lab N",
+			 LAB_SIP_PORT, ip, lab_hosts[sut_hosts[i]].fqdn, holder);
+		return;
+	}
+}
+
 static int lab_servers(struct lab *lab, char *why, size_t whysize)
 {
 	struct imsrv_conf hc = {
@@ -405,6 +425,8 @@ int lab_boot(struct lab **labp, struct event_base *base, const struct lab_opts *
 		err = lab->kind->start(lab, why, whysize);
 	if (!err && lab->sut) {
 		err = sut_wait_ready(lab->sut, 10000, why, whysize);
+		if (err == ECHILD)
+			lab_sut_port_busy(lab, why, whysize);
 		if (err) {
 			size_t n = strlen(why);
 

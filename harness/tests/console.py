@@ -1,6 +1,8 @@
 """piclab lab's console driven through a pseudo-terminal, as a person would (see console.sh)."""
 import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -9,7 +11,7 @@ import time
 import pexpect
 
 root, piclab = sys.argv[1], sys.argv[2]
-LAB = 22
+LAB = int(os.environ.get("PICLAB_TEST_LAB", "22"))
 fails = 0
 
 
@@ -27,7 +29,40 @@ os.makedirs(os.path.join(troot, "scenarios"))
 for rel in ("scenarios/README.md", "scenarios/lib", "reports", "Makefile"):
     os.symlink(os.path.join(root, rel), os.path.join(troot, rel))
 out = os.path.join(tmp, "out")
-env = dict(os.environ, PICLAB_ROOT=troot)
+# a home of its own: the console keeps its line history in ~/.piclab_history
+env = dict(os.environ, PICLAB_ROOT=troot, HOME=tmp)
+
+
+def gone(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+# what a newcomer hits first says what to do next: not root, a port of the lab taken
+# (their run folders apart: the ladder check below reads the console's capture from out)
+pre = os.path.join(tmp, "out-refused")
+# a copy of piclab that user nobody can reach wherever the checkout is
+os.chmod(tmp, 0o711)
+os.makedirs(os.path.join(tmp, "nobody"), mode=0o755)
+shutil.copy(piclab, os.path.join(tmp, "nobody", "piclab"))
+r = subprocess.run([os.path.join(tmp, "nobody", "piclab"), "lab", "--lab", str(LAB), "-o", pre],
+                   env=env, user=65534,
+                   stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+check("piclab lab as a user other than root says to use sudo (exit %d)" % r.returncode,
+      r.returncode == 2 and "needs root" in r.stderr and "sudo build/bin/piclab lab" in r.stderr,
+      r.stderr)
+held = socket.socket()
+held.bind(("127.77.%d.4" % LAB, 5061))
+held.listen(1)
+r = subprocess.run([piclab, "lab", "--lab", str(LAB), "-o", pre], env=env,
+                   stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+held.close()
+check("the proxy's port taken: piclab lab names its holder and what to do (exit %d)" % r.returncode,
+      r.returncode == 2 and ("port 5061 of 127.77.%d.4 (ap.contoso.test) is held by pid %d "
+                             % (LAB, os.getpid())) in r.stderr and "--lab N" in r.stderr, r.stderr)
 
 c = pexpect.spawn(piclab, ["lab", "--lab", str(LAB), "-o", out], env=env, encoding="utf-8",
                   timeout=30, dimensions=(60, 220))
@@ -50,6 +85,8 @@ def step(line, want, what):
 try:
     c.expect("lab> ")
     banner = c.before
+    m = re.search(r"proxy:\s+pid (\d+),.*control socket (\S+),", banner)
+    sut_pid, ctl = (int(m.group(1)), m.group(2)) if m else (0, "")
     check("the banner names the users, a provider's address and the certificates",
           "alice@contoso.test" in banner and "127.77.%d.10" % LAB in banner and
           "sip.aol.test.crt" in banner and "enterprise-root.crt" in banner, banner)
@@ -100,6 +137,29 @@ try:
     step('bob:expect_message{ from = alice, contains = "still there" }', r"body = ",
          "bob got the second MESSAGE")
 
+    step(":help send_message", r"user:send_message\(to, text\)`?\s+sends a page-mode MESSAGE",
+         ":help WORD shows the API's rows from scenarios/README.md")
+    c.sendline(":capture")
+    try:
+        c.expect(r"decoded:\s+\S+/piclab decode (\S+/console/capture\.pcap) "
+                 r"(\S+/console/keys\.log)\r\n")
+        shown = c.before + c.after
+        files = [c.match.group(1), c.match.group(2)]
+        c.expect("lab> ")
+        check(":capture prints tshark and piclab decode commands for this lab's capture files",
+              all(os.path.exists(p) for p in files) and
+              ("tshark -i lo -f 'net 127.77.%d.0/24'" % LAB) in shown, shown[-1500:])
+    except pexpect.TIMEOUT:
+        check(":capture prints the piclab decode command", False, c.before[-1500:])
+    # line editing: the Up arrow brings back the last line
+    step("x = 41", "", "x = 41")
+    step("x = x + 1", "", "x = x + 1")
+    c.send("\x1b[A")
+    time.sleep(0.3)
+    c.send("\r")
+    c.expect("lab> ")
+    step("x", r"\r\n43\r\n", "the Up arrow recalled and ran x = x + 1 again")
+
     # the lab index is taken while this lab is up
     r = subprocess.run([piclab, "lab", "--lab", str(LAB), "-o", out], env=env,
                        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
@@ -120,6 +180,13 @@ try:
     c.expect(pexpect.EOF)
     c.close()
     check("the console quits cleanly (exit %s)" % c.exitstatus, c.exitstatus == 0)
+    check(":quit stopped the proxy (pid %d) and removed the runtime folder (%s)" % (sut_pid, ctl),
+          sut_pid > 0 and gone(sut_pid) and ctl and not os.path.exists(os.path.dirname(ctl)))
+    hist = os.path.join(tmp, ".piclab_history")
+    # libedit writes a space as \040
+    hist_text = open(hist).read().replace("\\040", " ") if os.path.exists(hist) else ""
+    check("the line history is kept in ~/.piclab_history",
+          'alice:send_message(bob, "hello from the console")' in hist_text, hist_text)
 except (pexpect.TIMEOUT, pexpect.EOF) as e:
     check("the console session", False, "%s\n%s" % (type(e).__name__, (c.before or "")[-2000:]))
     c.terminate(force=True)
@@ -145,20 +212,42 @@ with open(script, "w") as f:
     f.write('carol = lab.enterprise:user("carol@contoso.test")\n'
             'dan = lab.provider("yahoo"):user("dan@yahoo.test")\n'
             'expect_eq(carol:send_message(dan, "from a script"), 200, "MESSAGE from the script")\n')
-c = pexpect.spawn(piclab, ["lab", "--lab", str(LAB), "-o", out, "--script", script], env=env,
-                  encoding="utf-8", timeout=30, dimensions=(60, 220))
+# and on a PATH without tshark (every other program of PATH kept), :capture says how to get it
+notshark = os.path.join(tmp, "no-tshark")
+os.makedirs(notshark)
+for d in os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":"):
+    for name in (os.listdir(d) if os.path.isdir(d) else []):
+        if name != "tshark" and not os.path.lexists(os.path.join(notshark, name)):
+            os.symlink(os.path.join(d, name), os.path.join(notshark, name))
+c = pexpect.spawn(piclab, ["lab", "--lab", str(LAB), "-o", out, "--script", script],
+                  env=dict(env, PATH=notshark), encoding="utf-8", timeout=30,
+                  dimensions=(60, 220))
 c.logfile_read = log
+pid2 = 0
 try:
+    c.expect(r"proxy:\s+pid (\d+),")
+    pid2 = int(c.match.group(1))
     c.expect(r"external\s+ap\.contoso\.test -> sip\.yahoo\.test\s+MESSAGE")
     c.expect("lab> ")
     check("--script runs the file and the console stays up", True)
     step('dan:expect_message{ from = carol, contains = "from a script" }', r"body = ",
          "the script's objects live on in the console")
-    c.sendline(":quit")
-    c.expect(pexpect.EOF)
+    step(":capture", r"tshark is not installed: apt-get install tshark(.|\n)*TLS secrets for "
+         r"Wireshark", ":capture without tshark says how to install it")
+    time.sleep(0.5)  # the prompt is drawn again after each line :capture prints
 except (pexpect.TIMEOUT, pexpect.EOF):
     check("--script runs the file and the console stays up", False, (c.before or "")[-1500:])
-    c.terminate(force=True)
+if c.isalive():
+    c.sendeof()
+    try:
+        c.expect("stopping lab %d" % LAB)
+        c.expect(pexpect.EOF)
+        c.close()
+        check("Ctrl-D stops the lab cleanly (exit %s), the proxy (pid %d) with it"
+              % (c.exitstatus, pid2), c.exitstatus == 0 and pid2 > 0 and gone(pid2))
+    except (pexpect.TIMEOUT, pexpect.EOF):
+        check("Ctrl-D stops the lab", False, (c.before or "")[-1500:])
+        c.terminate(force=True)
 
 # a failed scenario on a terminal shows the end of its ladder with the verdict
 failing = os.path.join(troot, "scenarios/recorded/fails_after_message.lua")

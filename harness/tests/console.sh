@@ -1,8 +1,10 @@
 #!/bin/bash
 # The console through a real pseudo-terminal (harness/tests/console.py, python3-pexpect): start
 # `piclab lab`, send a MESSAGE from alice to bob and see its ladder lines, Tab completion,
-# Ctrl-C interrupting a wait, a lab index in use, :save, :quit; then `piclab run` passes the
-# saved scenario.
+# the Up arrow and the history file, Ctrl-C interrupting a wait, :help WORD, :capture, a lab
+# index in use, :save, :quit and Ctrl-D (the proxy stops with the lab); then `piclab run`
+# passes the saved scenario. Before that, what a newcomer hits says what to do: not root, the
+# proxy's port taken. Lab 22 (and 23 for the run that moves on); PICLAB_TEST_LAB=N for another.
 set -u
 root=${PICLAB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${BUILD:-build}

@@ -9,6 +9,7 @@ set -u
 root=${PICLAB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${BUILD:-build}
 fails=0
+lab=${PICLAB_TEST_LAB:-20}   # the lab index (127.77.N.0/24)
 check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi; }
 
 base=$(mktemp -d /tmp/piclab-longpath.XXXXXX)
@@ -36,7 +37,7 @@ out=$clone/reports/out
 log=$base/run.log
 rtbase=${PICLAB_RUNTIME:-/run/piclab}
 # no PICLAB_ROOT: piclab finds its root from where its binary is, the clone
-env -u PICLAB_ROOT "$piclab" run -j1 --lab 20 \
+env -u PICLAB_ROOT "$piclab" run -j1 --lab $lab \
 	"$clone/scenarios/smoke/message_both_ways.lua" \
 	"$clone/scenarios/conf/providers_table.lua" \
 	"$clone/scenarios/policy/pic_switch.lua" \
@@ -56,7 +57,7 @@ check "the runtime folder of run $pid is gone after it" '[ -n "$pid" ] && [ ! -e
 
 # the Kamailio adapter from the long path (Kamailio refuses included file names over 128 bytes)
 if [ -x /usr/sbin/kamailio ]; then
-	env -u PICLAB_ROOT "$piclab" run -j1 --lab 20 --sut-kind kamailio -o "$base/kam" \
+	env -u PICLAB_ROOT "$piclab" run -j1 --lab $lab --sut-kind kamailio -o "$base/kam" \
 		"$clone/scenarios/smoke/message_both_ways.lua" >"$base/kam.log" 2>&1
 	check "the kamailio SUT kind runs from the long path (exit $?)" \
 		'grep -q "^1 passed, 0 failed" "$base/kam.log" || { cat "$base/kam.log"; false; }'
