@@ -225,6 +225,7 @@ struct replay {
 	bool provider_allow[3];
 	bool provider_blocked[3];
 	char provider_filter[3][24];
+	bool provider_partner[3];        /* a federated partner (public = no, found by SRV) */
 	/* send */
 	struct rp_step *steps;
 	int nsteps;

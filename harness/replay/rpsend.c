@@ -427,6 +427,7 @@ static void rp_lab_opts(struct replay *r, struct lab_opts *lo, char *pki, size_t
 		lo->provider_blocked[i] = r->provider_blocked[i];
 		snprintf(lo->provider_filter[i], sizeof(lo->provider_filter[i]), "%s",
 			 r->provider_filter[i]);
+		lo->provider_partner[i] = r->provider_partner[i];
 	}
 	lab_default_users(lo);
 	for (i = 0; i < r->nusers; i++) {
