@@ -151,6 +151,7 @@ struct rp_txn {
 	char live_key[320];
 	char live_branch[64];
 	bool sent;
+	char unsent[128];                /* why a request was not sent ("" if it was) */
 	double sent_at;
 	bool arrived;
 	int arrivals;

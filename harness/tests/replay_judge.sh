@@ -5,7 +5,8 @@
 # transport, the body), so that the recorded proxy did something this proxy does not. Each
 # bent recording replayed with --expect recorded must exit 1 naming that difference; with
 # --expect policy the same difference is only a note (exit 0). A proxy built without topology
-# hiding (build/mutants/NO_TOPO, made by `make tests-build`) must fail on the Via count.
+# hiding (build/mutants/NO_TOPO, made by `make tests-build`) must fail on the Via count. A lab
+# refusing the INVITEs must not send the requests of the dialogs that therefore do not exist.
 # Replays run in lab 187.
 set -u
 BUILD=${BUILD:-build}
@@ -89,6 +90,22 @@ judge maxfwd-policy "$out/maxfwd.pcapng" 0 "note: Max-Forwards: recorded 42, rep
 judge record-route "$out/rr.pcapng" 1 "Record-Route entries: recorded 0, replayed 1"
 judge via-transport "$out/via.pcapng" 1 "Via at the far side: recorded 1 (TCP "
 judge body "$out/body.pcapng" 1 "body: recorded 22 bytes, replayed 22 bytes differ"
+# A lab refusing AOL answers the INVITEs 403 where the recording had 200: their dialogs do not
+# exist, so their ACK, MESSAGEs and BYE are not sent (a note under policy, a failure as
+# recorded) and no ACK or BYE crosses the proxy.
+{ cat "$out/clear.map"; echo "provider aol deny"; } >"$out/deny.map"
+judge deny-recorded "$out/clear.pcapng" 1 "final status to the sender: recorded 200, replayed 403" \
+	--map "$out/deny.map"
+judge deny-policy "$out/clear.pcapng" 0 \
+	"note: not sent: its dialog's INVITE (CSeq 1) was answered 403, recorded 200: no dialog" \
+	--map "$out/deny.map" --expect policy
+n=$("$piclab" decode "$out/deny-policy/capture.pcapng" "$out/deny-policy/keys.log" 2>/dev/null |
+	grep -cE " (ACK|BYE) sip:")
+if [ "$n" = 0 ]; then
+	echo "ok   - no ACK or BYE of a refused dialog was sent"; passed=$((passed + 1))
+else
+	echo "FAIL - $n ACK/BYE of refused dialogs crossed the replay"; failed=$((failed + 1))
+fi
 mutant="$root/$BUILD/mutants/NO_TOPO/bin/accessproxy"
 if [ ! -x "$mutant" ]; then
 	echo "FAIL - $mutant not built (make tests-build)"; failed=$((failed + 1))
