@@ -211,6 +211,8 @@ static void anon_castmap(struct anon *a)
 			fprintf(w.f, "provider %s block\n", pn[i]);
 		if (r.provider_filter[i][0])
 			fprintf(w.f, "provider %s filter %s\n", pn[i], r.provider_filter[i]);
+		if (r.provider_partner[i])
+			fprintf(w.f, "provider %s partner\n", pn[i]);
 	}
 	fclose(w.f);
 	printf("cast: %s (replay with --map %s)\n", path, path);

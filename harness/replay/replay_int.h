@@ -151,6 +151,7 @@ struct rp_txn {
 	char live_key[320];
 	char live_branch[64];
 	bool sent;
+	char unsent[128];                /* why a request was not sent ("" if it was) */
 	double sent_at;
 	bool arrived;
 	int arrivals;
@@ -225,6 +226,7 @@ struct replay {
 	bool provider_allow[3];
 	bool provider_blocked[3];
 	char provider_filter[3][24];
+	bool provider_partner[3];        /* a federated partner (public = no, found by SRV) */
 	/* send */
 	struct rp_step *steps;
 	int nsteps;

@@ -1,7 +1,8 @@
 /* rpcast: the replay's cast stage — every endpoint of the capture gets a lab role (the proxy's
- * place, the enterprise home server, a public provider) from a map file, from the lab's own
- * addresses, or from the domains and host names it used; users are collected for the lab to
- * provision. The map file format is in README.md ("Replay a capture"). */
+ * place, the enterprise home server, a public provider, a federated partner: MSN with
+ * public = no) from a map file, from the lab's own addresses, or from the domains and host
+ * names it used; users are collected for the lab to provision. The map file format is in
+ * README.md ("Replay a capture"). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -125,10 +126,15 @@ static int rpcast_map_line(struct replay *r, const char *file, unsigned ln, char
 
 		if (n != 3)
 			return rpcast_map_error(file, ln, "'%s' wants two words: WHAT ROLE", w[0]);
+		/* a federated partner (public = no, found by SRV) plays in MSN's place */
+		if (!strcmp(w[2], "partner")) {
+			r->provider_partner[lab_provider_find("msn")] = true;
+			w[2] = "msn";
+		}
 		role = rp_role_parse(w[2]);
 		if (role == RP_ROLE_NONE)
 			return rpcast_map_error(file, ln, "role '%s' does not exist (roles: "
-						"enterprise, aol, yahoo, msn, proxy)", w[2]);
+						"enterprise, aol, yahoo, msn, partner, proxy)", w[2]);
 		if (!strcmp(w[0], "domain")) {
 			snprintf(key, sizeof(key), "role-of-domain:%s", w[1]);
 			return rpmap_set(r->map, RPMAP_GLOBAL, key, strlen(key), w[2], true);
@@ -170,9 +176,11 @@ static int rpcast_map_line(struct replay *r, const char *file, unsigned ln, char
 			r->provider_blocked[pi] = true;
 		else if (!strcmp(w[2], "filter") && n == 4)
 			snprintf(r->provider_filter[pi], sizeof(r->provider_filter[pi]), "%s", w[3]);
+		else if (!strcmp(w[2], "partner"))
+			r->provider_partner[pi] = true;
 		else
-			return rpcast_map_error(file, ln, "provider: '%s' is not allow, deny, block "
-						"or filter MODE", w[2]);
+			return rpcast_map_error(file, ln, "provider: '%s' is not allow, deny, block, "
+						"partner or filter MODE", w[2]);
 		return 0;
 	}
 	return rpcast_map_error(file, ln, "unknown rule '%s' (endpoint, domain, user, provider)",
@@ -428,19 +436,25 @@ void rpcast_print(const struct replay *r, FILE *f)
 	fprintf(f, "cast of %s:\n", r->o->capture);
 	for (i = 0; i < r->neps; i++) {
 		const struct rp_ep *e = &r->eps[i];
+		bool partner = e->role >= RP_ROLE_AOL && e->role <= RP_ROLE_MSN &&
+			       r->provider_partner[e->role - RP_ROLE_AOL];
 
 		if (!e->sent && !e->received)
 			continue;
-		fprintf(f, "  %-40s %-11s %s%s%s(%s)\n", e->label, rp_role_name(e->role),
-			e->names[0] ? "names " : "", e->names, e->names[0] ? " " : "", e->why);
+		fprintf(f, "  %-40s %-11s %s%s%s(%s)\n", e->label,
+			partner ? "partner" : rp_role_name(e->role), e->names[0] ? "names " : "",
+			e->names, e->names[0] ? " " : "", e->why);
 	}
 	for (i = 0; i < r->nusers; i++)
 		fprintf(f, "  user %-35s provisioned%s\n", r->users[i].aor,
 			r->users[i].enabled ? "" : " (not enabled for PIC)");
 	for (i = 0; i < 3; i++)
-		if (!r->provider_allow[i] || r->provider_filter[i][0] || r->provider_blocked[i])
-			fprintf(f, "  provider %s %s%s%s%s\n", lab_provider_name((unsigned)i),
+		if (!r->provider_allow[i] || r->provider_filter[i][0] || r->provider_blocked[i] ||
+		    r->provider_partner[i])
+			fprintf(f, "  provider %s %s%s%s%s%s\n", lab_provider_name((unsigned)i),
 				r->provider_allow[i] ? "allowed" : "not allowed",
 				r->provider_blocked[i] ? ", blocked" : "",
+				r->provider_partner[i] ? ", a federated partner (public = no, "
+							 "found by DNS SRV)" : "",
 				r->provider_filter[i][0] ? ", filter " : "", r->provider_filter[i]);
 }

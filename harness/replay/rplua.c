@@ -140,7 +140,8 @@ static void rpl_lab_options(struct rplua *L)
 	for (i = 0; i < r->nusers && !r->lab_capture; i++)
 		pic |= !rpl_default_pic(r->users[i].aor) || !r->users[i].enabled;
 	for (i = 0; i < 3; i++)
-		prov |= !r->provider_allow[i] || r->provider_blocked[i] || r->provider_filter[i][0];
+		prov |= !r->provider_allow[i] || r->provider_blocked[i] || r->provider_filter[i][0] ||
+			r->provider_partner[i];
 	if (!pic && !prov)
 		return;
 	fprintf(L->f, "  lab = {");
@@ -156,7 +157,8 @@ static void rpl_lab_options(struct rplua *L)
 
 		fprintf(L->f, " providers = {");
 		for (i = 0; i < 3; i++) {
-			if (r->provider_allow[i] && !r->provider_blocked[i] && !r->provider_filter[i][0])
+			if (r->provider_allow[i] && !r->provider_blocked[i] &&
+			    !r->provider_filter[i][0] && !r->provider_partner[i])
 				continue;
 			fprintf(L->f, " %s = { allow = %s", pn[i],
 				r->provider_allow[i] ? "true" : "false");
@@ -164,6 +166,8 @@ static void rpl_lab_options(struct rplua *L)
 				fprintf(L->f, ", blocked = true");
 			if (r->provider_filter[i][0])
 				fprintf(L->f, ", filter = \"%s\"", r->provider_filter[i]);
+			if (r->provider_partner[i])
+				fprintf(L->f, ", public = false");
 			fprintf(L->f, " },");
 		}
 		fprintf(L->f, " },");

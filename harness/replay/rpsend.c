@@ -244,6 +244,30 @@ static int rp_party_conn(struct replay *r, struct rp_party *p)
 			    (struct sockaddr *)&peer, pfqdn, &h);
 }
 
+/* The INVITE that established t's dialog in the recording (2xx), if the proxy refused it
+ * live: then the dialog does not exist and t (its 2xx ACK, a BYE) is not sent. */
+static const struct rp_txn *rp_dialog_refused(const struct replay *r, const struct rp_txn *t)
+{
+	const struct rp_sip *s = &r->recs[t->hops[0]].sip;
+	const struct rp_group *g;
+	int i;
+
+	if (!s->ttag[0] || t->group < 0 || t->group >= r->ngroups)
+		return NULL;
+	g = &r->groups[t->group];
+	for (i = 0; i < g->ntxns && g->txns[i] != t->id; i++) {
+		const struct rp_txn *inv = &r->txns[g->txns[i]];
+		const struct rp_sip *is = &r->recs[inv->hops[0]].sip;
+
+		if (strcmp(is->method, "INVITE") || is->ttag[0] || inv->rec_final < 200 ||
+		    inv->rec_final > 299 || (strcmp(s->ftag, is->ftag) && strcmp(s->ttag, is->ftag)))
+			continue;
+		if (inv->live_final >= 300)
+			return inv;
+	}
+	return NULL;
+}
+
 static void rp_send(struct replay *r, const struct rp_step *st)
 {
 	const struct rp_rec *m = &r->recs[st->rec];
@@ -252,10 +276,18 @@ static void rp_send(struct replay *r, const struct rp_step *st)
 	char *out = NULL, key[400];
 	struct rp_sip q;
 	size_t len;
+	const struct rp_txn *inv;
 	int n, err;
 
 	if (!p->srv) {
 		rp_log(r, "frame %u: no lab party plays %s", m->frame, rp_role_name(p->role));
+		return;
+	}
+	if ((inv = rp_dialog_refused(r, t))) {
+		snprintf(t->unsent, sizeof(t->unsent), "its dialog's INVITE (CSeq %u) was answered "
+			 "%d, recorded %d: no dialog", r->recs[inv->hops[0]].sip.cseq,
+			 inv->live_final, inv->rec_final);
+		rp_log(r, "frame %u: %s not sent: %s", m->frame, t->name, t->unsent);
 		return;
 	}
 	err = rp_party_conn(r, p);
@@ -427,6 +459,7 @@ static void rp_lab_opts(struct replay *r, struct lab_opts *lo, char *pki, size_t
 		lo->provider_blocked[i] = r->provider_blocked[i];
 		snprintf(lo->provider_filter[i], sizeof(lo->provider_filter[i]), "%s",
 			 r->provider_filter[i]);
+		lo->provider_partner[i] = r->provider_partner[i];
 	}
 	lab_default_users(lo);
 	for (i = 0; i < r->nusers; i++) {
