@@ -76,7 +76,7 @@ all: $(PROGRAMS) $(BUILD)/buildinfo ## build every program (default)
 
 # What the report names as the binaries' identity: version, git hash, compiler and flags of this
 # build tree (rewritten when a program is relinked).
-$(BUILD)/buildinfo: $(BIN)/accessproxy
+$(BUILD)/buildinfo: $(PROGRAMS)
 	@{ echo "version=$$(git describe --always --dirty 2>/dev/null || echo unknown)"; \
 	  echo "git=$$(git rev-parse HEAD 2>/dev/null || echo unknown)"; \
 	  echo "cc=$$($(CC) --version 2>/dev/null | head -1)"; \

@@ -55,7 +55,7 @@ struct lab_opts {
 	unsigned rate_per_sec, rate_burst;    /* >0: the SUT's per-provider request limit */
 	/* >0: the SUT's [global] limits of the same names (lab = { sut_limits = {...} }) */
 	unsigned sut_msg_timeout_ms, sut_peer_partial_max, sut_max_body, sut_max_discard,
-		 sut_max_header;
+		 sut_max_header, sut_idle_timeout_ms;
 	unsigned workers;                     /* the SUT's [global] workers (0 or 1: one process) */
 	struct lab_user pic_users[LAB_MAX_USERS];
 	int npic_users;

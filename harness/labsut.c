@@ -59,6 +59,7 @@ static void lab_write_sut_limits(const struct lab *lab, FILE *f)
 		{ "max_body_bytes", lab->opts.sut_max_body },
 		{ "max_discard_bytes", lab->opts.sut_max_discard },
 		{ "max_header_bytes", lab->opts.sut_max_header },
+		{ "idle_timeout_ms", lab->opts.sut_idle_timeout_ms },
 	};
 	size_t i;
 

@@ -59,7 +59,7 @@ static void usage(FILE *f)
 		"                   with the key log); a failed scenario on a terminal shows its end\n"
 		"  coverage [RUN]   every requirement id of reports/requirements.tsv as passing,\n"
 		"                   failing, inconc, skipped, n/a or untested in RUN (default\n"
-		"                   reports/out/latest);\n"
+		"                   reports/out/latest; n/a: the run's PICS does not claim it);\n"
 		"                   exits 1 when a covered id fails; with --strict also when an id\n"
 		"                   is untested or covered only by skipped scenarios\n"
 		"  compare A B [--xfail FILE] [--html FILE]\n"

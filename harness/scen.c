@@ -409,6 +409,7 @@ void scen_lab_opts(struct scen *s, int t, struct lab_opts *lo)
 				{ "max_body_bytes", &lo->sut_max_body },
 				{ "max_discard_bytes", &lo->sut_max_discard },
 				{ "max_header_bytes", &lo->sut_max_header },
+				{ "idle_timeout_ms", &lo->sut_idle_timeout_ms },
 			};
 			size_t i;
 

@@ -900,6 +900,7 @@ void spine_stats(const struct spine *s, struct spine_stats *st)
 	*st = s->st;
 	tp_stats(s->tp, &ts);
 	st->msg_timeouts = ts.msg_timeouts;
+	st->idle_closes = ts.idle_closes;
 	st->partial_closes = ts.partial_closes;
 	st->transactions = txn_count(s->txns);
 	for (i = 0; i < CONF_NEDGES; i++)

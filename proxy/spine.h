@@ -29,6 +29,7 @@ struct spine_stats {
 	uint64_t refused_malformed; /* requests from outside refused by the sanity checks */
 	uint64_t oversize;        /* requests answered 413/513 by the framing limits */
 	uint64_t msg_timeouts;    /* connections closed: a message incomplete at its deadline */
+	uint64_t idle_closes;     /* connections closed: nothing complete for idle_timeout_ms */
 	uint64_t partial_closes;  /* connections closed: their peer's partial bytes over the cap */
 	uint64_t timeouts;        /* transactions answered 408 (SIP-005) */
 	size_t transactions;

@@ -4,6 +4,7 @@
 -- with strict also 1 when an id is untested or covered only by skipped scenarios).
 local cjson = require("cjson")
 local catalog = require("catalog")
+local picsmod = require("pics")
 
 -- piclab coverage --list: the ids a scenario's covers can name, with their areas and texts.
 local function list_ids(root)
@@ -27,6 +28,13 @@ return function(root, run_dir, strict, list)
   local results = cjson.decode(f:read("a"))
   f:close()
   local list, byid = catalog.load(root)
+  -- n/a is what the run's PICS says of a requirement, not what an n/a scenario covers: a
+  -- mandatory id whose only scenarios were n/a (they also cover a conditional one) is untested.
+  local pics, perr = picsmod.from_results(root, results.pics)
+  if perr then
+    io.stderr:write("piclab coverage: ", perr, "\n")
+    return 2
+  end
   local status, who = {}, {}
   local unknown = {}
   for _, s in ipairs(results.scenarios) do
@@ -38,12 +46,12 @@ return function(root, run_dir, strict, list)
       if v == "fail" or v == "error" then status[id] = "failing"
       elseif v == "pass" and status[id] ~= "failing" then status[id] = "passing"
       elseif v == "inconc" and status[id] ~= "failing" then status[id] = "inconc"
-      elseif v == "n/a" and not status[id] then status[id] = "n/a"
       elseif v == "skip" and not status[id] then status[id] = "skipped" end
     end
   end
   local counts = { passing = 0, failing = 0, untested = 0, skipped = 0, inconc = 0, ["n/a"] = 0 }
   for _, r in ipairs(list) do
+    if pics and picsmod.req_na(pics, r.id) then status[r.id] = "n/a" end
     local st = status[r.id] or "untested"
     counts[st] = counts[st] + 1
     print(string.format("%-9s %-9s %s", r.id, st, who[r.id] and table.concat(who[r.id], " ") or ""))

@@ -19,6 +19,21 @@ local function buildinfo(binary)
   return t
 end
 
+-- The checkout at ROOT (git describe --dirty and the commit), or nil when ROOT is no git
+-- checkout. The harness reads its Lua reports and scenarios from there at run time, so this,
+-- not the build of piclab, is what a re-run must reproduce.
+local function checkout(root)
+  if not root or root == "" then return nil end
+  local q = "'" .. root:gsub("'", "'\\''") .. "'"
+  local p = io.popen("git -C " .. q .. " describe --always --dirty 2>/dev/null && git -C " .. q ..
+                     " rev-parse HEAD 2>/dev/null")
+  if not p then return nil end
+  local version, git = p:read("l"), p:read("l")
+  p:close()
+  if not version or not git or not git:match("^%x+$") then return nil end
+  return { version = version, git = git }
+end
+
 local function sha(text) return text and piclab_sha256 and piclab_sha256(text) or "" end
 
 -- The configuration with what changes between runs (run folder, lab index) made neutral.
@@ -64,6 +79,7 @@ function M.identity(run)
     sut.cflags = "not known for " .. (run.sut_kind or "accessproxy") .. " (no " .. sut.file .. ")"
   end
   local harness = buildinfo(run.harness_binary or "")
+  local co = checkout(run.root)
   local digest, nconf = M.config_digests(run)
   local bin = run.sut_binary and util.read(run.sut_binary)
   return {
@@ -77,8 +93,10 @@ function M.identity(run)
       config_digest = digest, configs = nconf,
     },
     harness = {
-      binary = run.harness_binary or "", version = harness.version or "unknown",
-      git = harness.git or "unknown",
+      binary = run.harness_binary or "",
+      version = co and co.version or harness.version or "unknown",
+      git = co and co.git or harness.git or "unknown",
+      build = harness.version or "unknown",
     },
     run_id = run.out:match("([^/]+)$") or run.out,
     seed = run.seed, host = run.host or "", cores = run.cores or 0,
@@ -96,6 +114,7 @@ function M.rows(id)
     { "sut.build_flags", id.sut.build_flags }, { "sut.compiler", id.sut.compiler },
     { "sut.config_digest", id.sut.config_digest .. " (" .. id.sut.configs .. " distinct)" },
     { "harness.version", id.harness.version }, { "harness.git", id.harness.git },
+    { "harness.build", id.harness.build or id.harness.version },
     { "run.id", id.run_id }, { "run.seed", tostring(id.seed) }, { "run.host", id.host },
     { "run.cores", tostring(id.cores) }, { "run.start", id.start }, { "run.end", id["end"] },
     { "run.pics", id.pics }, { "run.repeat", tostring(id.repeat_count) },

@@ -1,4 +1,4 @@
--- junit: junit.xml as CI tools read it (Jenkins junit/xunit, GitLab): one testsuite per area with
+-- junit: junit.xml as CI tools read it (Jenkins junit, GitLab): one testsuite per area with
 -- its counts, timestamp, host and the run's identity as properties; one testcase per scenario
 -- with its assertion count, requirement ids, verdict and baseline category as properties, and
 -- its files as [[ATTACHMENT|path]] lines. Valid against reports/junit.xsd.
@@ -10,6 +10,17 @@ local xml = util.xml
 local M = {}
 
 local FILES = { "capture.pcapng", "capture.pcap", "keys.log", "lab.log", "sut.log" }
+
+-- An attachment line for a file of the run, when the file is there. CI tools resolve the path
+-- from the checkout, not from junit.xml: Jenkins' junit-attachments from the workspace, GitLab
+-- from the project folder (CI_PROJECT_DIR). So the path is relative to the project root, or
+-- absolute for a run folder outside it.
+local function attachment(run, path)
+  local f = io.open(path, "r")
+  if not f then return nil end
+  f:close()
+  return string.format("[[ATTACHMENT|%s]]", xml(util.relpath(path, run.root or "")))
+end
 
 function M.render(run, id, pics)
   local suites, order = {}, {}
@@ -56,8 +67,11 @@ function M.render(run, id, pics)
     out[#out + 1] = "    </properties>"
     for _, s in ipairs(su.cases) do
       local v = util.shown(s)
+      -- one class per scenario, in a package per area: Jenkins' junit-attachments keeps one file
+      -- of a name per class, so scenarios sharing a class would all show the first's capture
       out[#out + 1] = string.format('    <testcase classname="piclab.%s" name="%s" time="%.3f" assertions="%d" file="%s">',
-        xml(area), xml(s.name), s.seconds, s.assertions or 0, xml(util.relpath(s.file or "", run.root or "")))
+        xml((s.name:gsub("/", "."))), xml(s.name), s.seconds, s.assertions or 0,
+        xml(util.relpath(s.file or "", run.root or "")))
       out[#out + 1] = "      <properties>"
       out[#out + 1] = string.format('        <property name="verdict" value="%s"/>', xml(v))
       if s.category then
@@ -86,13 +100,13 @@ function M.render(run, id, pics)
         out[#out + 1] = string.format('      <skipped message="%s: %s"/>', xml(v), xml(msg))
       end
       if v ~= "n/a" then
-        local dir = util.relpath(s.dir, run.out)
-        out[#out + 1] = "      <system-out>"
-        out[#out + 1] = string.format("[[ATTACHMENT|%s]]", xml(util.page(s.name)))
-        for _, f in ipairs(FILES) do
-          out[#out + 1] = string.format("[[ATTACHMENT|%s/%s]]", xml(dir), f)
+        local lines = { attachment(run, run.out .. "/" .. util.page(s.name)) }
+        for _, f in ipairs(FILES) do lines[#lines + 1] = attachment(run, s.dir .. "/" .. f) end
+        if #lines > 0 then
+          out[#out + 1] = "      <system-out>"
+          for _, l in ipairs(lines) do out[#out + 1] = l end
+          out[#out + 1] = "      </system-out>"
         end
-        out[#out + 1] = "      </system-out>"
       end
       out[#out + 1] = "    </testcase>"
     end

@@ -23,11 +23,8 @@ local function fields(s)
   return t
 end
 
--- Loads items, the SUT's answers and the requirement statuses. Returns the pics object, or nil
--- and a message naming the file and line at fault.
-function M.load(root, pics_path)
-  local p = { path = pics_path, items = {}, order = {}, answers = {}, notes = {}, req = {},
-              sut = "?" }
+-- The capabilities a SUT may claim (reports/pics/items.tsv) into p.items and p.order.
+local function load_items(root, p)
   local items_path = root .. "/reports/pics/items.tsv"
   local ls, err = lines(items_path)
   if not ls then return nil, "PICS items: " .. err end
@@ -41,6 +38,19 @@ function M.load(root, pics_path)
       p.order[#p.order + 1] = f[1]
     end
   end
+  return p
+end
+
+local load_status
+
+-- Loads items, the SUT's answers and the requirement statuses. Returns the pics object, or nil
+-- and a message naming the file and line at fault.
+function M.load(root, pics_path)
+  local p = { path = pics_path, items = {}, order = {}, answers = {}, notes = {}, req = {},
+              sut = "?" }
+  local ok, err = load_items(root, p)
+  if not ok then return nil, err end
+  local ls
   ls, err = lines(pics_path)
   if not ls then return nil, "PICS file: " .. err end
   for _, l in ipairs(ls) do
@@ -51,7 +61,7 @@ function M.load(root, pics_path)
       p.sut = f[2] or "?"
     elseif not p.items[f[1]] then
       return nil, string.format("%s:%d: unknown PICS item '%s' (items are in %s)", pics_path,
-        l.n, f[1], items_path)
+        l.n, f[1], root .. "/reports/pics/items.tsv")
     elseif f[2] ~= "yes" and f[2] ~= "no" then
       return nil, string.format("%s:%d: %s must be answered yes or no, not '%s'", pics_path, l.n,
         f[1], tostring(f[2]))
@@ -65,8 +75,13 @@ function M.load(root, pics_path)
       return nil, string.format("%s: PICS item %s is not answered (yes or no)", pics_path, id)
     end
   end
+  return load_status(root, p)
+end
+
+-- The m/o/c status and PICS condition of each requirement (reports/requirements-status.tsv).
+load_status = function(root, p)
   local st_path = root .. "/reports/requirements-status.tsv"
-  ls, err = lines(st_path)
+  local ls, err = lines(st_path)
   if not ls then return nil, "requirement status: " .. err end
   for _, l in ipairs(ls) do
     local f = fields(l.text)
@@ -88,6 +103,21 @@ function M.load(root, pics_path)
     end
   end
   return p
+end
+
+-- The PICS a run answered, as its results.json recorded it (pics.items: item, supported), with
+-- the item and requirement definitions of ROOT: what decides which requirements were n/a in
+-- that run. nil when the run recorded no PICS; nil and a message when the definitions are bad.
+function M.from_results(root, recorded)
+  if type(recorded) ~= "table" or type(recorded.items) ~= "table" then return nil end
+  local p = { path = recorded.file or "", items = {}, order = {}, answers = {}, notes = {},
+              req = {}, sut = recorded.sut or "?" }
+  local ok, err = load_items(root, p)
+  if not ok then return nil, err end
+  for _, it in ipairs(recorded.items) do
+    if type(it) == "table" and it.item then p.answers[it.item] = it.supported == true end
+  end
+  return load_status(root, p)
 end
 
 -- "m", "o" or "c:ITEM" for display.

@@ -4,13 +4,16 @@
 -- with every requirement, each run's SUT kind and identity, and the verdicts of both.
 local util = require("util")
 local catalog = require("catalog")
+local picsmod = require("pics")
 local esc = util.esc
 local M = {}
 
 -- Per requirement id: its status in one run (failing, inconc, passing, skipped, n/a, untested,
 -- the same order of precedence as the report's coverage matrix) and the scenarios covering it.
-function M.req_status(run)
+-- n/a only where the run's recorded PICS makes the requirement n/a (with ROOT's definitions).
+function M.req_status(run, root)
   local by_req, status = {}, {}
+  local pics = root and picsmod.from_results(root, run.pics)
   for _, s in ipairs(run.scenarios or {}) do
     local covers = type(s.covers) == "table" and s.covers or util.split(s.covers)
     for _, id in ipairs(covers) do
@@ -25,10 +28,12 @@ function M.req_status(run)
       if v == "fail" or v == "error" or v == "flaky" then st = "failing"; break end
       if v == "inconc" then st = "inconc"
       elseif v == "pass" and st ~= "inconc" then st = "passing"
-      elseif v == "skip" and (not st or st == "n/a") then st = "skipped"
-      elseif v == "n/a" and not st then st = "n/a" end
+      elseif v == "skip" and not st then st = "skipped" end
     end
     status[id] = st or "untested"
+  end
+  for id in pairs(pics and pics.req or {}) do
+    if picsmod.req_na(pics, id) then status[id] = "n/a" end
   end
   return status, by_req
 end
@@ -45,8 +50,8 @@ end
 -- (ids only one run names are added at the end).
 function M.rows(root, a, b)
   local list = catalog.load(root)
-  local sa, ra = M.req_status(a)
-  local sb, rb = M.req_status(b)
+  local sa, ra = M.req_status(a, root)
+  local sb, rb = M.req_status(b, root)
   local rows, seen, differ = {}, {}, 0
   local ca, cb = {}, {}
   local function add(id, text)

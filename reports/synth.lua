@@ -12,7 +12,8 @@ local list = catalog.load(root)
 os.execute("mkdir -p '" .. out .. "'")
 local VERDICTS = { "pass", "pass", "pass", "pass", "pass", "pass", "fail", "inconc", "skip", "error" }
 local run = {
-  out = out, root = root, seconds = 0, seed = 1, host = "synth", cores = 1, start = 0, ["end"] = 0,
+  out = out, root = root, seconds = 0, seed = 1, host = "synth", cores = 1,
+  start = os.time(), ["end"] = os.time(),
   sut_binary = out .. "/bin/accessproxy", harness_binary = out .. "/bin/piclab",
   pics = pics or (root .. "/reports/pics/accessproxy.pics"), baseline = "", xfail = "",
   ["repeat"] = 1, first_lab = 1, timeout = 30, scenarios = {},

@@ -58,7 +58,15 @@ check "identity: run id, seed, host, cores, start and end" \
 	 [ "$(lj "$j" r.identity.host)" = "$(hostname)" ] && [ "$(lj "$j" r.identity.cores)" = "$(nproc)" ] &&
 	 lj "$j" r.identity.start | grep -Eq "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$" &&
 	 lj "$j" "r.identity[\"end\"]" | grep -Eq "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$"'
-check "identity: harness version" '[ "$(lj "$j" r.identity.harness.git)" = "$(sed -n "s/^git=//p" "$bi")" ]'
+if head=$(git -C "$root" rev-parse HEAD 2>/dev/null); then
+	check "identity: harness version and commit of the checkout the scenarios and reports came from, and piclab's build" \
+		'[ "$(lj "$j" r.identity.harness.git)" = "$head" ] &&
+		 [ "$(lj "$j" r.identity.harness.version)" = "$(git -C "$root" describe --always --dirty)" ] &&
+		 [ "$(lj "$j" r.identity.harness.build)" = "$(sed -n "s/^version=//p" "$bi")" ]'
+else
+	check "identity: harness version (no git checkout: piclab's build)" \
+		'[ "$(lj "$j" r.identity.harness.git)" = "$(sed -n "s/^git=//p" "$bi")" ]'
+fi
 check "identity in the index header and as junit properties" \
 	'grep -q "<th>sut.build_flags</th>" "$run/index.html" && grep -q "<th>run.seed</th><td>4242</td>" "$run/index.html" &&
 	 grep -q "<property name=\"sut.git\" value=\"$(sed -n "s/^git=//p" "$bi")\"/>" "$run/junit.xml" &&
@@ -85,9 +93,18 @@ check "junit: one suite (fixtures) with tests 6, failures 1, errors 1, skipped 3
 check "junit: inconc and n/a are skipped with their verdict named, and as the verdict property" \
 	'grep -q "<skipped message=\"inconc: " "$run/junit.xml" && grep -q "<skipped message=\"n/a: " "$run/junit.xml" &&
 	 grep -q "<property name=\"verdict\" value=\"inconc\"/>" "$run/junit.xml"'
-check "junit: requirement ids as properties and attachments" \
-	'grep -q "<property name=\"requirement\" value=\"POL-001\"/>" "$run/junit.xml" &&
-	 grep -q "^\[\[ATTACHMENT|fixtures.report.fail/capture.pcapng\]\]$" "$run/junit.xml"'
+check "junit: requirement ids as properties" 'grep -q "<property name=\"requirement\" value=\"POL-001\"/>" "$run/junit.xml"'
+# CI tools read attachment paths from the checkout, not from junit.xml's folder: a run outside
+# the project (here /tmp) names absolute paths, each an existing file
+check "junit: the failing scenario's capture attached by its absolute path" \
+	'grep -q "^\[\[ATTACHMENT|$tmp/a/$(basename "$run")/fixtures.report.fail/capture.pcapng\]\]$" "$run/junit.xml"'
+check "junit: every attachment names an existing file ($(grep -c "^\[\[ATTACHMENT|" "$run/junit.xml") of them)" \
+	'[ "$(grep -c "^\[\[ATTACHMENT|/" "$run/junit.xml")" -ge 25 ] &&
+	 sed -n "s/^\[\[ATTACHMENT|\(.*\)\]\]$/\1/p" "$run/junit.xml" | { ok=1; while IFS= read -r p; do [ -f "$p" ] || ok=0; done; [ "$ok" = 1 ]; }'
+check "junit: no two testcases of one class attach files of the same name (Jenkins keeps one per class)" \
+	'[ -z "$(awk "/<testcase /{match(\$0, /classname=\"[^\"]*\"/); c = substr(\$0, RSTART, RLENGTH)}
+		/^\[\[ATTACHMENT\|/{n = \$0; sub(/^.*\//, \"\", n); print c, n}" "$run/junit.xml" | sort | uniq -d)" ] &&
+	 grep -q "<testcase classname=\"piclab.fixtures.report.fail\" name=\"fixtures/report/fail\"" "$run/junit.xml"'
 
 # evidence
 fr=$(lj "$j" 'S("fixtures/report/fail").evidence.frame')

@@ -42,8 +42,9 @@ struct conn {
 	struct event *tmo;            /* connect + handshake deadline; then the linger bound */
 	struct event *mtmo;           /* message completion deadline */
 	struct evbuffer *pending;     /* bytes sent before establishment; once up (TLS), the
-	                               * bytes of this loop turn, written together by flush */
-	struct event *flush;          /* TLS: writes pending at the end of the turn (lazy) */
+	                               * bytes of this loop turn, written together by flush;
+	                               * made on first need, freed once handed to the stream
+	                               * (an idle connection holds none) */
 	struct tlsctx *tls;           /* NULL for TCP */
 	X509 *peer_cert;
 	char *expect_cn;
@@ -64,6 +65,7 @@ struct conn {
 	int connect_err;              /* failure found synchronously by connect(2) */
 	unsigned busy;                /* callbacks on the stack: defer freeing the bufferevent */
 	bool estab, closed, server, draining;
+	bool flush_due;               /* TLS: a one-shot flush of pending is scheduled */
 	char *peer_cn;                /* its certificate's CN (mem_strdup), NULL until known */
 };
 
@@ -80,13 +82,38 @@ struct listener {
  * and one write(2) for what would otherwise be a record, a write and two epoll_ctl calls per
  * message. bufferevent_openssl writes each evbuffer chain as a record of its own, hence the
  * pullup (a copy of a few kB, cheap next to a record and a system call). */
+static size_t conn_pending_len(const struct conn *c)
+{
+	return c->pending ? evbuffer_get_length(c->pending) : 0;
+}
+
+/* The pending buffer, made when a first byte waits in it. */
+static struct evbuffer *conn_pending_buf(struct conn *c)
+{
+	if (!c->pending)
+		c->pending = evbuffer_new();
+	return c->pending;
+}
+
+/* What waited goes to out; the emptied buffer is released, so an idle connection holds none. */
+static int conn_pending_hand(struct conn *c, struct evbuffer *out)
+{
+	if (!conn_pending_len(c))
+		return 0;
+	if (evbuffer_add_buffer(out, c->pending) != 0)
+		return ENOMEM;
+	evbuffer_free(c->pending);
+	c->pending = NULL;
+	return 0;
+}
+
 static int conn_write_pending(struct conn *c)
 {
-	size_t n = evbuffer_get_length(c->pending);
+	size_t n = conn_pending_len(c);
 
 	if (n > 1 && !evbuffer_pullup(c->pending, (ev_ssize_t)(n < 16384 ? n : 16384)))
 		return ENOMEM;
-	return bufferevent_write_buffer(c->bev, c->pending) ? ENOMEM : 0;
+	return conn_pending_hand(c, bufferevent_get_output(c->bev));
 }
 
 /* Before a close: what was sent and not yet written (libevent writes on the next writable
@@ -98,7 +125,7 @@ static void conn_drain_now(struct conn *c)
 	SSL *ssl = c->tls ? bufferevent_openssl_get_ssl(c->bev) : NULL;
 	evutil_socket_t fd = bufferevent_getfd(c->bev);
 
-	if (evbuffer_get_length(c->pending) && evbuffer_add_buffer(out, c->pending) != 0)
+	if (conn_pending_hand(c, out) != 0)
 		return;
 	while (evbuffer_get_length(out)) {
 		size_t n = evbuffer_get_length(out);
@@ -130,8 +157,6 @@ static void conn_teardown(struct conn *c)
 		evtimer_del(c->mtmo);
 	if (c->cev)
 		event_del(c->cev);
-	if (c->flush)
-		event_del(c->flush);
 	if (c->busy)
 		return;
 	if (c->bev) {
@@ -172,8 +197,6 @@ static void conn_destroy(void *data)
 		event_free(c->mtmo);
 	if (c->cev)
 		event_free(c->cev);
-	if (c->flush)
-		event_free(c->flush);
 	if (c->pending)
 		evbuffer_free(c->pending);
 	if (c->peer_cert)
@@ -315,9 +338,8 @@ static struct conn *conn_new(struct event_base *base, struct tlsctx *tls, bool s
 	c->tls = mem_ref(tls);
 	c->lim.max_head = SIPFRAME_DEFAULT_MAX_HEAD;
 	c->lim.max_body = SIPFRAME_DEFAULT_MAX_BODY;
-	c->pending = evbuffer_new();
 	c->tmo = evtimer_new(base, conn_timeout_cb, c);
-	if (!c->pending || !c->tmo || evtimer_add(c->tmo, &tv) != 0)
+	if (!c->tmo || evtimer_add(c->tmo, &tv) != 0)
 		return mem_deref(c);
 	return c;
 }
@@ -544,8 +566,7 @@ static void conn_established(struct conn *c)
 	}
 	c->estab = true;
 	c->tmo = conn_timer_drop(c->tmo);
-	if (evbuffer_get_length(c->pending) &&
-	    bufferevent_write_buffer(c->bev, c->pending) != 0) {
+	if (conn_pending_hand(c, bufferevent_get_output(c->bev)) != 0) {
 		conn_fail(c, ENOMEM);
 		return;
 	}
@@ -757,39 +778,44 @@ void conn_set_limits(struct conn *c, const struct sipframe_limits *lim)
 		c->lim = *lim;
 }
 
+/* arg: the reference conn_send took when it scheduled this (one-shot) flush. */
 static void conn_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 
+	c->flush_due = false;
 	conn_hold(c);
-	if (!c->closed && c->estab && evbuffer_get_length(c->pending) &&
-	    conn_write_pending(c) != 0)
+	if (!c->closed && c->estab && conn_pending_len(c) && conn_write_pending(c) != 0)
 		conn_fail(c, ENOMEM);
 	conn_release(c);
+	mem_deref(c);
 }
 
 int conn_send(struct conn *c, const char *buf, size_t len)
 {
-	bool first;
-
 	if (!c || (!buf && len))
 		return EINVAL;
 	if (c->closed)
 		return ENOTCONN;
 	if (!c->estab)
-		return evbuffer_add(c->pending, buf, len) ? ENOMEM : 0;
+		return conn_pending_buf(c) && !evbuffer_add(c->pending, buf, len) ? 0 : ENOMEM;
 	/* plain TCP: the socket bufferevent writes on the next writable turn, coalesced */
 	if (!c->tls)
 		return bufferevent_write(c->bev, buf, len) ? ENOMEM : 0;
 	/* TLS: bufferevent_openssl would make a record and a write(2) of every message at once;
-	 * the turn's messages are gathered and written together when its callbacks are done */
-	if (!c->flush && !(c->flush = event_new(c->base, -1, 0, conn_flush_cb, c)))
-		return bufferevent_write(c->bev, buf, len) ? ENOMEM : 0;
-	first = evbuffer_get_length(c->pending) == 0;
-	if (evbuffer_add(c->pending, buf, len) != 0)
+	 * the turn's messages are gathered and written together when its callbacks are done, by
+	 * a one-shot event (a standing one would cost every idle connection ~150 B) */
+	if (!conn_pending_buf(c) || evbuffer_add(c->pending, buf, len) != 0)
 		return ENOMEM;
-	if (first)
-		event_active(c->flush, EV_WRITE, 0);
+	if (!c->flush_due) {
+		static const struct timeval now = { 0, 0 };
+
+		if (event_base_once(c->base, -1, EV_TIMEOUT, conn_flush_cb, mem_ref(c), &now)) {
+			mem_deref(c);
+			return conn_write_pending(c);
+		}
+		c->flush_due = true;
+	}
 	return 0;
 }
 
@@ -835,7 +861,7 @@ size_t conn_pending_out(const struct conn *c)
 
 	if (!c)
 		return 0;
-	n = evbuffer_get_length(c->pending);
+	n = conn_pending_len(c);
 	if (c->bev)
 		n += evbuffer_get_length(bufferevent_get_output(c->bev));
 	return n;

@@ -102,6 +102,9 @@ static const struct conf_key conf_keys[] = {
 	{ "peer_partial_max", SECT(CS_GLOBAL), CT_UINT, 1024, 1073741824, "262144", false,
 	  G(lim.peer_partial_max), 0, "bytes of incomplete messages one source address may "
 	  "hold over all its connections; the connection that passes it closes" },
+	{ "idle_timeout_ms", SECT(CS_GLOBAL), CT_UINT, 1000, 86400000, "120000", false,
+	  G(lim.idle_ms), 0, "an accepted connection with no complete message for this long "
+	  "closes (the peer reconnects when it has something to send)" },
 
 	{ "listen", SECT_EDGE, CT_ADDR, 0, 0, NULL, true, E(listen), E(listen_sa),
 	  "ip:port of the MTLS listener" },
@@ -1029,7 +1032,8 @@ bool conf_allow_tcp(const struct conf *cfg)
 
 const struct conf_limits *conf_limits(const struct conf *cfg)
 {
-	static const struct conf_limits defaults = { 16384, 32768, 65536, 10000, 262144 };
+	static const struct conf_limits defaults = { 16384, 32768, 65536, 10000, 262144,
+						     120000 };
 
 	return cfg ? &cfg->g.lim : &defaults;
 }

@@ -72,6 +72,7 @@ struct conf_limits {
 	unsigned max_discard;      /* max_discard_bytes: a body over max_body read and dropped */
 	unsigned msg_timeout_ms;   /* message_timeout_ms: per-message completion deadline */
 	unsigned peer_partial_max; /* peer_partial_max: incomplete bytes per source address */
+	unsigned idle_ms;          /* idle_timeout_ms: nothing complete for this long: closed */
 };
 /* The limits (defaults when cfg is NULL). */
 const struct conf_limits *conf_limits(const struct conf *cfg);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/mem.h"
 #include "base/log.h"
@@ -27,8 +28,8 @@ struct tp_conn {
 	enum conf_edge_id edge;
 	struct tp_src *src;
 	size_t held;                 /* its share of src->partial */
-	struct event *idle;
-	struct tp_conn *prev, *next;
+	uint64_t last_ms;            /* its last complete message (or its accept), monotonic */
+	struct tp_conn *prev, *next; /* tp->conns, the most recently active first */
 };
 
 struct tp_edge {
@@ -45,7 +46,8 @@ struct tp_edge {
 struct tp {
 	struct event_base *base;
 	struct tp_edge edge[CONF_NEDGES];
-	struct tp_conn *conns;
+	struct tp_conn *conns, *oldest; /* ordered by last activity: one idle sweep for all */
+	struct event *sweep;         /* at the oldest connection's idle deadline */
 	unsigned idle_ms;
 	struct conf_limits lim;
 	struct tp_stats st;
@@ -62,17 +64,62 @@ void tp_set_reuseport(bool on)
 	tp_reuseport = on;
 }
 
-static void tp_conn_unlink(struct tp_conn *tc)
+static uint64_t tp_now_ms(void)
 {
-	struct tp *tp = tc->tp;
+	struct timespec ts;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void tp_list_remove(struct tp *tp, struct tp_conn *tc)
+{
 	if (tc->prev)
 		tc->prev->next = tc->next;
 	else
 		tp->conns = tc->next;
 	if (tc->next)
 		tc->next->prev = tc->prev;
+	else
+		tp->oldest = tc->prev;
 	tc->prev = tc->next = NULL;
+}
+
+static void tp_list_push(struct tp *tp, struct tp_conn *tc)
+{
+	tc->prev = NULL;
+	tc->next = tp->conns;
+	if (tp->conns)
+		tp->conns->prev = tc;
+	else
+		tp->oldest = tc;
+	tp->conns = tc;
+}
+
+/* The sweep waits for the oldest connection's deadline; armed only when it is not already
+ * (activity only moves deadlines later, so an early wake-up just re-arms). */
+static void tp_sweep_arm(struct tp *tp, uint64_t now)
+{
+	uint64_t due, wait;
+	struct timeval tv;
+
+	if (!tp->oldest || !tp->sweep || evtimer_pending(tp->sweep, NULL))
+		return;
+	due = tp->oldest->last_ms + tp->idle_ms;
+	wait = due > now ? due - now : 0;
+	tv.tv_sec = (time_t)(wait / 1000);
+	tv.tv_usec = (suseconds_t)(wait % 1000) * 1000;
+	evtimer_add(tp->sweep, &tv);
+}
+
+static void tp_conn_unlink(struct tp_conn *tc)
+{
+	struct tp *tp = tc->tp;
+	bool linked = tc->prev || tc->next || tp->conns == tc;
+
+	if (!linked)
+		return;
+	tp_list_remove(tp, tc);
 	tp->edge[tc->edge].nconns--;
 	if (tc->src)
 		tc->src->partial -= tc->held;
@@ -82,16 +129,12 @@ static void tp_conn_unlink(struct tp_conn *tc)
 		mem_deref(tc->src);
 	}
 	tc->src = NULL;
-	if (tc->idle)
-		event_del(tc->idle);
 }
 
 static void tp_conn_destroy(void *data)
 {
 	struct tp_conn *tc = data;
 
-	if (tc->idle)
-		event_free(tc->idle);
 	mem_deref(tc->c);
 }
 
@@ -114,14 +157,27 @@ static void tp_destroy(void *data)
 		mem_deref(tp->edge[i].client_tls);
 		mem_deref(tp->edge[i].srcs);
 	}
+	if (tp->sweep)
+		event_free(tp->sweep);
 }
 
+/* ROB-003: a complete message (or the accept) restarts the connection's idle time: it moves
+ * to the front of the activity order, which the one sweep timer walks from the back. */
 static void tp_idle_arm(struct tp_conn *tc)
 {
-	struct timeval tv = { tc->tp->idle_ms / 1000, (tc->tp->idle_ms % 1000) * 1000 };
+	struct tp *tp = tc->tp;
+	uint64_t now = tp_now_ms();
 
-	if (tc->idle)
-		event_add(tc->idle, &tv);
+#ifdef AP_MUTANT_ROB_IDLE_BY_AGE
+	if (tc->last_ms)  /* the deadline counts from the accept, not the last message */
+		return;
+#endif
+	tc->last_ms = now;
+	if (tp->conns != tc) {
+		tp_list_remove(tp, tc);
+		tp_list_push(tp, tc);
+	}
+	tp_sweep_arm(tp, now);
 }
 
 static void tp_conn_msg(struct conn *c, const char *buf, size_t len, void *arg)
@@ -193,12 +249,12 @@ static void tp_conn_closed(struct conn *c, int err, void *arg)
 }
 
 /* ROB-003: nothing complete for idle_ms (idle, or a partial message that stalled). */
-static void tp_conn_idle(evutil_socket_t fd, short what, void *arg)
+static void tp_conn_idle(struct tp_conn *tc)
 {
-	struct tp_conn *tc = arg;
 	struct timeval now = { 0, 0 };
 	char peer[64];
 
+	tc->tp->st.idle_closes++;
 	log_info("%s edge: connection from %s idle or stalled for %u ms: closed",
 		 conf_edge_name(tc->edge), sa_fmt(conn_peer_addr(tc->c), peer, sizeof(peer)),
 		 tc->tp->idle_ms);
@@ -206,6 +262,19 @@ static void tp_conn_idle(evutil_socket_t fd, short what, void *arg)
 	tp_conn_unlink(tc);
 	if (event_base_once(tc->tp->base, -1, EV_TIMEOUT, tp_conn_release, tc, &now) != 0)
 		log_warn("cannot defer connection release; keeping it");
+}
+
+/* One timer for every connection (a libevent timer each cost ~150 B of an idle connection):
+ * closes those at the back of the activity order whose idle time is up, then waits for the
+ * next one. */
+static void tp_sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tp *tp = arg;
+	uint64_t now = tp_now_ms();
+
+	while (tp->oldest && tp->oldest->last_ms + tp->idle_ms <= now)
+		tp_conn_idle(tp->oldest);
+	tp_sweep_arm(tp, now);
 }
 
 /* ROB-003: one more connection from this address, unless it has its share already. */
@@ -266,16 +335,12 @@ static void tp_accept(struct conn *c, void *arg)
 		mem_deref(tc);
 		return;
 	}
-	tc->idle = event_new(tp->base, -1, 0, tp_conn_idle, tc);
 	conn_set_limits(c, &lim);
 	conn_set_msg_timeout(c, tp->lim.msg_timeout_ms);
 	tc->tp = tp;
 	tc->c = c;
 	tc->edge = e->id;
-	tc->next = tp->conns;
-	if (tp->conns)
-		tp->conns->prev = tc;
-	tp->conns = tc;
+	tp_list_push(tp, tc);
 	e->nconns++;
 	h.arg = tc;
 	conn_set_handlers(c, &h);
@@ -351,8 +416,13 @@ int tp_alloc(struct tp **tpp, struct event_base *base, const struct conf *cfg, t
 	if (!tp)
 		return ENOMEM;
 	tp->base = base;
-	tp->idle_ms = TP_IDLE_MS;
 	tp->lim = *conf_limits(cfg);
+	tp->idle_ms = tp->lim.idle_ms ? tp->lim.idle_ms : TP_IDLE_MS;
+	tp->sweep = evtimer_new(base, tp_sweep_cb, tp);
+	if (!tp->sweep) {
+		mem_deref(tp);
+		return ENOMEM;
+	}
 	tp->rh = rh;
 	tp->arg = arg;
 	for (i = 0, err = 0; i < CONF_NEDGES && !err; i++)
@@ -383,8 +453,12 @@ void tp_stats(const struct tp *tp, struct tp_stats *st)
 
 void tp_set_idle_timeout(struct tp *tp, unsigned ms)
 {
-	if (tp)
-		tp->idle_ms = ms ? ms : TP_IDLE_MS;
+	if (!tp)
+		return;
+	tp->idle_ms = ms ? ms : tp->lim.idle_ms ? tp->lim.idle_ms : TP_IDLE_MS;
+	if (tp->sweep)
+		evtimer_del(tp->sweep);
+	tp_sweep_arm(tp, tp_now_ms());
 }
 
 int tp_set_tls(struct tp *tp, enum conf_edge_id edge, struct tlsctx *server_tls)

@@ -45,6 +45,7 @@ struct tp_stats {
 	uint64_t partial_closes;   /* connections closed: their address held too many partial
 				    * bytes (peer_partial_max) */
 	uint64_t refused_input;    /* oversized or unframeable input reported to the receiver */
+	uint64_t idle_closes;      /* connections closed: nothing complete for idle_timeout_ms */
 };
 
 /* Listeners made by later tp_alloc calls set SO_REUSEPORT (several worker processes listening
@@ -64,7 +65,8 @@ int tp_set_tls(struct tp *tp, enum conf_edge_id edge, struct tlsctx *server_tls)
 /* The receiver of refused input (NULL: none, the connection closes as the framer says). */
 void tp_set_bad_handler(struct tp *tp, tp_bad_h *bh);
 void tp_stats(const struct tp *tp, struct tp_stats *st);
-/* Replaces the idle timeout of connections accepted from now on (tests); 0 restores it. */
+/* Replaces the idle timeout (every connection's deadline moves with it); 0: the
+ * configuration's idle_timeout_ms, else TP_IDLE_MS. */
 void tp_set_idle_timeout(struct tp *tp, unsigned ms);
 /* Accepted connections currently open on edge. */
 size_t tp_conn_count(const struct tp *tp, enum conf_edge_id edge);
