@@ -95,13 +95,16 @@ static int lab_l_sleep(lua_State *L)
 }
 
 /* lab:apctl("users", "enable", "alice@contoso.test") -> exit code, output (stdout+stderr)
- * Runs the proxy's own administration tool (beside the SUT binary) on this lab's
- * configuration, as an administrator would; bounded to 10 s. */
+ * Applies an administrator's change through the SUT kind's adapter: for accessproxy, the
+ * proxy's own administration tool (beside the SUT binary) on this lab's configuration, as an
+ * administrator would, bounded to 10 s; a kind that cannot apply that change makes the
+ * scenario not applicable. */
 #define LAB_APCTL_OUT_MAX (4 << 20)
 
 static int lab_l_apctl(lua_State *L)
 {
 	struct scen *s = lab_check(L, 1);
+	const struct sut_kind *kind;
 	int n = lua_gettop(L), i, code = 0, err;
 	const char *args[40];
 	/* room for a full listing of a busy audit (AUD-004: hundreds of records as JSON) */
@@ -109,13 +112,17 @@ static int lab_l_apctl(lua_State *L)
 
 	if (n - 1 > 38)
 		return luaL_error(L, "apctl: too many arguments");
-	if (!(lab_sut_kind(scen_lab(s))->caps & SUTK_CONTROL))
+	kind = lab_sut_kind(scen_lab(s));
+	if (!kind->apply)
 		return scen_not_applicable(L, "lab:apctl needs accessproxy's apctl, which a SUT of "
-					   "kind %s does not offer", lab_sut_kind(scen_lab(s))->name);
+					   "kind %s does not offer", kind->name);
 	for (i = 2; i <= n; i++)
 		args[i - 2] = luaL_checkstring(L, i);
 	args[n - 1] = NULL;
-	err = lab_apctl(scen_lab(s), args, out, sizeof(out), &code);
+	out[0] = '\0';
+	err = kind->apply(scen_lab(s), args, out, sizeof(out), &code);
+	if (err == ENOTSUP)
+		return scen_not_applicable(L, "lab:apctl %s: %s", n >= 2 ? args[0] : "", out);
 	if (err)
 		return luaL_error(L, "apctl: %s", strerror(err));
 	if (strlen(out) >= sizeof(out) - 1)

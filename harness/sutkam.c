@@ -22,6 +22,7 @@
 #define KAM_DEFAULT_BIN "/usr/sbin/kamailio"
 #define KAM_MODULES "/usr/lib/x86_64-linux-gnu/kamailio/modules/"
 #define KAM_UNSHARE "/usr/bin/unshare"
+#define KAM_KAMCMD "/usr/sbin/kamcmd"
 
 static const char *kam_binary(const struct lab *lab)
 {
@@ -248,7 +249,7 @@ static int kam_start(struct lab *lab, char *why, size_t whysize)
 static int kam_reload(struct lab *lab, char *reply, size_t size)
 {
 	char sock[700];
-	const char *argv[] = { "/usr/sbin/kamcmd", "-s", sock, "tls.reload", NULL };
+	const char *argv[] = { KAM_KAMCMD, "-s", sock, "tls.reload", NULL };
 	int code = 0, err;
 
 	snprintf(sock, sizeof(sock), "unix:%s", lab->ctl);
@@ -256,6 +257,91 @@ static int kam_reload(struct lab *lab, char *reply, size_t size)
 	if (!err && code != 0)
 		err = EPROTO;
 	return err;
+}
+
+/* One htable entry set while Kamailio runs, through its RPC (kamcmd htable.seti), as an
+ * operator would; the key is passed as a string ("s:"), whatever it looks like. */
+static int kam_seti(struct lab *lab, const char *table, const char *key, int value, char *out,
+		    size_t size, int *code)
+{
+	char sock[700], k[300], v[16];
+	const char *argv[] = { KAM_KAMCMD, "-s", sock, "htable.seti", table, k, v, NULL };
+	int err;
+
+	snprintf(sock, sizeof(sock), "unix:%s", lab->ctl);
+	snprintf(k, sizeof(k), "s:%s", key);
+	snprintf(v, sizeof(v), "%d", value);
+	err = proc_run(argv, 10, out, size, code);
+	if (!err && *code == 0 && !out[0])
+		snprintf(out, size, "%s %s = %d", table, key, value);
+	return err;
+}
+
+/* 1 for yes/on/true, 0 for no/off/false, -1 for anything else. */
+static int kam_flag(const char *v)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "true"))
+		return 1;
+	if (!strcmp(v, "no") || !strcmp(v, "off") || !strcmp(v, "false"))
+		return 0;
+	return -1;
+}
+
+/* The apctl operations this edge's model has, applied to its htables while it runs: a
+ * provider allowed or not, users enabled for PIC or not, the global PIC switch. The rest
+ * (archiving, audit, backup, licences, adding providers...) is not applicable. */
+static int kam_apply(struct lab *lab, const char *const *args, char *out, size_t size, int *code)
+{
+	char key[300];
+	size_t n, i;
+	int on, err = 0;
+
+	for (n = 0; args[n]; n++)
+		;
+	*code = 0;
+	out[0] = '\0';
+	if (n == 3 && !strcmp(args[0], "providers") &&
+	    (!strcmp(args[1], "allow") || !strcmp(args[1], "disallow"))) {
+		if (lab_provider_find(args[2]) < 0) {
+			snprintf(out, size, "providers %s: no provider '%s'\n", args[1], args[2]);
+			*code = 1;
+			return 0;
+		}
+		snprintf(key, sizeof(key), "%s::allow", args[2]);
+		return kam_seti(lab, "prov", key, !strcmp(args[1], "allow"), out, size, code);
+	}
+	if (n >= 3 && !strcmp(args[0], "users") &&
+	    (!strcmp(args[1], "enable") || !strcmp(args[1], "disable"))) {
+		for (i = 2; i < n; i++)
+			if (args[i][0] == '-' || !strchr(args[i], '@')) {
+				/* no per-user provider choice, nor any other option, in this model */
+				snprintf(out, size, "users %s: '%s' is no user address\n", args[1],
+					 args[i]);
+				*code = 1;
+				return 0;
+			}
+		for (i = 2; i < n && !err && *code == 0; i++) {
+			snprintf(key, sizeof(key), "%s%s", strncmp(args[i], "sip:", 4) ? "sip:" : "",
+				 args[i]);
+			err = kam_seti(lab, "user", key, !strcmp(args[1], "enable"), out, size, code);
+		}
+		return err;
+	}
+	if (n == 4 && !strcmp(args[0], "settings") && !strcmp(args[1], "set") &&
+	    !strcmp(args[2], "pic_enabled")) {
+		on = kam_flag(args[3]);
+		if (on < 0) {
+			snprintf(out, size, "settings set pic_enabled: '%s' is not yes or no\n",
+				 args[3]);
+			*code = 1;
+			return 0;
+		}
+		return kam_seti(lab, "cfg", "pic", on, out, size, code);
+	}
+	snprintf(out, size, "a Kamailio edge applies providers allow|disallow, users "
+		 "enable|disable and settings set pic_enabled (htables, through kamcmd), not %s%s%s",
+		 n ? args[0] : "", n > 1 ? " " : "", n > 1 ? args[1] : "");
+	return ENOTSUP;
 }
 
 static void kam_identity(const struct lab *lab, char *buf, size_t size)
@@ -283,5 +369,6 @@ const struct sut_kind sutk_kamailio = {
 	.configure = kam_configure,
 	.start = kam_start,
 	.reload = kam_reload,
+	.apply = kam_apply,
 	.identity = kam_identity,
 };

@@ -87,6 +87,11 @@ static int ap_reload(struct lab *lab, char *reply, size_t size)
 	return err;
 }
 
+static int ap_apply(struct lab *lab, const char *const *args, char *out, size_t size, int *code)
+{
+	return lab_apctl(lab, args, out, size, code);
+}
+
 static void ap_identity(const struct lab *lab, char *buf, size_t size)
 {
 	const char *argv[] = { lab->opts.sut_binary, "-V", NULL };
@@ -103,5 +108,6 @@ const struct sut_kind sutk_accessproxy = {
 	.configure = ap_configure,
 	.start = ap_start,
 	.reload = ap_reload,
+	.apply = ap_apply,
 	.identity = ap_identity,
 };

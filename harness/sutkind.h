@@ -27,6 +27,11 @@ struct sut_kind {
 	int (*start)(struct lab *lab, char *why, size_t whysize);
 	/* Reloads certificates and configuration; the SUT's answer goes to reply. */
 	int (*reload)(struct lab *lab, char *reply, size_t size);
+	/* Applies an administrator's change while the SUT runs, given as apctl's arguments
+	 * (NULL-terminated: the apctl operations the scenarios use); the exit code into *code,
+	 * the output into out. ENOTSUP with why in out: this kind cannot apply that change.
+	 * NULL: the kind applies no changes at all. */
+	int (*apply)(struct lab *lab, const char *const *args, char *out, size_t size, int *code);
 	/* "name version (build)" of the SUT this lab runs. */
 	void (*identity)(const struct lab *lab, char *buf, size_t size);
 };
