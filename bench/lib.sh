@@ -51,6 +51,30 @@ if ! ulimit -n "$NOFILE_WANT" 2>/dev/null; then
 fi
 NOFILE_OK=$(ulimit -n)
 
+# Takes the lab locks of the /24s the bench uses ($NET and the COUNT-1 after it): lab N lives
+# in 127.77.N.0/24 and holds /run/piclab/lab-N.lock (PICLAB_RUNTIME, or /tmp/piclab-UID when
+# /run is not writable), so a scenario run and a bench never share addresses. The locks last
+# as long as this shell. Exits, naming the holder, when a lab is in use.
+lock_nets() {
+	local count=$1 base=${NET##*.} rt i fd holder
+	rt=${PICLAB_RUNTIME:-/run/piclab}
+	mkdir -p "$rt" 2>/dev/null && [ -w "$rt" ] || { rt=/tmp/piclab-$(id -u); mkdir -p "$rt"; }
+	command -v flock >/dev/null || { log "flock (util-linux) is missing: cannot take the lab locks"; exit 1; }
+	for ((i = base; i < base + count; i++)); do
+		if [ "$i" -gt 254 ]; then
+			log "the bench needs $count /24s from $NET.0: past 127.77.254 (set BENCH_NET lower)"
+			exit 1
+		fi
+		exec {fd}<>"$rt/lab-$i.lock" || exit 1
+		if ! flock -n "$fd"; then
+			holder=$(head -1 "$rt/lab-$i.lock" 2>/dev/null)
+			log "lab $i (127.77.$i.0/24) is in use by ${holder:-another process}: stop it, or set BENCH_NET to a free range"
+			exit 1
+		fi
+		printf 'pid %d: bench (%s)\n' "$$" "$0" >"$rt/lab-$i.lock"
+	done
+}
+
 # Waits (bounded) until file contains pattern.
 wait_for() {
 	local file=$1 pat=$2 tenths=$3 i

@@ -31,6 +31,9 @@ IDLE_CONNS=${BENCH_IDLE_CONNS:-50000}
 ADDED_MAX_US=5000
 LOAD_TIMEOUT=$((SECS + 60))
 
+# the lab's /24 and the idle connections' source /24s (25 connections an address, 254
+# addresses a /24, one /24 of margin for where each generator starts)
+lock_nets $(( 3 + (IDLE_CONNS + 24) / 25 / 254 ))
 lab_up
 write_conf yes
 db_seed

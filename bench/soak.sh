@@ -23,6 +23,7 @@ BENCH_NET=${BENCH_NET:-127.77.110}
 MIN=${SOAK_MIN:-10}
 CONNS=${SOAK_CONNS:-2000}
 OUT=${SOAK_OUT:-$BUILD/soak}
+lock_nets 1
 mkdir -p "$OUT"
 [ "$MIN" -ge 2 ] || { log "SOAK_MIN must be 2 or more (the verdict compares minute 2 with the last)"; exit 1; }
 
