@@ -102,7 +102,7 @@ sut_start() { # sut audit
 sut_stop() { if [ "$1" = ap ]; then ap_stop; else kam_stop; fi; }
 
 # --- burst: closed loop, CONNS x window 16, BURST seconds (a fresh relay) ---
-declare -A PEAK PEAKCPU SUST SUSTINFO BASE_P99 ROWLOAD
+declare -A PEAK PEAKCPU SUST SUSTLOW SUSTINFO BASE_P99 ROWLOAD
 burst() { # sut proto audit
 	local sut=$1 proto=$2 audit=$3 c0 r
 	sut_start "$sut" "$audit" || return 1
@@ -135,6 +135,7 @@ sustainable() { # sut proto audit
 		mid=$(( (lo + hi) / 2 ))
 	done
 	SUST[$sut/$proto/$audit]=$best
+	SUSTLOW[$sut/$proto/$audit]=$hi # the lowest rate that did not hold (the peak when all held)
 	SUSTINFO[$sut/$proto/$audit]=$info
 	ROWLOAD[sust/$sut/$proto/$audit]=$(loadavg)
 }
@@ -241,6 +242,11 @@ if [ "$lat50_rate" -ge 100 ]; then
 fi
 
 # --- the table ---
+# a sustainable rate as shown: the rate, or "<R" when no run held (R: the lowest rate tried)
+sust_shown() {
+	if [ "${SUST[$1]:-0}" -gt 0 ] || [ "${SUSTLOW[$1]:-0}" = 0 ]; then echo "${SUST[$1]:-0}"
+	else echo "<${SUSTLOW[$1]}"; fi
+}
 ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }'; }
 row() { printf '%-52s %-12s %-12s %-7s %s\n' "$@"; }
 echo
@@ -256,9 +262,16 @@ row "----------------------------------------------------" "------------" "-----
 for proto in $PROTOS; do
 	P=$(echo $proto | tr a-z A-Z)
 	for audit in yes no; do
-		k=- kr=-
-		[ $KAM = 1 ] && k=${SUST[kam/$proto/-]:-0} && kr=$(ratio "${SUST[ap/$proto/$audit]}" "$k")
-		row "$P sustainable tx/s, audit $( [ $audit = yes ] && echo on || echo off)" "${SUST[ap/$proto/$audit]:-0}" "$k" "$kr" "${ROWLOAD[sust/ap/$proto/$audit]:-}"
+		a=$(sust_shown ap/$proto/$audit) k=- kr=-
+		if [ $KAM = 1 ]; then
+			k=$(sust_shown kam/$proto/-) kr=$(ratio "${SUST[ap/$proto/$audit]}" "${SUST[kam/$proto/-]:-0}")
+			# no run of Kamailio held: its sustainable rate is below the lowest tried, so the
+			# ratio is at least accessproxy's rate over that one
+			[ "${SUST[kam/$proto/-]:-0}" = 0 ] && [ "${SUST[ap/$proto/$audit]:-0}" -gt 0 ] &&
+				[ "${SUSTLOW[kam/$proto/-]:-0}" -gt 0 ] &&
+				kr=">$(ratio "${SUST[ap/$proto/$audit]}" "${SUSTLOW[kam/$proto/-]}")"
+		fi
+		row "$P sustainable tx/s, audit $( [ $audit = yes ] && echo on || echo off)" "$a" "$k" "$kr" "${ROWLOAD[sust/ap/$proto/$audit]:-}"
 	done
 done
 for proto in $PROTOS; do
