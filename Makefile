@@ -186,7 +186,7 @@ bench: all ## benchmarks: sustainable and burst throughput beside Kamailio, late
 	@bash bench/run.sh $(BUILD) | tee $(BUILD)/bench.txt
 	@[ "$${BENCH_ONLY:-}" = idle ] || bash bench/decode.sh $(BUILD)
 
-soak: all ## SOAK_MIN minutes (default 10) at 70% of the sustainable MTLS rate: a row a minute (p50/p99 over all answers, RSS, audit backlog and writer busy), an SVG plot, a flatness verdict (BENCH_NET, SOAK_RATE)
+soak: all ## SOAK_MIN minutes (default 10) at 70% of the sustainable MTLS rate: a row a minute (p50/p99 over all answers, RSS, audit backlog and writer busy), an SVG plot, a flatness verdict (BENCH_NET, SOAK_RATE, SOAK_AUDIT=no)
 	@bash bench/soak.sh $(BUILD)
 
 clean: ## remove build output

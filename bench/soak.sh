@@ -11,6 +11,7 @@
 # "MTLS sustainable tx/s, audit on" of the last `make bench` in BUILD/bench.txt, else 35% of a
 # 4 s MTLS burst), SOAK_CONNS (default 2000), SOAK_OUT (default BUILD/soak: soak.txt, soak.svg),
 # BENCH_NET (the lab's /24, default 127.77.110; use your own range on a shared machine),
+# SOAK_AUDIT (yes, the default, or no: without the audit writer, to tell its share of a trend),
 # BENCH_WORKERS, BENCH_KEEP=1.
 set -u
 
@@ -30,6 +31,12 @@ mkdir -p "$OUT"
 lab_up
 write_conf yes
 db_seed
+# SOAK_AUDIT=no: the same soak without the audit writer (its database kept for the policy only)
+case "${SOAK_AUDIT:-yes}" in
+yes) ;;
+no) write_conf no ;;
+*) log "SOAK_AUDIT must be yes or no, not '$SOAK_AUDIT'"; exit 1 ;;
+esac
 # the enterprise pool: where inbound requests end (pool.contoso.test, the proxy's next hop)
 "$BIN/piclab-load" uas --listen "$UAC_IP:5061" --cert "$PKI/pool.contoso.test.crt" \
 	--key "$PKI/pool.contoso.test.key" --ca "$PKI/roots.crt" --duration 86400 \
