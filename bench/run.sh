@@ -269,7 +269,8 @@ for proto in $PROTOS; do
 			# ratio is at least accessproxy's rate over that one
 			[ "${SUST[kam/$proto/-]:-0}" = 0 ] && [ "${SUST[ap/$proto/$audit]:-0}" -gt 0 ] &&
 				[ "${SUSTLOW[kam/$proto/-]:-0}" -gt 0 ] &&
-				kr=">$(ratio "${SUST[ap/$proto/$audit]}" "${SUSTLOW[kam/$proto/-]}")"
+				kr=">$(awk -v a="${SUST[ap/$proto/$audit]}" -v b="${SUSTLOW[kam/$proto/-]}" \
+					'BEGIN { printf "%.2f", int(a * 100 / b) / 100 }')" # rounded down
 		fi
 		row "$P sustainable tx/s, audit $( [ $audit = yes ] && echo on || echo off)" "$a" "$k" "$kr" "${ROWLOAD[sust/ap/$proto/$audit]:-}"
 	done
