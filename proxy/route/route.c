@@ -12,6 +12,7 @@
 #include <arpa/nameser.h>
 #include <netdb.h>
 
+#include "base/clock.h"
 #include "base/mem.h"
 #include "base/log.h"
 #include "net/sa.h"
@@ -40,7 +41,7 @@ struct route_entry {
 	bool pending;
 	int err;
 	char why[300];
-	uint64_t expires;          /* route_now() ms */
+	uint64_t expires;          /* clock_mono_ms() ms */
 	unsigned ttl;              /* smallest TTL seen while filling */
 	int last_status;           /* of the last failed target lookup */
 	size_t nrecs;
@@ -74,15 +75,6 @@ struct route {
 	struct hmap *cache;
 	uint64_t lookups;
 };
-
-/* Monotonic milliseconds: a TTL of 2 s means 2 s, not "until the second after next". */
-static uint64_t route_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void route_entry_free(struct hmap_le *le, void *arg)
 {
@@ -320,7 +312,7 @@ static void route_fail(struct route_entry *e, int err, const char *what, int sta
 	e->err = err;
 	snprintf(e->why, sizeof(e->why), "DNS lookup of %s failed: %s", what,
 		 status == ARES_SUCCESS ? "no address" : ares_strerror(status));
-	e->expires = route_now() + ROUTE_NEG_TTL_S * 1000u;
+	e->expires = clock_mono_ms() + ROUTE_NEG_TTL_S * 1000u;
 	if (err != ECANCELED)
 		log_warn("%s", e->why);
 }
@@ -343,9 +335,9 @@ static void route_finish(struct route_entry *e)
 	} else {
 		e->err = 0;
 #ifdef AP_MUTANT_DNS_TTL_IGNORED
-		e->expires = route_now() + (uint64_t)ROUTE_MAX_TTL_S * 1000u; /* TTL ignored */
+		e->expires = clock_mono_ms() + (uint64_t)ROUTE_MAX_TTL_S * 1000u; /* TTL ignored */
 #else
-		e->expires = route_now() + (uint64_t)e->ttl * 1000u;
+		e->expires = clock_mono_ms() + (uint64_t)e->ttl * 1000u;
 #endif
 		for (i = 0; i < e->nrecs; i++)
 			if (e->have[i])
@@ -557,7 +549,7 @@ int route_resolve(struct route *r, const char *fqdn, const char *srv_domain, rou
 	else
 		snprintf(key, sizeof(key), "%s", fqdn);
 	e = hmap_find(r->cache, key);
-	if (e && !e->pending && route_now() < e->expires) {
+	if (e && !e->pending && clock_mono_ms() < e->expires) {
 		route_deliver(e, h, arg);
 		return 0;
 	}

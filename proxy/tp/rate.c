@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/mem.h"
 #include "base/log.h"
 #include "../hmap/hmap.h"
@@ -26,14 +27,6 @@ struct rate {
 	unsigned per_sec, burst;
 	uint64_t (*now_ms)(void);
 };
-
-static uint64_t rate_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void rate_unlist(struct rate *r, struct rate_bucket *b)
 {
@@ -84,7 +77,7 @@ int rate_alloc(struct rate **rp, unsigned per_sec, unsigned burst)
 		return ENOMEM;
 	r->per_sec = per_sec;
 	r->burst = burst;
-	r->now_ms = rate_mono_ms;
+	r->now_ms = clock_mono_ms;
 	err = hmap_alloc(&r->map, 64);
 	if (err)
 		mem_deref(r);
@@ -96,7 +89,7 @@ int rate_alloc(struct rate **rp, unsigned per_sec, unsigned burst)
 void rate_set_clock(struct rate *r, uint64_t (*now_ms)(void))
 {
 	if (r)
-		r->now_ms = now_ms ? now_ms : rate_mono_ms;
+		r->now_ms = now_ms ? now_ms : clock_mono_ms;
 }
 
 static struct rate_bucket *rate_get(struct rate *r, const char *key, uint64_t now)

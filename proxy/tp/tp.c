@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/mem.h"
 #include "base/log.h"
 #include "net/conn.h"
@@ -62,14 +63,6 @@ static bool tp_reuseport;
 void tp_set_reuseport(bool on)
 {
 	tp_reuseport = on;
-}
-
-static uint64_t tp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void tp_list_remove(struct tp *tp, struct tp_conn *tc)
@@ -166,7 +159,7 @@ static void tp_destroy(void *data)
 static void tp_idle_arm(struct tp_conn *tc)
 {
 	struct tp *tp = tc->tp;
-	uint64_t now = tp_now_ms();
+	uint64_t now = clock_mono_ms();
 
 #ifdef AP_MUTANT_ROB_IDLE_BY_AGE
 	if (tc->last_ms)  /* the deadline counts from the accept, not the last message */
@@ -270,7 +263,7 @@ static void tp_conn_idle(struct tp_conn *tc)
 static void tp_sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tp *tp = arg;
-	uint64_t now = tp_now_ms();
+	uint64_t now = clock_mono_ms();
 
 	while (tp->oldest && tp->oldest->last_ms + tp->idle_ms <= now)
 		tp_conn_idle(tp->oldest);
@@ -458,7 +451,7 @@ void tp_set_idle_timeout(struct tp *tp, unsigned ms)
 	tp->idle_ms = ms ? ms : tp->lim.idle_ms ? tp->lim.idle_ms : TP_IDLE_MS;
 	if (tp->sweep)
 		evtimer_del(tp->sweep);
-	tp_sweep_arm(tp, tp_now_ms());
+	tp_sweep_arm(tp, clock_mono_ms());
 }
 
 int tp_set_tls(struct tp *tp, enum conf_edge_id edge, struct tlsctx *server_tls)

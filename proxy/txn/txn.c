@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/mem.h"
 #include "base/log.h"
 #include "../hmap/hmap.h"
@@ -61,14 +62,6 @@ struct txn_table {
 	txn_timeout_h *th;
 	void *th_arg;
 };
-
-static uint64_t txn_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void txn_destroy(void *data)
 {
@@ -182,7 +175,7 @@ int txn_table_alloc(struct txn_table **tp, struct event_base *base)
 	t = mem_zalloc(sizeof(*t), txn_table_destroy);
 	if (!t)
 		return ENOMEM;
-	t->now_ms = txn_mono_ms;
+	t->now_ms = clock_mono_ms;
 	t->life_ms[TXN_Q_PENDING] = TXN_TIMER_F_MS;
 	t->life_ms[TXN_Q_PENDING_INV] = TXN_TIMER_C_MS;
 	t->life_ms[TXN_Q_DONE] = TXN_ABSORB_MS;
@@ -210,7 +203,7 @@ out:
 void txn_table_set_clock(struct txn_table *t, uint64_t (*now_ms)(void))
 {
 	if (t)
-		t->now_ms = now_ms ? now_ms : txn_mono_ms;
+		t->now_ms = now_ms ? now_ms : clock_mono_ms;
 }
 
 void txn_table_set_timers(struct txn_table *t, unsigned f_ms, unsigned c_ms)

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "../tp/tp.h"
 #include "worker.h"
@@ -31,14 +32,6 @@ struct worker_slot {
 
 static unsigned worker_idx;
 static char worker_path[128];
-
-static uint64_t worker_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 unsigned worker_count(unsigned configured)
 {
@@ -102,7 +95,7 @@ static int worker_spawn(struct worker_slot *w, unsigned idx, worker_run_h *run, 
 		_exit(err > 0 && err < 256 ? err : (err ? EIO : 0));
 	}
 	w->pid = pid;
-	w->started_ms = worker_now_ms();
+	w->started_ms = clock_mono_ms();
 	log_info("worker %u started (pid %ld)", idx, (long)pid);
 	return 0;
 }
@@ -134,7 +127,7 @@ static int worker_reap(struct worker_slot *ws, unsigned n, bool stopping)
 	unsigned i;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		uint64_t now = worker_now_ms();
+		uint64_t now = clock_mono_ms();
 
 		for (i = 0; i < n && ws[i].pid != pid; i++)
 			;
@@ -178,10 +171,10 @@ static uint64_t worker_next_wait(const struct worker_slot *ws, unsigned n, uint6
 /* After SIGTERM or a failure: wait for every worker, SIGKILL the ones past the grace. */
 static void worker_stop_all(struct worker_slot *ws, unsigned n, int sig)
 {
-	uint64_t deadline = worker_now_ms() + WORKER_STOP_MS;
+	uint64_t deadline = clock_mono_ms() + WORKER_STOP_MS;
 
 	worker_kill_all(ws, n, sig);
-	while (worker_alive(ws, n) && worker_now_ms() < deadline) {
+	while (worker_alive(ws, n) && clock_mono_ms() < deadline) {
 		worker_reap(ws, n, true);
 		if (worker_alive(ws, n))
 			usleep(10000);
@@ -210,7 +203,7 @@ static int worker_master(struct worker_slot *ws, unsigned n, worker_run_h *run, 
 	for (i = 0; i < n && !err; i++)
 		err = worker_spawn(&ws[i], i, run, arg);
 	while (!err) {
-		uint64_t now = worker_now_ms(), wait = worker_next_wait(ws, n, now);
+		uint64_t now = clock_mono_ms(), wait = worker_next_wait(ws, n, now);
 		struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000L };
 
 		sig = sigtimedwait(&set, &si, &ts);
@@ -225,7 +218,7 @@ static int worker_master(struct worker_slot *ws, unsigned n, worker_run_h *run, 
 			worker_kill_all(ws, n, SIGHUP);
 		}
 		err = worker_reap(ws, n, false);
-		now = worker_now_ms();
+		now = clock_mono_ms();
 		for (i = 0; i < n && !err; i++)
 			if (!ws[i].pid && ws[i].restart_at_ms && ws[i].restart_at_ms <= now) {
 				ws[i].restart_at_ms = 0;
