@@ -27,6 +27,8 @@ struct ab {
 	unsigned writers, users, seconds;
 	double rate;
 	bool critical;
+	bool set_opts;               /* --batch-ms / --lazy-ms given: audit_opts, else the defaults */
+	struct audit_opts opts;
 	const char *db;
 	uint64_t t0, t_last, sent, durable_pending, cpu_last;
 	unsigned ticks;
@@ -172,12 +174,14 @@ static void ab_usage(void)
 {
 	fprintf(stderr, "usage: piclab-auditbench --db PATH [--writers K (2)] [--rate R "
 		"(records/s in total; 0: as fast as they commit)] [--seconds S (30)] "
-		"[--users N (1)] [--critical]\n");
+		"[--users N (1)] [--critical] [--batch-ms MS (2: a batch with a durable "
+		"record)] [--lazy-ms MS (50: plain records)]\n");
 }
 
 int main(int argc, char **argv)
 {
-	struct ab b = { .writers = 2, .users = 1, .seconds = 30 };
+	struct ab b = { .writers = 2, .users = 1, .seconds = 30,
+			.opts = { .batch_ms = 2, .lazy_ms = 50 } };
 	struct timeval tv = { 0, 1000 };
 	struct event *tick = NULL;
 	char p[512];
@@ -205,6 +209,10 @@ int main(int argc, char **argv)
 			b.seconds = (unsigned)atoi(v);
 		else if (!strcmp(argv[i], "--users"))
 			b.users = (unsigned)atoi(v);
+		else if (!strcmp(argv[i], "--batch-ms"))
+			b.opts.batch_ms = (unsigned)atoi(v), b.set_opts = true;
+		else if (!strcmp(argv[i], "--lazy-ms"))
+			b.opts.lazy_ms = (unsigned)atoi(v), b.set_opts = true;
 		else {
 			fprintf(stderr, "piclab-auditbench: unknown option %s\n", argv[i]);
 			ab_usage();
@@ -225,7 +233,8 @@ int main(int argc, char **argv)
 	if (!b.base)
 		return 1;
 	for (i = 0; i < b.writers && !err; i++) {
-		err = audit_alloc(&b.w[i], b.base, b.db);
+		err = b.set_opts ? audit_alloc_opts(&b.w[i], b.base, b.db, &b.opts) :
+				   audit_alloc(&b.w[i], b.base, b.db);
 		if (err)
 			fprintf(stderr, "piclab-auditbench: %s: %s\n", b.db, strerror(err));
 	}

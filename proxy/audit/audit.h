@@ -45,7 +45,12 @@ typedef void (audit_done_h)(int err, void *arg);
 struct audit_opts {
 	size_t queue_max;            /* records held at most before dropping (default 65536) */
 	size_t batch_max;            /* records per transaction at most (default 512) */
-	unsigned batch_ms;           /* wait this long for a batch to fill (default 5) */
+	unsigned batch_ms;           /* a batch holding a durable record (audit_record_durable:
+	                              * someone waits on it) waits at most this long to fill
+	                              * (default 2) */
+	unsigned lazy_ms;            /* a batch of plain records only waits this long (default 50;
+	                              * never less than batch_ms): nobody waits on them, and each
+	                              * commit costs the writer about as much as 100 records */
 };
 
 /* Opens (and creates or migrates, through proxy/store) the database at db_path on the writer's

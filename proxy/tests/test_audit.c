@@ -172,6 +172,56 @@ static void test_audit_wakeups(void)
 	CU_ASSERT_EQUAL(mem_live(), live);
 }
 
+/* Plain records wait out the longer window and share one commit; the first durable record
+ * ends the wait at once (batch_ms 0), taking the plain ones along. */
+static void test_audit_lazy_window(void)
+{
+	const char *path = testconf_db("audit-test", "lazy");
+	struct event_base *base = event_base_new();
+	struct audit_opts o = { .queue_max = 64, .batch_max = 64, .batch_ms = 0,
+				.lazy_ms = 60000 };
+	struct audit_rec r = { .direction = AUDIT_IN, .method = "MESSAGE", .call_id = "l" };
+	struct audit_test_done d = { .path = path };
+	struct audit *a = NULL;
+	struct audit_stats st;
+	size_t live = mem_live();
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(base);
+	CU_ASSERT_EQUAL_FATAL(audit_alloc_opts(&a, base, path, &o), 0);
+	CU_ASSERT_EQUAL(audit_record(a, &r), 0);
+	usleep(20000);
+	CU_ASSERT_EQUAL(audit_record(a, &r), 0);
+	usleep(50000);
+	audit_stats(a, &st);
+	CU_ASSERT_EQUAL(st.transactions, 0); /* still waiting for the batch */
+	CU_ASSERT_EQUAL(st.pending, 2);
+	CU_ASSERT_EQUAL(audit_record_durable(a, &r, audit_test_done_h, &d), 0);
+	testconf_loop_until(base, &d.calls, 1); /* bounded: 5 s, far less than the window */
+	CU_ASSERT_EQUAL(d.calls, 1);
+	CU_ASSERT_EQUAL(d.err, 0);
+	CU_ASSERT_EQUAL(d.rows_at_callback, 3);
+	audit_stats(a, &st);
+	CU_ASSERT_EQUAL(st.written, 3);
+	CU_ASSERT_EQUAL(st.transactions, 1);
+	/* the durable record is gone from the queue: plain ones wait the long window again */
+	CU_ASSERT_EQUAL(audit_record(a, &r), 0);
+	usleep(50000);
+	audit_stats(a, &st);
+	CU_ASSERT_EQUAL(st.transactions, 1);
+	CU_ASSERT_EQUAL(st.pending, 1);
+	mem_deref(a); /* stopping ends the wait and writes it */
+	CU_ASSERT_EQUAL(audit_test_count(path, "SELECT count(*) FROM audit"), 4);
+
+	/* without options: plain records still land, within the default window */
+	CU_ASSERT_EQUAL_FATAL(audit_alloc(&a, base, path), 0);
+	CU_ASSERT_EQUAL(audit_record(a, &r), 0);
+	CU_ASSERT_EQUAL(audit_flush(a), 0);
+	CU_ASSERT_EQUAL(audit_test_count(path, "SELECT count(*) FROM audit"), 5);
+	mem_deref(a);
+	event_base_free(base);
+	CU_ASSERT_EQUAL(mem_live(), live);
+}
+
 static void test_audit_full_queue(void)
 {
 	const char *path = testconf_db("audit-test", "full");
@@ -362,6 +412,7 @@ static CU_TestInfo audit_tests[] = {
 	{ "1000 records land, group commit, durable callback after commit", test_audit_bulk },
 	{ "a failing database reports an error to the durable callback", test_audit_failure },
 	{ "the writer wakes for an empty queue and a full batch", test_audit_wakeups },
+	{ "plain records wait longer; a durable one ends the wait", test_audit_lazy_window },
 	{ "a full queue drops and counts", test_audit_full_queue },
 	{ "archive per settings and user flag; usage report", test_audit_archive_usage },
 	CU_TEST_INFO_NULL,
