@@ -161,6 +161,14 @@ int tlsctx_alloc(struct tlsctx **ctxp, bool server, const struct tlsctx_conf *co
 		goto out;
 	/* Renegotiation has no place on a federation link; compression is a CRIME risk. */
 	SSL_CTX_set_options(ctx->ssl, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+	/* A server context never resumes (no session id context: every peer is verified in full
+	 * on every connection), so it issues no tickets (two encryptions and a record each, for
+	 * nothing) and caches no sessions. */
+	if (server) {
+		SSL_CTX_set_options(ctx->ssl, SSL_OP_NO_TICKET);
+		SSL_CTX_set_num_tickets(ctx->ssl, 0);
+		SSL_CTX_set_session_cache_mode(ctx->ssl, SSL_SESS_CACHE_OFF);
+	}
 	/* Partial writes let bufferevent_openssl hand over what it has without copying. */
 	SSL_CTX_set_mode(ctx->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);

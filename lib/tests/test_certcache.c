@@ -202,6 +202,91 @@ static void test_certcache_not_shared(void)
 	CU_ASSERT_EQUAL(mem_live(), live);
 }
 
+/* A handshake in memory in which the client offers sess (may be NULL) to resume. */
+static int handshake_offer(struct tlsctx *s, struct tlsctx *c, SSL_SESSION *sess, SSL **sp,
+			   SSL **cp)
+{
+	SSL *ss = tlsctx_ssl_new(s), *cs = tlsctx_ssl_new(c);
+	BIO *a = NULL, *b = NULL;
+	int i, rs = 0, rc = 0;
+
+	*sp = ss;
+	*cp = cs;
+	if (!ss || !cs || !BIO_new_bio_pair(&a, 0, &b, 0))
+		return ENOMEM;
+	SSL_set_bio(ss, a, a);
+	SSL_set_bio(cs, b, b);
+	SSL_set_accept_state(ss);
+	SSL_set_connect_state(cs);
+	if (sess && SSL_set_session(cs, sess) != 1)
+		return EINVAL;
+	for (i = 0; i < 20 && (rs != 1 || rc != 1); i++) {
+		if (rc != 1)
+			rc = SSL_do_handshake(cs);
+		if (rs != 1)
+			rs = SSL_do_handshake(ss);
+		if (SSL_get_error(ss, rs) == SSL_ERROR_SSL || SSL_get_error(cs, rc) == SSL_ERROR_SSL)
+			break;
+	}
+	ERR_clear_error();
+	return rs == 1 && rc == 1 ? 0 : EPROTO;
+}
+
+/* The server side never resumes a session (mutual TLS with no session id context: every
+ * connection is verified in full, tlsctx_verify_cb), so it hands out no session tickets: they
+ * cost two encryptions, a record and the client's memory per handshake for nothing. A TLS 1.2
+ * peer offering a session back gets a full handshake. */
+static void test_tls_no_resumption(void)
+{
+	size_t live = mem_live();
+	struct tlsctx *cli12 = NULL;
+	struct tlsctx_conf conf;
+	SSL_SESSION *sess;
+	SSL *s, *c;
+	char buf[16], crt[128], key[128], ca[128];
+	struct pki p;
+
+	CU_ASSERT_EQUAL_FATAL(pki_init(&p), 0);
+	/* TLS 1.3: the tickets would follow the handshake; the client reads them, if any */
+	CU_ASSERT_EQUAL_FATAL(handshake_offer(p.srv, p.cli, NULL, &s, &c), 0);
+	CU_ASSERT_EQUAL(SSL_version(c), TLS1_3_VERSION);
+	CU_ASSERT_TRUE(SSL_read(c, buf, sizeof(buf)) <= 0);
+	CU_ASSERT_EQUAL(SSL_get_error(c, -1), SSL_ERROR_WANT_READ);
+	ERR_clear_error();
+	sess = SSL_get1_session(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sess);
+	CU_ASSERT_FALSE(SSL_SESSION_has_ticket(sess));
+	CU_ASSERT_FALSE(SSL_SESSION_is_resumable(sess));
+	SSL_SESSION_free(sess);
+	ssl_pair_free(s, c);
+
+	/* TLS 1.2: no ticket, and the session offered again is a full handshake, not an alert */
+	snprintf(crt, sizeof(crt), "%s/cli.pem", p.dir);
+	snprintf(key, sizeof(key), "%s/cli.key", p.dir);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", p.dir);
+	memset(&conf, 0, sizeof(conf));
+	conf.cert_file = crt;
+	conf.key_file = key;
+	conf.ca_file = ca;
+	conf.max_version = TLS1_2_VERSION;
+	CU_ASSERT_EQUAL_FATAL(tlsctx_alloc(&cli12, false, &conf), 0);
+	CU_ASSERT_EQUAL_FATAL(handshake_offer(p.srv, cli12, NULL, &s, &c), 0);
+	CU_ASSERT_EQUAL(SSL_version(c), TLS1_2_VERSION);
+	sess = SSL_get1_session(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sess);
+	CU_ASSERT_FALSE(SSL_SESSION_has_ticket(sess));
+	ssl_pair_free(s, c);
+	CU_ASSERT_EQUAL(handshake_offer(p.srv, cli12, sess, &s, &c), 0);
+	CU_ASSERT_FALSE(SSL_session_reused(c));
+	CU_ASSERT_EQUAL(SSL_get_verify_result(s), X509_V_OK);
+	CU_ASSERT_PTR_NOT_NULL(SSL_get0_peer_certificate(s));
+	ssl_pair_free(s, c);
+	SSL_SESSION_free(sess);
+	cli12 = mem_deref(cli12);
+	pki_close(&p);
+	CU_ASSERT_EQUAL(mem_live(), live);
+}
+
 /* The cache alone: bounded, exact matches only, the target replaced along with the stack. */
 static void test_certcache_bounds(void)
 {
@@ -261,6 +346,7 @@ static CU_TestInfo certcache_tests[] = {
 	{ "one parse per peer certificate", test_certcache_shared },
 	{ "never another certificate, never unverified", test_certcache_not_shared },
 	{ "bounded, exact", test_certcache_bounds },
+	{ "no session tickets, no resumption", test_tls_no_resumption },
 	CU_TEST_INFO_NULL,
 };
 
