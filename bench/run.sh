@@ -15,7 +15,8 @@
 # Kamailio gets as many children), BENCH_IDLE_CONNS (default 50000; 0 skips), BENCH_KAMAILIO
 # (the binary, default /usr/sbin/kamailio; "none" skips it), BENCH_NET (the lab's /24,
 # default 127.77.100; idle source addresses use the next /24s: 2,000 from $NET+1), BENCH_KEEP=1
-# (keep the lab), BENCH_ONLY=idle (the idle connections alone).
+# (keep the lab), BENCH_ONLY=idle (the idle connections alone), BENCH_PROTOS (default "tcp mtls":
+# the transports measured).
 set -u
 
 BUILD=${1:-build}
@@ -214,7 +215,7 @@ if [ "$IDLE_CONNS" -gt 0 ]; then
 fi
 
 # --- 2. bursts ---
-PROTOS="tcp mtls"
+PROTOS=${BENCH_PROTOS:-tcp mtls}
 [ "${BENCH_ONLY:-}" = idle ] && PROTOS= KAM=0 KAM_WHY="skipped (BENCH_ONLY=idle)"
 for proto in $PROTOS; do
 	for audit in yes no; do burst ap $proto $audit; done

@@ -92,8 +92,10 @@ static void pki_close(struct pki *p)
 	testpki_rmdir(p->dir);
 }
 
-/* A handshake in memory: 0 once both ends are done, EPROTO when one refused. */
-static int handshake(struct tlsctx *s, struct tlsctx *c, SSL **sp, SSL **cp)
+/* A handshake in memory, the client offering sess (NULL: none) to resume: 0 once both ends
+ * are done, EPROTO when one refused. */
+static int handshake_offer(struct tlsctx *s, struct tlsctx *c, SSL_SESSION *sess, SSL **sp,
+			   SSL **cp)
 {
 	SSL *ss = tlsctx_ssl_new(s), *cs = tlsctx_ssl_new(c);
 	BIO *a = NULL, *b = NULL;
@@ -107,6 +109,8 @@ static int handshake(struct tlsctx *s, struct tlsctx *c, SSL **sp, SSL **cp)
 	SSL_set_bio(cs, b, b);
 	SSL_set_accept_state(ss);
 	SSL_set_connect_state(cs);
+	if (sess && SSL_set_session(cs, sess) != 1)
+		return EINVAL;
 	for (i = 0; i < 20 && (rs != 1 || rc != 1); i++) {
 		if (rc != 1)
 			rc = SSL_do_handshake(cs);
@@ -117,6 +121,11 @@ static int handshake(struct tlsctx *s, struct tlsctx *c, SSL **sp, SSL **cp)
 	}
 	ERR_clear_error();
 	return rs == 1 && rc == 1 ? 0 : EPROTO;
+}
+
+static int handshake(struct tlsctx *s, struct tlsctx *c, SSL **sp, SSL **cp)
+{
+	return handshake_offer(s, c, NULL, sp, cp);
 }
 
 static void ssl_pair_free(SSL *s, SSL *c)
@@ -200,36 +209,6 @@ static void test_certcache_not_shared(void)
 	ssl_pair_free(s1, c1);
 	pki_close(&p);
 	CU_ASSERT_EQUAL(mem_live(), live);
-}
-
-/* A handshake in memory in which the client offers sess (may be NULL) to resume. */
-static int handshake_offer(struct tlsctx *s, struct tlsctx *c, SSL_SESSION *sess, SSL **sp,
-			   SSL **cp)
-{
-	SSL *ss = tlsctx_ssl_new(s), *cs = tlsctx_ssl_new(c);
-	BIO *a = NULL, *b = NULL;
-	int i, rs = 0, rc = 0;
-
-	*sp = ss;
-	*cp = cs;
-	if (!ss || !cs || !BIO_new_bio_pair(&a, 0, &b, 0))
-		return ENOMEM;
-	SSL_set_bio(ss, a, a);
-	SSL_set_bio(cs, b, b);
-	SSL_set_accept_state(ss);
-	SSL_set_connect_state(cs);
-	if (sess && SSL_set_session(cs, sess) != 1)
-		return EINVAL;
-	for (i = 0; i < 20 && (rs != 1 || rc != 1); i++) {
-		if (rc != 1)
-			rc = SSL_do_handshake(cs);
-		if (rs != 1)
-			rs = SSL_do_handshake(ss);
-		if (SSL_get_error(ss, rs) == SSL_ERROR_SSL || SSL_get_error(cs, rc) == SSL_ERROR_SSL)
-			break;
-	}
-	ERR_clear_error();
-	return rs == 1 && rc == 1 ? 0 : EPROTO;
 }
 
 /* The server side never resumes a session (mutual TLS with no session id context: every
