@@ -100,13 +100,25 @@ sustained() {
 sut_start() { # sut audit
 	if [ "$1" = ap ]; then write_conf "$2"; ap_start; else kam_start; fi
 }
-sut_stop() { if [ "$1" = ap ]; then ap_stop; else kam_stop; fi; }
+# A Kamailio that died under the load (its tls module has aborted on a corrupted heap with
+# OpenSSL 3) is named, with the lines of its log that say why, beside its figures.
+KAM_DIED=
+sut_stop() {
+	if [ "$1" = ap ]; then ap_stop; return; fi
+	if [ -n "$KAM_PID" ] && ! kill -0 "$KAM_PID" 2>/dev/null; then
+		KAM_DIED+="${KAM_DIED:+; }during ${KAM_WHAT:-a run}: $(grep -E 'ALERT|CRITICAL' "$LAB/kam.log" |
+			tail -3 | sed -e 's/^ *[0-9]*([0-9]*) //' | tr '\n' ' ')"
+		log "kamailio died during ${KAM_WHAT:-a run} (its log: $LAB/kam.log, kept with BENCH_KEEP=1)"
+	fi
+	kam_stop
+}
 
 # --- burst: closed loop, CONNS x window 16, BURST seconds (a fresh relay) ---
 declare -A PEAK PEAKCPU SUST SUSTLOW SUSTINFO BASE_P99 ROWLOAD
 burst() { # sut proto audit
 	local sut=$1 proto=$2 audit=$3 c0 r
 	sut_start "$sut" "$audit" || return 1
+	KAM_WHAT="the $proto burst"
 	uac_args "$sut" "$proto"
 	c0=$(tree_cpu "$(sut_pid "$sut")")
 	r=$(load uac "${UAC[@]}" --conns "$CONNS" --window 16 --duration "$BURST")
@@ -124,6 +136,7 @@ sustainable() { # sut proto audit
 	mid=$((hi / 2))
 	for ((i = 0; i < STEPS; i++)); do
 		sut_start "$sut" "$audit" || break
+		KAM_WHAT="the $proto run at $mid/s"
 		if sustained "$sut" "$proto" "$mid"; then
 			best=$mid lo=$mid
 			info="p50 $(field "$RUN_RESULT" p50_us)us p99 $(field "$RUN_RESULT" p99_us)us (added ${RUN_ADDED}us), RSS ${RUN_RSS1}->${RUN_RSSN}kB, audit depth ${RUN_DEPTH}"
@@ -313,7 +326,8 @@ if [ "${BENCH_ONLY:-}" = idle ]; then
 fi
 echo "sustained runs that held (the highest per configuration):"
 for k in "${!SUSTINFO[@]}"; do [ -n "${SUSTINFO[$k]}" ] && echo "  $k at ${SUST[$k]}/s: ${SUSTINFO[$k]}"; done
-echo "latency subtracted (p99 straight to the responder): TCP ${BASE_P99[tcp]:-?}us, MTLS ${BASE_P99[mtls]:-?}us"
+echo "latency subtracted (p99 straight to the responder):$(for p in $PROTOS; do printf ' %s %sus' "${p^^}" "${BASE_P99[$p]:-?}"; done)"
+[ -z "$KAM_DIED" ] || echo "note: Kamailio died (its figures are 0 where it did): $KAM_DIED"
 echo "goals: sustainable MTLS >= 3x Kamailio; added p99 < 2 ms at 50% of sustainable; <= 16 kB per idle MTLS connection"
 echo "load average at the end: $(loadavg)"
 exit 0
